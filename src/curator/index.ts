@@ -1,0 +1,6 @@
+export * from './caps.js';
+export * from './decide.js';
+export * from './errors.js';
+export * from './policy.js';
+export * from './switches.js';
+export * from './verdict.js';

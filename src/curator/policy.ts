@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import {
+  criticalEmailTypes,
+  nonCriticalEmailCaps,
+  parameterKey,
+  pipelineOf,
+  spendCeilings,
+  tunableNames,
+  globalSwitchSlug,
+  type Channel,
+  type FrequencyCap,
+  type JobType,
+} from '../pipelines/index.js';
+
+/** Per-type cap as the decision applies it. */
+export interface TypeCap extends FrequencyCap {
+  readonly scope: 'user' | 'child';
+}
+
+/** The spend guard's ceilings (DESIGN.md section 8). */
+export interface SpendCeilings {
+  readonly dailyCreditCents: number;
+  readonly emailsPerRun: number;
+}
+
+/** A pipeline's checks after ops overrides: what the decision applies. */
+export interface PipelinePolicy {
+  readonly jobType: JobType;
+  readonly slug: string;
+  readonly channel: Channel;
+  readonly critical: boolean;
+  readonly emailType: string | null;
+  readonly minConfidence: number | null;
+  readonly minSignals: number | null;
+  readonly slaMinutes: number | null;
+  readonly typeCap: TypeCap | null;
+  /** Caps across all non-critical email, each compared with the count in its own window. */
+  readonly nonCriticalCaps: readonly FrequencyCap[];
+  readonly ceilings: SpendCeilings;
+}
+
+/** A resolved policy and the overrides that were ignored, each named with why. */
+export interface ResolvedPolicy {
+  readonly policy: PipelinePolicy;
+  readonly problems: readonly string[];
+}
+
+const confidence = z.coerce.number().min(0).max(1);
+const count = z.coerce.number().int().min(0);
+const positive = z.coerce.number().positive();
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * The policy of a pipeline: the catalog's defaults with the overrides ops set under the parameter root
+ * (keys relative to it, such as `crisis-alert/min-confidence`). A malformed override, or one for a check the
+ * pipeline does not have, is ignored and reported, never half-applied.
+ *
+ * @example
+ * resolvePolicy('daily_digest', new Map([['daily-digest/min-confidence', '0.6']])).policy.minConfidence // 0.6
+ */
+export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, string> = new Map()): ResolvedPolicy {
+  const pipeline = pipelineOf(jobType);
+  const problems: string[] = [];
+
+  const read = <T>(slug: string, name: string, schema: z.ZodType<T>, current: T | null): T | null => {
+    const key = parameterKey(slug, name);
+    const raw = parameters.get(key);
+    if (raw === undefined) return current;
+    if (current === null) {
+      problems.push(`${key}: ${pipeline.slug} has no such check; ignored`);
+      return current;
+    }
+    const parsed = schema.safeParse(raw.trim() === '' ? undefined : raw.trim());
+    if (!parsed.success) {
+      problems.push(`${key}: ${JSON.stringify(raw)} is not valid (${parsed.error.issues[0]?.message ?? 'invalid'}); using ${String(current)}`);
+      return current;
+    }
+    return parsed.data;
+  };
+
+  const { thresholds } = pipeline;
+  const typeCap: TypeCap | null =
+    pipeline.typeCap === null
+      ? null
+      : {
+          scope: pipeline.typeCap.scope,
+          max: read(pipeline.slug, tunableNames.typeCapMax, count, pipeline.typeCap.max) ?? pipeline.typeCap.max,
+          windowHours:
+            read(pipeline.slug, tunableNames.typeCapWindowHours, positive, pipeline.typeCap.windowHours) ??
+            pipeline.typeCap.windowHours,
+        };
+  const [day, week] = nonCriticalEmailCaps;
+
+  return {
+    policy: {
+      jobType,
+      slug: pipeline.slug,
+      channel: pipeline.channel,
+      critical: pipeline.critical,
+      emailType: pipeline.emailType,
+      minConfidence: read(pipeline.slug, tunableNames.minConfidence, confidence, thresholds.minConfidence),
+      minSignals: read(pipeline.slug, tunableNames.minSignals, count, thresholds.minSignals),
+      slaMinutes: read(pipeline.slug, tunableNames.slaMinutes, positive, thresholds.slaMinutes),
+      typeCap,
+      nonCriticalCaps: [
+        { max: read(globalSwitchSlug, tunableNames.emailCap24h, count, day.max) ?? day.max, windowHours: day.windowHours },
+        { max: read(globalSwitchSlug, tunableNames.emailCap7d, count, week.max) ?? week.max, windowHours: week.windowHours },
+      ],
+      ceilings: {
+        dailyCreditCents:
+          read(globalSwitchSlug, tunableNames.dailyCreditCeilingCents, count, spendCeilings.dailyCreditCents) ??
+          spendCeilings.dailyCreditCents,
+        emailsPerRun:
+          read(globalSwitchSlug, tunableNames.emailsPerRunCeiling, positiveInt, spendCeilings.emailsPerRun) ??
+          spendCeilings.emailsPerRun,
+      },
+    },
+    problems,
+  };
+}
+
+/** The email policy as the SQL functions take it (`email_cap_facts`, `should_send_email`). */
+export interface EmailPolicyJson {
+  readonly critical: boolean;
+  readonly typeCap: FrequencyCap | null;
+  readonly nonCriticalCaps: readonly FrequencyCap[];
+  readonly criticalEmailTypes: readonly string[];
+}
+
+/** Serialises a policy's email rules for SQL, so the database never holds a threshold of its own. */
+export function emailPolicyJson(policy: PipelinePolicy): EmailPolicyJson {
+  return {
+    critical: policy.critical,
+    typeCap: policy.typeCap === null ? null : { max: policy.typeCap.max, windowHours: policy.typeCap.windowHours },
+    nonCriticalCaps: policy.nonCriticalCaps.map(({ max, windowHours }) => ({ max, windowHours })),
+    criticalEmailTypes,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Why an action was held back, in the order the checks run (DESIGN.md section 3): the first failing check wins.
+ */
+export const VetoReason = {
+  KILL_SWITCH_ACTIVE: 'KILL_SWITCH_ACTIVE',
+  SLA_MISSED: 'SLA_MISSED',
+  INSUFFICIENT_SIGNAL: 'INSUFFICIENT_SIGNAL',
+  LOW_CONFIDENCE: 'LOW_CONFIDENCE',
+  USER_OPTED_OUT: 'USER_OPTED_OUT',
+  FREQUENCY_CAP: 'FREQUENCY_CAP',
+  NO_PAYMENT_ACCOUNT: 'NO_PAYMENT_ACCOUNT',
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+} as const;
+export type VetoReason = (typeof VetoReason)[keyof typeof VetoReason];
+
+/** The veto reasons in check order. */
+export const vetoReasonsInOrder: readonly VetoReason[] = Object.values(VetoReason);
+
+/** How late a realtime signal was when the decision started; `elapsedMinutes` is null without a timestamp. */
+export interface SlaReading {
+  readonly elapsedMinutes: number | null;
+  readonly slaMinutes: number;
+}
+
+/**
+ * The decision on one candidate: already done for this period (skipped), go ahead (execute), or held back for
+ * exactly one reason (veto). `escalate` marks a veto a human must act on: a crisis alert that missed its SLA.
+ */
+export type Verdict =
+  | { readonly outcome: 'skipped' }
+  | { readonly outcome: 'execute'; readonly sla: SlaReading | null }
+  | { readonly outcome: 'veto'; readonly reason: VetoReason; readonly escalate: boolean; readonly sla: SlaReading | null };
+
+export type Outcome = Verdict['outcome'];

@@ -1,0 +1,224 @@
+import type { FrequencyCap, PipelineDefinition, RuleDefinition } from './definition.js';
+
+/**
+ * The eight EventBridge rules (DESIGN.md section 2). Scheduled rules fire one pipeline each; the realtime rule
+ * carries the app's signals, ops replays and the health check.
+ */
+export const rules = {
+  'daily-digest': {
+    description: 'Daily digest email to every active family',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 20 } },
+  },
+  'weekly-insights': {
+    description: 'Weekly insights email to families with enough signal',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 18, weekday: 'SUN' } },
+  },
+  'story-scoring': {
+    description: 'Recompute story effectiveness from consumption',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 4 } },
+  },
+  'referral-rewards': {
+    description: 'Stripe credit for every converted referral',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 1 } },
+  },
+  'expire-credits': {
+    description: 'Reverse expired, unapplied credit in Stripe',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 3 } },
+  },
+  'org-health-reports': {
+    description: 'Monthly health report to every organisation admin',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 9, weekday: 'MON', nthOfMonth: 1 } },
+  },
+  'data-retention': {
+    description: 'Archive executions and email logs older than 90 days',
+    trigger: { kind: 'schedule', schedule: { minute: 0, hour: 2, weekday: 'SUN' } },
+  },
+  'realtime-signals': {
+    description: "The app's emotional signals, ops replays and health checks",
+    trigger: { kind: 'event', sources: ['storytailor.agent', 'storytailor.manual', 'storytailor.health-check'] },
+  },
+} as const satisfies Record<string, RuleDefinition>;
+
+export type RuleSlug = keyof typeof rules;
+
+/** Default non-critical email caps per user, across every non-critical email type (the action itself excluded). */
+export const nonCriticalEmailCaps = [
+  { max: 2, windowHours: 24 },
+  { max: 10, windowHours: 7 * 24 },
+] as const satisfies readonly FrequencyCap[];
+
+/** Spend guard defaults (DESIGN.md section 8); ops override them under `/storytailor-{env}/pipelines/all/`. */
+export const spendCeilings = {
+  /** Credits issued per UTC day, in cents, across every run and shard. */
+  dailyCreditCents: 100_000,
+  /** Emails one run may send. */
+  emailsPerRun: 250_000,
+} as const;
+
+/** Credit amounts and lifetimes. */
+export const credits = {
+  referralRewardCents: 1_000,
+  validityDays: 180,
+} as const;
+
+/** Data retention: age at which records move to the archive tables, and rows moved per statement. */
+export const retention = {
+  ageDays: 90,
+  batchSize: 5_000,
+} as const;
+
+/**
+ * Every pipeline, keyed by the jobType the events carry (DESIGN.md sections 2 and 3).
+ *
+ * @example
+ * pipelines.crisis_alert.thresholds.minConfidence // 0.95
+ */
+export const pipelines = {
+  daily_digest: {
+    slug: 'daily-digest',
+    rule: 'daily-digest',
+    displayName: 'Daily digest',
+    period: 'daily',
+    channel: 'email',
+    critical: false,
+    emailType: 'daily_digest',
+    thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: null },
+    typeCap: null,
+  },
+  weekly_insights: {
+    slug: 'weekly-insights',
+    rule: 'weekly-insights',
+    displayName: 'Weekly insights',
+    period: 'weekly',
+    channel: 'email',
+    critical: false,
+    emailType: 'weekly_insights',
+    thresholds: { minConfidence: 0.7, minSignals: 3, slaMinutes: null },
+    typeCap: null,
+  },
+  story_scoring: {
+    slug: 'story-scoring',
+    rule: 'story-scoring',
+    displayName: 'Story scoring',
+    period: 'daily',
+    channel: 'sql',
+    critical: false,
+    emailType: null,
+    thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
+    typeCap: null,
+  },
+  referral_rewards: {
+    slug: 'referral-rewards',
+    rule: 'referral-rewards',
+    displayName: 'Referral rewards',
+    period: 'daily',
+    channel: 'credit',
+    critical: false,
+    emailType: null,
+    thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
+    typeCap: null,
+  },
+  expire_credits: {
+    slug: 'expire-credits',
+    rule: 'expire-credits',
+    displayName: 'Expire credits',
+    period: 'daily',
+    channel: 'credit',
+    critical: false,
+    emailType: null,
+    thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
+    typeCap: null,
+  },
+  org_health_report: {
+    slug: 'org-health-reports',
+    rule: 'org-health-reports',
+    displayName: 'Organisation health report',
+    period: 'monthly',
+    channel: 'email',
+    critical: false,
+    emailType: 'org_health_report',
+    thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
+    typeCap: null,
+  },
+  data_retention: {
+    slug: 'data-retention',
+    rule: 'data-retention',
+    displayName: 'Data retention',
+    period: 'weekly',
+    channel: 'sql',
+    critical: false,
+    emailType: null,
+    thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
+    typeCap: null,
+  },
+  crisis_alert: {
+    slug: 'crisis-alert',
+    rule: 'realtime-signals',
+    displayName: 'Crisis alert',
+    period: 'signal',
+    channel: 'email',
+    critical: true,
+    emailType: 'crisis_alert',
+    thresholds: { minConfidence: 0.95, minSignals: 1, slaMinutes: 5 },
+    typeCap: { max: 1, windowHours: 1, scope: 'child' },
+  },
+  early_intervention: {
+    slug: 'early-intervention',
+    rule: 'realtime-signals',
+    displayName: 'Early intervention',
+    period: 'signal',
+    channel: 'email',
+    critical: false,
+    emailType: 'early_intervention',
+    thresholds: { minConfidence: 0.8, minSignals: 3, slaMinutes: 60 },
+    typeCap: { max: 1, windowHours: 72, scope: 'user' },
+  },
+  story_failure: {
+    slug: 'story-failure',
+    rule: 'realtime-signals',
+    displayName: 'Story failure',
+    period: 'signal',
+    channel: 'email',
+    critical: false,
+    emailType: 'story_failure',
+    thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
+    typeCap: { max: 1, windowHours: 24, scope: 'user' },
+  },
+  asset_timeout: {
+    slug: 'asset-timeout',
+    rule: 'realtime-signals',
+    displayName: 'Asset timeout',
+    period: 'signal',
+    channel: 'email',
+    critical: false,
+    emailType: 'asset_timeout',
+    thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
+    typeCap: { max: 1, windowHours: 24, scope: 'user' },
+  },
+} as const satisfies Record<string, PipelineDefinition>;
+
+export type JobType = keyof typeof pipelines;
+
+/** Every jobType, in catalog order. */
+export const jobTypes = Object.keys(pipelines) as JobType[];
+
+/** Whether a string names a pipeline of the catalog. */
+export function isJobType(value: string): value is JobType {
+  return Object.hasOwn(pipelines, value);
+}
+
+/** The catalog entry of a jobType, typed as the general definition. */
+export function pipelineOf(jobType: JobType): PipelineDefinition {
+  return pipelines[jobType];
+}
+
+/** The pipelines a rule fires. */
+export function pipelinesOfRule(rule: RuleSlug): JobType[] {
+  return jobTypes.filter((jobType) => pipelines[jobType].rule === rule);
+}
+
+/** Email types of the critical pipelines: they never count toward, nor are held by, the non-critical caps. */
+export const criticalEmailTypes = jobTypes
+  .map((jobType) => pipelineOf(jobType))
+  .filter((pipeline) => pipeline.critical && pipeline.emailType !== null)
+  .map((pipeline) => pipeline.emailType as string);

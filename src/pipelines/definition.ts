@@ -1,0 +1,54 @@
+import type { PeriodKind } from './period.js';
+import type { CronSchedule } from './schedule.js';
+
+/** How a pipeline reaches a family: an email, a Stripe balance movement, or work done in SQL alone. */
+export type Channel = 'email' | 'credit' | 'sql';
+
+/** A frequency cap: fewer than `max` earlier actions in the rolling window lets one more through. */
+export interface FrequencyCap {
+  readonly max: number;
+  readonly windowHours: number;
+}
+
+/** What fires a rule: a UTC schedule, or events from these sources on the default bus. */
+export type RuleTrigger =
+  | { readonly kind: 'schedule'; readonly schedule: CronSchedule }
+  | { readonly kind: 'event'; readonly sources: readonly string[] };
+
+/** One of the eight EventBridge rules, named `storytailor-{slug}-{env}`. */
+export interface RuleDefinition {
+  readonly description: string;
+  readonly trigger: RuleTrigger;
+}
+
+/** The checks of a pipeline; `null` means the check does not apply to it. */
+export interface Thresholds {
+  readonly minConfidence: number | null;
+  readonly minSignals: number | null;
+  /** Realtime pipelines: the emotional SLA from the app's event to the decision. */
+  readonly slaMinutes: number | null;
+}
+
+/**
+ * One pipeline: what fires it, how its actions are keyed, what it checks and how it acts. The stack and the
+ * curator both read these, so a slug, schedule or threshold is written once.
+ */
+export interface PipelineDefinition {
+  /** The kill switch and log name: `/storytailor-{env}/pipelines/{slug}/enabled`. */
+  readonly slug: string;
+  /** The rule (by slug) whose firings run it. */
+  readonly rule: string;
+  readonly displayName: string;
+  readonly period: PeriodKind;
+  readonly channel: Channel;
+  /** Critical pipelines bypass the non-critical email caps and proceed when the switches cannot be read. */
+  readonly critical: boolean;
+  /** Email pipelines: the email type (preferences, templates, delivery log). */
+  readonly emailType: string | null;
+  readonly thresholds: Thresholds;
+  /**
+   * Cap on this pipeline's own emails, beyond once per period. `scope: 'child'` counts per child named by the
+   * signal rather than per user.
+   */
+  readonly typeCap: (FrequencyCap & { readonly scope: 'user' | 'child' }) | null;
+}

@@ -1,0 +1,5 @@
+export * from './catalog.js';
+export * from './definition.js';
+export * from './parameters.js';
+export * from './period.js';
+export * from './schedule.js';

@@ -1,0 +1,52 @@
+import { pipelines, type JobType } from './catalog.js';
+
+/** The deployment a name belongs to (a CDK context value). */
+export const environments = ['production', 'staging'] as const;
+export type Environment = (typeof environments)[number];
+
+/** The slug of the switch that stops every pipeline at once. */
+export const globalSwitchSlug = 'all';
+
+/**
+ * Everything ops can tune lives under this path and is read with one recursive GetParametersByPath.
+ *
+ * @example
+ * parameterRoot('production') // '/storytailor-production/pipelines'
+ */
+export function parameterRoot(env: Environment): string {
+  return `/storytailor-${env}/pipelines`;
+}
+
+/** `/storytailor-{env}/pipelines/{slug}/enabled`, the kill switch of a pipeline or of `all`. */
+export function killSwitchPath(env: Environment, slug: string): string {
+  return `${parameterRoot(env)}/${slug}/enabled`;
+}
+
+/** The twelve kill switches: one per pipeline slug, then `all`. */
+export function killSwitchSlugs(): string[] {
+  return [...Object.values(pipelines).map((pipeline) => pipeline.slug), globalSwitchSlug];
+}
+
+/**
+ * Names of the tunable parameters, relative to the parameter root, as `{slug}/{name}`. Per pipeline:
+ * `min-confidence`, `min-signals`, `sla-minutes`, `type-cap-max`, `type-cap-window-hours`. Under `all`:
+ * `email-cap-24h`, `email-cap-7d`, `daily-credit-ceiling-cents`, `emails-per-run-ceiling`.
+ */
+export const tunableNames = {
+  enabled: 'enabled',
+  minConfidence: 'min-confidence',
+  minSignals: 'min-signals',
+  slaMinutes: 'sla-minutes',
+  typeCapMax: 'type-cap-max',
+  typeCapWindowHours: 'type-cap-window-hours',
+  emailCap24h: 'email-cap-24h',
+  emailCap7d: 'email-cap-7d',
+  dailyCreditCeilingCents: 'daily-credit-ceiling-cents',
+  emailsPerRunCeiling: 'emails-per-run-ceiling',
+} as const;
+
+/** The relative key of a pipeline's parameter, e.g. `crisis-alert/min-confidence`. */
+export function parameterKey(slugOrJobType: string, name: string): string {
+  const slug = Object.hasOwn(pipelines, slugOrJobType) ? pipelines[slugOrJobType as JobType].slug : slugOrJobType;
+  return `${slug}/${name}`;
+}
