@@ -108,8 +108,8 @@ create table public.email_delivery_log (
   constraint email_delivery_log_one_per_execution unique (execution_id),
   constraint email_delivery_log_sent_has_time check (status in ('queued', 'failed') or sent_at is not null)
 );
--- Frequency caps: every email of a user in a rolling window, without touching the heap for type and status.
-create index email_delivery_log_user_created on public.email_delivery_log (user_id, created_at) include (email_type, status);
+-- Frequency caps: every email of a user queued in a rolling window, without touching the heap for type and status.
+create index email_delivery_log_user_queued on public.email_delivery_log (user_id, queued_at) include (email_type, status);
 create index email_delivery_log_sent_at on public.email_delivery_log (sent_at);
 create index email_delivery_log_created on public.email_delivery_log (created_at);
 -- The SendGrid webhook joins its events back by message id.

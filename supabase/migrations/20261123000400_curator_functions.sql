@@ -93,8 +93,8 @@ $$;
 -- The facts the frequency caps and the opt-out check are decided on, for many users in one call: whether the
 -- user opted out of p_email_type, whether the user has no deliverable address (unknown user or suppressed
 -- address), how many emails of this type fall in the type cap's window, and how many non-critical emails fall in
--- each window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; the
--- window is (p_at - hours, p_at]. Emails of p_exclude_execution_ids are left out, so an action already claimed
+-- each window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; an
+-- email belongs to the moment it was (last) queued, and the window is (p_at - hours, p_at]. Emails of p_exclude_execution_ids are left out, so an action already claimed
 -- can be re-checked without counting itself. It compares nothing with a cap: the curator's decision does that
 -- (src/curator/caps.ts), and should_send_email() below mirrors it for one user.
 create function public.email_cap_facts(
@@ -128,12 +128,12 @@ as $$
   ), ids as (
     select distinct unnest(p_user_ids) as user_id
   ), recent as (
-    select l.user_id, l.email_type, l.created_at
+    select l.user_id, l.email_type, l.queued_at as created_at
     from public.email_delivery_log l, horizon h
     where l.user_id = any(p_user_ids)
       and l.status <> 'failed'
-      and l.created_at <= p_at
-      and l.created_at > p_at - h.hours * interval '1 hour'
+      and l.queued_at <= p_at
+      and l.queued_at > p_at - h.hours * interval '1 hour'
       and (l.execution_id is null or l.execution_id <> all(coalesce(p_exclude_execution_ids, '{}')))
   ), type_counts as (
     select r.user_id, count(*)::integer as n
@@ -170,10 +170,29 @@ as $$
   left join window_arrays wc on wc.user_id = ids.user_id;
 $$;
 
+-- Whether the caps of p_policy let one more email through, given the counts email_cap_facts() returned: a cap
+-- holds while the emails already in its window are fewer than its max; critical email answers only to its own
+-- type cap. The SQL twin of src/curator/caps.ts (frequencyCapsHold); a property test holds them to one answer.
+create function public.email_caps_hold(
+  p_type_count integer,
+  p_non_critical_counts integer[],
+  p_policy jsonb
+) returns boolean
+language sql
+immutable
+set search_path = public, pg_temp
+as $$
+  select (jsonb_typeof(p_policy->'typeCap') is distinct from 'object'
+          or p_type_count < (p_policy->'typeCap'->>'max')::integer)
+     and (coalesce((p_policy->>'critical')::boolean, false)
+          or not exists (
+            select 1
+            from jsonb_array_elements(coalesce(p_policy->'nonCriticalCaps', '[]'::jsonb)) with ordinality as w(cap, position)
+            where coalesce(p_non_critical_counts[w.position], 0) >= (w.cap->>'max')::integer));
+$$;
+
 -- Whether p_user_id may receive an email of p_email_type at p_at under p_policy: not opted out, a deliverable
--- address, and every cap holding (a cap holds while the emails already in its window are fewer than its max;
--- critical email ignores the non-critical caps). The batch path decides the same question in TypeScript over
--- the same facts; a test holds the two to the same answer.
+-- address, and every cap holding. The batch path decides the same question in TypeScript over the same facts.
 create function public.should_send_email(
   p_user_id uuid,
   p_email_type text,
@@ -186,13 +205,7 @@ set search_path = public, pg_temp
 as $$
   select not f.opted_out
      and not f.suppressed
-     and (jsonb_typeof(p_policy->'typeCap') is distinct from 'object'
-          or f.type_count < (p_policy->'typeCap'->>'max')::integer)
-     and (coalesce((p_policy->>'critical')::boolean, false)
-          or not exists (
-            select 1
-            from jsonb_array_elements(coalesce(p_policy->'nonCriticalCaps', '[]'::jsonb)) with ordinality as w(cap, position)
-            where f.non_critical_counts[w.position] >= (w.cap->>'max')::integer))
+     and public.email_caps_hold(f.type_count, f.non_critical_counts, p_policy)
   from public.email_cap_facts(array[p_user_id], p_email_type, p_policy, p_at) f;
 $$;
 

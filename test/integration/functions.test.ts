@@ -106,7 +106,8 @@ describe('email_cap_facts()', () => {
       [users[0]],
     );
     await db.sql.query(
-      `insert into email_delivery_log (execution_id, user_id, email_type, status, created_at) values ($1, $2, 'daily_digest', 'queued', $3)`,
+      `insert into email_delivery_log (execution_id, user_id, email_type, status, queued_at, created_at)
+       values ($1, $2, 'daily_digest', 'queued', $3, $3)`,
       [execution!.id, users[0], new Date(at.getTime() - 1000)],
     );
     const policy = emailPolicyJson(resolvePolicy('daily_digest').policy);

@@ -1,0 +1,322 @@
+-- Recording decisions before acting, and outcomes after. See 20261123000600_curator_runs.sql for conventions.
+
+-- Writes one page of decisions in one transaction and claims the actions to take. Vetoes are written final.
+-- Actions to execute are re-checked under locks, so two concurrent runs (or shards) cannot together pass a cap
+-- or the daily credit ceiling: per-user advisory locks and the email caps again for non-critical email (rows of
+-- the same user in this page count against each other); a per-day lock and the ledger's sum for credits. What
+-- passes is written `pending` with its email row `queued` or its ledger row `pending` (the ledger id is Stripe's
+-- idempotency key); what fails the re-check is vetoed (FREQUENCY_CAP, BUDGET_EXCEEDED). An existing decision is
+-- overwritten only when it failed, when it was vetoed for p_retake_veto_reason (a replay), or, with
+-- p_retake_unknown (crisis alerts: at least once), when its outcome is unknown or it has been pending a minute.
+-- Returns what was claimed, what the re-check vetoed, and the subjects left unchanged because already decided.
+--
+-- p_rows: [{ subject_key, period_key, user_id, verdict: 'execute'|'veto', veto_reason, escalate,
+--            confidence_score, signal_count, trigger_data, error, template_id,
+--            credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
+create function public.curator_record_decisions(
+  p_run_id uuid,
+  p_job_type text,
+  p_pipeline_name text,
+  p_email_type text,
+  p_policy jsonb,
+  p_credit_ceiling_cents bigint,
+  p_retake_veto_reason text,
+  p_retake_unknown boolean,
+  p_now timestamptz,
+  p_rows jsonb
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_critical boolean := coalesce((p_policy->>'critical')::boolean, false);
+  v_recheck_caps boolean := p_email_type is not null and not coalesce((p_policy->>'critical')::boolean, false);
+  v_spent bigint := 0;
+  v_result jsonb;
+begin
+  if jsonb_typeof(p_rows) is distinct from 'array' then
+    raise exception 'curator_record_decisions: p_rows must be a JSON array';
+  end if;
+
+  if v_recheck_caps then
+    perform pg_advisory_xact_lock(hashtextextended('curator-user:' || x.user_id::text, 0))
+    from (select distinct r.user_id
+          from jsonb_to_recordset(p_rows) as r(user_id uuid, verdict text)
+          where r.verdict = 'execute' and r.user_id is not null
+          order by r.user_id) x;
+  end if;
+  if p_credit_ceiling_cents is not null then
+    perform pg_advisory_xact_lock(hashtextextended('curator-credits:' || to_char(p_now at time zone 'UTC', 'YYYY-MM-DD'), 0));
+    v_spent := (public.curator_credits_issued_on(p_now)->>'cents')::bigint;
+  end if;
+
+  with input as (
+    select r.*
+    from jsonb_to_recordset(p_rows) with ordinality as r(
+      subject_key text, period_key text, user_id uuid, verdict text, veto_reason text, escalate boolean,
+      confidence_score float8, signal_count integer, trigger_data jsonb, error text, template_id text,
+      credit jsonb, position bigint)
+  ), facts as (
+    select f.* from public.email_cap_facts(
+      array(select distinct user_id from input where verdict = 'execute' and user_id is not null),
+      p_email_type, p_policy, p_now) f
+    where v_recheck_caps
+  ), ranked as (
+    select i.position,
+           row_number() over (partition by i.user_id order by i.position) - 1 as earlier
+    from input i
+    where i.verdict = 'execute'
+  ), ledger_now as (
+    select i.position, l.status as ledger_status
+    from input i
+    join public.reward_ledger l on l.source = i.credit->>'source' and l.reference_key = i.credit->>'reference_key'
+    where i.credit is not null
+  ), new_money as (
+    -- Credits that would add to today's spend: positive, and not already counted as issued.
+    select i.position,
+           sum((i.credit->>'amount')::bigint) over (order by i.position) as running
+    from input i
+    left join ledger_now ln on ln.position = i.position
+    where i.verdict = 'execute' and i.credit is not null and (i.credit->>'amount')::bigint > 0
+      and (ln.ledger_status is null or ln.ledger_status = 'failed')
+  ), decided as (
+    select i.*,
+           case
+             when i.verdict <> 'execute' then i.veto_reason
+             when v_recheck_caps and not (
+               coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
+               and public.email_caps_hold(
+                 f.type_count + rk.earlier::integer,
+                 array(select c + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(c, k) order by k),
+                 p_policy))
+               then case when coalesce(f.opted_out, true) or coalesce(f.suppressed, true) then 'USER_OPTED_OUT' else 'FREQUENCY_CAP' end
+             when p_credit_ceiling_cents is not null and nm.running is not null and v_spent + nm.running > p_credit_ceiling_cents
+               then 'BUDGET_EXCEEDED'
+           end as final_reason
+    from input i
+    left join facts f on f.user_id = i.user_id
+    left join ranked rk on rk.position = i.position
+    left join new_money nm on nm.position = i.position
+  ), written as (
+    insert into public.pipeline_executions as e (
+      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+      confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
+    select p_run_id, p_job_type, p_pipeline_name, d.subject_key, d.period_key, d.user_id,
+           case when d.final_reason is null then 'pending'
+                when d.escalate and d.final_reason = d.veto_reason then 'escalated'
+                else 'vetoed' end,
+           d.final_reason is not null, d.final_reason,
+           d.confidence_score, d.signal_count, coalesce(d.trigger_data, '{}'::jsonb),
+           case when d.final_reason is null then 1 else 0 end,
+           d.error, p_now, case when d.final_reason is null then null else p_now end, p_now, p_now
+    from decided d
+    order by d.position
+    on conflict on constraint pipeline_executions_once do update set
+      run_id = excluded.run_id,
+      status = excluded.status,
+      vetoed = excluded.vetoed,
+      veto_reason = excluded.veto_reason,
+      confidence_score = excluded.confidence_score,
+      signal_count = excluded.signal_count,
+      trigger_data = excluded.trigger_data,
+      attempts = e.attempts + excluded.attempts,
+      error = excluded.error,
+      started_at = excluded.started_at,
+      completed_at = excluded.completed_at,
+      updated_at = excluded.updated_at
+    where e.status = 'failed'
+       or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
+       or (p_retake_unknown and (e.status = 'unknown' or (e.status = 'pending' and e.updated_at < p_now - interval '1 minute')))
+    returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
+  ), claimed as (
+    select w.*, d.template_id, d.credit
+    from written w join decided d on d.subject_key = w.subject_key and d.period_key = w.period_key
+    where w.status = 'pending'
+  ), emails as (
+    insert into public.email_delivery_log as l (
+      execution_id, user_id, email_type, template_id, status, attempts, error, queued_at, sent_at, created_at, updated_at)
+    select c.id, c.user_id, p_email_type, c.template_id, 'queued', 1, null, p_now, null, p_now, p_now
+    from claimed c
+    where p_email_type is not null
+    on conflict on constraint email_delivery_log_one_per_execution do update set
+      status = 'queued', attempts = l.attempts + 1, error = null, template_id = excluded.template_id,
+      queued_at = excluded.queued_at, sent_at = null, updated_at = excluded.updated_at
+    returning l.id, l.execution_id
+  ), ledger as (
+    insert into public.reward_ledger as l (
+      user_id, amount, source, status, reference_key, execution_id, stripe_customer_id, description, expires_at,
+      created_at, updated_at)
+    select c.user_id, (c.credit->>'amount')::integer, c.credit->>'source', 'pending', c.credit->>'reference_key', c.id,
+           c.credit->>'stripe_customer_id', c.credit->>'description', (c.credit->>'expires_at')::timestamptz, p_now, p_now
+    from claimed c
+    where c.credit is not null
+    on conflict on constraint reward_ledger_once do update set
+      status = case when l.status = 'failed' then 'pending' else l.status end,
+      amount = case when l.status = 'failed' then excluded.amount else l.amount end,
+      error_message = case when l.status = 'failed' then null else l.error_message end,
+      execution_id = excluded.execution_id,
+      stripe_customer_id = coalesce(l.stripe_customer_id, excluded.stripe_customer_id),
+      updated_at = excluded.updated_at
+    returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id
+  )
+  select jsonb_build_object(
+    'claimed', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'subject_key', c.subject_key,
+               'period_key', c.period_key,
+               'execution_id', c.id,
+               'email_log_id', em.id,
+               'ledger', case when lg.id is null then null else jsonb_build_object(
+                 'id', lg.id, 'status', lg.status, 'amount', lg.amount,
+                 'stripe_balance_transaction_id', lg.stripe_balance_transaction_id) end))
+      from claimed c
+      left join emails em on em.execution_id = c.id
+      left join ledger lg on lg.execution_id = c.id), '[]'::jsonb),
+    'vetoed', coalesce((
+      select jsonb_agg(jsonb_build_object('subject_key', w.subject_key, 'execution_id', w.id,
+                                          'reason', w.veto_reason, 'escalated', w.status = 'escalated'))
+      from written w where w.status <> 'pending'), '[]'::jsonb),
+    'unchanged', coalesce((
+      select jsonb_agg(d.subject_key) from decided d
+      where not exists (select 1 from written w where w.subject_key = d.subject_key and w.period_key = d.period_key)), '[]'::jsonb)
+  ) into v_result;
+
+  return v_result;
+end;
+$$;
+
+-- Records what the providers answered, for one batch, in one transaction: each execution's final status, its
+-- email row (sent with the provider's message id, failed with its error, or left queued when the outcome is
+-- unknown), its ledger row (Stripe's balance transaction id), the referral's reward status, and the expired
+-- credit an expiry reversal closes. A status never moves back: only pending or unknown executions and queued or
+-- failed email rows are updated. Returns how many rows of each kind changed.
+--
+-- p_rows: [{ execution_id, status, error, email_log_id, email_status, provider_message_id, ledger_id,
+--            ledger_status, stripe_balance_transaction_id, referral_id, expired_ledger_id }]
+create function public.curator_record_outcomes(
+  p_now timestamptz,
+  p_rows jsonb
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with outcome as (
+    select * from jsonb_to_recordset(p_rows) as o(
+      execution_id uuid, status text, error text, email_log_id uuid, email_status text, provider_message_id text,
+      ledger_id uuid, ledger_status text, stripe_balance_transaction_id text, referral_id uuid, expired_ledger_id uuid)
+  ), executions as (
+    update public.pipeline_executions e
+    set status = o.status,
+        error = o.error,
+        completed_at = case when o.status in ('pending', 'unknown') then null else p_now end,
+        updated_at = p_now
+    from outcome o
+    where e.id = o.execution_id and e.status in ('pending', 'unknown')
+    returning e.id
+  ), emails as (
+    update public.email_delivery_log l
+    set status = o.email_status,
+        provider_message_id = coalesce(o.provider_message_id, l.provider_message_id),
+        error = case when o.email_status = 'failed' then o.error end,
+        sent_at = case when o.email_status = 'sent' then p_now else l.sent_at end,
+        updated_at = p_now
+    from outcome o
+    where l.id = o.email_log_id and o.email_status is not null and l.status in ('queued', 'failed')
+    returning l.id
+  ), ledger as (
+    update public.reward_ledger l
+    set status = o.ledger_status,
+        stripe_balance_transaction_id = coalesce(o.stripe_balance_transaction_id, l.stripe_balance_transaction_id),
+        error_message = case when o.ledger_status = 'failed' then o.error end,
+        applied_at = case when o.ledger_status = 'applied' then p_now else l.applied_at end,
+        updated_at = p_now
+    from outcome o
+    where l.id = o.ledger_id and o.ledger_status is not null
+    returning l.id
+  ), referrals as (
+    update public.referral_tracking r
+    set reward_status = case when o.ledger_status = 'failed' then 'failed' else 'issued' end,
+        reward_ledger_id = o.ledger_id,
+        updated_at = p_now
+    from outcome o
+    where r.id = o.referral_id and r.reward_status <> 'issued' and o.ledger_status is not null
+    returning r.id
+  ), expired as (
+    update public.reward_ledger l
+    set status = 'expired', expired_at = p_now, updated_at = p_now
+    from outcome o
+    where l.id = o.expired_ledger_id and o.status = 'succeeded' and l.status = 'pending'
+    returning l.id
+  )
+  select jsonb_build_object(
+    'executions', (select count(*) from executions),
+    'emails', (select count(*) from emails),
+    'ledger', (select count(*) from ledger),
+    'referrals', (select count(*) from referrals),
+    'expired', (select count(*) from expired));
+$$;
+
+-- The health job's view of the runs: how many are running, stuck (marked, or running past their lease),
+-- succeeded and failed among those started since p_since, the success rate of the finished ones, and which of
+-- the expected scheduled runs (p_expected: [{ job_type, period_key }], computed from the catalog) never started.
+create function public.curator_health(
+  p_now timestamptz,
+  p_since timestamptz,
+  p_expected jsonb
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with recent as (
+    select
+      case when status = 'running' and lease_expires_at < p_now then 'stuck' else status end as state
+    from public.pipeline_runs
+    where started_at >= p_since or status in ('running', 'stuck')
+  ), tally as (
+    select count(*) filter (where state = 'running')   as running,
+           count(*) filter (where state = 'stuck')     as stuck,
+           count(*) filter (where state = 'succeeded') as succeeded,
+           count(*) filter (where state = 'failed')    as failed
+    from recent
+  ), expected as (
+    select * from jsonb_to_recordset(coalesce(p_expected, '[]'::jsonb)) as x(job_type text, period_key text)
+  )
+  select jsonb_build_object(
+    'running', t.running, 'stuck', t.stuck, 'succeeded', t.succeeded, 'failed', t.failed,
+    'success_rate', case when t.succeeded + t.failed = 0 then null
+                         else round(t.succeeded::numeric / (t.succeeded + t.failed), 4) end,
+    'missing', coalesce((
+      select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
+      from expected x
+      where not exists (select 1 from public.pipeline_runs r where r.job_type = x.job_type and r.period_key = x.period_key)
+    ), '[]'::jsonb))
+  from tally t;
+$$;
+
+-- The last finished run of a job with its decisions by outcome and veto reason: what a dry run is shown beside.
+create function public.curator_last_run(p_job_type text)
+returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with last_run as (
+    select * from public.pipeline_runs
+    where job_type = p_job_type and status in ('succeeded', 'failed')
+    order by completed_at desc
+    limit 1
+  )
+  select case when not exists (select 1 from last_run) then null else (
+    select to_jsonb(r) || jsonb_build_object(
+      'veto_reasons', coalesce((
+        select jsonb_object_agg(v.veto_reason, v.n)
+        from (select e.veto_reason, count(*) as n from public.pipeline_executions e
+              where e.run_id = r.id and e.vetoed group by e.veto_reason) v), '{}'::jsonb))
+    from last_run r) end;
+$$;
+
+revoke execute on all functions in schema public from public, anon, authenticated;
+grant execute on all functions in schema public to service_role;
