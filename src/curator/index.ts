@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './policy.js';
 export * from './switches.js';
 export * from './verdict.js';
+export * from './ports.js';

@@ -52,11 +52,12 @@ begin
   end if;
 
   with input as (
-    select r.*
-    from jsonb_to_recordset(p_rows) with ordinality as r(
+    select r.*, e.position
+    from jsonb_array_elements(p_rows) with ordinality as e(value, position)
+    cross join lateral jsonb_to_record(e.value) as r(
       subject_key text, period_key text, user_id uuid, verdict text, veto_reason text, escalate boolean,
       confidence_score float8, signal_count integer, trigger_data jsonb, error text, template_id text,
-      credit jsonb, position bigint)
+      credit jsonb)
   ), facts as (
     select f.* from public.email_cap_facts(
       array(select distinct user_id from input where verdict = 'execute' and user_id is not null),
@@ -174,7 +175,7 @@ begin
       left join emails em on em.execution_id = c.id
       left join ledger lg on lg.execution_id = c.id), '[]'::jsonb),
     'vetoed', coalesce((
-      select jsonb_agg(jsonb_build_object('subject_key', w.subject_key, 'execution_id', w.id,
+      select jsonb_agg(jsonb_build_object('subject_key', w.subject_key, 'period_key', w.period_key, 'execution_id', w.id,
                                           'reason', w.veto_reason, 'escalated', w.status = 'escalated'))
       from written w where w.status <> 'pending'), '[]'::jsonb),
     'unchanged', coalesce((

@@ -1,0 +1,105 @@
+import type { JobType } from '../pipelines/index.js';
+import type { VetoReason } from './verdict.js';
+
+/** The time, read at the edge and passed in, so a run, a test and the local simulation share one clock. */
+export interface Clock {
+  now(): Date;
+}
+
+/**
+ * The kill switches and tunables under `/storytailor-{env}/pipelines/`, keyed relative to it
+ * (`daily-digest/enabled`). `parameters` is null when they were never read; `stale` when the last read failed
+ * and an older value is served.
+ */
+export interface SwitchSnapshot {
+  readonly parameters: ReadonlyMap<string, string> | null;
+  readonly stale: boolean;
+}
+
+/** Reads the switches; adapters cache, so the runner may call it before every send batch. */
+export interface SwitchSource {
+  read(): Promise<SwitchSnapshot>;
+}
+
+/** The metric names of DESIGN.md section 5. */
+export const MetricName = {
+  PipelineExecutions: 'PipelineExecutions',
+  PipelineVetoes: 'PipelineVetoes',
+  SLAViolations: 'SLAViolations',
+  VetoRate: 'VetoRate',
+  EmailDeliveryFailure: 'EmailDeliveryFailure',
+  EmailsSent: 'EmailsSent',
+  CreditsIssued: 'CreditsIssued',
+  JobDuration: 'JobDuration',
+  CrisisEscalations: 'CrisisEscalations',
+  BudgetExceeded: 'BudgetExceeded',
+  InvalidEvents: 'InvalidEvents',
+  MissedRuns: 'MissedRuns',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** One observation; the adapter knows under which dimension sets each metric is published. */
+export interface MetricPoint {
+  readonly name: MetricName;
+  readonly value: number;
+  readonly unit: 'Count' | 'Milliseconds' | 'Percent';
+  readonly pipelineType?: JobType;
+  readonly vetoReason?: VetoReason;
+}
+
+/** Collects metrics during an invocation and publishes them at its end. */
+export interface Metrics {
+  record(point: MetricPoint): void;
+  flush(): Promise<void>;
+}
+
+/** One email to send. `to` is the only place an address travels; it is never logged. */
+export interface OutgoingEmail {
+  readonly executionId: string;
+  readonly userId: string;
+  readonly to: string;
+  readonly emailType: string;
+  readonly templateId: string;
+  readonly templateData: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What the provider said about one email: accepted (`sent`), refused (`failed`), or no answer after the request
+ * left (`unknown`: it may have gone out).
+ */
+export type SendOutcome =
+  | { readonly executionId: string; readonly status: 'sent'; readonly providerMessageId: string | null }
+  | { readonly executionId: string; readonly status: 'failed' | 'unknown'; readonly error: string };
+
+/** Sends emails in batches of at most `maxBatchSize`. */
+export interface Mailer {
+  readonly maxBatchSize: number;
+  send(emails: readonly OutgoingEmail[]): Promise<SendOutcome[]>;
+}
+
+/** A movement on a customer's credit balance; `ledgerId` is the idempotency key. Amounts are positive cents. */
+export interface BalanceMovement {
+  readonly ledgerId: string;
+  readonly customerId: string;
+  readonly amountCents: number;
+  readonly description: string;
+}
+
+export type MovementOutcome =
+  | { readonly ledgerId: string; readonly status: 'succeeded'; readonly transactionId: string }
+  | { readonly ledgerId: string; readonly status: 'failed'; readonly error: string };
+
+/** Credits and reversals on customers' balances (Stripe in production). */
+export interface Payments {
+  credit(movements: readonly BalanceMovement[]): Promise<MovementOutcome[]>;
+  reverse(movements: readonly BalanceMovement[]): Promise<MovementOutcome[]>;
+  /** Credit each customer still holds, in positive cents. */
+  creditBalances(customerIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** Structured logging; one JSON line per call. Fields never carry an address, a key or a token. */
+export interface Logger {
+  info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  error(message: string, fields?: Readonly<Record<string, unknown>>): void;
+}

@@ -1,0 +1,357 @@
+import { z } from 'zod';
+import type { EmailPolicyJson } from '../curator/policy.js';
+import type { VetoReason } from '../curator/verdict.js';
+import type { JobType } from '../pipelines/index.js';
+import { StoreError } from './errors.js';
+import type { StoreArgs, StoreFunction } from './functions.js';
+import {
+  acquireResult,
+  decisionsResult,
+  expiringCredit,
+  healthResult,
+  lastRun,
+  orgAdminCandidate,
+  referralCandidate,
+  replayTarget,
+  runRow,
+  signalCandidate,
+  userCandidate,
+  type AcquireResult,
+  type DecisionsResult,
+  type ExpiringCredit,
+  type HealthResult,
+  type LastRun,
+  type OrgAdminCandidate,
+  type ReferralCandidate,
+  type ReplayTarget,
+  type RunRow,
+  type SignalCandidate,
+  type UserCandidate,
+} from './rows.js';
+import type { StoreTransport } from './transport.js';
+
+/** Counts a page adds to its run. */
+export interface RunCounts {
+  readonly candidates: number;
+  readonly executed: number;
+  readonly skipped: number;
+  readonly vetoed: number;
+  readonly failed: number;
+  readonly escalated: number;
+}
+
+/** A credit or reversal to write to the ledger before Stripe is called. */
+export interface CreditClaim {
+  readonly amount: number;
+  readonly source: 'referral' | 'milestone' | 'manual' | 'expiry';
+  readonly reference_key: string;
+  readonly stripe_customer_id: string | null;
+  readonly expires_at: string | null;
+  readonly description: string;
+}
+
+/** One decision to record: final when vetoed, claimed (pending) when executed. */
+export interface DecisionRow {
+  readonly subject_key: string;
+  readonly period_key: string;
+  readonly user_id: string | null;
+  readonly verdict: 'execute' | 'veto';
+  readonly veto_reason: VetoReason | null;
+  readonly escalate: boolean;
+  readonly confidence_score: number | null;
+  readonly signal_count: number | null;
+  readonly trigger_data: Readonly<Record<string, unknown>>;
+  readonly error: string | null;
+  readonly template_id: string | null;
+  readonly credit: CreditClaim | null;
+}
+
+/** What came of one claimed action. */
+export interface OutcomeRow {
+  readonly execution_id: string;
+  readonly status: 'succeeded' | 'failed' | 'unknown' | 'escalated';
+  readonly error: string | null;
+  readonly email_log_id?: string | null;
+  readonly email_status?: 'sent' | 'failed' | 'queued' | null;
+  readonly provider_message_id?: string | null;
+  readonly ledger_id?: string | null;
+  readonly ledger_status?: 'pending' | 'applied' | 'failed' | null;
+  readonly stripe_balance_transaction_id?: string | null;
+  readonly referral_id?: string | null;
+  readonly expired_ledger_id?: string | null;
+}
+
+/** Where a page of candidates starts and what it covers. */
+export interface PageQuery {
+  readonly jobType: JobType;
+  readonly periodKey: string;
+  readonly after: string | null;
+  readonly limit: number;
+  /** Only these subjects (a replay's users or held actions); null for the whole population. */
+  readonly subjects: readonly string[] | null;
+  readonly at: Date;
+}
+
+/** An email page also needs its signal window and the email rules the facts are counted for. */
+export interface EmailPageQuery extends PageQuery {
+  readonly emailType: string;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  readonly policy: EmailPolicyJson;
+}
+
+const archiveRow = z.object({ executions_archived: z.number().int(), emails_archived: z.number().int() });
+
+/**
+ * The curator's database, whatever carries it: each method is one SQL function, one round trip.
+ *
+ * @example
+ * const store = new CuratorStore(sqlTransport(sql));
+ * const { acquired, run } = await store.acquireRun({ jobType: 'daily_digest', periodKey: '2026-11-22', ... });
+ */
+export class CuratorStore {
+  constructor(private readonly transport: StoreTransport) {}
+
+  private async call<F extends StoreFunction, T>(fn: F, args: StoreArgs<F>, schema: z.ZodType<T>): Promise<T> {
+    const result = await this.transport.call(fn, args);
+    const parsed = schema.safeParse(result);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new StoreError(`${fn} answered an unexpected shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    }
+    return parsed.data;
+  }
+
+  acquireRun(input: {
+    jobType: JobType;
+    periodKey: string;
+    trigger: 'schedule' | 'replay';
+    owner: string;
+    leaseSeconds: number;
+    now: Date;
+    eventId: string | null;
+    scheduledFor: Date | null;
+  }): Promise<AcquireResult> {
+    return this.call(
+      'curator_acquire_run',
+      {
+        p_job_type: input.jobType,
+        p_period_key: input.periodKey,
+        p_trigger: input.trigger,
+        p_owner: input.owner,
+        p_lease_seconds: input.leaseSeconds,
+        p_now: input.now,
+        p_event_id: input.eventId,
+        p_scheduled_for: input.scheduledFor,
+      },
+      acquireResult,
+    );
+  }
+
+  async touchRun(input: {
+    runId: string;
+    owner: string;
+    leaseSeconds: number;
+    now: Date;
+    cursor: unknown;
+    counts: RunCounts;
+  }): Promise<boolean> {
+    const { held } = await this.call(
+      'curator_touch_run',
+      {
+        p_run_id: input.runId,
+        p_owner: input.owner,
+        p_lease_seconds: input.leaseSeconds,
+        p_now: input.now,
+        p_cursor: input.cursor,
+        p_counts: input.counts,
+      },
+      z.object({ held: z.boolean() }),
+    );
+    return held;
+  }
+
+  finishRun(input: {
+    runId: string;
+    owner: string;
+    status: 'succeeded' | 'failed';
+    now: Date;
+    counts: RunCounts;
+    error: string | null;
+  }): Promise<RunRow | null> {
+    return this.call(
+      'curator_finish_run',
+      {
+        p_run_id: input.runId,
+        p_owner: input.owner,
+        p_status: input.status,
+        p_now: input.now,
+        p_counts: input.counts,
+        p_error: input.error,
+      },
+      runRow.nullable(),
+    );
+  }
+
+  private emailPageArgs(query: EmailPageQuery) {
+    return {
+      p_job_type: query.jobType,
+      p_email_type: query.emailType,
+      p_period_key: query.periodKey,
+      p_window_start: query.windowStart,
+      p_window_end: query.windowEnd,
+      p_after: query.after,
+      p_limit: query.limit,
+      p_subjects: query.subjects,
+      p_policy: query.policy,
+      p_at: query.at,
+    };
+  }
+
+  userCandidates(query: EmailPageQuery): Promise<UserCandidate[]> {
+    return this.call('curator_user_candidates', this.emailPageArgs(query), z.array(userCandidate));
+  }
+
+  orgAdminCandidates(query: EmailPageQuery): Promise<OrgAdminCandidate[]> {
+    return this.call('curator_org_admin_candidates', this.emailPageArgs(query), z.array(orgAdminCandidate));
+  }
+
+  referralCandidates(query: PageQuery): Promise<ReferralCandidate[]> {
+    return this.call(
+      'curator_referral_candidates',
+      {
+        p_job_type: query.jobType,
+        p_period_key: query.periodKey,
+        p_after: query.after,
+        p_limit: query.limit,
+        p_subjects: query.subjects,
+        p_at: query.at,
+      },
+      z.array(referralCandidate),
+    );
+  }
+
+  expiringCredits(query: PageQuery): Promise<ExpiringCredit[]> {
+    return this.call(
+      'curator_expiring_credit_candidates',
+      {
+        p_job_type: query.jobType,
+        p_period_key: query.periodKey,
+        p_after: query.after,
+        p_limit: query.limit,
+        p_subjects: query.subjects,
+        p_at: query.at,
+      },
+      z.array(expiringCredit),
+    );
+  }
+
+  signalCandidate(input: {
+    jobType: JobType;
+    emailType: string;
+    signalId: string;
+    userId: string;
+    childId: string | null;
+    policy: EmailPolicyJson;
+    at: Date;
+  }): Promise<SignalCandidate> {
+    return this.call(
+      'curator_signal_candidate',
+      {
+        p_job_type: input.jobType,
+        p_email_type: input.emailType,
+        p_signal_id: input.signalId,
+        p_user_id: input.userId,
+        p_child_id: input.childId,
+        p_policy: input.policy,
+        p_at: input.at,
+      },
+      signalCandidate,
+    );
+  }
+
+  replayTargets(input: {
+    jobType: JobType;
+    vetoReason: VetoReason | null;
+    from: Date;
+    to: Date;
+    userIds: readonly string[] | null;
+    after: string | null;
+    limit: number;
+  }): Promise<ReplayTarget[]> {
+    return this.call(
+      'curator_replay_targets',
+      {
+        p_job_type: input.jobType,
+        p_veto_reason: input.vetoReason,
+        p_from: input.from,
+        p_to: input.to,
+        p_user_ids: input.userIds,
+        p_after: input.after,
+        p_limit: input.limit,
+      },
+      z.array(replayTarget),
+    );
+  }
+
+  async creditsIssuedOn(at: Date): Promise<number> {
+    const { cents } = await this.call('curator_credits_issued_on', { p_at: at }, z.object({ cents: z.number() }));
+    return cents;
+  }
+
+  recordDecisions(input: {
+    runId: string | null;
+    jobType: JobType;
+    pipelineName: string;
+    emailType: string | null;
+    policy: EmailPolicyJson | null;
+    creditCeilingCents: number | null;
+    retakeVetoReason: VetoReason | null;
+    retakeUnknown: boolean;
+    now: Date;
+    rows: readonly DecisionRow[];
+  }): Promise<DecisionsResult> {
+    return this.call(
+      'curator_record_decisions',
+      {
+        p_run_id: input.runId,
+        p_job_type: input.jobType,
+        p_pipeline_name: input.pipelineName,
+        p_email_type: input.emailType,
+        p_policy: input.policy,
+        p_credit_ceiling_cents: input.creditCeilingCents,
+        p_retake_veto_reason: input.retakeVetoReason,
+        p_retake_unknown: input.retakeUnknown,
+        p_now: input.now,
+        p_rows: input.rows,
+      },
+      decisionsResult,
+    );
+  }
+
+  async recordOutcomes(now: Date, rows: readonly OutcomeRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.call('curator_record_outcomes', { p_now: now, p_rows: rows }, z.record(z.string(), z.number()));
+  }
+
+  health(input: { now: Date; since: Date; expected: ReadonlyArray<{ job_type: string; period_key: string }> }): Promise<HealthResult> {
+    return this.call('curator_health', { p_now: input.now, p_since: input.since, p_expected: input.expected }, healthResult);
+  }
+
+  lastRun(jobType: JobType): Promise<LastRun> {
+    return this.call('curator_last_run', { p_job_type: jobType }, lastRun);
+  }
+
+  scoreStories(windowStart: Date): Promise<number> {
+    return this.call('calculate_story_effectiveness', { p_window_start: windowStart }, z.number().int());
+  }
+
+  async archiveExpired(before: Date, batchSize: number): Promise<{ executions: number; emails: number }> {
+    const [row] = await this.call(
+      'archive_expired_records',
+      { p_before: before, p_batch_size: batchSize },
+      z.array(archiveRow).length(1),
+    );
+    return { executions: row!.executions_archived, emails: row!.emails_archived };
+  }
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { vetoReasonsInOrder } from '../curator/verdict.js';
+
+/** Shapes of what the store's SQL functions answer, checked at the edge so drift fails loudly. */
+
+export const executionStatus = z.enum(['pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown']);
+export type ExecutionStatus = z.infer<typeof executionStatus>;
+const vetoReason = z.enum(vetoReasonsInOrder as [string, ...string[]]);
+
+export const existingExecution = z
+  .object({ id: z.string(), status: executionStatus, veto_reason: vetoReason.nullable() })
+  .nullable();
+export type ExistingExecution = z.infer<typeof existingExecution>;
+
+const emailFacts = z.object({
+  opted_out: z.boolean(),
+  suppressed: z.boolean(),
+  type_count: z.number().int(),
+  non_critical_counts: z.array(z.number().int()),
+});
+export type EmailFactsRow = z.infer<typeof emailFacts>;
+
+const ledgerRef = z
+  .object({
+    id: z.string(),
+    status: z.enum(['pending', 'applied', 'expired', 'failed']),
+    amount: z.number().int(),
+    stripe_balance_transaction_id: z.string().nullable(),
+  })
+  .nullable();
+export type LedgerRef = z.infer<typeof ledgerRef>;
+
+export const userCandidate = z.object({
+  subject_key: z.string(),
+  user_id: z.string(),
+  email: z.string(),
+  first_name: z.string().nullable(),
+  signal_count: z.number().int(),
+  confidence: z.number().nullable(),
+  top_story_title: z.string().nullable(),
+  facts: emailFacts,
+  existing: existingExecution,
+});
+export type UserCandidate = z.infer<typeof userCandidate>;
+
+export const orgAdminCandidate = z.object({
+  subject_key: z.string(),
+  user_id: z.string(),
+  email: z.string(),
+  first_name: z.string().nullable(),
+  organization_id: z.string(),
+  organization_name: z.string(),
+  members: z.number().int(),
+  active_members: z.number().int(),
+  reading_events: z.number().int(),
+  facts: emailFacts,
+  existing: existingExecution,
+});
+export type OrgAdminCandidate = z.infer<typeof orgAdminCandidate>;
+
+export const referralCandidate = z.object({
+  subject_key: z.string(),
+  user_id: z.string(),
+  stripe_customer_id: z.string().nullable(),
+  ledger: ledgerRef,
+  existing: existingExecution,
+});
+export type ReferralCandidate = z.infer<typeof referralCandidate>;
+
+export const expiringCredit = z.object({
+  subject_key: z.string(),
+  user_id: z.string(),
+  amount: z.number().int(),
+  stripe_customer_id: z.string().nullable(),
+  ledger: ledgerRef,
+  existing: existingExecution,
+});
+export type ExpiringCredit = z.infer<typeof expiringCredit>;
+
+export const signalCandidate = z.object({
+  user: z
+    .object({ id: z.string(), email: z.string(), first_name: z.string().nullable(), is_active: z.boolean() })
+    .nullable(),
+  facts: emailFacts.nullable(),
+  child_type_count: z.number().int().nullable(),
+  existing: existingExecution,
+});
+export type SignalCandidate = z.infer<typeof signalCandidate>;
+
+export const replayTarget = z.object({
+  id: z.string(),
+  period_key: z.string(),
+  subject_key: z.string(),
+  user_id: z.string().nullable(),
+  status: executionStatus,
+  veto_reason: vetoReason.nullable(),
+  trigger_data: z.record(z.string(), z.unknown()),
+  confidence_score: z.number().nullable(),
+  signal_count: z.number().int().nullable(),
+});
+export type ReplayTarget = z.infer<typeof replayTarget>;
+
+export const runRow = z.object({
+  id: z.string(),
+  job_type: z.string(),
+  period_key: z.string(),
+  trigger: z.enum(['schedule', 'replay']),
+  status: z.enum(['running', 'succeeded', 'failed', 'stuck']),
+  cursor: z.unknown().nullable(),
+  attempt: z.number().int(),
+  candidates: z.number().int(),
+  executed: z.number().int(),
+  skipped: z.number().int(),
+  vetoed: z.number().int(),
+  failed: z.number().int(),
+  escalated: z.number().int(),
+  started_at: z.string(),
+  completed_at: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type RunRow = z.infer<typeof runRow>;
+
+export const acquireResult = z.object({
+  acquired: z.boolean(),
+  resumed: z.boolean().optional(),
+  reason: z.enum(['in_progress', 'completed']).optional(),
+  run: runRow,
+});
+export type AcquireResult = z.infer<typeof acquireResult>;
+
+export const decisionsResult = z.object({
+  claimed: z.array(
+    z.object({
+      subject_key: z.string(),
+      period_key: z.string(),
+      execution_id: z.string(),
+      email_log_id: z.string().nullable(),
+      ledger: ledgerRef,
+    }),
+  ),
+  vetoed: z.array(
+    z.object({
+      subject_key: z.string(),
+      period_key: z.string(),
+      execution_id: z.string(),
+      reason: vetoReason.nullable(),
+      escalated: z.boolean(),
+    }),
+  ),
+  unchanged: z.array(z.string()),
+});
+export type DecisionsResult = z.infer<typeof decisionsResult>;
+
+export const healthResult = z.object({
+  running: z.number().int(),
+  stuck: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  success_rate: z.number().nullable(),
+  missing: z.array(z.object({ job_type: z.string(), period_key: z.string() })),
+});
+export type HealthResult = z.infer<typeof healthResult>;
+
+export const lastRun = runRow.extend({ veto_reasons: z.record(z.string(), z.number()) }).nullable();
+export type LastRun = z.infer<typeof lastRun>;
