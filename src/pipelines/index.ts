@@ -3,3 +3,4 @@ export * from './definition.js';
 export * from './parameters.js';
 export * from './period.js';
 export * from './schedule.js';
+export * from './firings.js';

@@ -42,3 +42,31 @@ export function periodKey(kind: ScheduledPeriodKind, scheduledTime: Date): strin
     }
   }
 }
+
+const patterns: Record<ScheduledPeriodKind, RegExp> = {
+  daily: /^(\d{4})-(\d{2})-(\d{2})$/,
+  weekly: /^(\d{4})-W(\d{2})$/,
+  monthly: /^(\d{4})-(\d{2})$/,
+};
+
+/**
+ * The first instant (UTC) of the period a key names, or null when the key is not a valid key of that kind.
+ *
+ * @example
+ * periodStart('weekly', '2026-W47') // 2026-11-16T00:00:00Z, the Monday
+ */
+export function periodStart(kind: ScheduledPeriodKind, key: string): Date | null {
+  const match = patterns[kind].exec(key);
+  if (!match) return null;
+  const [year, second, third] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  let start: Date;
+  if (kind === 'daily') start = new Date(Date.UTC(year, second - 1, third));
+  else if (kind === 'monthly') start = new Date(Date.UTC(year, second - 1, 1));
+  else {
+    const jan4 = new Date(Date.UTC(year, 0, 4));
+    const mondayOfWeek1 = jan4.getTime() - ((jan4.getUTCDay() + 6) % 7) * 86_400_000;
+    start = new Date(mondayOfWeek1 + (second - 1) * 7 * 86_400_000);
+  }
+  // Reject keys that do not round-trip (2026-02-31, 2026-W60).
+  return periodKey(kind, start) === key ? start : null;
+}

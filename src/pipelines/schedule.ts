@@ -54,3 +54,21 @@ export function latestFiring(schedule: CronSchedule, at: Date): Date {
   }
   throw new Error(`schedule ${toAwsCron(schedule)} has no firing in the 40 days before ${at.toISOString()}`);
 }
+
+/**
+ * The firing whose period key is `key`: the first scheduled time inside the period (a replay of a past period
+ * needs the firing's time for its signal window). Null when the schedule has no firing in that period.
+ *
+ * @example
+ * firingInPeriod({ minute: 0, hour: 18, weekday: 'SUN' }, '2026-W47', isoWeekKeyOf) // 2026-11-22T18:00:00Z
+ */
+export function firingInPeriod(schedule: CronSchedule, key: string, keyOf: (at: Date) => string, periodStart: Date): Date | null {
+  const offset = (schedule.hour * 60 + schedule.minute) * 60_000;
+  for (let day = 0; day < 32; day += 1) {
+    const date = new Date(periodStart.getTime() + day * dayMs);
+    const firing = new Date(date.getTime() + offset);
+    if (keyOf(firing) !== key) continue;
+    if (firesOnDay(schedule, date)) return firing;
+  }
+  return null;
+}

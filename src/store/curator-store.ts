@@ -55,7 +55,7 @@ export interface DecisionRow {
   readonly subject_key: string;
   readonly period_key: string;
   readonly user_id: string | null;
-  readonly verdict: 'execute' | 'veto';
+  readonly verdict: 'execute' | 'veto' | 'fail';
   readonly veto_reason: VetoReason | null;
   readonly escalate: boolean;
   readonly confidence_score: number | null;

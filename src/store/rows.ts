@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { vetoReasonsInOrder } from '../curator/verdict.js';
+import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 
 /** Shapes of what the store's SQL functions answer, checked at the edge so drift fails loudly. */
 
 export const executionStatus = z.enum(['pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown']);
 export type ExecutionStatus = z.infer<typeof executionStatus>;
-const vetoReason = z.enum(vetoReasonsInOrder as [string, ...string[]]);
+const vetoReason = z.enum(vetoReasonsInOrder as [VetoReason, ...VetoReason[]]);
 
 export const existingExecution = z
   .object({ id: z.string(), status: executionStatus, veto_reason: vetoReason.nullable() })

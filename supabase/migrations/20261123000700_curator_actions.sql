@@ -10,7 +10,10 @@
 -- p_retake_unknown (crisis alerts: at least once), when its outcome is unknown or it has been pending a minute.
 -- Returns what was claimed, what the re-check vetoed, and the subjects left unchanged because already decided.
 --
--- p_rows: [{ subject_key, period_key, user_id, verdict: 'execute'|'veto', veto_reason, escalate,
+-- A row with verdict 'fail' records an action that could not even be attempted (a signal for an unknown user):
+-- failed, or escalated when `escalate` is set, never vetoed.
+--
+-- p_rows: [{ subject_key, period_key, user_id, verdict: 'execute'|'veto'|'fail', veto_reason, escalate,
 --            confidence_score, signal_count, trigger_data, error, template_id,
 --            credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
 create function public.curator_record_decisions(
@@ -84,7 +87,8 @@ begin
   ), decided as (
     select i.*,
            case
-             when i.verdict <> 'execute' then i.veto_reason
+             when i.verdict = 'veto' then i.veto_reason
+             when i.verdict <> 'execute' then null
              when v_recheck_caps and not (
                coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
                and public.email_caps_hold(
@@ -104,13 +108,14 @@ begin
       run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
       confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
     select p_run_id, p_job_type, p_pipeline_name, d.subject_key, d.period_key, d.user_id,
-           case when d.final_reason is null then 'pending'
+           case when d.verdict = 'fail' then case when d.escalate then 'escalated' else 'failed' end
+                when d.final_reason is null then 'pending'
                 when d.escalate and d.final_reason = d.veto_reason then 'escalated'
                 else 'vetoed' end,
            d.final_reason is not null, d.final_reason,
            d.confidence_score, d.signal_count, coalesce(d.trigger_data, '{}'::jsonb),
-           case when d.final_reason is null then 1 else 0 end,
-           d.error, p_now, case when d.final_reason is null then null else p_now end, p_now, p_now
+           case when d.verdict = 'execute' and d.final_reason is null then 1 else 0 end,
+           d.error, p_now, case when d.verdict = 'execute' and d.final_reason is null then null else p_now end, p_now, p_now
     from decided d
     order by d.position
     on conflict on constraint pipeline_executions_once do update set

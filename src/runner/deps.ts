@@ -1,0 +1,28 @@
+import type { Clock, Logger, Mailer, Metrics, Payments, SwitchSource } from '../curator/ports.js';
+import type { Environment } from '../pipelines/index.js';
+import type { CuratorStore } from '../store/curator-store.js';
+
+/** Settings of the runner, validated by the handler's configuration. */
+export interface RunnerConfig {
+  readonly environment: Environment;
+  /** Candidates per SQL round trip, and so per send batch. */
+  readonly pageSize: number;
+  /** How long a run's lease lasts without a page finishing; longer than the Lambda timeout. */
+  readonly leaseSeconds: number;
+  /** Who holds leases taken by this invocation (the Lambda request id). */
+  readonly owner: string;
+  /** SendGrid dynamic template id per email type; an email type without one uses its own name. */
+  readonly templates: Readonly<Record<string, string>>;
+}
+
+/** Everything a job needs, wired once by the handler. */
+export interface CuratorDeps {
+  readonly store: CuratorStore;
+  readonly switches: SwitchSource;
+  readonly metrics: Metrics;
+  readonly mailer: Mailer;
+  readonly payments: Payments;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: RunnerConfig;
+}

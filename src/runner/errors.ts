@@ -1,0 +1,10 @@
+/** A request the runner cannot carry out as asked (a period that does not exist, a replay of nothing). */
+export class JobRequestError extends Error {
+  override readonly name = 'JobRequestError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}

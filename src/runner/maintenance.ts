@@ -1,0 +1,69 @@
+import { retention, type JobType } from '../pipelines/index.js';
+import type { CuratorDeps } from './deps.js';
+import type { ActResult, PagePlan } from './page.js';
+import type { PlanPeriod } from './plans.js';
+
+/** The single subject of a job that works on the whole database. */
+interface WholeDatabase {
+  readonly subject_key: 'all';
+}
+
+const storyScoringWindowDays = 30;
+
+/**
+ * Story scoring and data retention: one decision per period (the kill switch still applies), then SQL does the
+ * work set-based. `details` receives what it did: stories scored, rows archived.
+ */
+export function maintenancePlan(
+  deps: CuratorDeps,
+  jobType: Extract<JobType, 'story_scoring' | 'data_retention'>,
+  period: PlanPeriod,
+  details: Record<string, unknown>,
+): PagePlan<WholeDatabase> {
+  return {
+    jobType,
+    load: async (page) => (page.after === null ? [{ subject_key: 'all' }] : []),
+    subjectOf: (row) => row.subject_key,
+    periodOf: () => period.periodKey,
+    userOf: () => null,
+    existingOf: () => null,
+    candidateOf: (row) => ({
+      subjectKey: row.subject_key,
+      alreadySucceeded: false,
+      signalCount: null,
+      confidence: null,
+      eventTimestamp: null,
+      email: null,
+      credit: null,
+    }),
+    recordOf: () => ({ trigger_data: { window_end: period.windowEnd.toISOString() }, template_id: null, credit: null }),
+    async act(claims): Promise<ActResult[]> {
+      return Promise.all(
+        claims.map(async ({ claim }): Promise<ActResult> => {
+          try {
+            if (jobType === 'story_scoring') {
+              const since = new Date(period.windowEnd.getTime() - storyScoringWindowDays * 86_400_000);
+              details.storiesScored = await deps.store.scoreStories(since);
+            } else {
+              const before = new Date(deps.clock.now().getTime() - retention.ageDays * 86_400_000);
+              let executions = 0;
+              let emails = 0;
+              for (;;) {
+                const moved = await deps.store.archiveExpired(before, retention.batchSize);
+                executions += moved.executions;
+                emails += moved.emails;
+                if (moved.executions === 0 && moved.emails === 0) break;
+              }
+              details.executionsArchived = executions;
+              details.emailsArchived = emails;
+            }
+            return { outcome: { execution_id: claim.executionId, status: 'succeeded', error: null } };
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            return { outcome: { execution_id: claim.executionId, status: 'failed', error: message } };
+          }
+        }),
+      );
+    },
+  };
+}

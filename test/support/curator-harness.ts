@@ -1,0 +1,97 @@
+import { manualClock, type ManualClock } from '../../src/adapters/clock.js';
+import { memoryLogger } from '../../src/adapters/json-logger.js';
+import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
+import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
+import { memorySwitches } from '../../src/adapters/local/switches.js';
+import type { Mailer, OutgoingEmail, SendOutcome } from '../../src/curator/ports.js';
+import { createCuratorHandler } from '../../src/handlers/curator.js';
+import type { CuratorDeps } from '../../src/runner/deps.js';
+import { CuratorStore } from '../../src/store/curator-store.js';
+import { sqlTransport } from '../../src/store/sql-transport.js';
+import type { StoreTransport } from '../../src/store/transport.js';
+import type { TestDatabase } from './database.js';
+
+/** A mailer that remembers what it sent and can be told to refuse or lose some emails. */
+export interface RecordingMailer extends Mailer {
+  readonly sent: OutgoingEmail[];
+  readonly requests: number[];
+  failWith: ((email: OutgoingEmail) => SendOutcome['status'] | null) | null;
+}
+
+export function recordingMailer(maxBatchSize = 1_000): RecordingMailer {
+  const mailer: RecordingMailer = {
+    maxBatchSize,
+    sent: [],
+    requests: [],
+    failWith: null,
+    async send(emails) {
+      mailer.requests.push(emails.length);
+      return emails.map((email): SendOutcome => {
+        const failure = mailer.failWith?.(email) ?? null;
+        if (failure === 'failed' || failure === 'unknown') {
+          return { executionId: email.executionId, status: failure, error: `injected ${failure}` };
+        }
+        mailer.sent.push(email);
+        return { executionId: email.executionId, status: 'sent', providerMessageId: `msg-${mailer.sent.length}` };
+      });
+    },
+  };
+  return mailer;
+}
+
+export interface Harness {
+  readonly deps: CuratorDeps;
+  readonly clock: ManualClock;
+  readonly switches: ReturnType<typeof memorySwitches>;
+  readonly metrics: MemoryMetrics;
+  readonly mailer: RecordingMailer;
+  readonly payments: ReturnType<typeof ledgerPayments>;
+  readonly logger: ReturnType<typeof memoryLogger>;
+  readonly handler: ReturnType<typeof createCuratorHandler>;
+}
+
+/** The curator's handler over a test database, with in-memory adapters the test can inspect and steer. */
+export function curatorHarness(
+  db: TestDatabase,
+  options: { start?: Date; pageSize?: number; transport?: StoreTransport; maxBatchSize?: number } = {},
+): Harness {
+  const clock = manualClock(options.start ?? new Date('2026-11-23T20:00:00Z'));
+  const switches = memorySwitches();
+  const metrics = memoryMetrics();
+  const mailer = recordingMailer(options.maxBatchSize);
+  const payments = ledgerPayments(null);
+  const logger = memoryLogger();
+  const deps: CuratorDeps = {
+    store: new CuratorStore(options.transport ?? sqlTransport(db.sql)),
+    switches,
+    metrics,
+    mailer,
+    payments,
+    clock,
+    logger,
+    config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {} },
+  };
+  const handler = createCuratorHandler(async () => deps);
+  return { deps, clock, switches, metrics, mailer, payments, logger, handler };
+}
+
+export const scheduledEvent = (jobType: string, time: Date, id = `evt-${jobType}-${time.toISOString()}`) => ({
+  version: '0',
+  id,
+  source: 'storytailor.scheduler',
+  'detail-type': 'Scheduled Job',
+  time: time.toISOString(),
+  detail: { jobType },
+});
+
+export const replayEvent = (detail: Record<string, unknown>) => ({
+  source: 'storytailor.manual',
+  'detail-type': 'retry',
+  detail: { retry: true, ...detail },
+});
+
+export const signalEvent = (detail: Record<string, unknown>) => ({
+  source: 'storytailor.agent',
+  'detail-type': 'Emotional Signal',
+  detail,
+});
