@@ -57,7 +57,9 @@ begin
   if v_run.status = 'running' then
     return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run));
   end if;
-  if p_trigger = 'schedule' and v_run.status in ('succeeded', 'failed') then
+  -- The same firing delivered again (EventBridge delivers at least once), or the same replay event again.
+  if v_run.status in ('succeeded', 'failed')
+     and (p_trigger = 'schedule' or (p_event_id is not null and v_run.event_id = p_event_id)) then
     return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run));
   end if;
 

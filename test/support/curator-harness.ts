@@ -84,7 +84,8 @@ export const scheduledEvent = (jobType: string, time: Date, id = `evt-${jobType}
   detail: { jobType },
 });
 
-export const replayEvent = (detail: Record<string, unknown>) => ({
+export const replayEvent = (detail: Record<string, unknown>, id?: string) => ({
+  ...(id === undefined ? {} : { id }),
   source: 'storytailor.manual',
   'detail-type': 'retry',
   detail: { retry: true, ...detail },

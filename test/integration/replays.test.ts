@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { curatorHarness, replayEvent, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { executionsBySubject, seedDigestPopulation, type DigestPopulation } from '../support/population.js';
+
+const firing = new Date('2026-11-23T20:00:00Z');
+const periodKey = '2026-11-23';
+
+let db: TestDatabase;
+let population: DigestPopulation;
+let curator: Harness;
+
+beforeEach(async () => {
+  db = await openTestDatabase();
+  population = await seedDigestPopulation(db.sql, firing, { engaged: 12, idle: 2, lukewarm: 1, optedOut: 1, suppressed: 1 });
+  curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 5 });
+});
+afterEach(async () => {
+  await db?.close();
+});
+
+describe('two deliveries of the same firing at once', () => {
+  it('act once: one run takes the period, the other exits', async () => {
+    const other = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 5 });
+    const [first, second] = await Promise.all([
+      curator.handler(scheduledEvent('daily_digest', firing), { awsRequestId: 'invocation-a' }),
+      other.handler(scheduledEvent('daily_digest', firing), { awsRequestId: 'invocation-b' }),
+    ]);
+    const statuses = [first, second].map((summary) => summary.ok && summary.status).sort();
+    expect(statuses).toEqual(['skipped', 'succeeded']);
+    expect(curator.mailer.sent.length + other.mailer.sent.length).toBe(12);
+    const rows = await executionsBySubject(db.sql, 'daily_digest', periodKey);
+    expect(rows.every((row) => row.n === 1)).toBe(true);
+  });
+});
+
+describe('a kill switch flipped off, then on, then a replay of what it held', () => {
+  it('vetoes the whole digest while off and sends exactly what was held after the replay', async () => {
+    curator.switches.set('daily-digest/enabled', 'false');
+    const held = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(held.ok && held.tally).toMatchObject({ executed: 0, vetoed: { KILL_SWITCH_ACTIVE: 17 } });
+    expect(curator.mailer.sent).toHaveLength(0);
+
+    curator.switches.set('daily-digest/enabled', 'true');
+    curator.clock.advance(30 * 60_000);
+    const held24h = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+    const replay = await curator.handler(replayEvent(held24h, 'replay-event-1'));
+    expect(replay).toMatchObject({ ok: true, status: 'succeeded' });
+    // Every held action goes through every check again: the opted-out and the idle are still held back.
+    expect(replay.ok && replay.tally).toMatchObject({ executed: 12, vetoed: { INSUFFICIENT_SIGNAL: 2, LOW_CONFIDENCE: 1, USER_OPTED_OUT: 2 } });
+    expect(new Set(curator.mailer.sent.map((email) => email.userId))).toEqual(new Set(population.engaged));
+
+    // The same replay event delivered twice exits; an operator running it again finds nothing left held.
+    expect(await curator.handler(replayEvent(held24h, 'replay-event-1'))).toMatchObject({ status: 'skipped', reason: 'completed' });
+    const rerun = await curator.handler(replayEvent(held24h, 'replay-event-2'));
+    expect(rerun.ok && rerun.tally.executed).toBe(0);
+    expect(curator.mailer.sent).toHaveLength(12);
+    const rows = await executionsBySubject(db.sql, 'daily_digest', periodKey);
+    expect(rows).toHaveLength(17);
+    expect(rows.every((row) => row.n === 1 && row.veto_reason !== 'KILL_SWITCH_ACTIVE')).toBe(true);
+  });
+
+  it('stops a long run at the next page once the switch is off', async () => {
+    let pages = 0;
+    const send = curator.mailer.send.bind(curator.mailer);
+    curator.mailer.send = async (emails) => {
+      pages += 1;
+      if (pages === 1) curator.switches.set('all/enabled', 'false');
+      return send(emails);
+    };
+    const summary = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(summary.ok && summary.tally.executed).toBeGreaterThan(0);
+    expect(summary.ok && summary.tally.executed).toBeLessThan(12);
+    expect(summary.ok && summary.tally.vetoed.KILL_SWITCH_ACTIVE).toBeGreaterThan(0);
+  });
+
+  it('vetoes email when the switches were never read, and says so in the logs', async () => {
+    curator.deps.switches.read = async () => ({ parameters: null, stale: false });
+    const summary = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(summary.ok && summary.tally.vetoed.KILL_SWITCH_ACTIVE).toBe(17);
+    expect(curator.logger.lines.some((line) => line.level === 'WARN' && String(line.message).includes('unreadable'))).toBe(true);
+  });
+});
+
+describe('a replay after failed sends', () => {
+  it('sends only what failed, and never what succeeded', async () => {
+    const failing = new Set(population.engaged.slice(0, 4));
+    curator.mailer.failWith = (email) => (failing.has(email.userId) ? 'failed' : null);
+    const first = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(first.ok && first.tally).toMatchObject({ executed: 8, failed: 4 });
+    const [failedRows] = await db.sql.query<{ n: number }>(
+      `select count(*)::int as n from email_delivery_log where status = 'failed' and error = 'injected failed'`,
+    );
+    expect(failedRows!.n).toBe(4);
+    expect(curator.metrics.total('EmailDeliveryFailure')).toBe(4);
+    expect(curator.logger.lines.filter((line) => line.level === 'ERROR' && line.status === 'failed')).toHaveLength(4);
+
+    curator.mailer.failWith = null;
+    const sentBefore = curator.mailer.sent.length;
+    const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }));
+    expect(replay.ok && replay.tally).toMatchObject({ executed: 4, skipped: 8 });
+    expect(curator.mailer.sent.slice(sentBefore).map((email) => email.userId).sort()).toEqual([...failing].sort());
+    const rows = await executionsBySubject(db.sql, 'daily_digest', periodKey);
+    expect(rows.filter((row) => row.status === 'succeeded')).toHaveLength(12);
+  });
+
+  it('does not resend a digest whose outcome is unknown (at most once)', async () => {
+    const lost = population.engaged[0]!;
+    curator.mailer.failWith = (email) => (email.userId === lost ? 'unknown' : null);
+    await curator.handler(scheduledEvent('daily_digest', firing));
+    curator.mailer.failWith = null;
+    const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }));
+    expect(replay.ok && replay.tally.executed).toBe(0);
+    expect(curator.mailer.sent.filter((email) => email.userId === lost)).toHaveLength(0);
+    const [row] = await db.sql.query(
+      `select e.status, l.status as email_status from pipeline_executions e join email_delivery_log l on l.execution_id = e.id where e.user_id = $1`,
+      [lost],
+    );
+    expect(row).toEqual({ status: 'unknown', email_status: 'queued' });
+  });
+});
+
+describe('frequency caps across pipelines', () => {
+  it('holds a third non-critical email in 24 hours', async () => {
+    const user = population.engaged[0]!;
+    await db.sql.query(
+      `insert into email_delivery_log (user_id, email_type, status, queued_at, sent_at, created_at)
+       values ($1, 'early_intervention', 'sent', $2::timestamptz - interval '2 hours', $2::timestamptz - interval '2 hours', $2::timestamptz - interval '2 hours'),
+              ($1, 'story_failure', 'queued', $2::timestamptz - interval '1 hour', null, $2::timestamptz - interval '1 hour')`,
+      [user, firing],
+    );
+    const summary = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(summary.ok && summary.tally.vetoed.FREQUENCY_CAP).toBe(1);
+    expect(curator.mailer.sent.map((email) => email.userId)).not.toContain(user);
+  });
+});
+
+describe('a dry run', () => {
+  it('writes and sends nothing, and reports beside the last real run', async () => {
+    await curator.handler(scheduledEvent('daily_digest', firing));
+    const before = await db.sql.query(`select count(*)::int as n from pipeline_executions`);
+    curator.switches.set('daily-digest/min-confidence', '0.99');
+    const dry = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-24', dryRun: true }));
+    expect(dry).toMatchObject({ ok: true, status: 'dry_run', runId: null });
+    expect(dry.ok && dry.lastRealRun).toMatchObject({ period_key: periodKey, executed: 12, veto_reasons: { USER_OPTED_OUT: 2 } });
+    expect(await db.sql.query(`select count(*)::int as n from pipeline_executions`)).toEqual(before);
+    expect(curator.mailer.sent).toHaveLength(12);
+  });
+});
