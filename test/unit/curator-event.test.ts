@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../src/adapters/json-logger.js';
+import { memoryMetrics } from '../../src/adapters/local/metrics.js';
+import { memorySwitches } from '../../src/adapters/local/switches.js';
+import { manualClock } from '../../src/adapters/clock.js';
+import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
+import { createCuratorHandler } from '../../src/handlers/curator.js';
+import { parseCuratorEvent } from '../../src/handlers/curator-event.js';
+import { ConfigError, loadConfig } from '../../src/handlers/config.js';
+import type { CuratorDeps } from '../../src/runner/deps.js';
+import type { CuratorStore } from '../../src/store/curator-store.js';
+import { recordingMailer } from '../support/curator-harness.js';
+
+const signal = (detail: Record<string, unknown>) => ({
+  source: 'storytailor.agent',
+  'detail-type': 'Emotional Signal',
+  detail: {
+    signalId: 'sig-1',
+    jobType: 'crisis_alert',
+    userId: '3f2b8f9e-4c1a-4b7e-9d55-2a1c8e7f6b10',
+    confidence: 0.97,
+    signalCount: 1,
+    eventTimestamp: '2026-11-23T20:00:00+01:00',
+    ...detail,
+  },
+});
+
+describe('parseCuratorEvent', () => {
+  it('reads a scheduled firing with its own time', () => {
+    const parsed = parseCuratorEvent({
+      id: 'abc',
+      source: 'storytailor.scheduler',
+      'detail-type': 'Scheduled Job',
+      time: '2026-11-23T20:00:00Z',
+      detail: { jobType: 'daily_digest' },
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      request: { kind: 'scheduled', jobType: 'daily_digest', scheduledTime: new Date('2026-11-23T20:00:00Z'), eventId: 'abc', dryRun: false },
+    });
+  });
+
+  it('reads the operations guide replay as written', () => {
+    const parsed = parseCuratorEvent({ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true } });
+    expect(parsed).toMatchObject({ ok: true, request: { kind: 'replay', jobType: 'daily_digest', periodKey: null, vetoReason: null } });
+  });
+
+  it('reads a health check, direct or from EventBridge', () => {
+    expect(parseCuratorEvent({ detail: { jobType: 'health' } })).toEqual({ ok: true, request: { kind: 'health' } });
+    expect(parseCuratorEvent({ source: 'storytailor.health-check', 'detail-type': 'health', detail: { jobType: 'health' } })).toEqual({
+      ok: true,
+      request: { kind: 'health' },
+    });
+  });
+
+  it('reads a signal and keeps its timestamp as the app wrote it', () => {
+    expect(parseCuratorEvent(signal({}))).toMatchObject({ ok: true, request: { kind: 'signal', eventTimestamp: '2026-11-23T20:00:00+01:00' } });
+  });
+
+  it.each([
+    [signal({ confidence: 1.2 }), /detail\.confidence: Too big/],
+    [signal({ userId: 'parent@example.com' }), /detail\.userId: Invalid UUID/],
+    [signal({ eventTimestamp: '2026-11-23 20:00' }), /detail\.eventTimestamp: expected an ISO-8601 date-time with an offset/],
+    [signal({ jobType: 'daily_digest' }), /detail\.jobType: Invalid option/],
+    [{ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest' } }, /detail\.retry/],
+    [{ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true, vetoReason: 'BORED' } }, /detail\.vetoReason/],
+    [{ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true, periodkey: 'x' } }, /periodkey/],
+    [{ source: 'aws.events', detail: {} }, /^source: expected one of/],
+    [null, /^source: expected one of/],
+    ['{"detail":{}}', /^source: expected one of/],
+  ])('refuses %j naming the bad field', (event, message) => {
+    const parsed = parseCuratorEvent(event);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.error).toMatch(message);
+  });
+});
+
+describe('the curator handler', () => {
+  const untouchable = new Proxy({}, { get: () => () => Promise.reject(new Error('the store must not be called')) }) as CuratorStore;
+
+  it('answers an invalid event with the error, logs it and counts it, without throwing', async () => {
+    const metrics = memoryMetrics();
+    const logger = memoryLogger();
+    const deps: CuratorDeps = {
+      store: untouchable,
+      switches: memorySwitches(),
+      metrics,
+      mailer: recordingMailer(),
+      payments: ledgerPayments(null),
+      clock: manualClock(new Date()),
+      logger,
+      config: { environment: 'staging', pageSize: 10, leaseSeconds: 60, owner: 'x', templates: {} },
+    };
+    const handler = createCuratorHandler(async () => deps);
+    const result = await handler(signal({ signalCount: -1 }));
+    expect(result).toEqual({ ok: false, error: expect.stringMatching(/^detail\.signalCount: Too small/) });
+    expect(metrics.total('InvalidEvents')).toBe(1);
+    expect(logger.lines).toMatchObject([{ level: 'ERROR', message: 'invalid event' }]);
+  });
+
+  it('refuses a replay of a period that does not exist, naming it', async () => {
+    const metrics = memoryMetrics();
+    const deps = {
+      store: untouchable,
+      switches: memorySwitches(),
+      metrics,
+      mailer: recordingMailer(),
+      payments: ledgerPayments(null),
+      clock: manualClock(new Date()),
+      logger: memoryLogger(),
+      config: { environment: 'staging', pageSize: 10, leaseSeconds: 60, owner: 'x', templates: {} },
+    } satisfies CuratorDeps;
+    const handler = createCuratorHandler(async () => deps);
+    const result = await handler({ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'weekly_insights', retry: true, periodKey: '2026-11-22' } });
+    expect(result).toEqual({ ok: false, error: 'detail.periodKey: 2026-11-22 is not a period of weekly_insights (weekly)' });
+    expect(metrics.total('InvalidEvents')).toBe(1);
+  });
+});
+
+describe('loadConfig', () => {
+  it('chooses embedded PGlite when no database is configured', () => {
+    expect(loadConfig({}).database).toEqual({ kind: 'pglite', dataDir: null });
+  });
+
+  it('names a malformed value without echoing a secret', () => {
+    const secret = 'sb_secret_0123456789abcdefghij';
+    const messageOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('loadConfig accepted a bad configuration');
+    };
+    const missingUrl = messageOf({ SUPABASE_SERVICE_ROLE_KEY: secret });
+    expect(missingUrl).toMatch(/SUPABASE_SERVICE_ROLE_KEY: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY go together/);
+    expect(missingUrl).not.toContain(secret);
+    expect(messageOf({ SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: secret, CURATOR_PAGE_SIZE: 'lots' })).toMatch(
+      /^invalid configuration: CURATOR_PAGE_SIZE: /,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must be a postgres:\/\/ connection string/);
+  });
+});
