@@ -47,7 +47,7 @@ describe('a crisis alert', () => {
     expect(curator.mailer.sent[0]).toMatchObject({ userId: users[0], emailType: 'crisis_alert' });
     expect(await execution(event.detail.signalId as string)).toMatchObject({
       status: 'succeeded',
-      trigger_data: { event_timestamp: '2026-11-23T14:59:00-05:00', child_id: event.detail.context.childId },
+      trigger_data: { event_timestamp: '2026-11-23T14:59:00-05:00', child_id: (event.detail.context as { childId: string }).childId },
     });
   });
 

@@ -1,0 +1,133 @@
+/**
+ * `npm start`: the whole curator on this machine with no cloud account. An embedded Postgres (PGlite) with the
+ * migrations, a synthetic population, local stand-ins for SSM (switches in memory), SendGrid (an outbox folder)
+ * and Stripe (a ledger file), and every job run through the real handler as the rules would fire them over
+ * simulated days that include a Sunday and the first Monday of a month. Ends with a report.
+ *
+ *   npm start                                   # 10 simulated days, 3,000 families
+ *   npm start -- --users 500 --days 9
+ *   npm start -- --job daily_digest --dry-run   # one job
+ *   npm start -- --data-dir .local/pgdata       # keep the database for the next run
+ */
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { manualClock } from '../src/adapters/clock.js';
+import { jsonLogger } from '../src/adapters/json-logger.js';
+import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';
+import { memoryMetrics } from '../src/adapters/local/metrics.js';
+import { memorySwitches } from '../src/adapters/local/switches.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { openPglite } from '../src/db/pglite-client.js';
+import { loadConfig } from '../src/handlers/config.js';
+import { createCuratorHandler } from '../src/handlers/curator.js';
+import { buildDependencies } from '../src/handlers/dependencies.js';
+import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
+import { formatReport, countOutbox } from '../src/local/report.js';
+import { runSimulation } from '../src/local/simulation.js';
+import { isJobType, jobTypes, lastFiring, type JobType } from '../src/pipelines/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '3000' },
+    days: { type: 'string', default: '10' },
+    start: { type: 'string', default: '2026-11-28' },
+    job: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(2);
+}
+
+const users = Number(args.users);
+const days = Number(args.days);
+const start = new Date(`${args.start}T00:00:00Z`);
+if (!Number.isInteger(users) || users < 100 || users > 200_000) fail(`--users must be an integer from 100 to 200000, got ${args.users}`);
+if (!Number.isInteger(days) || days < 1 || days > 60) fail(`--days must be an integer from 1 to 60, got ${args.days}`);
+if (Number.isNaN(start.getTime())) fail(`--start must be a date like 2026-11-28, got ${args.start}`);
+if (args.job !== undefined && args.job !== 'health' && !isJobType(args.job)) fail(`--job must be one of ${jobTypes.join(', ')} or health, got ${args.job}`);
+if (args['dry-run'] && args.job === undefined) fail('--dry-run needs --job');
+
+const localDir = '.local';
+const outboxDir = join(localDir, 'outbox');
+const ledgerFile = join(localDir, 'stripe-ledger.json');
+const logFile = join(localDir, 'curator.log');
+const keep = args['data-dir'];
+if (keep === undefined) {
+  rmSync(outboxDir, { recursive: true, force: true });
+  rmSync(ledgerFile, { force: true });
+}
+mkdirSync(localDir, { recursive: true });
+
+const progress = (line: string) => {
+  if (args.quiet) return;
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+  else process.stderr.write(`${line}\n`);
+};
+
+const sql = await openPglite(keep);
+await applyMigrations(sql);
+const clock = manualClock(start);
+// Ops lowered the daily credit ceiling to $50 for this promotion, so the spend guard shows itself.
+const switches = memorySwitches({ 'all/daily-credit-ceiling-cents': '5000' });
+const metrics = memoryMetrics();
+const payments = ledgerPayments(ledgerFile);
+const logStream = createWriteStream(logFile, { flags: keep ? 'a' : 'w' });
+const logger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'intelligence-curator', environment: 'local' });
+const config = loadConfig({ ...process.env, CURATOR_OUTBOX_DIR: outboxDir, CURATOR_LEDGER_FILE: ledgerFile });
+const deps = await buildDependencies(config, { sql, clock, switches, metrics, payments, logger });
+const handler = createCuratorHandler(async () => deps);
+
+const [{ n: existing } = { n: 0 }] = await sql.query<{ n: number }>('select count(*)::int as n from users');
+progress(existing > 0 ? `using the ${existing} families already in ${keep}` : `seeding ${users} families…`);
+const population = existing > 0 ? null : await seedPopulation(sql, { users, start, payments });
+
+if (args.job !== undefined) {
+  await runOneJob(args.job as JobType | 'health', args['dry-run']);
+} else {
+  const result = await runSimulation({ sql, clock, handler, switches, start, days, users, progress });
+  progress('');
+  console.log(
+    formatReport(result, {
+      start,
+      days,
+      population,
+      outbox: countOutbox(outboxDir),
+      outboxDir,
+      ledgerFile,
+      transactions: payments.transactions.length,
+      logFile,
+      metrics,
+    }),
+  );
+}
+logStream.end();
+await sql.close();
+
+async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void> {
+  // The day after the simulated days: a kept database has run them, so this period is new and the dry run is
+  // shown beside the last real one. A fresh database gets a week of reading first.
+  const now = new Date(start.getTime() + (days + 1) * 86_400_000);
+  clock.set(now);
+  for (let back = existing > 0 ? 1 : 7; back >= 1; back -= 1) await simulateReading(sql, new Date(now.getTime() - back * 86_400_000));
+  let event: unknown;
+  if (job === 'health') event = { detail: { jobType: 'health' } };
+  else if (dryRun) event = { source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: job, retry: true, dryRun: true } };
+  else {
+    const firing = lastFiring(job, now);
+    if (firing === null) fail(`${job} is realtime: it runs from the app's signals; run npm start without --job to see it`);
+    event = { id: `local-${job}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.scheduledTime.toISOString(), detail: { jobType: job } };
+  }
+  const result = await handler(event);
+  progress('');
+  console.log(JSON.stringify(result, null, 2));
+  if (result.ok && result.status === 'dry_run' && !result.lastRealRun) {
+    console.log(`\nNo real run of ${job} in this database yet. Keep one with: npm start -- --data-dir .local/pgdata, then add --data-dir .local/pgdata here.`);
+  }
+}
+

@@ -1,0 +1,108 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MemoryMetrics } from '../adapters/local/metrics.js';
+import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
+import { jobTypes } from '../pipelines/index.js';
+import { emptyTally, vetoTotal } from '../runner/tally.js';
+import type { SeededPopulation } from './seed-population.js';
+import type { SimulationResult } from './simulation.js';
+
+/** Emails in the outbox folder, by email type. */
+export function countOutbox(dir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!existsSync(dir)) return counts;
+  for (const file of readdirSync(dir)) {
+    const { emailType } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { emailType: string };
+    counts.set(emailType, (counts.get(emailType) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Where the local run left its traces, for the report's last lines. */
+export interface ReportContext {
+  readonly start: Date;
+  readonly days: number;
+  readonly population: SeededPopulation | null;
+  readonly outbox: ReadonlyMap<string, number>;
+  readonly outboxDir: string;
+  readonly ledgerFile: string;
+  readonly transactions: number;
+  readonly logFile: string;
+  readonly metrics: MemoryMetrics;
+}
+
+const number = (value: number) => value.toLocaleString('en-US');
+const pad = (text: string, width: number, left = false) => (left ? text.padEnd(width) : text.padStart(width));
+const dollars = (cents: number) => `$${(cents / 100).toFixed(0)}`;
+
+/** The readable report of a local run: per pipeline, then per veto reason, then what ops and health saw. */
+export function formatReport(result: SimulationResult, context: ReportContext): string {
+  const { start, days, population, outbox } = context;
+  const end = new Date(start.getTime() + (days - 1) * 86_400_000);
+  const lines: string[] = ['', 'Storytailor Intelligence Curator — local run', ''];
+  lines.push(`Simulated ${start.toISOString().slice(0, 10)} to ${end.toISOString().slice(0, 10)} (${days} days) in ${result.seconds.toFixed(1)} s`);
+  if (population) {
+    const referrals = Object.entries(population.referrals).map(([status, n]) => `${n} ${status}`).join(', ');
+    lines.push(
+      `Population: ${number(population.users)} families, ${population.organizations} organisations, referrals ${referrals}, ` +
+        `${population.expiringCredits} credits expiring, ${population.archivable} decisions older than 90 days`,
+    );
+  }
+  lines.push('');
+  const header = ['pipeline', 'invoked', 'candidates', 'executed', 'skipped', 'vetoed', 'escalated', 'failed', 'emails', 'credits'];
+  const widths = [20, 8, 11, 9, 8, 7, 10, 7, 7, 14];
+  lines.push(header.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  const reasonTotals = new Map<VetoReason, number>();
+  for (const jobType of jobTypes) {
+    const tally = result.tallies.get(jobType) ?? emptyTally();
+    for (const [reason, n] of Object.entries(tally.vetoed) as Array<[VetoReason, number]>) {
+      reasonTotals.set(reason, (reasonTotals.get(reason) ?? 0) + n);
+    }
+    const money = [
+      tally.creditsIssuedCents > 0 ? `+${dollars(tally.creditsIssuedCents)}` : '',
+      tally.creditsReversedCents > 0 ? `-${dollars(tally.creditsReversedCents)}` : '',
+    ].join(' ');
+    const cells = [
+      jobType,
+      number(result.invocations.get(jobType) ?? 0),
+      number(tally.candidates),
+      number(tally.executed),
+      number(tally.skipped),
+      number(vetoTotal(tally)),
+      number(tally.escalated),
+      number(tally.failed + tally.unknown),
+      number(outbox.get(jobType) ?? 0),
+      money.trim(),
+    ];
+    lines.push(cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  }
+  lines.push('', 'Vetoed, by reason (in the order the checks run)');
+  for (const reason of vetoReasonsInOrder) {
+    const byPipeline = jobTypes
+      .map((jobType) => [jobType, result.tallies.get(jobType)?.vetoed[reason] ?? 0] as const)
+      .filter(([, n]) => n > 0)
+      .map(([jobType, n]) => `${jobType} ${number(n)}`)
+      .join(', ');
+    lines.push(`  ${pad(reason, 20, true)} ${pad(number(reasonTotals.get(reason) ?? 0), 7)}  ${byPipeline}`);
+  }
+  const missing = vetoReasonsInOrder.filter((reason) => !reasonTotals.get(reason));
+  lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
+  lines.push('', 'Ops, jobs and health');
+  for (const note of result.notes) lines.push(`  ${note}`);
+  lines.push(`  crisis escalations for a human: ${context.metrics.total('CrisisEscalations')} (CrisisEscalations metric)`);
+  const checks = result.health?.health;
+  if (checks) {
+    lines.push(
+      `  health at the end: ${String(checks.status)}; database ${String(checks.database)}, switches ${String(checks.switches)}, ` +
+        `missed runs ${JSON.stringify(checks.missedRuns)}`,
+    );
+  }
+  const emails = [...outbox.values()].reduce((sum, n) => sum + n, 0);
+  lines.push('', 'Where to look');
+  lines.push(`  emails sent:      ${context.outboxDir}/ (${number(emails)} files: recipient, template, data)`);
+  lines.push(`  Stripe stand-in:  ${context.ledgerFile} (${context.transactions} balance transactions)`);
+  lines.push(`  decision log:     ${context.logFile} (one JSON line per decision)`);
+  lines.push(`  metrics:          ${[...new Set(context.metrics.points.map((point) => point.name))].join(', ')}`);
+  lines.push('');
+  return lines.join('\n');
+}

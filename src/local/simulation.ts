@@ -1,0 +1,233 @@
+import type { ManualClock } from '../adapters/clock.js';
+import type { SqlClient } from '../db/sql-client.js';
+import type { CuratorResult } from '../handlers/curator.js';
+import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
+import { weekdays } from '../pipelines/schedule.js';
+import { addTally, emptyTally, vetoTotal, type JobSummary, type Tally } from '../runner/tally.js';
+import { simulateReading } from './seed-population.js';
+
+/** The user the seed gives number n. */
+export const familyId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+
+/** One thing that happens in the simulated days. */
+export interface SimulatedEvent {
+  readonly at: Date;
+  readonly label: string;
+  readonly kind: 'reading' | 'schedule' | 'signal' | 'ops' | 'health';
+  /** For events the handler receives. */
+  readonly event?: unknown;
+  /** For ops actions and reading: what to do. */
+  readonly act?: () => Promise<void>;
+}
+
+/** What ops does during the simulation, through the same switches the curator reads. */
+export interface SimulatedOps {
+  setSwitch(key: string, value: string): void;
+}
+
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+
+function firingsOn(jobType: JobType, date: Date): Date[] {
+  const scheduled = scheduleOf(jobType);
+  if (scheduled === null) return [];
+  const { schedule } = scheduled;
+  const at = new Date(date.getTime() + (schedule.hour * 60 + schedule.minute) * minute);
+  if (schedule.weekday !== undefined && weekdays[date.getUTCDay()] !== schedule.weekday) return [];
+  if (schedule.nthOfMonth !== undefined && Math.ceil(date.getUTCDate() / 7) !== schedule.nthOfMonth) return [];
+  return [at];
+}
+
+let signalSequence = 0;
+function signal(at: Date, jobType: JobType, user: number, detail: { lateMinutes: number; confidence: number; signalCount: number; child?: string; signalId?: string }) {
+  signalSequence += 1;
+  return {
+    at,
+    kind: 'signal' as const,
+    label: `${jobType} for family ${user}`,
+    event: {
+      id: `local-signal-${signalSequence}`,
+      source: 'storytailor.agent',
+      'detail-type': 'Emotional Signal',
+      time: at.toISOString(),
+      detail: {
+        signalId: detail.signalId ?? `app-signal-${signalSequence}`,
+        jobType,
+        userId: familyId(user),
+        confidence: detail.confidence,
+        signalCount: detail.signalCount,
+        eventTimestamp: new Date(at.getTime() - detail.lateMinutes * minute).toISOString(),
+        context: { childId: detail.child ?? `child-of-${user}`, source: 'local-simulation' },
+      },
+    },
+  };
+}
+
+/**
+ * The simulated days, in time order: each day's reading, every rule firing as EventBridge would deliver it, the
+ * app's signals (in time, late, weak, duplicated, for a deleted account), ops switching the daily digest off
+ * for an evening and replaying what it held, and a health check at the end.
+ */
+export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, days: number, users: number): SimulatedEvent[] {
+  const events: SimulatedEvent[] = [];
+  const dayAt = (index: number, hours: number, minutes = 0) => new Date(start.getTime() + index * day + hours * hour + minutes * minute);
+  const family = (n: number) => ((n - 1) % users) + 1;
+
+  for (let index = 0; index < days; index += 1) {
+    const date = dayAt(index, 0);
+    events.push({ at: date, kind: 'reading', label: 'families read', act: () => simulateReading(sql, date) });
+    for (const jobType of jobTypes) {
+      for (const at of firingsOn(jobType, date)) {
+        events.push({
+          at,
+          kind: 'schedule',
+          label: `${jobType} (${toAwsCron(scheduleOf(jobType)!.schedule)})`,
+          event: { version: '0', id: `local-${jobType}-${at.toISOString()}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: at.toISOString(), detail: { jobType } },
+        });
+      }
+    }
+  }
+
+  events.push(
+    signal(dayAt(0, 14), 'crisis_alert', family(11), { lateMinutes: 2, confidence: 0.97, signalCount: 2 }),
+    signal(dayAt(0, 14, 30), 'story_failure', family(12), { lateMinutes: 3, confidence: 0.8, signalCount: 1 }),
+    signal(dayAt(0, 15), 'asset_timeout', family(13), { lateMinutes: 20, confidence: 0.9, signalCount: 1 }),
+    signal(dayAt(1, 3), 'crisis_alert', family(14), { lateMinutes: 9, confidence: 0.98, signalCount: 1 }),
+    signal(dayAt(1, 21, 5), 'early_intervention', family(26), { lateMinutes: 10, confidence: 0.85, signalCount: 2 }),
+    signal(dayAt(2, 10), 'crisis_alert', family(31), { lateMinutes: 1, confidence: 0.9, signalCount: 1 }),
+    signal(dayAt(2, 10, 1), 'crisis_alert', family(11), { lateMinutes: 1, confidence: 0.99, signalCount: 3 }),
+    signal(dayAt(3, 9), 'crisis_alert', family(41), { lateMinutes: 1, confidence: 0.96, signalCount: 1, child: 'child-41', signalId: 'app-signal-duplicated' }),
+    signal(dayAt(3, 9), 'crisis_alert', family(41), { lateMinutes: 1, confidence: 0.96, signalCount: 1, child: 'child-41', signalId: 'app-signal-duplicated' }),
+    signal(dayAt(3, 9, 20), 'crisis_alert', family(41), { lateMinutes: 1, confidence: 0.97, signalCount: 2, child: 'child-41' }),
+    signal(dayAt(3, 13), 'asset_timeout', family(42), { lateMinutes: 4, confidence: 0.7, signalCount: 1 }),
+    signal(dayAt(4, 16), 'story_failure', family(43), { lateMinutes: 2, confidence: 0.3, signalCount: 1 }),
+    signal(dayAt(5, 11), 'early_intervention', family(44), { lateMinutes: 30, confidence: 0.9, signalCount: 5 }),
+  );
+  // Sunday evening: families who had the weekly insights and the digest today are at their 24-hour cap.
+  for (const n of [21, 22, 23, 24, 25]) {
+    events.push(signal(dayAt(1, 21), 'early_intervention', family(n), { lateMinutes: 10, confidence: 0.9, signalCount: 4 }));
+  }
+  // A signal for an account deleted since: recorded and escalated, never dropped.
+  events.push({
+    ...signal(dayAt(6, 12), 'crisis_alert', 1, { lateMinutes: 1, confidence: 0.99, signalCount: 1 }),
+    label: 'crisis_alert for a deleted account',
+  });
+  const deleted = events[events.length - 1]!.event as { detail: { userId: string } };
+  deleted.detail.userId = '00000000-0000-4000-8000-ffffffffffff';
+
+  // Ops switch the daily digest off for an evening, then replay what the switch held.
+  const off = dayAt(2, 19, 30);
+  const on = dayAt(2, 21);
+  events.push(
+    {
+      at: off,
+      kind: 'ops',
+      label: 'ops: daily-digest kill switch off',
+      act: async () => {
+        ops.setSwitch('daily-digest/enabled', 'false');
+        await sql.query(
+          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
+           values ('daily_digest', 'kill_switch_disable', 'ops-oncall@storytailor', 'Typo in the digest template', 'OPS-118', $1)`,
+          [off],
+        );
+      },
+    },
+    {
+      at: on,
+      kind: 'ops',
+      label: 'ops: daily-digest kill switch on',
+      act: async () => {
+        ops.setSwitch('daily-digest/enabled', 'true');
+        await sql.query(
+          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
+           values ('daily_digest', 'kill_switch_enable', 'ops-oncall@storytailor', 'Template fixed and checked in staging', 'OPS-118', $1)`,
+          [on],
+        );
+      },
+    },
+    {
+      at: new Date(on.getTime() + 5 * minute),
+      kind: 'ops',
+      label: 'ops: replay what the kill switch held',
+      event: {
+        id: 'local-replay-ops-118',
+        source: 'storytailor.manual',
+        'detail-type': 'retry',
+        detail: { jobType: 'daily_digest', retry: true, vetoReason: 'KILL_SWITCH_ACTIVE', from: off.toISOString(), to: on.toISOString() },
+      },
+    },
+    { at: dayAt(days - 1, 23, 59), kind: 'health', label: 'health check', event: { detail: { jobType: 'health' } } },
+  );
+  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** Runs the timeline through the handler, the clock following the events, a few seconds after each. */
+export async function runTimeline(
+  events: readonly SimulatedEvent[],
+  clock: ManualClock,
+  handler: (event: unknown) => Promise<CuratorResult>,
+  onResult: (event: SimulatedEvent, result: CuratorResult | null, index: number) => void,
+): Promise<void> {
+  for (const [index, event] of events.entries()) {
+    clock.set(new Date(event.at.getTime() + 2_000));
+    if (event.act) await event.act();
+    const result = event.event === undefined ? null : await handler(event.event);
+    onResult(event, result, index);
+  }
+}
+
+/** What the simulated days decided, per pipeline, with what ops and health saw. */
+export interface SimulationResult {
+  readonly tallies: ReadonlyMap<JobType, Tally>;
+  readonly invocations: ReadonlyMap<JobType, number>;
+  readonly notes: readonly string[];
+  readonly health: JobSummary | null;
+  readonly seconds: number;
+}
+
+/** Runs the simulated days through the handler and sums what every invocation answered. */
+export async function runSimulation(input: {
+  sql: SqlClient;
+  clock: ManualClock;
+  handler: (event: unknown) => Promise<CuratorResult>;
+  switches: { set(key: string, value: string): void };
+  start: Date;
+  days: number;
+  users: number;
+  progress?: (line: string) => void;
+}): Promise<SimulationResult> {
+  const timeline = buildTimeline(input.sql, { setSwitch: (key, value) => input.switches.set(key, value) }, input.start, input.days, input.users);
+  const tallies = new Map<JobType, Tally>();
+  const invocations = new Map<JobType, number>();
+  const notes: string[] = [];
+  const details = new Map<JobType, string[]>();
+  let health: JobSummary | null = null;
+  const started = Date.now();
+  const when = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
+
+  await runTimeline(timeline, input.clock, input.handler, (event, result, index) => {
+    input.progress?.(`[${index + 1}/${timeline.length}] ${when(event.at)}  ${event.label}`);
+    if (result === null) return;
+    if (!result.ok) {
+      notes.push(`${when(event.at)}  refused ${event.label}: ${result.error}`);
+      return;
+    }
+    if (result.kind === 'health') {
+      health = result;
+      return;
+    }
+    const jobType = result.jobType as JobType;
+    tallies.set(jobType, addTally(tallies.get(jobType) ?? emptyTally(), result.tally));
+    invocations.set(jobType, (invocations.get(jobType) ?? 0) + 1);
+    if (event.kind === 'ops') {
+      notes.push(`${when(event.at)}  ${event.label}: ${result.tally.executed} held digests sent, ${vetoTotal(result.tally)} still held back by another check`);
+    }
+    if (result.details && Object.keys(result.details).length > 0) {
+      const summary = Object.entries(result.details).map(([key, value]) => `${key} ${String(value)}`).join(', ');
+      details.set(jobType, [...(details.get(jobType) ?? []), `${when(event.at)} ${summary}`]);
+    }
+  });
+  for (const [jobType, runs] of details) notes.push(`${jobType}: ${runs.length} run(s); ${runs.slice(-2).join('; ')}`);
+  return { tallies, invocations, notes, health, seconds: (Date.now() - started) / 1000 };
+}

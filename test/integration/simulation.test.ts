@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/adapters/clock.js';
+import { memoryLogger } from '../../src/adapters/json-logger.js';
+import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
+import { memoryMetrics } from '../../src/adapters/local/metrics.js';
+import { outboxMailer } from '../../src/adapters/local/outbox-mailer.js';
+import { memorySwitches } from '../../src/adapters/local/switches.js';
+import { vetoReasonsInOrder } from '../../src/curator/verdict.js';
+import { createCuratorHandler } from '../../src/handlers/curator.js';
+import { countOutbox, formatReport } from '../../src/local/report.js';
+import { seedPopulation, type SeededPopulation } from '../../src/local/seed-population.js';
+import { runSimulation, type SimulationResult } from '../../src/local/simulation.js';
+import { jobTypes } from '../../src/pipelines/index.js';
+import { CuratorStore } from '../../src/store/curator-store.js';
+import { sqlTransport } from '../../src/store/sql-transport.js';
+import { openTestDatabase, type TestDatabase } from '../support/database.js';
+
+const start = new Date('2026-11-28T00:00:00Z');
+let db: TestDatabase;
+let outboxDir: string;
+let result: SimulationResult;
+let population: SeededPopulation;
+const metrics = memoryMetrics();
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  outboxDir = mkdtempSync(join(tmpdir(), 'curator-outbox-'));
+  const clock = manualClock(start);
+  const switches = memorySwitches({ 'all/daily-credit-ceiling-cents': '1500' });
+  const payments = ledgerPayments(null);
+  population = await seedPopulation(db.sql, { users: 400, start, payments });
+  const deps = {
+    store: new CuratorStore(sqlTransport(db.sql)),
+    switches,
+    metrics,
+    mailer: outboxMailer(outboxDir),
+    payments,
+    clock,
+    logger: memoryLogger(),
+    config: { environment: 'staging' as const, pageSize: 150, leaseSeconds: 360, owner: 'unset', templates: {} },
+  };
+  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, start, days: 10, users: 400 });
+}, 300_000);
+afterAll(async () => {
+  rmSync(outboxDir, { recursive: true, force: true });
+  await db?.close();
+});
+
+describe('the local simulation (npm start)', () => {
+  it('runs every pipeline of the catalog over days that include a Sunday and the first Monday', () => {
+    expect([...result.invocations.keys()].sort()).toEqual([...jobTypes].sort());
+    expect(result.invocations.get('weekly_insights')).toBe(2);
+    expect(result.invocations.get('org_health_report')).toBe(1);
+  });
+
+  it('sees every veto reason of the design', () => {
+    const seen = new Set([...result.tallies.values()].flatMap((tally) => Object.keys(tally.vetoed)));
+    expect([...seen].sort()).toEqual([...vetoReasonsInOrder].sort());
+  });
+
+  it('leaves no decision pending and sends what the outbox holds', async () => {
+    const [pending] = await db.sql.query(`select count(*)::int as n from pipeline_executions where status = 'pending'`);
+    expect(pending).toEqual({ n: 0 });
+    const emailsSent = [...result.tallies.values()].reduce((sum, tally) => sum + tally.emailsSent, 0);
+    const outbox = countOutbox(outboxDir);
+    expect([...outbox.values()].reduce((sum, n) => sum + n, 0)).toBe(emailsSent);
+  });
+
+  it('escalates the late crisis alert and the one for a deleted account, and stays healthy', () => {
+    expect(result.tallies.get('crisis_alert')).toMatchObject({ escalated: 2, skipped: 1 });
+    expect(result.health?.health).toMatchObject({ status: 'healthy', missedRuns: [] });
+  });
+
+  it('prints a report with every pipeline and every veto reason', () => {
+    const report = formatReport(result, {
+      start,
+      days: 10,
+      population,
+      outbox: countOutbox(outboxDir),
+      outboxDir,
+      ledgerFile: 'ledger.json',
+      transactions: 0,
+      logFile: 'curator.log',
+      metrics,
+    });
+    for (const jobType of jobTypes) expect(report).toContain(jobType);
+    expect(report).toContain('every veto reason occurred');
+    expect(report).toMatch(/held digests sent/);
+  });
+});
