@@ -66,5 +66,8 @@ export function openPostgres(options: PostgresOptions): SqlClient {
     application_name: options.applicationName ?? 'storytailor-curator',
     types: typeParsers,
   });
+  // A connection the server closes while idle (a restart, a failover, an admin) would otherwise be an unhandled
+  // 'error' event that kills the process; the pool drops it and the next query opens a new one.
+  pool.on('error', () => undefined);
   return wrap(pool, pool);
 }

@@ -45,6 +45,12 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     async close() {
       await sql.close();
+      // pool.end() resolves before its sockets are closed; give them a moment rather than killing them.
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        const [row] = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (row?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await admin.exec(`drop database if exists ${name} with (force)`);
       await admin.close();
     },
