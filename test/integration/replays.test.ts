@@ -147,3 +147,13 @@ describe('a dry run', () => {
     expect(curator.mailer.sent).toHaveLength(12);
   });
 });
+
+describe('the spend guard on email', () => {
+  it('sends no more than the per-run ceiling and vetoes the rest with BUDGET_EXCEEDED', async () => {
+    curator.switches.set('all/emails-per-run-ceiling', '7');
+    const summary = await curator.handler(scheduledEvent('daily_digest', firing));
+    expect(summary.ok && summary.tally).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
+    expect(curator.mailer.sent).toHaveLength(7);
+    expect(curator.metrics.total('BudgetExceeded', { pipelineType: 'daily_digest' })).toBe(5);
+  });
+});
