@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Starts moto_server for the AWS tests when it is installed and MOTO_ENDPOINT is not already set.
+    globalSetup: ['test/support/moto-global-setup.ts'],
   },
 });

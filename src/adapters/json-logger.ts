@@ -3,7 +3,8 @@ import type { Logger } from '../curator/ports.js';
 /** Field names that could carry an address or a secret: dropped from every line, whatever the caller passed. */
 const forbidden = new Set(['email', 'to', 'recipient', 'apiKey', 'api_key', 'token', 'secret', 'password', 'authorization']);
 
-function clean(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/** The fields without those whose names could carry an address or a secret. */
+export function withoutSecrets(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([key]) => !forbidden.has(key)));
 }
 
@@ -16,7 +17,7 @@ function clean(fields: Readonly<Record<string, unknown>>): Record<string, unknow
  */
 export function jsonLogger(write: (line: string) => void, base: Readonly<Record<string, unknown>> = {}): Logger {
   const emit = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Readonly<Record<string, unknown>> = {}) =>
-    write(JSON.stringify({ level, timestamp: new Date().toISOString(), message, ...base, ...clean(fields) }));
+    write(JSON.stringify({ level, timestamp: new Date().toISOString(), message, ...base, ...withoutSecrets(fields) }));
   return {
     info: (message, fields) => emit('INFO', message, fields),
     warn: (message, fields) => emit('WARN', message, fields),

@@ -35,6 +35,10 @@ export const MetricName = {
   BudgetExceeded: 'BudgetExceeded',
   InvalidEvents: 'InvalidEvents',
   MissedRuns: 'MissedRuns',
+  SwitchReadFailures: 'SwitchReadFailures',
+  Unsubscribes: 'Unsubscribes',
+  Bounces: 'Bounces',
+  SpamReports: 'SpamReports',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

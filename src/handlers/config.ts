@@ -34,6 +34,15 @@ const schema = z
     CURATOR_OUTBOX_DIR: z.string().default('.local/outbox'),
     CURATOR_LEDGER_FILE: z.string().default('.local/stripe-ledger.json'),
     CURATOR_TEMPLATES: jsonObject('CURATOR_TEMPLATES'),
+    /** Where the switches come from: SSM in AWS (the default inside Lambda), local otherwise. */
+    CURATOR_SWITCH_SOURCE: z.enum(['ssm', 'local']).optional(),
+    CURATOR_SWITCH_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+    /** Where metrics go: CloudWatch (the default inside Lambda), or kept in memory. */
+    CURATOR_METRICS: z.enum(['cloudwatch', 'memory']).optional(),
+    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as us-east-1').default('us-east-1'),
+    /** An AWS endpoint other than the real one (the moto emulator in tests). */
+    AWS_ENDPOINT_URL: z.url().optional(),
+    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   })
   .refine((env) => (env.SUPABASE_URL === undefined) === (env.SUPABASE_SERVICE_ROLE_KEY === undefined), {
     message: 'SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY go together',
@@ -56,6 +65,13 @@ export interface CuratorConfig {
   readonly outboxDir: string;
   readonly ledgerFile: string;
   readonly templates: Readonly<Record<string, string>>;
+  readonly aws: {
+    readonly region: string;
+    readonly endpoint: string | undefined;
+    readonly switchSource: 'ssm' | 'local';
+    readonly switchTtlSeconds: number;
+    readonly metrics: 'cloudwatch' | 'memory';
+  };
 }
 
 /** A configuration value is missing or malformed; the message names it. */
@@ -90,5 +106,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,
     templates: value.CURATOR_TEMPLATES,
+    aws: {
+      region: value.AWS_REGION,
+      endpoint: value.AWS_ENDPOINT_URL,
+      switchSource: value.CURATOR_SWITCH_SOURCE ?? (value.AWS_LAMBDA_FUNCTION_NAME ? 'ssm' : 'local'),
+      switchTtlSeconds: value.CURATOR_SWITCH_TTL_SECONDS,
+      metrics: value.CURATOR_METRICS ?? (value.AWS_LAMBDA_FUNCTION_NAME ? 'cloudwatch' : 'memory'),
+    },
   };
 }

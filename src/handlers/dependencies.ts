@@ -1,7 +1,11 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { systemClock } from '../adapters/clock.js';
-import { jsonLogger } from '../adapters/json-logger.js';
+import { cloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
+import { powertoolsLogger } from '../adapters/aws/powertools-logger.js';
+import { ssmSwitches } from '../adapters/aws/ssm-switches.js';
 import { ledgerPayments } from '../adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../adapters/local/metrics.js';
 import { outboxMailer } from '../adapters/local/outbox-mailer.js';
@@ -46,20 +50,34 @@ async function openTransport(config: CuratorConfig, sql: SqlClient | undefined):
 }
 
 /**
- * Wires the curator's adapters from its configuration: the store on Supabase, a Postgres server or PGlite, and
- * the local stand-ins for the switches, metrics, mailer and payments (the AWS, SendGrid and Stripe adapters
- * replace them as they land). `owner` is set per invocation by the handler.
+ * Wires the curator's adapters from its configuration: the store on Supabase, a Postgres server or PGlite; the
+ * switches from SSM and metrics to CloudWatch (inside Lambda, or when configured), else their local stand-ins;
+ * logs through Powertools; the local mailer and payments until the SendGrid and Stripe adapters land. Clients
+ * are made once, so warm invocations reuse them and the switch cache. `owner` is set per invocation.
  */
 export async function buildDependencies(config: CuratorConfig, overrides: DependencyOverrides = {}): Promise<CuratorDeps> {
   const store = new CuratorStore(await openTransport(config, overrides.sql));
+  const { aws } = config;
+  const clientConfig = { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), maxAttempts: 5 };
+  const logger = overrides.logger ?? powertoolsLogger('intelligence-curator', { environment: config.environment });
+  const metrics =
+    overrides.metrics ??
+    (aws.metrics === 'cloudwatch'
+      ? cloudWatchMetrics({ client: new CloudWatchClient(clientConfig), environment: config.environment, logger })
+      : memoryMetrics());
+  const switches =
+    overrides.switches ??
+    (aws.switchSource === 'ssm'
+      ? ssmSwitches({ client: new SSMClient(clientConfig), environment: config.environment, ttlSeconds: aws.switchTtlSeconds, logger, metrics })
+      : localSwitches({ file: config.switches.file, fromEnvironment: config.switches.json }));
   return {
     store,
-    switches: overrides.switches ?? localSwitches({ file: config.switches.file, fromEnvironment: config.switches.json }),
-    metrics: overrides.metrics ?? memoryMetrics(),
+    switches,
+    metrics,
     mailer: overrides.mailer ?? outboxMailer(config.outboxDir),
     payments: overrides.payments ?? ledgerPayments(config.ledgerFile),
     clock: overrides.clock ?? systemClock,
-    logger: overrides.logger ?? jsonLogger((line) => process.stdout.write(`${line}\n`), { service: 'intelligence-curator' }),
+    logger,
     config: {
       environment: config.environment,
       pageSize: config.pageSize,

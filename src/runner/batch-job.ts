@@ -196,7 +196,7 @@ async function runHeld(
 }
 
 /**
- * A replay of held actions of a scheduled pipeline: every execution created in [from, to) that was vetoed for
+ * A replay of held actions of a scheduled pipeline: every execution created in [from, to] that was vetoed for
  * `vetoReason` (or, without one, that failed or whose outcome is unknown), decided again through every check,
  * period by period. Its run is keyed by the reason and the range, so a duplicate delivery of the same replay
  * exits.

@@ -180,7 +180,7 @@ export async function runSignal(deps: CuratorDeps, signal: SignalJob): Promise<J
 }
 
 /**
- * A replay of realtime signals: each execution of the pipeline created in [from, to) that was vetoed for
+ * A replay of realtime signals: each execution of the pipeline created in [from, to] that was vetoed for
  * `vetoReason` (or, without one, failed or of unknown outcome) is decided again from the signal it recorded,
  * through every check: a held crisis alert long past its SLA is escalated, not sent late.
  */

@@ -422,7 +422,7 @@ as $$
   );
 $$;
 
--- Executions of a pipeline created in [p_from, p_to) that a replay re-evaluates: those vetoed for p_veto_reason,
+-- Executions of a pipeline created in [p_from, p_to] that a replay re-evaluates: those vetoed for p_veto_reason,
 -- or, without a reason, those that failed or whose outcome is unknown. Returned oldest first, one page at a time
 -- after the keyset cursor (the execution id), with their period, subject and the trigger data of the decision.
 create function public.curator_replay_targets(
@@ -443,7 +443,7 @@ as $$
            e.confidence_score, e.signal_count
     from public.pipeline_executions e
     where e.pipeline_type = p_job_type
-      and e.created_at >= p_from and e.created_at < p_to
+      and e.created_at >= p_from and e.created_at <= p_to
       and (p_user_ids is null or e.user_id = any(p_user_ids))
       and (p_after is null or e.id > p_after)
       and case when p_veto_reason is null then e.status in ('failed', 'unknown')

@@ -3,7 +3,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
-import type { Mailer, OutgoingEmail, SendOutcome } from '../../src/curator/ports.js';
+import type { Mailer, Metrics, OutgoingEmail, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
@@ -53,7 +53,16 @@ export interface Harness {
 /** The curator's handler over a test database, with in-memory adapters the test can inspect and steer. */
 export function curatorHarness(
   db: TestDatabase,
-  options: { start?: Date; pageSize?: number; transport?: StoreTransport; maxBatchSize?: number } = {},
+  options: {
+    start?: Date;
+    pageSize?: number;
+    transport?: StoreTransport;
+    maxBatchSize?: number;
+    /** Instead of the in-memory switches (SSM against moto, say). */
+    switchSource?: SwitchSource;
+    /** Instead of the in-memory metrics (CloudWatch against moto, say). */
+    metricsSink?: Metrics;
+  } = {},
 ): Harness {
   const clock = manualClock(options.start ?? new Date('2026-11-23T20:00:00Z'));
   const switches = memorySwitches();
@@ -63,8 +72,8 @@ export function curatorHarness(
   const logger = memoryLogger();
   const deps: CuratorDeps = {
     store: new CuratorStore(options.transport ?? sqlTransport(db.sql)),
-    switches,
-    metrics,
+    switches: options.switchSource ?? switches,
+    metrics: options.metricsSink ?? metrics,
     mailer,
     payments,
     clock,

@@ -1,0 +1,49 @@
+import type { MetricName } from '../curator/ports.js';
+
+/** The two custom namespaces of DESIGN.md section 5. */
+export const Namespace = {
+  Pipelines: 'Storytailor/Pipelines',
+  Email: 'Storytailor/Email',
+} as const;
+export type Namespace = (typeof Namespace)[keyof typeof Namespace];
+
+export type DimensionName = 'PipelineType' | 'VetoReason' | 'Environment';
+
+/**
+ * How a metric is published: its namespace, every dimension set it is emitted under (CloudWatch matches an
+ * alarm's dimensions exactly, so each set the guides' alarms and widgets use is its own series), and whether a
+ * run's observations are summed (counts) or kept as a distribution (durations, per-run rates) so that averages
+ * and percentiles survive.
+ */
+export interface MetricDefinition {
+  readonly namespace: Namespace;
+  readonly dimensionSets: ReadonlyArray<readonly DimensionName[]>;
+  readonly aggregate: 'sum' | 'distribution';
+}
+
+const none: readonly DimensionName[] = [];
+const byPipeline: readonly DimensionName[] = ['PipelineType'];
+
+/** Every metric the curator and the webhook publish. The alarms (infra) are built from this same table. */
+export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
+  PipelineExecutions: { namespace: Namespace.Pipelines, dimensionSets: [['PipelineType', 'Environment'], byPipeline], aggregate: 'sum' },
+  PipelineVetoes: {
+    namespace: Namespace.Pipelines,
+    dimensionSets: [['PipelineType', 'VetoReason'], byPipeline, ['VetoReason']],
+    aggregate: 'sum',
+  },
+  SLAViolations: { namespace: Namespace.Pipelines, dimensionSets: [byPipeline], aggregate: 'sum' },
+  VetoRate: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
+  EmailDeliveryFailure: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  EmailsSent: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  CreditsIssued: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  JobDuration: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
+  CrisisEscalations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  BudgetExceeded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  InvalidEvents: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  MissedRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  SwitchReadFailures: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
+  Bounces: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
+  SpamReports: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
+};
