@@ -84,7 +84,8 @@ export class ConfigError extends Error {
  * error: only the variable's name and what is wrong with it.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): CuratorConfig {
-  const parsed = schema.safeParse(env);
+  // An empty variable (`DATABASE_URL=`) means unset, as shells and CI systems use it.
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')));
   if (!parsed.success) {
     throw new ConfigError(
       `invalid configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`).join('; ')}`,

@@ -24,7 +24,8 @@ import type { CuratorConfig } from './config.js';
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
 export type DependencyOverrides = Partial<Omit<CuratorDeps, 'config' | 'store'>> & { readonly sql?: SqlClient };
 
-async function openTransport(config: CuratorConfig, sql: SqlClient | undefined): Promise<StoreTransport> {
+/** Opens the store's transport the configuration names (or over `sql`, when given). */
+export async function openTransport(config: CuratorConfig, sql: SqlClient | undefined): Promise<StoreTransport> {
   if (sql !== undefined) return sqlTransport(sql);
   const { database } = config;
   switch (database.kind) {

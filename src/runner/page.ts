@@ -238,7 +238,7 @@ export async function processPage<Row>(
     if ((result.creditedCents ?? 0) > 0) tally.creditsIssued += 1;
     tally.creditsIssuedCents += result.creditedCents ?? 0;
     tally.creditsReversedCents += result.reversedCents ?? 0;
-    const claim = byExecution.get(result.outcome.execution_id);
+    const claim = result.outcome.execution_id === null ? undefined : byExecution.get(result.outcome.execution_id);
     const sla = claim?.entry.verdict.outcome === 'execute' ? claim.entry.verdict.sla : null;
     log(logLevel(status), {
       user_id: claim ? plan.userOf(claim.row) : null,

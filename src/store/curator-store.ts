@@ -68,7 +68,8 @@ export interface DecisionRow {
 
 /** What came of one claimed action. */
 export interface OutcomeRow {
-  readonly execution_id: string;
+  /** Null for a movement no pipeline decided (a manual credit). */
+  readonly execution_id: string | null;
   readonly status: 'succeeded' | 'failed' | 'unknown' | 'escalated';
   readonly error: string | null;
   readonly email_log_id?: string | null;
@@ -340,6 +341,67 @@ export class CuratorStore {
 
   lastRun(jobType: JobType): Promise<LastRun> {
     return this.call('curator_last_run', { p_job_type: jobType }, lastRun);
+  }
+
+  /** Records an ops action (human_overrides). */
+  async recordOverride(input: {
+    pipelineType: string;
+    overrideType: 'kill_switch_disable' | 'kill_switch_enable' | 'stop_all' | 'replay' | 'manual_credit' | 'threshold_change';
+    actor: string;
+    reason: string;
+    ticket: string | null;
+    details: Readonly<Record<string, unknown>>;
+    now: Date;
+  }): Promise<string> {
+    const row = await this.call(
+      'curator_record_override',
+      {
+        p_pipeline_type: input.pipelineType,
+        p_override_type: input.overrideType,
+        p_actor: input.actor,
+        p_reason: input.reason,
+        p_ticket: input.ticket,
+        p_details: input.details,
+        p_now: input.now,
+      },
+      z.object({ id: z.string() }),
+    );
+    return row.id;
+  }
+
+  /** Writes a manual credit's ledger row and its override, once per ticket. */
+  manualCredit(input: {
+    userId: string;
+    amountCents: number;
+    ticket: string;
+    actor: string;
+    reason: string;
+    expiresAt: Date;
+    now: Date;
+  }): Promise<
+    | { refused: 'NO_PAYMENT_ACCOUNT' }
+    | { ledger: { id: string; amount: number; status: string; stripe_balance_transaction_id: string | null }; customer: string; already: boolean }
+  > {
+    return this.call(
+      'curator_manual_credit',
+      {
+        p_user_id: input.userId,
+        p_amount: input.amountCents,
+        p_ticket: input.ticket,
+        p_actor: input.actor,
+        p_reason: input.reason,
+        p_expires_at: input.expiresAt,
+        p_now: input.now,
+      },
+      z.union([
+        z.object({ refused: z.literal('NO_PAYMENT_ACCOUNT') }),
+        z.object({
+          ledger: z.object({ id: z.string(), amount: z.number().int(), status: z.string(), stripe_balance_transaction_id: z.string().nullable() }),
+          customer: z.string(),
+          already: z.boolean(),
+        }),
+      ]),
+    );
   }
 
   scoreStories(windowStart: Date): Promise<number> {

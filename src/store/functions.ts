@@ -127,6 +127,30 @@ export const storeFunctions = {
   curator_record_outcomes: { returns: 'value', params: { p_now: 'timestamptz', p_rows: 'jsonb' } },
   curator_health: { returns: 'value', params: { p_now: 'timestamptz', p_since: 'timestamptz', p_expected: 'jsonb' } },
   curator_last_run: { returns: 'value', params: { p_job_type: 'text' } },
+  curator_record_override: {
+    returns: 'value',
+    params: {
+      p_pipeline_type: 'text',
+      p_override_type: 'text',
+      p_actor: 'text',
+      p_reason: 'text',
+      p_ticket: 'text',
+      p_details: 'jsonb',
+      p_now: 'timestamptz',
+    },
+  },
+  curator_manual_credit: {
+    returns: 'value',
+    params: {
+      p_user_id: 'uuid',
+      p_amount: 'integer',
+      p_ticket: 'text',
+      p_actor: 'text',
+      p_reason: 'text',
+      p_expires_at: 'timestamptz',
+      p_now: 'timestamptz',
+    },
+  },
   calculate_story_effectiveness: { returns: 'value', params: { p_window_start: 'timestamptz' } },
   archive_expired_records: { returns: 'rows', params: { p_before: 'timestamptz', p_batch_size: 'integer' } },
 } as const;

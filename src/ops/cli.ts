@@ -1,0 +1,203 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { systemClock } from '../adapters/clock.js';
+import { jsonLogger } from '../adapters/json-logger.js';
+import { ssmSwitches } from '../adapters/aws/ssm-switches.js';
+import { ledgerPayments } from '../adapters/local/ledger-payments.js';
+import { memoryMetrics } from '../adapters/local/metrics.js';
+import type { Clock, Payments } from '../curator/ports.js';
+import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
+import type { SqlClient } from '../db/sql-client.js';
+import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.js';
+import { createCuratorHandler } from '../handlers/curator.js';
+import { buildDependencies, openTransport } from '../handlers/dependencies.js';
+import { environments, isJobType, type Environment } from '../pipelines/index.js';
+import { CuratorStore } from '../store/curator-store.js';
+import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, showSwitches, stopAll, type OpsContext } from './commands.js';
+import { ExitCode, explain, OpsError } from './errors.js';
+
+export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
+
+commands
+  switches                         every kill switch of the environment and its state
+  disable <slug|all> --reason ...  turn a pipeline (or all) off; records a human override
+  enable <slug|all> --reason ...   turn it back on; records a human override
+  stop-all --reason ...            disable the eight EventBridge rules
+  replay <jobType> [--period KEY] [--dry-run] [--veto-reason REASON --from ISO --to ISO] [--users id,id]
+                                   publish the replay event on the default bus
+  health                           run the health job here (database, SSM, runs, missed runs) and check SSM
+  credit <userId> <cents> --ticket SUP-123 --reason ...
+                                   manual credit, once per ticket; records a human override
+
+options
+  --env        production (default) or staging
+  --region     AWS region (default: AWS_REGION, else us-east-1)
+  --actor      who is acting (default: your login name)
+  --reason     why (required where shown)
+  --ticket     the ticket the action answers
+
+exit codes: 0 done, 1 failed or unhealthy, 2 bad usage or configuration, 3 no AWS credentials,
+            4 endpoint unreachable, 5 done but the human_overrides record could not be written
+The database is the one the curator uses: DATABASE_URL, or SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY.`;
+
+/** What a test or the script hands the CLI. */
+export interface OpsIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Instead of the configured database (tests on PGlite). */
+  readonly sql?: SqlClient;
+  readonly payments?: Payments;
+  readonly clock?: Clock;
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined || value.trim() === '') throw new OpsError(ExitCode.usage, `${what} is required\n\n${usage}`);
+  return value;
+}
+
+/**
+ * Runs one ops command and answers its exit code; never throws. Output goes to `io.out`, errors to `io.err`.
+ *
+ * @example
+ * process.exitCode = await runOps(process.argv.slice(2), process.env, { out: console.log, err: console.error });
+ */
+export async function runOps(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: OpsIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        env: { type: 'string', default: 'production' },
+        region: { type: 'string' },
+        actor: { type: 'string' },
+        reason: { type: 'string' },
+        ticket: { type: 'string' },
+        period: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        'veto-reason': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        users: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      io.out(usage);
+      return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
+    }
+    if (!(environments as readonly string[]).includes(values.env)) {
+      throw new OpsError(ExitCode.usage, `--env must be one of ${environments.join(', ')}, got ${values.env}`);
+    }
+    const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const endpoint = env.AWS_ENDPOINT_URL || undefined;
+    // Credentials given to this command win; otherwise the SDK's own chain (environment, profile, role).
+    const credentials =
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
+        : {};
+    const clientConfig = { region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3, ...credentials };
+    let config: CuratorConfig | null = null;
+    const configOf = () => {
+      try {
+        config ??= loadConfig({ ...env, CURATOR_ENV: values.env });
+        return config;
+      } catch (error) {
+        if (error instanceof ConfigError) throw new OpsError(ExitCode.usage, error.message);
+        throw error;
+      }
+    };
+    let store: CuratorStore | null = null;
+    const context: OpsContext = {
+      env: values.env as Environment,
+      ssm: new SSMClient(clientConfig),
+      events: new EventBridgeClient(clientConfig),
+      clock: io.clock ?? systemClock,
+      out: io.out,
+      payments: () => io.payments ?? ledgerPayments(configOf().ledgerFile),
+      async store() {
+        if (store !== null) return store;
+        if (io.sql === undefined) {
+          const { database } = configOf();
+          if (database.kind === 'pglite' && database.dataDir === null) {
+            throw new OpsError(ExitCode.usage, 'no database: set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
+          }
+        }
+        store = new CuratorStore(await openTransport(configOf(), io.sql));
+        return store;
+      },
+    };
+    const who = {
+      actor: values.actor ?? env.USER ?? userInfo().username,
+      reason: values.reason ?? '',
+      ticket: values.ticket ?? null,
+    };
+
+    switch (command) {
+      case 'switches':
+        return await showSwitches(context);
+      case 'disable':
+        return await disableSwitch(context, required(rest[0], 'the switch (a pipeline slug or all)'), { ...who, reason: required(values.reason, '--reason') });
+      case 'enable':
+        return await enableSwitch(context, required(rest[0], 'the switch (a pipeline slug or all)'), { ...who, reason: required(values.reason, '--reason') });
+      case 'stop-all':
+        return await stopAll(context, { ...who, reason: required(values.reason, '--reason') });
+      case 'replay': {
+        const jobType = required(rest[0], 'the jobType to replay');
+        if (!isJobType(jobType)) throw new OpsError(ExitCode.usage, `unknown jobType "${jobType}"`);
+        const vetoReason = values['veto-reason'];
+        if (vetoReason !== undefined && !vetoReasonsInOrder.includes(vetoReason as VetoReason)) {
+          throw new OpsError(ExitCode.usage, `--veto-reason must be one of ${vetoReasonsInOrder.join(', ')}`);
+        }
+        return await replay(
+          context,
+          {
+            jobType,
+            ...(values.period ? { periodKey: values.period } : {}),
+            ...(vetoReason ? { vetoReason: vetoReason as VetoReason } : {}),
+            ...(values.from ? { from: values.from } : {}),
+            ...(values.to ? { to: values.to } : {}),
+            ...(values.users ? { userIds: values.users.split(',').map((id) => id.trim()) } : {}),
+            ...(values['dry-run'] ? { dryRun: true } : {}),
+          },
+          { ...who, reason: values.reason ?? 'manual replay' },
+        );
+      }
+      case 'health': {
+        await checkSsm(context);
+        await context.store();
+        const deps = await buildDependencies(
+          { ...configOf(), aws: { ...configOf().aws, region, endpoint, switchSource: 'ssm', switchTtlSeconds: 0, metrics: 'memory' } },
+          {
+            ...(io.sql ? { sql: io.sql } : {}),
+            logger: jsonLogger(() => undefined),
+            clock: context.clock,
+            switches: ssmSwitches({ client: context.ssm, environment: context.env, ttlSeconds: 0, logger: jsonLogger(() => undefined), metrics: memoryMetrics() }),
+          },
+        );
+        const result = await createCuratorHandler(async () => deps)({ detail: { jobType: 'health' } });
+        io.out(JSON.stringify(result.ok ? result.health : result, null, 2));
+        return result.ok && result.status === 'succeeded' ? ExitCode.ok : ExitCode.failed;
+      }
+      case 'credit': {
+        const userId = required(rest[0], 'the user id');
+        const cents = Number(required(rest[1], 'the amount in cents'));
+        if (!/^[0-9a-f-]{36}$/i.test(userId)) throw new OpsError(ExitCode.usage, `the user id must be a uuid, got ${userId}`);
+        if (!Number.isInteger(cents) || cents <= 0 || cents > 100_000) {
+          throw new OpsError(ExitCode.usage, `the amount must be whole cents from 1 to 100000, got ${rest[1]}`);
+        }
+        return await manualCredit(context, userId, cents, { ...who, reason: required(values.reason, '--reason') });
+      }
+      default:
+        throw new OpsError(ExitCode.usage, `unknown command "${command}"\n\n${usage}`);
+    }
+  } catch (error) {
+    const failure = error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ? new OpsError(ExitCode.usage, `${error.message}\n\n${usage}`)
+      : explain(error, 'ops');
+    io.err(failure.message);
+    return failure.exitCode;
+  }
+}
