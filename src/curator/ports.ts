@@ -87,6 +87,8 @@ export interface BalanceMovement {
   readonly customerId: string;
   readonly amountCents: number;
   readonly description: string;
+  /** The ledger row was attempted before: look for the movement at the provider before making it again. */
+  readonly seenBefore?: boolean;
 }
 
 export type MovementOutcome =

@@ -43,15 +43,44 @@ const schema = z
     /** An AWS endpoint other than the real one (the moto emulator in tests). */
     AWS_ENDPOINT_URL: z.url().optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+    /** Each secret is either its value (local) or the ARN of a Secrets Manager secret holding it (AWS). */
+    SENDGRID_API_KEY: z.string().min(10).optional(),
+    SENDGRID_API_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
+    SENDGRID_BASE_URL: z.url().optional(),
+    CURATOR_FROM_EMAIL: z.email().optional(),
+    CURATOR_FROM_NAME: z.string().default('Storytailor'),
+    STRIPE_SECRET_KEY: z.string().min(10).optional(),
+    STRIPE_SECRET_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
+    /** Another Stripe endpoint (a local server in tests), as http://host:port. */
+    STRIPE_API_BASE: z.url().optional(),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+    SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
+    SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
+    CURATOR_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+    CURATOR_CANARY_RECIPIENTS: z
+      .string()
+      .optional()
+      .transform((text) => (text ? text.split(',').map((address) => address.trim()).filter(Boolean) : []))
+      .pipe(z.array(z.email())),
   })
-  .refine((env) => (env.SUPABASE_URL === undefined) === (env.SUPABASE_SERVICE_ROLE_KEY === undefined), {
-    message: 'SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY go together',
-    path: ['SUPABASE_SERVICE_ROLE_KEY'],
+  .refine(
+    (env) => (env.SUPABASE_URL === undefined) === (env.SUPABASE_SERVICE_ROLE_KEY === undefined && env.SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN === undefined),
+    { message: 'SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (or its _SECRET_ARN) go together', path: ['SUPABASE_SERVICE_ROLE_KEY'] },
+  )
+  .refine((env) => !(env.SENDGRID_API_KEY || env.SENDGRID_API_KEY_SECRET_ARN) || env.CURATOR_FROM_EMAIL !== undefined, {
+    message: 'sending through SendGrid needs the sender address',
+    path: ['CURATOR_FROM_EMAIL'],
   });
+
+/** A secret: its value here, or where Secrets Manager keeps it. */
+export type SecretRef = { readonly value: string } | { readonly arn: string } | null;
+
+const secretRef = (value: string | undefined, arn: string | undefined): SecretRef =>
+  arn !== undefined ? { arn } : value !== undefined ? { value } : null;
 
 /** Where the curator keeps its records. */
 export type DatabaseConfig =
-  | { readonly kind: 'supabase'; readonly url: string; readonly serviceRoleKey: string }
+  | { readonly kind: 'supabase'; readonly url: string; readonly serviceRoleKey: SecretRef & object }
   | { readonly kind: 'postgres'; readonly connectionString: string }
   | { readonly kind: 'pglite'; readonly dataDir: string | null };
 
@@ -65,6 +94,12 @@ export interface CuratorConfig {
   readonly outboxDir: string;
   readonly ledgerFile: string;
   readonly templates: Readonly<Record<string, string>>;
+  /** SendGrid, when configured; else the local outbox. */
+  readonly sendgrid: { readonly apiKey: SecretRef & object; readonly baseUrl: string | undefined; readonly from: { email: string; name: string } } | null;
+  /** Stripe, when configured; else the local ledger file. */
+  readonly stripe: { readonly apiKey: SecretRef & object; readonly apiBase: string | undefined } | null;
+  readonly webhook: { readonly publicKey: SecretRef; readonly toleranceSeconds: number };
+  readonly canaryRecipients: readonly string[];
   readonly aws: {
     readonly region: string;
     readonly endpoint: string | undefined;
@@ -92,9 +127,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   }
   const value = parsed.data;
+  const serviceRoleKey = secretRef(value.SUPABASE_SERVICE_ROLE_KEY, value.SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN);
+  const sendgridKey = secretRef(value.SENDGRID_API_KEY, value.SENDGRID_API_KEY_SECRET_ARN);
+  const stripeKey = secretRef(value.STRIPE_SECRET_KEY, value.STRIPE_SECRET_KEY_SECRET_ARN);
   const database: DatabaseConfig =
-    value.SUPABASE_URL !== undefined && value.SUPABASE_SERVICE_ROLE_KEY !== undefined
-      ? { kind: 'supabase', url: value.SUPABASE_URL, serviceRoleKey: value.SUPABASE_SERVICE_ROLE_KEY }
+    value.SUPABASE_URL !== undefined && serviceRoleKey !== null
+      ? { kind: 'supabase', url: value.SUPABASE_URL, serviceRoleKey }
       : value.DATABASE_URL !== undefined
         ? { kind: 'postgres', connectionString: value.DATABASE_URL }
         : { kind: 'pglite', dataDir: value.CURATOR_PGLITE_DIR ?? null };
@@ -107,6 +145,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,
     templates: value.CURATOR_TEMPLATES,
+    sendgrid:
+      sendgridKey === null
+        ? null
+        : { apiKey: sendgridKey, baseUrl: value.SENDGRID_BASE_URL, from: { email: value.CURATOR_FROM_EMAIL!, name: value.CURATOR_FROM_NAME } },
+    stripe: stripeKey === null ? null : { apiKey: stripeKey, apiBase: value.STRIPE_API_BASE },
+    webhook: {
+      publicKey: secretRef(value.SENDGRID_WEBHOOK_PUBLIC_KEY, value.SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN),
+      toleranceSeconds: value.CURATOR_WEBHOOK_TOLERANCE_SECONDS,
+    },
+    canaryRecipients: value.CURATOR_CANARY_RECIPIENTS,
     aws: {
       region: value.AWS_REGION,
       endpoint: value.AWS_ENDPOINT_URL,

@@ -1,6 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '@supabase/supabase-js';
+import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
+import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
+import { stripePayments } from '../adapters/stripe/stripe-payments.js';
+import type { Metrics, Logger } from '../curator/ports.js';
+import type { KeyObject } from 'node:crypto';
+import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
 import WebSocket from 'ws';
 import { systemClock } from '../adapters/clock.js';
 import { cloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
@@ -24,6 +30,28 @@ import type { CuratorConfig } from './config.js';
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
 export type DependencyOverrides = Partial<Omit<CuratorDeps, 'config' | 'store'>> & { readonly sql?: SqlClient };
 
+function awsClientConfig(config: CuratorConfig) {
+  const { aws } = config;
+  return { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), maxAttempts: 5 };
+}
+
+const readers = new WeakMap<CuratorConfig, ReturnType<typeof secretReader>>();
+/** The secret reader of a configuration, made once so its cache is shared. */
+function secretsOf(config: CuratorConfig): ReturnType<typeof secretReader> {
+  let reader = readers.get(config);
+  if (reader === undefined) {
+    reader = secretReader(new SecretsManagerClient(awsClientConfig(config)));
+    readers.set(config, reader);
+  }
+  return reader;
+}
+
+function stripeEndpoint(apiBase: string | undefined) {
+  if (apiBase === undefined) return {};
+  const url = new URL(apiBase);
+  return { host: url.hostname, port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)), protocol: url.protocol.replace(':', '') as 'http' | 'https' };
+}
+
 /** Opens the store's transport the configuration names (or over `sql`, when given). */
 export async function openTransport(config: CuratorConfig, sql: SqlClient | undefined): Promise<StoreTransport> {
   if (sql !== undefined) return sqlTransport(sql);
@@ -31,7 +59,7 @@ export async function openTransport(config: CuratorConfig, sql: SqlClient | unde
   switch (database.kind) {
     case 'supabase':
       return supabaseTransport(
-        createClient(database.url, database.serviceRoleKey, {
+        createClient(database.url, await secretsOf(config)(database.serviceRoleKey), {
           auth: { persistSession: false, autoRefreshToken: false },
           realtime: { transport: WebSocket as never },
         }),
@@ -59,24 +87,29 @@ export async function openTransport(config: CuratorConfig, sql: SqlClient | unde
 export async function buildDependencies(config: CuratorConfig, overrides: DependencyOverrides = {}): Promise<CuratorDeps> {
   const store = new CuratorStore(await openTransport(config, overrides.sql));
   const { aws } = config;
-  const clientConfig = { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), maxAttempts: 5 };
+  const clientConfig = awsClientConfig(config);
+  const secret = secretsOf(config);
   const logger = overrides.logger ?? powertoolsLogger('intelligence-curator', { environment: config.environment });
-  const metrics =
-    overrides.metrics ??
-    (aws.metrics === 'cloudwatch'
-      ? cloudWatchMetrics({ client: new CloudWatchClient(clientConfig), environment: config.environment, logger })
-      : memoryMetrics());
+  const metrics = overrides.metrics ?? metricsFor(config, logger);
   const switches =
     overrides.switches ??
     (aws.switchSource === 'ssm'
       ? ssmSwitches({ client: new SSMClient(clientConfig), environment: config.environment, ttlSeconds: aws.switchTtlSeconds, logger, metrics })
       : localSwitches({ file: config.switches.file, fromEnvironment: config.switches.json }));
+  const mailer =
+    overrides.mailer ??
+    (config.sendgrid
+      ? sendGridMailer({ apiKey: await secret(config.sendgrid.apiKey), from: config.sendgrid.from, ...(config.sendgrid.baseUrl ? { baseUrl: config.sendgrid.baseUrl } : {}) })
+      : outboxMailer(config.outboxDir));
+  const payments =
+    overrides.payments ??
+    (config.stripe ? stripePayments({ apiKey: await secret(config.stripe.apiKey), ...stripeEndpoint(config.stripe.apiBase) }) : ledgerPayments(config.ledgerFile));
   return {
     store,
     switches,
     metrics,
-    mailer: overrides.mailer ?? outboxMailer(config.outboxDir),
-    payments: overrides.payments ?? ledgerPayments(config.ledgerFile),
+    mailer,
+    payments,
     clock: overrides.clock ?? systemClock,
     logger,
     config: {
@@ -85,6 +118,35 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
       leaseSeconds: config.leaseSeconds,
       owner: 'unset',
       templates: config.templates,
+      canaryRecipients: config.canaryRecipients,
     },
+  };
+}
+
+function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
+  return config.aws.metrics === 'cloudwatch'
+    ? cloudWatchMetrics({ client: new CloudWatchClient(awsClientConfig(config)), environment: config.environment, logger })
+    : memoryMetrics();
+}
+
+/** Wires the SendGrid webhook: the store, metrics, Powertools logs and the verification key. */
+export async function buildWebhookDependencies(
+  config: CuratorConfig,
+  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject } = {},
+): Promise<WebhookDeps> {
+  const logger = overrides.logger ?? powertoolsLogger('sendgrid-webhook', { environment: config.environment });
+  let publicKey = overrides.publicKey;
+  if (publicKey === undefined) {
+    if (config.webhook.publicKey === null) {
+      throw new Error('invalid configuration: SENDGRID_WEBHOOK_PUBLIC_KEY (or its _SECRET_ARN) is required by the webhook');
+    }
+    publicKey = publicKeyOf(await secretsOf(config)(config.webhook.publicKey));
+  }
+  return {
+    store: new CuratorStore(await openTransport(config, overrides.sql)),
+    metrics: overrides.metrics ?? metricsFor(config, logger),
+    logger,
+    publicKey,
+    toleranceSeconds: config.webhook.toleranceSeconds,
   };
 }

@@ -6,11 +6,15 @@ import { JobRequestError } from './errors.js';
 import type { ReplayJob, ScheduledJob } from './job-request.js';
 import { maintenancePlan } from './maintenance.js';
 import { processPage, readRules, type PagePlan } from './page.js';
-import { expiryPlan, orgHealthPlan, referralPlan, userEmailPlan, type PlanPeriod } from './plans.js';
+import { sendCanary } from './actions.js';
+import { expiryPlan, orgHealthPlan, referralPlan, templateOf, userEmailPlan, type PlanPeriod } from './plans.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { addTally, emptyTally, type JobSummary, type Tally } from './tally.js';
 
 const hourMs = 3_600_000;
+
+/** Runs that send to the canary list first (DESIGN.md section 8). */
+const canaryFirst: ReadonlySet<JobType> = new Set(['daily_digest', 'weekly_insights']);
 
 /** The window a period's signal is counted over: the day, week or month before its firing. */
 function periodOf(jobType: JobType, firing: Firing): PlanPeriod {
@@ -155,11 +159,23 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
   if ('taken' in run) {
     return { ...base, runId: run.runId, status: 'skipped', reason: run.reason, tally: emptyTally(), durationMs: Date.now() - startedMs };
   }
-  return runHeld(deps, run, jobType, startedMs, base, details, (plan) =>
-    startingSpend(deps, jobType, run).then((spend) =>
-      walk(deps, plan, { run, after: run.cursor, subjects, dryRun: false, retakeVetoReason: null, spend }),
-    ),
-  firing);
+  return runHeld(
+    deps,
+    run,
+    jobType,
+    startedMs,
+    base,
+    details,
+    async (plan) => {
+      if (canaryFirst.has(jobType) && run.cursor === null) {
+        const emailType = pipelineOf(jobType).emailType!;
+        await sendCanary(deps, { runId: run.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
+      }
+      const spend = await startingSpend(deps, jobType, run);
+      return walk(deps, plan, { run, after: run.cursor, subjects, dryRun: false, retakeVetoReason: null, spend });
+    },
+    firing,
+  );
 }
 
 async function runHeld(

@@ -13,6 +13,8 @@ export interface RunnerConfig {
   readonly owner: string;
   /** SendGrid dynamic template id per email type; an email type without one uses its own name. */
   readonly templates: Readonly<Record<string, string>>;
+  /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
+  readonly canaryRecipients?: readonly string[];
 }
 
 /** Everything a job needs, wired once by the handler. */

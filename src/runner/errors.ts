@@ -8,3 +8,8 @@ export class JobRequestError extends Error {
     super(`${field}: ${message}`);
   }
 }
+
+/** The canary send of a run failed: nothing was sent to families, and the run is recorded failed. */
+export class CanaryFailedError extends Error {
+  override readonly name = 'CanaryFailedError';
+}

@@ -201,7 +201,13 @@ export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Re
           movement:
             claim.ledger === null || row.stripe_customer_id === null
               ? null
-              : { ledgerId: claim.ledger.id, customerId: row.stripe_customer_id, amountCents: claim.ledger.amount, description: 'Referral reward' },
+              : {
+                  ledgerId: claim.ledger.id,
+                  customerId: row.stripe_customer_id,
+                  amountCents: claim.ledger.amount,
+                  description: 'Referral reward',
+                  seenBefore: claim.ledger.existed === true,
+                },
         })),
         'credit',
       );
@@ -292,7 +298,13 @@ export function expiryPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Expi
           movement:
             claim.ledger === null || row.stripe_customer_id === null
               ? null
-              : { ledgerId: claim.ledger.id, customerId: row.stripe_customer_id, amountCents: -claim.ledger.amount, description: 'Expired credit' },
+              : {
+                  ledgerId: claim.ledger.id,
+                  customerId: row.stripe_customer_id,
+                  amountCents: -claim.ledger.amount,
+                  description: 'Expired credit',
+                  seenBefore: claim.ledger.existed === true,
+                },
         })),
         'reverse',
       );

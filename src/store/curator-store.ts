@@ -404,6 +404,23 @@ export class CuratorStore {
     );
   }
 
+  /** Applies one SendGrid webhook delivery; answers what changed (new events only). */
+  applyEmailEvents(events: ReadonlyArray<Record<string, unknown>>, now: Date) {
+    return this.call(
+      'curator_apply_email_events',
+      { p_events: events, p_now: now },
+      z.object({
+        received: z.number().int(),
+        applied: z.number().int(),
+        moved: z.number().int(),
+        suppressed: z.number().int(),
+        unsubscribes: z.number().int(),
+        bounces: z.number().int(),
+        spamreports: z.number().int(),
+      }),
+    );
+  }
+
   scoreStories(windowStart: Date): Promise<number> {
     return this.call('calculate_story_effectiveness', { p_window_start: windowStart }, z.number().int());
   }

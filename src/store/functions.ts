@@ -151,6 +151,7 @@ export const storeFunctions = {
       p_now: 'timestamptz',
     },
   },
+  curator_apply_email_events: { returns: 'value', params: { p_events: 'jsonb', p_now: 'timestamptz' } },
   calculate_story_effectiveness: { returns: 'value', params: { p_window_start: 'timestamptz' } },
   archive_expired_records: { returns: 'rows', params: { p_before: 'timestamptz', p_batch_size: 'integer' } },
 } as const;

@@ -26,6 +26,8 @@ const ledgerRef = z
     status: z.enum(['pending', 'applied', 'expired', 'failed']),
     amount: z.number().int(),
     stripe_balance_transaction_id: z.string().nullable(),
+    /** Claims only: the row existed before this claim (an earlier attempt). */
+    existed: z.boolean().optional(),
   })
   .nullable();
 export type LedgerRef = z.infer<typeof ledgerRef>;

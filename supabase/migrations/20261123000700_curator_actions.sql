@@ -164,7 +164,8 @@ begin
       execution_id = excluded.execution_id,
       stripe_customer_id = coalesce(l.stripe_customer_id, excluded.stripe_customer_id),
       updated_at = excluded.updated_at
-    returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id
+    -- xmax is set on a row this statement updated rather than inserted: the movement was attempted before.
+    returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id, (l.xmax <> 0) as existed
   )
   select jsonb_build_object(
     'claimed', coalesce((
@@ -175,7 +176,7 @@ begin
                'email_log_id', em.id,
                'ledger', case when lg.id is null then null else jsonb_build_object(
                  'id', lg.id, 'status', lg.status, 'amount', lg.amount,
-                 'stripe_balance_transaction_id', lg.stripe_balance_transaction_id) end))
+                 'stripe_balance_transaction_id', lg.stripe_balance_transaction_id, 'existed', lg.existed) end))
       from claimed c
       left join emails em on em.execution_id = c.id
       left join ledger lg on lg.execution_id = c.id), '[]'::jsonb),

@@ -134,7 +134,7 @@ describe('loadConfig', () => {
       throw new Error('loadConfig accepted a bad configuration');
     };
     const missingUrl = messageOf({ SUPABASE_SERVICE_ROLE_KEY: secret });
-    expect(missingUrl).toMatch(/SUPABASE_SERVICE_ROLE_KEY: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY go together/);
+    expect(missingUrl).toMatch(/SUPABASE_SERVICE_ROLE_KEY: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY \(or its _SECRET_ARN\) go together/);
     expect(missingUrl).not.toContain(secret);
     expect(messageOf({ SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: secret, CURATOR_PAGE_SIZE: 'lots' })).toMatch(
       /^invalid configuration: CURATOR_PAGE_SIZE: /,

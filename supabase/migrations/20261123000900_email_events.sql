@@ -1,0 +1,101 @@
+-- The SendGrid event webhook's writes. See 20261123000600_curator_runs.sql for conventions.
+
+-- Events already applied, by SendGrid's own event id, so an event delivered twice changes nothing twice and is
+-- counted once.
+create table public.email_webhook_events (
+  sg_event_id   text primary key,
+  event         text not null,
+  execution_id  uuid,
+  received_at   timestamptz not null default now()
+);
+create index email_webhook_events_received on public.email_webhook_events (received_at);
+alter table public.email_webhook_events enable row level security;
+revoke all on table public.email_webhook_events from public, anon, authenticated;
+grant select, insert, update, delete on table public.email_webhook_events to service_role;
+create policy service_role_all on public.email_webhook_events as permissive for all to service_role using (true) with check (true);
+
+-- How far along an email is: a status only ever moves to a higher rank, whatever order events arrive in.
+-- Delivery problems and complaints outrank engagement: a click after a spam report leaves it a spam report.
+create function public.email_status_rank(p_status text)
+returns integer
+language sql
+immutable
+set search_path = public, pg_temp
+as $$
+  select case p_status
+    when 'queued' then 0 when 'failed' then 0 when 'sent' then 1 when 'delivered' then 2
+    when 'opened' then 3 when 'clicked' then 4 when 'bounced' then 5 when 'dropped' then 5
+    when 'unsubscribed' then 6 when 'spamreport' then 7 else -1 end;
+$$;
+
+-- Applies one webhook delivery in one statement: new events only (by sg_event_id); each email row moves to the
+-- highest status its events reach, never backwards, and takes the recipient's own message id; hard bounces, spam
+-- reports and unsubscribes suppress the address so the curator vetoes it (USER_OPTED_OUT). Events without an
+-- execution_id (custom_args of another sender) still suppress. Answers how many events were new, how many rows
+-- moved, and the new unsubscribes, bounces and spam reports (for the Storytailor/Email metrics).
+--
+-- p_events: [{ sg_event_id, event, email, execution_id, sg_message_id, timestamp, type }]
+create function public.curator_apply_email_events(
+  p_events jsonb,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with input as (
+    select * from jsonb_to_recordset(p_events) as e(
+      sg_event_id text, event text, email text, execution_id uuid, sg_message_id text, "timestamp" bigint, type text)
+  ), fresh as (
+    insert into public.email_webhook_events (sg_event_id, event, execution_id, received_at)
+    select distinct on (sg_event_id) sg_event_id, event, execution_id, p_now from input
+    on conflict (sg_event_id) do nothing
+    returning sg_event_id
+  ), applied as (
+    select distinct on (i.sg_event_id) i.*,
+           case i.event
+             when 'delivered' then 'delivered' when 'open' then 'opened' when 'click' then 'clicked'
+             when 'bounce' then 'bounced' when 'dropped' then 'dropped'
+             when 'unsubscribe' then 'unsubscribed' when 'group_unsubscribe' then 'unsubscribed'
+             when 'spamreport' then 'spamreport' end as status,
+           to_timestamp(i."timestamp") as occurred_at
+    from input i join fresh f on f.sg_event_id = i.sg_event_id
+  ), best as (
+    select distinct on (execution_id) execution_id, status, sg_message_id, occurred_at
+    from applied
+    where execution_id is not null and status is not null
+    order by execution_id, public.email_status_rank(status) desc, occurred_at desc
+  ), moved as (
+    update public.email_delivery_log l
+    set status = case when public.email_status_rank(b.status) > public.email_status_rank(l.status) then b.status else l.status end,
+        provider_message_id = coalesce(b.sg_message_id, l.provider_message_id),
+        sent_at = coalesce(l.sent_at, b.occurred_at),
+        last_event_at = greatest(l.last_event_at, b.occurred_at),
+        updated_at = p_now
+    from best b
+    where l.execution_id = b.execution_id
+    returning l.id
+  ), suppressing as (
+    select distinct on (lower(btrim(a.email))) lower(btrim(a.email)) as email, a.event, a.sg_event_id
+    from applied a
+    where a.email is not null
+      and (a.event in ('spamreport', 'unsubscribe', 'group_unsubscribe') or (a.event = 'bounce' and coalesce(a.type, 'bounce') = 'bounce'))
+  ), suppressed as (
+    insert into public.email_suppressions (email, reason, user_id, source_event_id, created_at)
+    select s.email, s.event, (select u.id from public.users u where u.email = s.email), s.sg_event_id, p_now
+    from suppressing s
+    on conflict (email) do nothing
+    returning 1
+  )
+  select jsonb_build_object(
+    'received', (select count(*) from input),
+    'applied', (select count(*) from applied),
+    'moved', (select count(*) from moved),
+    'suppressed', (select count(*) from suppressed),
+    'unsubscribes', (select count(*) from applied where event in ('unsubscribe', 'group_unsubscribe')),
+    'bounces', (select count(*) from applied where event = 'bounce' and coalesce(type, 'bounce') = 'bounce'),
+    'spamreports', (select count(*) from applied where event = 'spamreport'));
+$$;
+
+revoke execute on all functions in schema public from public, anon, authenticated;
+grant execute on all functions in schema public to service_role;
