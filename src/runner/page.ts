@@ -199,6 +199,11 @@ export async function processPage<Row>(
     const entry = byKey.get(`${vetoed.subject_key}\u0000${vetoed.period_key}`);
     const sla = entry?.verdict.outcome === 'execute' || entry?.verdict.outcome === 'veto' ? entry.verdict.sla : null;
     if (vetoed.reason !== null) tally.vetoed[vetoed.reason] = (tally.vetoed[vetoed.reason] ?? 0) + 1;
+    else if (!vetoed.escalated) {
+      // Another run is taking this very action (a credit in flight): recorded skipped here.
+      tally.skipped += 1;
+      continue;
+    }
     if (vetoed.escalated) tally.escalated += 1;
     log(vetoed.escalated ? 'error' : 'info', {
       user_id: entry ? plan.userOf(entry.row) : null,

@@ -84,8 +84,18 @@ begin
     left join ledger_now ln on ln.position = i.position
     where i.verdict = 'execute' and i.credit is not null and (i.credit->>'amount')::bigint > 0
       and (ln.ledger_status is null or ln.ledger_status = 'failed')
+  ), busy as (
+    -- A credit whose ledger row another run's execution is paying right now, or has paid: this run leaves it to
+    -- that one and records its own decision as skipped.
+    select i.position
+    from input i
+    join public.reward_ledger l on l.source = i.credit->>'source' and l.reference_key = i.credit->>'reference_key'
+    join public.pipeline_executions x on x.id = l.execution_id
+    where i.verdict = 'execute' and i.credit is not null
+      and l.status <> 'failed' and x.status in ('pending', 'succeeded')
+      and not (x.pipeline_type = p_job_type and x.subject_key = i.subject_key and x.period_key = i.period_key)
   ), decided as (
-    select i.*,
+    select i.*, exists (select 1 from busy b where b.position = i.position) as skip,
            case
              when i.verdict = 'veto' then i.veto_reason
              when i.verdict <> 'execute' then null
@@ -109,13 +119,14 @@ begin
       confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
     select p_run_id, p_job_type, p_pipeline_name, d.subject_key, d.period_key, d.user_id,
            case when d.verdict = 'fail' then case when d.escalate then 'escalated' else 'failed' end
+                when d.skip and d.final_reason is null then 'skipped'
                 when d.final_reason is null then 'pending'
                 when d.escalate and d.final_reason = d.veto_reason then 'escalated'
                 else 'vetoed' end,
            d.final_reason is not null, d.final_reason,
            d.confidence_score, d.signal_count, coalesce(d.trigger_data, '{}'::jsonb),
-           case when d.verdict = 'execute' and d.final_reason is null then 1 else 0 end,
-           d.error, p_now, case when d.verdict = 'execute' and d.final_reason is null then null else p_now end, p_now, p_now
+           case when d.verdict = 'execute' and d.final_reason is null and not d.skip then 1 else 0 end,
+           d.error, p_now, case when d.verdict = 'execute' and d.final_reason is null and not d.skip then null else p_now end, p_now, p_now
     from decided d
     order by d.position
     on conflict on constraint pipeline_executions_once do update set
