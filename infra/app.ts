@@ -1,11 +1,42 @@
 /**
- * The CDK app. The stack (eight rules, the curator, kill switches, secrets, alarms, dashboard) is built from the
- * pipeline catalog in src/pipelines/ and lands with the stack issue; until then synthesis stops here with a
- * clear message rather than producing an empty template that could be mistaken for the system.
+ * The CDK app: `npx cdk synth -c env=production`, `npx cdk deploy -c env=staging`. Settings per environment are
+ * the context value `storytailor:{env}` in cdk.json (Supabase URL, sender, template ids, reserved concurrency,
+ * canary list). cdk-nag's AwsSolutions checks run on every synth; an unacknowledged finding fails it.
  */
-import { jobTypes, rules } from '../src/pipelines/index.js';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { environments } from '../src/pipelines/index.js';
+import { CuratorStack } from './curator-stack.js';
 
-console.error(
-  `infra/app.ts: the CDK stack is not built yet (catalog holds ${Object.keys(rules).length} rules and ${jobTypes.length} pipelines).`,
-);
-process.exit(1);
+const settingsSchema = z.object({
+  supabaseUrl: z.url(),
+  fromEmail: z.email(),
+  templates: z.record(z.string(), z.string().min(1)),
+  reservedConcurrency: z.number().int().min(5).max(1_000),
+  canaryRecipients: z.array(z.email()).default([]),
+});
+
+/** Builds the app for one environment, from CDK context or the values given (tests). */
+export function buildApp(context: Record<string, unknown> = {}): { app: App; stack: CuratorStack } {
+  const app = new App({ context });
+  const environment = z.enum(environments).safeParse(app.node.tryGetContext('env') ?? 'staging');
+  if (!environment.success) throw new Error(`-c env must be one of ${environments.join(', ')}`);
+  const raw = app.node.tryGetContext(`storytailor:${environment.data}`);
+  const settings = settingsSchema.safeParse(raw);
+  if (!settings.success) {
+    throw new Error(`cdk.json context "storytailor:${environment.data}" is invalid: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new CuratorStack(app, `storytailor-curator-${environment.data}`, {
+    environment: environment.data,
+    settings: settings.data,
+    description: `Storytailor Intelligence Curator (${environment.data})`,
+    env: { region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1', ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}) },
+  });
+  return { app, stack };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  buildApp().app.synth();
+}

@@ -1,9 +1,10 @@
-import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { SqlClient } from './sql-client.js';
 
+// Postgres type oids of int8 and numeric: parsed to numbers, as the pg client does.
 const parsers = {
-  [types.INT8]: (value: string) => Number(value),
-  [types.NUMERIC]: (value: string) => Number(value),
+  20: (value: string) => Number(value),
+  1700: (value: string) => Number(value),
 };
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
@@ -38,6 +39,8 @@ function wrap(target: Queryable, owner: PGlite | null): SqlClient {
  * await applyMigrations(sql);
  */
 export async function openPglite(dataDir?: string): Promise<SqlClient> {
+  // Imported when first used, so a bundle that never opens an embedded database never loads it.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
   return wrap(db, db);
 }

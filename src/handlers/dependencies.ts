@@ -16,8 +16,6 @@ import { ledgerPayments } from '../adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../adapters/local/metrics.js';
 import { outboxMailer } from '../adapters/local/outbox-mailer.js';
 import { localSwitches } from '../adapters/local/switches.js';
-import { applyMigrations } from '../db/migrate.js';
-import { openPglite } from '../db/pglite-client.js';
 import { openPostgres } from '../db/postgres-client.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorDeps } from '../runner/deps.js';
@@ -67,6 +65,8 @@ export async function openTransport(config: CuratorConfig, sql: SqlClient | unde
     case 'postgres':
       return sqlTransport(openPostgres({ connectionString: database.connectionString }));
     case 'pglite': {
+      // Loaded only here, so the Lambda bundle never loads the embedded database or the migrations folder.
+      const [{ openPglite }, { applyMigrations }] = await Promise.all([import('../db/pglite-client.js'), import('../db/migrate.js')]);
       const embedded = await openPglite(database.dataDir ?? undefined);
       await applyMigrations(embedded);
       return sqlTransport(embedded);

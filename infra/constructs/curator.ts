@@ -1,0 +1,124 @@
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Namespace } from '../../src/metrics/catalog.js';
+import { parameterRoot, type Environment } from '../../src/pipelines/index.js';
+import { anyResource, basicExecutionRole, ssmPathFinding } from '../acknowledgements.js';
+import { NodeFunction } from './node-function.js';
+import type { CuratorSecrets } from './secrets.js';
+
+/** Settings that differ between deployments (CDK context `storytailor:{env}`). */
+export interface CuratorSettings {
+  readonly supabaseUrl: string;
+  readonly fromEmail: string;
+  readonly templates: Readonly<Record<string, string>>;
+  readonly reservedConcurrency: number;
+  readonly canaryRecipients: readonly string[];
+}
+
+/** Props of {@link IntelligenceCurator}. */
+export interface IntelligenceCuratorProps {
+  readonly environment: Environment;
+  readonly settings: CuratorSettings;
+  readonly secrets: CuratorSecrets;
+}
+
+/**
+ * The Intelligence Curator: `storytailor-intelligence-curator-{env}`, 512 MB, 300 s, with a dead-letter queue for
+ * what EventBridge and async invocations could not deliver, and only the permissions it uses: read its switches
+ * path, put metrics in its two namespaces, read its three secrets.
+ */
+export class IntelligenceCurator extends Construct {
+  public readonly fn: NodejsFunction;
+  public readonly deadLetterQueue: Queue;
+  public readonly functionName: string;
+
+  constructor(scope: Construct, id: string, props: IntelligenceCuratorProps) {
+    super(scope, id);
+    const { environment, settings, secrets } = props;
+    this.functionName = `storytailor-intelligence-curator-${environment}`;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      queueName: `storytailor-curator-dead-letters-${environment}`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue; its alarm (storytailor-curator-dead-letters) pages on-call.',
+    });
+
+    const { fn } = new NodeFunction(this, 'Curator', {
+      functionName: this.functionName,
+      entry: 'src/handlers/curator.ts',
+      description: 'Decides whether to email a family or credit an account, and records every decision',
+      memorySize: 512,
+      timeout: Duration.seconds(300),
+      reservedConcurrentExecutions: settings.reservedConcurrency,
+      environment: {
+        CURATOR_ENV: environment,
+        CURATOR_SWITCH_SOURCE: 'ssm',
+        CURATOR_METRICS: 'cloudwatch',
+        SUPABASE_URL: settings.supabaseUrl,
+        SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secrets.supabaseServiceRoleKey.secretArn,
+        SENDGRID_API_KEY_SECRET_ARN: secrets.sendgridApiKey.secretArn,
+        STRIPE_SECRET_KEY_SECRET_ARN: secrets.stripeSecretKey.secretArn,
+        CURATOR_FROM_EMAIL: settings.fromEmail,
+        CURATOR_TEMPLATES: JSON.stringify(settings.templates),
+        CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    this.fn = fn;
+    fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.deadLetterQueue), retryAttempts: 2, maxEventAge: Duration.hours(1) });
+
+    const stack = Stack.of(this);
+    const path = parameterRoot(environment);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadKillSwitches',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [
+          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack),
+          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` }, stack),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines, Namespace.Email]));
+    for (const secret of [secrets.sendgridApiKey, secrets.stripeSecretKey, secrets.supabaseServiceRoleKey]) secret.grantRead(fn);
+    acknowledgeLambdaDefaults(fn, path);
+  }
+}
+
+/** PutMetricData cannot be scoped by resource; the namespace condition is its least privilege. */
+export function putMetricDataIn(namespaces: readonly string[]): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'PutMetricsInOwnNamespaces',
+    effect: Effect.ALLOW,
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': [...namespaces] } },
+  });
+}
+
+/** The findings every function of this stack carries, with why each is accepted. */
+export function acknowledgeLambdaDefaults(fn: NodejsFunction, switchesPath?: string): void {
+  Validations.of(fn).acknowledge({
+    id: basicExecutionRole,
+    reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs; CDK attaches it to every function.',
+  });
+  Validations.of(fn).acknowledge({
+    id: anyResource,
+    reason: 'cloudwatch:PutMetricData and X-Ray segments have no resource ARNs; PutMetricData is limited by the cloudwatch:namespace condition.',
+  });
+  if (switchesPath !== undefined) {
+    Validations.of(fn).acknowledge({
+      id: ssmPathFinding(fn, switchesPath),
+      reason: 'GetParametersByPath reads the switches recursively under their own path, and nothing else.',
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, GraphWidgetView, Metric, TextWidget, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { alarms, nameIn, type AlarmDefinition } from '../../src/metrics/alarms.js';
+import { Namespace } from '../../src/metrics/catalog.js';
+import { jobTypes, type Environment } from '../../src/pipelines/index.js';
+
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  readonly environment: Environment;
+  readonly curator: IFunction;
+  readonly curatorName: string;
+  readonly deadLetterQueue: IQueue;
+}
+
+/**
+ * The two SNS topics, every alarm of the alarm table (src/metrics/alarms.ts) and the `Storytailor-Pipelines`
+ * dashboard. Names are the guides' in production and end in `-staging` in staging.
+ */
+export class Monitoring extends Construct {
+  public readonly critical: Topic;
+  public readonly warning: Topic;
+  public readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { environment } = props;
+    const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the Storytailor alert topics' });
+    // CloudWatch alarms publish to encrypted topics only when the key lets them.
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.critical = new Topic(this, 'Critical', { topicName: nameIn(environment, 'storytailor-critical-alerts'), masterKey: key, enforceSSL: true });
+    this.warning = new Topic(this, 'Warning', { topicName: nameIn(environment, 'storytailor-warning-alerts'), masterKey: key, enforceSSL: true });
+
+    const metricOf = (definition: AlarmDefinition): Metric => {
+      const { metric } = definition;
+      const common = { statistic: definition.statistic, period: Duration.seconds(definition.periodSeconds) };
+      if ('resource' in metric) {
+        const dimensionsMap: Record<string, string> =
+          metric.resource === 'curator-function' ? { FunctionName: props.curatorName } : { QueueName: props.deadLetterQueue.queueName };
+        return new Metric({ namespace: metric.namespace, metricName: metric.name, dimensionsMap, ...common });
+      }
+      return new Metric({ namespace: metric.namespace, metricName: metric.name, dimensionsMap: { ...metric.dimensions }, ...common });
+    };
+
+    this.alarms = alarms.map((definition) => {
+      const alarm = new Alarm(this, definition.name, {
+        alarmName: nameIn(environment, definition.name),
+        alarmDescription: `${definition.action}. Runbook: runbooks/monitoring.md#${definition.name}`,
+        metric: metricOf(definition),
+        threshold: definition.threshold,
+        evaluationPeriods: definition.evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(definition.topic === 'critical' ? this.critical : this.warning));
+      return alarm;
+    });
+
+    const hour = Duration.hours(1);
+    const byPipeline = (name: string, statistic: string, period = hour) =>
+      jobTypes.map(
+        (jobType) =>
+          new Metric({ namespace: Namespace.Pipelines, metricName: name, dimensionsMap: { PipelineType: jobType }, statistic, period, label: jobType }),
+      );
+    const lambda = (name: string, statistic: string) =>
+      new Metric({ namespace: 'AWS/Lambda', metricName: name, dimensionsMap: { FunctionName: props.curatorName }, statistic, period: Duration.minutes(5) });
+    new Dashboard(this, 'Dashboard', {
+      dashboardName: nameIn(environment, 'Storytailor-Pipelines'),
+      defaultInterval: Duration.hours(24),
+      widgets: [
+        [new TextWidget({ markdown: '# Storytailor pipelines\nRunbook: runbooks/monitoring.md · Ops: `npm run ops -- switches`', width: 24, height: 2 })],
+        [
+          new GraphWidget({ title: 'Executions by type', left: byPipeline('PipelineExecutions', 'Sum'), stacked: true, width: 12 }),
+          new GraphWidget({ title: 'Veto rate (%)', left: byPipeline('VetoRate', 'Average'), width: 12 }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Veto reasons (24 h)',
+            view: GraphWidgetView.PIE,
+            left: ['KILL_SWITCH_ACTIVE', 'SLA_MISSED', 'INSUFFICIENT_SIGNAL', 'LOW_CONFIDENCE', 'USER_OPTED_OUT', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED'].map(
+              (reason) =>
+                new Metric({ namespace: Namespace.Pipelines, metricName: 'PipelineVetoes', dimensionsMap: { VetoReason: reason }, statistic: 'Sum', period: Duration.hours(24), label: reason }),
+            ),
+            width: 12,
+          }),
+          new GraphWidget({ title: 'SLA violations', view: GraphWidgetView.BAR, left: byPipeline('SLAViolations', 'Sum'), width: 12 }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Email delivery',
+            left: [
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'EmailsSent', statistic: 'Sum', period: hour, label: 'sent' }),
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'EmailDeliveryFailure', statistic: 'Sum', period: hour, label: 'failed' }),
+              new Metric({ namespace: Namespace.Email, metricName: 'Bounces', statistic: 'Sum', period: hour, label: 'bounces' }),
+              new Metric({ namespace: Namespace.Email, metricName: 'Unsubscribes', statistic: 'Sum', period: hour, label: 'unsubscribes' }),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Crisis escalations, budget, missed runs',
+            left: ['CrisisEscalations', 'BudgetExceeded', 'MissedRuns'].map(
+              (name) => new Metric({ namespace: Namespace.Pipelines, metricName: name, statistic: name === 'MissedRuns' ? 'Maximum' : 'Sum', period: hour, label: name }),
+            ),
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({ title: 'Lambda errors and throttles', left: [lambda('Errors', 'Sum'), lambda('Throttles', 'Sum')], width: 12 }),
+          new GraphWidget({ title: 'Lambda duration (p50, p95, p99)', left: [lambda('Duration', 'p50'), lambda('Duration', 'p95'), lambda('Duration', 'p99')], width: 12 }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { CloudWatchLogGroup, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { pipelinesOfRule, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
+
+/** Props of {@link PipelineSchedules}. */
+export interface PipelineSchedulesProps {
+  readonly environment: Environment;
+  readonly curator: IFunction;
+  readonly deadLetterQueue: IQueue;
+}
+
+/**
+ * The eight EventBridge rules of the catalog on the default bus, `storytailor-{slug}-{env}`. A scheduled rule hands
+ * the curator an EventBridge-shaped event with `detail.jobType` and the firing's own `time` and `id`; the realtime
+ * rule hands over the app's event as it came. Each rule also logs what it delivers to
+ * `/aws/events/storytailor-{slug}-{env}`. Beside the rules, an EventBridge Scheduler schedule runs the health job
+ * every 15 minutes, which publishes MissedRuns.
+ */
+export class PipelineSchedules extends Construct {
+  public readonly rules: Readonly<Record<RuleSlug, Rule>>;
+
+  constructor(scope: Construct, id: string, props: PipelineSchedulesProps) {
+    super(scope, id);
+    const made: Partial<Record<RuleSlug, Rule>> = {};
+    for (const slug of Object.keys(rules) as RuleSlug[]) {
+      const name = `storytailor-${slug}-${props.environment}`;
+      const { trigger, description } = rules[slug];
+      const rule = new Rule(this, slug, {
+        ruleName: name,
+        description,
+        ...(trigger.kind === 'schedule'
+          ? { schedule: Schedule.expression(toAwsCron(trigger.schedule)) }
+          : { eventPattern: { source: [...trigger.sources] } }),
+      });
+      const [jobType] = pipelinesOfRule(slug);
+      const event =
+        trigger.kind === 'schedule'
+          ? RuleTargetInput.fromObject({
+              version: '0',
+              id: EventField.eventId,
+              source: 'storytailor.scheduler',
+              'detail-type': 'Scheduled Job',
+              time: EventField.time,
+              detail: { jobType },
+            })
+          : undefined;
+      rule.addTarget(
+        new LambdaFunction(props.curator, {
+          ...(event ? { event } : {}),
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: props.deadLetterQueue,
+        }),
+      );
+      const logs = new LogGroup(this, `${slug}-logs`, {
+        logGroupName: `/aws/events/${name}`,
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      rule.addTarget(new CloudWatchLogGroup(logs));
+      made[slug] = rule;
+    }
+    this.rules = made as Record<RuleSlug, Rule>;
+
+    const invoker = new Role(this, 'HealthInvoker', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets EventBridge Scheduler run the curator health job',
+    });
+    invoker.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.curator.functionArn] }));
+    new CfnSchedule(this, 'Health', {
+      name: `storytailor-health-${props.environment}`,
+      description: 'The curator health job: runs, stuck runs and missed scheduled runs (MissedRuns)',
+      scheduleExpression: 'rate(15 minutes)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: props.curator.functionArn,
+        roleArn: invoker.roleArn,
+        input: JSON.stringify({ detail: { jobType: 'health' } }),
+        retryPolicy: { maximumRetryAttempts: 0 },
+        deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
+      },
+    });
+    props.deadLetterQueue.grantSendMessages(invoker);
+  }
+}

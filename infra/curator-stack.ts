@@ -1,0 +1,48 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Environment } from '../src/pipelines/index.js';
+import { acknowledgeCdkProviders } from './acknowledgements.js';
+import { IntelligenceCurator, type CuratorSettings } from './constructs/curator.js';
+import { KillSwitches } from './constructs/kill-switches.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { PipelineSchedules } from './constructs/schedules.js';
+import { CuratorSecrets } from './constructs/secrets.js';
+import { SendGridWebhook } from './constructs/webhook.js';
+
+/** Props of {@link CuratorStack}. */
+export interface CuratorStackProps extends StackProps {
+  readonly environment: Environment;
+  readonly settings: CuratorSettings;
+}
+
+/**
+ * The whole production system of DESIGN.md for one environment: secrets, the curator, its eight rules and health
+ * schedule, the twelve kill switches, the SendGrid webhook, and the alarms, topics and dashboard.
+ */
+export class CuratorStack extends Stack {
+  public readonly curator: IntelligenceCurator;
+  public readonly schedules: PipelineSchedules;
+  public readonly monitoring: Monitoring;
+  public readonly webhook: SendGridWebhook;
+
+  constructor(scope: Construct, id: string, props: CuratorStackProps) {
+    super(scope, id, props);
+    const { environment, settings } = props;
+    const secrets = new CuratorSecrets(this, 'Secrets', { environment });
+    this.curator = new IntelligenceCurator(this, 'Curator', { environment, settings, secrets });
+    this.schedules = new PipelineSchedules(this, 'Schedules', {
+      environment,
+      curator: this.curator.fn,
+      deadLetterQueue: this.curator.deadLetterQueue,
+    });
+    new KillSwitches(this, 'KillSwitches', { environment });
+    this.webhook = new SendGridWebhook(this, 'SendGridWebhook', { environment, supabaseUrl: settings.supabaseUrl, secrets });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      environment,
+      curator: this.curator.fn,
+      curatorName: this.curator.functionName,
+      deadLetterQueue: this.curator.deadLetterQueue,
+    });
+    acknowledgeCdkProviders(this);
+  }
+}
