@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.js';
+import { alarms } from '../../src/metrics/alarms.js';
+import { killSwitchPath, killSwitchSlugs, pipelinesOfRule, rules, toAwsCron, type RuleSlug } from '../../src/pipelines/index.js';
+
+const context = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+let template: Template;
+let staging: Template;
+
+beforeAll(() => {
+  const production = buildApp({ ...context, env: 'production' });
+  // Synthesis runs cdk-nag: an unacknowledged finding throws here.
+  production.app.synth();
+  template = Template.fromStack(production.stack);
+  const other = buildApp({ ...context, env: 'staging' });
+  staging = Template.fromStack(other.stack);
+}, 120_000);
+
+describe('the curator stack', () => {
+  it('has the eight rules with their exact names, schedules and event pattern', () => {
+    template.resourceCountIs('AWS::Events::Rule', 8);
+    for (const [slug, rule] of Object.entries(rules)) {
+      const expected =
+        rule.trigger.kind === 'schedule'
+          ? { ScheduleExpression: toAwsCron(rule.trigger.schedule) }
+          : { EventPattern: { source: ['storytailor.agent', 'storytailor.manual', 'storytailor.health-check'] } };
+      template.hasResourceProperties('AWS::Events::Rule', { Name: `storytailor-${slug}-production`, State: 'ENABLED', ...expected });
+    }
+    template.hasResourceProperties('AWS::Events::Rule', { Name: 'storytailor-org-health-reports-production', ScheduleExpression: 'cron(0 9 ? * MON#1 *)' });
+  });
+
+  it('hands each scheduled firing to the curator as an EventBridge event with its jobType, time and id, with retries and a DLQ', () => {
+    for (const [slug, rule] of Object.entries(rules)) {
+      if (rule.trigger.kind !== 'schedule') continue;
+      const [jobType] = pipelinesOfRule(slug as RuleSlug);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: `storytailor-${slug}-production`,
+        Targets: Match.arrayWith([
+          Match.objectLike({
+            InputTransformer: {
+              InputPathsMap: { id: '$.id', time: '$.time' },
+              // EventBridge fills <id> and <time> with the firing's own, quoted.
+              InputTemplate: `{"version":"0","id":<id>,"source":"storytailor.scheduler","detail-type":"Scheduled Job","time":<time>,"detail":{"jobType":"${jobType}"}}`,
+            },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+          }),
+        ]),
+      });
+    }
+  });
+
+  it('logs every rule to /aws/events/storytailor-{slug}-{env}', () => {
+    for (const slug of Object.keys(rules)) {
+      template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/events/storytailor-${slug}-production` });
+    }
+  });
+
+  it('runs the curator as the design sizes it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-intelligence-curator-production',
+      MemorySize: 512,
+      Timeout: 300,
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 20,
+      LoggingConfig: { LogGroup: Match.anyValue() },
+      Environment: {
+        Variables: Match.objectLike({
+          CURATOR_ENV: 'production',
+          CURATOR_SWITCH_SOURCE: 'ssm',
+          SENDGRID_API_KEY_SECRET_ARN: Match.anyValue(),
+          STRIPE_SECRET_KEY_SECRET_ARN: Match.anyValue(),
+          SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/storytailor-intelligence-curator-production', RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('keeps secrets in Secrets Manager, never in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    const variables = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+    expect(variables).not.toMatch(/SENDGRID_API_KEY"|STRIPE_SECRET_KEY"|SUPABASE_SERVICE_ROLE_KEY"/);
+  });
+
+  it('creates the twelve kill switches only when absent', () => {
+    const switches = Object.values(template.findResources('Custom::AWS')).map((resource) => JSON.stringify(resource.Properties));
+    for (const slug of killSwitchSlugs()) {
+      const create = switches.find((properties) => properties.includes(killSwitchPath('production', slug)));
+      expect(create, slug).toBeDefined();
+      expect(create).toContain('\\"Overwrite\\":false');
+      expect(create).toContain('ParameterAlreadyExists');
+      expect(create).not.toContain('onUpdate');
+    }
+  });
+
+  it('serves the SendGrid webhook from a function URL checked by the handler, not by IAM', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'storytailor-sendgrid-webhook-production' });
+  });
+
+  it('grants least privilege: metrics only in its namespaces, switches only under their path', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ssm:GetParametersByPath',
+            Resource: [
+              { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':parameter/storytailor-production/pipelines$')])] },
+              { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':parameter/storytailor-production/pipelines/\\*$')])] },
+            ],
+          }),
+          Match.objectLike({
+            Action: 'cloudwatch:PutMetricData',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': ['Storytailor/Pipelines', 'Storytailor/Email'] } },
+          }),
+        ]),
+      },
+    });
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toMatch(/"ssm:\*"|"secretsmanager:\*"|"cloudwatch:\*"/);
+  });
+
+  it('has every alarm of the table, with its threshold and topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length);
+    for (const alarm of alarms) {
+      const dimensions = 'dimensions' in alarm.metric ? Object.keys(alarm.metric.dimensions).length : 1;
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: alarm.name,
+        MetricName: alarm.metric.name,
+        Namespace: alarm.metric.namespace,
+        Threshold: alarm.threshold,
+        Period: alarm.periodSeconds,
+        EvaluationPeriods: alarm.evaluationPeriods,
+        ComparisonOperator: 'GreaterThanThreshold',
+        ...(alarm.statistic === 'p99' ? { ExtendedStatistic: 'p99' } : { Statistic: alarm.statistic }),
+        ...(dimensions === 0 ? {} : { Dimensions: Match.anyValue() }),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp(alarm.topic === 'critical' ? 'Critical' : 'Warning') }],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'storytailor-crisis-sla-violations',
+      Dimensions: [
+        { Name: 'PipelineType', Value: 'crisis_alert' },
+        { Name: 'VetoReason', Value: 'SLA_MISSED' },
+      ],
+    });
+  });
+
+  it('names the topics and the dashboard as the guides do', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-critical-alerts' });
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-warning-alerts' });
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Storytailor-Pipelines' });
+  });
+
+  it('runs the health job every 15 minutes, so missed runs are published', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'storytailor-health-production',
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: Match.objectLike({ Input: JSON.stringify({ detail: { jobType: 'health' } }) }),
+    });
+  });
+
+  it('appends -staging to the guides names in staging', () => {
+    staging.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-critical-alerts-staging' });
+    staging.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-email-failure-rate-staging' });
+    staging.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Storytailor-Pipelines-staging' });
+    staging.hasResourceProperties('AWS::Events::Rule', { Name: 'storytailor-daily-digest-staging' });
+    staging.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'storytailor-intelligence-curator-staging', ReservedConcurrentExecutions: 10 });
+  });
+});
