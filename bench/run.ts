@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: the daily digest at scale, through the real handler and adapters, against a real Postgres and
+ * local servers that answer like SendGrid and CloudWatch. Prints one table with two references: the naive way
+ * (per user: check, insert, send one email; timed on a sample and extrapolated) and the floor (one SQL statement
+ * writing the same rows, sending nothing).
+ *
+ *   npm run bench                          # N = 10,000 and 100,000 on the local Postgres server
+ *   npm run bench -- --sizes 10000,250000 --latency-ms 20
+ *   npm run bench -- --pglite              # the embedded database instead
+ *   DATABASE_URL=postgres://… npm run bench
+ */
+import { parseArgs } from 'node:util';
+import { manualClock } from '../src/adapters/clock.js';
+import { jsonLogger } from '../src/adapters/json-logger.js';
+import { memorySwitches } from '../src/adapters/local/switches.js';
+import { sendGridMailer } from '../src/adapters/sendgrid/sendgrid-mailer.js';
+import { emailPolicyJson, resolvePolicy } from '../src/curator/policy.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { openPglite } from '../src/db/pglite-client.js';
+import { openPostgres } from '../src/db/postgres-client.js';
+import type { SqlClient } from '../src/db/sql-client.js';
+import { loadConfig } from '../src/handlers/config.js';
+import { createCuratorHandler } from '../src/handlers/curator.js';
+import { buildDependencies } from '../src/handlers/dependencies.js';
+import { seedBenchPopulation } from './population.js';
+import { cloudWatchLike, sendGridLike } from './servers.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000' },
+    'latency-ms': { type: 'string', default: '20' },
+    'naive-sample': { type: 'string', default: '5000' },
+    pglite: { type: 'boolean', default: false },
+  },
+});
+const sizes = args.sizes.split(',').map(Number);
+const latencyMs = Number(args['latency-ms']);
+const naiveSample = Number(args['naive-sample']);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1_000)) throw new Error(`--sizes must be integers of at least 1000, got ${args.sizes}`);
+
+const firing = new Date('2026-11-23T20:00:00Z');
+const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Counts statements sent, so the table can say how many round trips the run made. */
+function counting(sql: SqlClient): SqlClient & { trips: () => number } {
+  let trips = 0;
+  const wrapped: SqlClient & { trips: () => number } = {
+    trips: () => trips,
+    query: (text, params) => {
+      trips += 1;
+      return sql.query(text, params);
+    },
+    exec: (script) => {
+      trips += 1;
+      return sql.exec(script);
+    },
+    transaction: (work) => sql.transaction(work),
+    close: () => sql.close(),
+  };
+  return wrapped;
+}
+
+async function freshDatabase(name: string): Promise<{ sql: SqlClient; close: () => Promise<void> }> {
+  if (args.pglite) {
+    const sql = await openPglite();
+    await applyMigrations(sql);
+    return { sql, close: () => sql.close() };
+  }
+  const admin = openPostgres({ connectionString: serverUrl, maxConnections: 1 });
+  await admin.exec(`drop database if exists ${name} with (force)`);
+  await admin.exec(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const sql = openPostgres({ connectionString: url.toString(), maxConnections: 4 });
+  await applyMigrations(sql);
+  return {
+    sql,
+    close: async () => {
+      await sql.close();
+      await admin.exec(`drop database if exists ${name} with (force)`);
+      await admin.close();
+    },
+  };
+}
+
+/** The naive job, per user: read the signal, ask should_send_email(), insert the execution, insert the log, send, mark it. */
+async function naive(sql: SqlClient, sendgridUrl: string, sample: number): Promise<number> {
+  const mailer = sendGridMailer({ apiKey: 'SG.bench', from: { email: 'hello@storytailor.test' }, baseUrl: sendgridUrl });
+  const policy = JSON.stringify(emailPolicyJson(resolvePolicy('daily_digest').policy));
+  const users = await sql.query<{ id: string; email: string }>(`select id, email from users where is_active order by id limit $1`, [sample]);
+  const started = performance.now();
+  for (const user of users) {
+    const [signal] = await sql.query<{ n: number; engaged: number }>(
+      `select count(*)::int as n, count(*) filter (where event_type = 'completed')::int as engaged from consumption_metrics
+       where user_id = $1 and occurred_at >= $2::timestamptz - interval '1 day' and occurred_at < $2`,
+      [user.id, firing],
+    );
+    const [gate] = await sql.query<{ ok: boolean }>(`select should_send_email($1, 'daily_digest', $2::jsonb, $3) as ok`, [user.id, policy, firing]);
+    const send = gate!.ok && signal!.n >= 1 && signal!.engaged / signal!.n >= 0.5;
+    const [execution] = await sql.query<{ id: string }>(
+      `insert into pipeline_executions (pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, completed_at)
+       values ('daily_digest', 'daily-digest', $1::text, 'naive', $1::uuid, $2, $3::boolean, $4, case when $3::boolean then now() end) returning id`,
+      [user.id, send ? 'pending' : 'vetoed', !send, send ? null : 'LOW_CONFIDENCE'],
+    );
+    if (!send) continue;
+    const [log] = await sql.query<{ id: string }>(
+      `insert into email_delivery_log (execution_id, user_id, email_type, status) values ($1, $2, 'daily_digest', 'queued') returning id`,
+      [execution!.id, user.id],
+    );
+    const [outcome] = await mailer.send([{ executionId: execution!.id, userId: user.id, to: user.email, emailType: 'daily_digest', templateId: 'd-bench', templateData: { n: signal!.n } }]);
+    await sql.query(`update email_delivery_log set status = $2, sent_at = now() where id = $1`, [log!.id, outcome!.status === 'sent' ? 'sent' : 'failed']);
+    await sql.query(`update pipeline_executions set status = 'succeeded', completed_at = now() where id = $1`, [execution!.id]);
+  }
+  return (performance.now() - started) / 1_000;
+}
+
+/** The floor: one statement that writes every execution row and every log row of the digest, and sends nothing. */
+async function floor(sql: SqlClient): Promise<number> {
+  const started = performance.now();
+  await sql.query(
+    `with signals as (
+       select user_id, count(*) as n, count(*) filter (where event_type = 'completed') as engaged
+       from consumption_metrics where occurred_at >= $1::timestamptz - interval '1 day' and occurred_at < $1 group by user_id
+     ), decided as (
+       select u.id, coalesce(s.n, 0) >= 1 and coalesce(s.engaged, 0)::float8 / greatest(s.n, 1) >= 0.5
+              and not exists (select 1 from email_preferences p where p.user_id = u.id and not p.enabled)
+              and not exists (select 1 from email_suppressions x where x.email = u.email) as send
+       from users u left join signals s on s.user_id = u.id where u.is_active
+     ), executions as (
+       insert into pipeline_executions (pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, completed_at)
+       select 'daily_digest', 'daily-digest', id::text, 'floor', id, case when send then 'succeeded' else 'vetoed' end, not send,
+              case when send then null else 'LOW_CONFIDENCE' end, now()
+       from decided returning id, user_id, status)
+     insert into email_delivery_log (execution_id, user_id, email_type, status, sent_at)
+     select id, user_id, 'daily_digest', 'sent', now() from executions where status = 'succeeded'`,
+    [firing],
+  );
+  return (performance.now() - started) / 1_000;
+}
+
+interface Row {
+  readonly n: number;
+  readonly wall: number;
+  readonly decisions: number;
+  readonly trips: number;
+  readonly sendgrid: number;
+  readonly putMetricData: number;
+  readonly rssMb: number;
+  readonly naive: number;
+  readonly floor: number;
+}
+
+async function measure(n: number): Promise<Row> {
+  const database = await freshDatabase(`curator_bench_${n}`);
+  const sendgrid = await sendGridLike(latencyMs);
+  const cloudwatch = await cloudWatchLike(latencyMs);
+  try {
+    process.stderr.write(`seeding ${n.toLocaleString('en-US')} families… `);
+    await seedBenchPopulation(database.sql, n, firing);
+    const sql = counting(database.sql);
+    process.env.AWS_ACCESS_KEY_ID = 'bench';
+    process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+    const config = loadConfig({
+      CURATOR_ENV: 'production',
+      SENDGRID_API_KEY: 'SG.bench-key',
+      SENDGRID_BASE_URL: sendgrid.url,
+      CURATOR_FROM_EMAIL: 'hello@storytailor.test',
+      CURATOR_TEMPLATES: JSON.stringify({ daily_digest: 'd-daily-digest' }),
+      CURATOR_METRICS: 'cloudwatch',
+      AWS_ENDPOINT_URL: cloudwatch.url,
+      AWS_REGION: 'us-east-1',
+    });
+    const deps = await buildDependencies(config, {
+      sql,
+      switches: memorySwitches(),
+      clock: manualClock(new Date(firing.getTime() + 1_000)),
+      logger: jsonLogger(() => undefined),
+    });
+    const handler = createCuratorHandler(async () => deps);
+    process.stderr.write('running the daily digest… ');
+    const tripsBefore = sql.trips();
+    const started = performance.now();
+    const summary = await handler({ id: `bench-${n}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.toISOString(), detail: { jobType: 'daily_digest' } });
+    const wall = (performance.now() - started) / 1_000;
+    if (!summary.ok) throw new Error(summary.error);
+    const trips = sql.trips() - tripsBefore;
+    const sendgridRequests = sendgrid.requests();
+    process.stderr.write('naive sample… ');
+    const sample = Math.min(naiveSample, n);
+    const naiveSeconds = ((await naive(database.sql, sendgrid.url, sample)) * n) / sample;
+    process.stderr.write('floor…\n');
+    const floorSeconds = await floor(database.sql);
+    return {
+      n,
+      wall,
+      decisions: summary.tally.candidates,
+      trips,
+      sendgrid: sendgridRequests,
+      putMetricData: cloudwatch.requests(),
+      rssMb: process.resourceUsage().maxRSS / 1024,
+      naive: naiveSeconds,
+      floor: floorSeconds,
+    };
+  } finally {
+    await sendgrid.close();
+    await cloudwatch.close();
+    await database.close();
+  }
+}
+
+const rows: Row[] = [];
+for (const n of sizes) rows.push(await measure(n));
+
+const fmt = (value: number, digits = 1) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const header = ['N', 'wall s', 'decisions/s', 'DB trips', 'per 1k', 'SendGrid req', 'per 1k', 'PutMetricData', 'peak RSS MB', 'naive s*', 'floor s', 'ours/naive', 'ours/floor', 'at 10 ms RTT s'];
+const lines = rows.map((row) => [
+  row.n.toLocaleString('en-US'),
+  fmt(row.wall, 2),
+  fmt(row.decisions / row.wall, 0),
+  String(row.trips),
+  fmt((row.trips * 1_000) / row.n, 2),
+  String(row.sendgrid),
+  fmt((row.sendgrid * 1_000) / row.n, 2),
+  String(row.putMetricData),
+  fmt(row.rssMb, 0),
+  fmt(row.naive, 0),
+  fmt(row.floor, 2),
+  `1/${fmt(row.naive / row.wall, 0)}`,
+  fmt(row.wall / row.floor, 2),
+  fmt(row.wall + row.trips * 0.01, 2),
+]);
+const widths = header.map((cell, i) => Math.max(cell.length, ...lines.map((line) => line[i]!.length)));
+const print = (cells: string[]) => console.log(cells.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+console.log(`\nDaily digest through the real handler; ${args.pglite ? 'PGlite' : 'Postgres server'}; SendGrid and CloudWatch stand-ins answering after ${latencyMs} ms`);
+print(header);
+for (const line of lines) print(line);
+console.log(`* naive: timed on ${naiveSample.toLocaleString('en-US')} families (one check, two inserts, one email, two updates each) and extrapolated to N`);
+const largest = rows.find((row) => row.n === 100_000);
+if (largest) {
+  const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('\nTargets at N = 100,000:');
+  console.log(`  wall under 10 s ............................ ${fmt(largest.wall, 2)} s  ${check(largest.wall < 10)}`);
+  console.log(`  at most 5 DB round trips per 1,000 ......... ${fmt((largest.trips * 1_000) / largest.n, 2)}  ${check((largest.trips * 1_000) / largest.n <= 5)}`);
+  console.log(`  at most 1 SendGrid request per 1,000 ....... ${fmt((largest.sendgrid * 1_000) / largest.n, 2)}  ${check((largest.sendgrid * 1_000) / largest.n <= 1)}`);
+  console.log(`  peak RSS under 256 MB ...................... ${fmt(largest.rssMb, 0)} MB  ${check(largest.rssMb < 256)}`);
+  console.log(`  ours/naive under 1/20 ...................... 1/${fmt(largest.naive / largest.wall, 0)}  ${check(largest.wall / largest.naive < 1 / 20)}`);
+  console.log(`  ours/floor under 3 ......................... ${fmt(largest.wall / largest.floor, 2)}  ${check(largest.wall / largest.floor < 3)}`);
+  console.log(`  projected with a 10 ms database round trip . ${fmt(largest.wall + largest.trips * 0.01, 2)} s`);
+}
+process.exit(0);
