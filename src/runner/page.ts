@@ -104,69 +104,72 @@ function disposition(existing: ExistingExecution, options: PageOptions, critical
 
 const logLevel = (status: string) => (status === 'failed' || status === 'escalated' ? 'error' : 'info');
 
+/** A page decided in memory and not yet recorded: what {@link actOnPage} records and acts on. */
+export interface DecidedPage<Row> {
+  readonly tally: Tally;
+  readonly spend: SpendSoFar;
+  readonly decisionRows: readonly DecisionRow[];
+  readonly entries: ReadonlyMap<string, { row: Row; verdict: Verdict; candidate: Candidate }>;
+  readonly rules: PageRules;
+  readonly startedAt: Date;
+}
+
+const keyOf = (subject: string, period: string) => `${subject}\u0000${period}`;
+
+function logDecision(deps: CuratorDeps, jobType: JobType, level: 'info' | 'error', fields: Record<string, unknown>): void {
+  deps.logger[level]('decision', { pipeline_type: jobType, email_type: pipelineOf(jobType).emailType, ...fields });
+}
+
 /**
- * Decides one page of candidates and acts on it with the rules read just before the page was loaded: skip what
- * already succeeded, decide the rest in memory,
- * record every decision in one statement (which claims the actions and re-checks caps and spend under locks),
- * act on what was claimed in batches, then record the outcomes in one statement. One log line per decision.
- * A dry run stops after deciding. Returns the page's tally and the spend after it.
+ * Decides one page in memory, in order: skips what already succeeded, leaves what a replay must not redo, and
+ * runs the decision over the rest with the spend so far. Synchronous once the plan's page facts are prepared, so
+ * pages decided one after another see each other's spend.
  */
-export async function processPage<Row>(
+export async function decidePage<Row>(
   deps: CuratorDeps,
   plan: PagePlan<Row>,
   rows: readonly Row[],
   rules: PageRules,
   spend: SpendSoFar,
   options: PageOptions,
-): Promise<{ tally: Tally; spend: SpendSoFar }> {
+): Promise<DecidedPage<Row>> {
   const tally = emptyTally();
   tally.candidates = rows.length;
-  if (rows.length === 0) return { tally, spend };
-
   const { policy, switches } = rules;
   const startedAt = deps.clock.now();
-  const pipeline = pipelineOf(plan.jobType);
-  const log = (level: 'info' | 'error', fields: Record<string, unknown>) =>
-    deps.logger[level]('decision', { pipeline_type: plan.jobType, email_type: pipeline.emailType, ...fields });
-
   await plan.prepare?.(rows);
+
   const toDecide: Row[] = [];
   for (const row of rows) {
-    const verdict = disposition(plan.existingOf(row), options, policy.critical);
-    if (verdict === 'decide') toDecide.push(row);
-    else if (verdict === 'skipped') {
+    const disposed = disposition(plan.existingOf(row), options, policy.critical);
+    if (disposed === 'decide') toDecide.push(row);
+    else if (disposed === 'skipped') {
       tally.skipped += 1;
-      log('info', { user_id: plan.userOf(row), vetoed: false, execute: false, veto_reason: null, status: 'skipped' });
+      logDecision(deps, plan.jobType, 'info', { user_id: plan.userOf(row), vetoed: false, execute: false, veto_reason: null, status: 'skipped' });
     } else tally.unchanged += 1;
   }
 
   const candidates = toDecide.map((row) => plan.candidateOf(row, policy));
   const decided = decideBatch(candidates, { policy, switches, startedAt }, spend);
-  const verdicts = decided.verdicts;
-
-  if (options.dryRun) {
-    verdicts.forEach((verdict) => {
+  const decisionRows: DecisionRow[] = [];
+  const entries = new Map<string, { row: Row; verdict: Verdict; candidate: Candidate }>();
+  toDecide.forEach((row, index) => {
+    const verdict = decided.verdicts[index]!;
+    const candidate = candidates[index]!;
+    if (options.dryRun) {
       if (verdict.outcome === 'execute') tally.executed += 1;
       else if (verdict.outcome === 'skipped') tally.skipped += 1;
       else {
         tally.vetoed[verdict.reason] = (tally.vetoed[verdict.reason] ?? 0) + 1;
         if (verdict.escalate) tally.escalated += 1;
       }
-    });
-    return { tally, spend: decided.spend };
-  }
-
-  const decisionRows: DecisionRow[] = [];
-  const byKey = new Map<string, { row: Row; verdict: Verdict; candidate: Candidate }>();
-  toDecide.forEach((row, index) => {
-    const verdict = verdicts[index]!;
-    const candidate = candidates[index]!;
+      return;
+    }
     if (verdict.outcome === 'skipped') {
       tally.skipped += 1;
       return;
     }
-    const key = `${plan.subjectOf(row)}\u0000${plan.periodOf(row)}`;
-    byKey.set(key, { row, verdict, candidate });
+    entries.set(keyOf(plan.subjectOf(row), plan.periodOf(row)), { row, verdict, candidate });
     decisionRows.push({
       subject_key: plan.subjectOf(row),
       period_key: plan.periodOf(row),
@@ -180,6 +183,20 @@ export async function processPage<Row>(
       ...plan.recordOf(row, verdict, policy),
     });
   });
+  return { tally, spend: decided.spend, decisionRows, entries, rules, startedAt };
+}
+
+/**
+ * Records a decided page in one statement (which claims the actions and re-checks caps and spend under locks),
+ * acts on what was claimed in batches, records the outcomes in one statement, and logs one line per decision.
+ * Answers the page's whole tally.
+ */
+export async function actOnPage<Row>(deps: CuratorDeps, plan: PagePlan<Row>, page: DecidedPage<Row>, options: PageOptions): Promise<Tally> {
+  const tally = page.tally;
+  if (options.dryRun || page.decisionRows.length === 0) return tally;
+  const { policy } = page.rules;
+  const pipeline = pipelineOf(plan.jobType);
+  const log = (level: 'info' | 'error', fields: Record<string, unknown>) => logDecision(deps, plan.jobType, level, fields);
 
   const recorded = await deps.store.recordDecisions({
     runId: options.runId,
@@ -190,13 +207,13 @@ export async function processPage<Row>(
     creditCeilingCents: pipeline.channel === 'credit' ? policy.ceilings.dailyCreditCents : null,
     retakeVetoReason: options.retakeVetoReason,
     retakeUnknown: policy.critical,
-    now: startedAt,
-    rows: decisionRows,
+    now: page.startedAt,
+    rows: page.decisionRows,
   });
 
   tally.unchanged += recorded.unchanged.length;
   for (const vetoed of recorded.vetoed) {
-    const entry = byKey.get(`${vetoed.subject_key}\u0000${vetoed.period_key}`);
+    const entry = page.entries.get(keyOf(vetoed.subject_key, vetoed.period_key));
     const sla = entry?.verdict.outcome === 'execute' || entry?.verdict.outcome === 'veto' ? entry.verdict.sla : null;
     if (vetoed.reason !== null) tally.vetoed[vetoed.reason] = (tally.vetoed[vetoed.reason] ?? 0) + 1;
     else if (!vetoed.escalated) {
@@ -220,13 +237,9 @@ export async function processPage<Row>(
   }
 
   const claims = recorded.claimed.map((claimed) => {
-    const entry = byKey.get(`${claimed.subject_key}\u0000${claimed.period_key}`);
+    const entry = page.entries.get(keyOf(claimed.subject_key, claimed.period_key));
     if (!entry) throw new Error(`the store claimed ${claimed.subject_key} which this page did not decide`);
-    return {
-      row: entry.row,
-      entry,
-      claim: { executionId: claimed.execution_id, emailLogId: claimed.email_log_id, ledger: claimed.ledger },
-    };
+    return { row: entry.row, entry, claim: { executionId: claimed.execution_id, emailLogId: claimed.email_log_id, ledger: claimed.ledger } };
   });
   const results = claims.length === 0 ? [] : await plan.act(claims, policy);
   await deps.store.recordOutcomes(deps.clock.now(), results.map((result) => result.outcome));
@@ -261,7 +274,26 @@ export async function processPage<Row>(
   }
 
   recordPageMetrics(deps, plan.jobType, tally);
-  return { tally, spend: decided.spend };
+  return tally;
+}
+
+/**
+ * Decides one page of candidates and acts on it with the rules read just before the page was loaded: skip what
+ * already succeeded, decide the rest in memory, record every decision in one statement before anything is sent,
+ * act on what was claimed in batches, then record the outcomes in one statement. One log line per decision. A dry
+ * run stops after deciding. Returns the page's tally and the spend after it.
+ */
+export async function processPage<Row>(
+  deps: CuratorDeps,
+  plan: PagePlan<Row>,
+  rows: readonly Row[],
+  rules: PageRules,
+  spend: SpendSoFar,
+  options: PageOptions,
+): Promise<{ tally: Tally; spend: SpendSoFar }> {
+  if (rows.length === 0) return { tally: emptyTally(), spend };
+  const decided = await decidePage(deps, plan, rows, rules, spend, options);
+  return { tally: await actOnPage(deps, plan, decided, options), spend: decided.spend };
 }
 
 /** The page's metrics: decisions, vetoes by reason, SLA misses, sends, failures, credits, escalations. */
