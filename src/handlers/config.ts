@@ -29,6 +29,7 @@ const schema = z
     CURATOR_PGLITE_DIR: z.string().optional(),
     CURATOR_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(1_000),
     CURATOR_LEASE_SECONDS: z.coerce.number().int().min(30).max(3_600).default(360),
+    CURATOR_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(3),
     CURATOR_SWITCHES: z.string().optional(),
     CURATOR_SWITCHES_FILE: z.string().optional(),
     CURATOR_OUTBOX_DIR: z.string().default('.local/outbox'),
@@ -90,6 +91,7 @@ export interface CuratorConfig {
   readonly database: DatabaseConfig;
   readonly pageSize: number;
   readonly leaseSeconds: number;
+  readonly pagesInFlight: number;
   readonly switches: { readonly json: string | undefined; readonly file: string | undefined };
   readonly outboxDir: string;
   readonly ledgerFile: string;
@@ -141,6 +143,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     database,
     pageSize: value.CURATOR_PAGE_SIZE,
     leaseSeconds: value.CURATOR_LEASE_SECONDS,
+    pagesInFlight: value.CURATOR_PAGES_IN_FLIGHT,
     switches: { json: value.CURATOR_SWITCHES, file: value.CURATOR_SWITCHES_FILE },
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,

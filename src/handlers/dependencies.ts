@@ -116,6 +116,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
       environment: config.environment,
       pageSize: config.pageSize,
       leaseSeconds: config.leaseSeconds,
+      pagesInFlight: config.pagesInFlight,
       owner: 'unset',
       templates: config.templates,
       canaryRecipients: config.canaryRecipients,

@@ -5,7 +5,7 @@ import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
 import type { ReplayJob, ScheduledJob } from './job-request.js';
 import { maintenancePlan } from './maintenance.js';
-import { processPage, readRules, type PagePlan } from './page.js';
+import { actOnPage, decidePage, readRules, type PagePlan } from './page.js';
 import { sendCanary } from './actions.js';
 import { expiryPlan, orgHealthPlan, referralPlan, templateOf, userEmailPlan, type PlanPeriod } from './plans.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
@@ -67,31 +67,65 @@ interface WalkOptions {
 }
 
 /**
- * Walks candidates a page at a time from the cursor: read the switches, load a page, decide and act on it,
- * save the cursor and counts. Stops at the end, or when the lease is lost.
+ * Walks candidates a page at a time from the cursor: read the switches, load a page, decide it (in order, so each
+ * page sees the spend of the ones before), then record and act on it while the next page loads, with at most
+ * `pagesInFlight` pages acting at once. The cursor saved with the run only passes pages whose every page before
+ * has finished, so a run resumed after a crash redoes at most the pages in flight, whose succeeded actions are
+ * skipped. Stops at the end, on the first failure (after the pages in flight settle), or when the lease is lost.
  */
 async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: WalkOptions): Promise<{ tally: Tally; leaseLost: boolean }> {
   const tally = emptyTally();
+  const limit = Math.max(1, deps.config.pagesInFlight ?? 1);
+  const pageOptions = { runId: options.run?.runId ?? null, dryRun: options.dryRun, retakeVetoReason: options.retakeVetoReason };
+  const inFlight = new Set<Promise<void>>();
+  const finished = new Map<number, { tally: Tally; after: string }>();
+  let saved = 0;
+  let leaseLost = false;
+  let failure: unknown = null;
   let after = options.after;
   let spend = options.spend;
-  for (;;) {
+
+  // Saves progress over the finished pages at the front, in page order.
+  let saving: Promise<void> = Promise.resolve();
+  const saveFront = () => {
+    saving = saving.then(async () => {
+      while (finished.has(saved)) {
+        const page = finished.get(saved)!;
+        finished.delete(saved);
+        saved += 1;
+        addTally(tally, page.tally);
+        if (options.run !== null && !leaseLost && !(await saveProgress(deps, options.run, page.after, page.tally))) leaseLost = true;
+      }
+    });
+    return saving;
+  };
+
+  for (let index = 0; failure === null && !leaseLost; index += 1) {
     const rules = await readRules(deps, plan.jobType);
     const rows = await plan.load({ after, limit: deps.config.pageSize, subjects: options.subjects }, rules.policy);
     if (rows.length === 0) break;
-    const page = await processPage(deps, plan, rows, rules, spend, {
-      runId: options.run?.runId ?? null,
-      dryRun: options.dryRun,
-      retakeVetoReason: options.retakeVetoReason,
-    });
-    spend = page.spend;
-    addTally(tally, page.tally);
     after = plan.subjectOf(rows[rows.length - 1]!);
-    if (options.run !== null && !(await saveProgress(deps, options.run, after, page.tally))) {
-      return { tally, leaseLost: true };
-    }
+    const decided = await decidePage(deps, plan, rows, rules, spend, pageOptions);
+    spend = decided.spend;
+    const pageAfter = after;
+    const acting: Promise<void> = actOnPage(deps, plan, decided, pageOptions).then(
+      async (pageTally) => {
+        finished.set(index, { tally: pageTally, after: pageAfter });
+        await saveFront();
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    const tracked = acting.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
     if (rows.length < deps.config.pageSize) break;
+    while (inFlight.size >= limit) await Promise.race(inFlight);
   }
-  return { tally, leaseLost: false };
+  await Promise.all(inFlight);
+  await saving;
+  if (failure !== null) throw failure;
+  return { tally, leaseLost };
 }
 
 async function startingSpend(deps: CuratorDeps, jobType: JobType, run: HeldRun | null): Promise<SpendSoFar> {

@@ -13,6 +13,8 @@ export interface RunnerConfig {
   readonly owner: string;
   /** SendGrid dynamic template id per email type; an email type without one uses its own name. */
   readonly templates: Readonly<Record<string, string>>;
+  /** Pages recording and acting at once while the next page loads (1: one page after another). */
+  readonly pagesInFlight?: number;
   /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
   readonly canaryRecipients?: readonly string[];
 }

@@ -78,7 +78,7 @@ export function curatorHarness(
     payments,
     clock,
     logger,
-    config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {} },
+    config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3 },
   };
   const handler = createCuratorHandler(async () => deps);
   return { deps, clock, switches, metrics, mailer, payments, logger, handler };
