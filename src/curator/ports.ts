@@ -109,3 +109,11 @@ export interface Logger {
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
   error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
+
+/**
+ * Hands work on to another invocation of the curator (an SQS work queue in AWS): a run that nears the Lambda's
+ * deadline continues itself with the event that started it.
+ */
+export interface Continuations {
+  continueWith(event: Readonly<Record<string, unknown>>): Promise<void>;
+}

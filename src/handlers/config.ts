@@ -30,6 +30,9 @@ const schema = z
     CURATOR_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(1_000),
     CURATOR_LEASE_SECONDS: z.coerce.number().int().min(30).max(3_600).default(360),
     CURATOR_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(3),
+    /** The SQS work queue a run continues through when it nears the Lambda deadline. */
+    CURATOR_WORK_QUEUE_URL: z.url().optional(),
+    CURATOR_CONTINUATION_MARGIN_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
     CURATOR_SWITCHES: z.string().optional(),
     CURATOR_SWITCHES_FILE: z.string().optional(),
     CURATOR_OUTBOX_DIR: z.string().default('.local/outbox'),
@@ -92,6 +95,8 @@ export interface CuratorConfig {
   readonly pageSize: number;
   readonly leaseSeconds: number;
   readonly pagesInFlight: number;
+  readonly workQueueUrl: string | undefined;
+  readonly continuationMarginMs: number;
   readonly switches: { readonly json: string | undefined; readonly file: string | undefined };
   readonly outboxDir: string;
   readonly ledgerFile: string;
@@ -144,6 +149,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     pageSize: value.CURATOR_PAGE_SIZE,
     leaseSeconds: value.CURATOR_LEASE_SECONDS,
     pagesInFlight: value.CURATOR_PAGES_IN_FLIGHT,
+    workQueueUrl: value.CURATOR_WORK_QUEUE_URL,
+    continuationMarginMs: value.CURATOR_CONTINUATION_MARGIN_SECONDS * 1_000,
     switches: { json: value.CURATOR_SWITCHES, file: value.CURATOR_SWITCHES_FILE },
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,

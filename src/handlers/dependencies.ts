@@ -1,5 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { createClient } from '@supabase/supabase-js';
 import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
@@ -27,6 +29,7 @@ import type { CuratorConfig } from './config.js';
 
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
 export type DependencyOverrides = Partial<Omit<CuratorDeps, 'config' | 'store'>> & { readonly sql?: SqlClient };
+
 
 function awsClientConfig(config: CuratorConfig) {
   const { aws } = config;
@@ -104,6 +107,8 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
   const payments =
     overrides.payments ??
     (config.stripe ? stripePayments({ apiKey: await secret(config.stripe.apiKey), ...stripeEndpoint(config.stripe.apiBase) }) : ledgerPayments(config.ledgerFile));
+  const continuations =
+    overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);
   return {
     store,
     switches,
@@ -112,11 +117,13 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     payments,
     clock: overrides.clock ?? systemClock,
     logger,
+    ...(continuations ? { continuations } : {}),
     config: {
       environment: config.environment,
       pageSize: config.pageSize,
       leaseSeconds: config.leaseSeconds,
       pagesInFlight: config.pagesInFlight,
+      continuationMarginMs: config.continuationMarginMs,
       owner: 'unset',
       templates: config.templates,
       canaryRecipients: config.canaryRecipients,

@@ -13,6 +13,28 @@ import { addTally, emptyTally, type JobSummary, type Tally } from './tally.js';
 
 const hourMs = 3_600_000;
 
+/** How long a released run waits for its continuation before it counts as stuck. */
+const continuationGraceSeconds = 600;
+
+/** The event a continuation of this run is delivered with: the one that started it. */
+function continuationOf(request: ScheduledJob | ReplayJob, firing: Firing): Record<string, unknown> {
+  if (request.kind === 'scheduled') {
+    return {
+      ...(request.eventId ? { id: request.eventId } : {}),
+      source: 'storytailor.scheduler',
+      'detail-type': 'Scheduled Job',
+      time: firing.scheduledTime.toISOString(),
+      detail: { jobType: request.jobType },
+    };
+  }
+  return {
+    ...(request.eventId ? { id: request.eventId } : {}),
+    source: 'storytailor.manual',
+    'detail-type': 'retry',
+    detail: { jobType: request.jobType, retry: true, periodKey: firing.periodKey, ...(request.userIds ? { userIds: request.userIds } : {}) },
+  };
+}
+
 /** Runs that send to the canary list first (DESIGN.md section 8). */
 const canaryFirst: ReadonlySet<JobType> = new Set(['daily_digest', 'weekly_insights']);
 
@@ -59,6 +81,8 @@ export function withPlan<T>(
 
 interface WalkOptions {
   readonly run: HeldRun | null;
+  /** The run may stop near the deadline and continue in another invocation. */
+  readonly canContinue?: boolean;
   readonly after: string | null;
   readonly subjects: readonly string[] | null;
   readonly dryRun: boolean;
@@ -73,7 +97,11 @@ interface WalkOptions {
  * has finished, so a run resumed after a crash redoes at most the pages in flight, whose succeeded actions are
  * skipped. Stops at the end, on the first failure (after the pages in flight settle), or when the lease is lost.
  */
-async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: WalkOptions): Promise<{ tally: Tally; leaseLost: boolean }> {
+async function walk<Row>(
+  deps: CuratorDeps,
+  plan: PagePlan<Row>,
+  options: WalkOptions,
+): Promise<{ tally: Tally; leaseLost: boolean; continued?: boolean }> {
   const tally = emptyTally();
   const limit = Math.max(1, deps.config.pagesInFlight ?? 1);
   const pageOptions = { runId: options.run?.runId ?? null, dryRun: options.dryRun, retakeVetoReason: options.retakeVetoReason };
@@ -84,6 +112,12 @@ async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: WalkOp
   let failure: unknown = null;
   let after = options.after;
   let spend = options.spend;
+  let continued = false;
+  const nearDeadline = () =>
+    options.canContinue === true &&
+    deps.continuations !== undefined &&
+    deps.config.remainingMs !== undefined &&
+    deps.config.remainingMs() < (deps.config.continuationMarginMs ?? 60_000);
 
   // Saves progress over the finished pages at the front, in page order.
   let saving: Promise<void> = Promise.resolve();
@@ -101,6 +135,10 @@ async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: WalkOp
   };
 
   for (let index = 0; failure === null && !leaseLost; index += 1) {
+    if (index > 0 && nearDeadline()) {
+      continued = true;
+      break;
+    }
     const rules = await readRules(deps, plan.jobType);
     const rows = await plan.load({ after, limit: deps.config.pageSize, subjects: options.subjects }, rules.policy);
     if (rows.length === 0) break;
@@ -125,7 +163,7 @@ async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: WalkOp
   await Promise.all(inFlight);
   await saving;
   if (failure !== null) throw failure;
-  return { tally, leaseLost };
+  return { tally, leaseLost, continued };
 }
 
 async function startingSpend(deps: CuratorDeps, jobType: JobType, run: HeldRun | null): Promise<SpendSoFar> {
@@ -206,9 +244,10 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
         await sendCanary(deps, { runId: run.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
       }
       const spend = await startingSpend(deps, jobType, run);
-      return walk(deps, plan, { run, after: run.cursor, subjects, dryRun: false, retakeVetoReason: null, spend });
+      return walk(deps, plan, { run, after: run.cursor, subjects, dryRun: false, retakeVetoReason: null, spend, canContinue: true });
     },
     firing,
+    continuationOf(request, firing),
   );
 }
 
@@ -219,10 +258,11 @@ async function runHeld(
   startedMs: number,
   base: Pick<JobSummary, 'ok' | 'jobType' | 'kind' | 'periodKey'>,
   details: Record<string, unknown>,
-  work: <Row>(plan: PagePlan<Row>) => Promise<{ tally: Tally; leaseLost: boolean }>,
+  work: <Row>(plan: PagePlan<Row>) => Promise<{ tally: Tally; leaseLost: boolean; continued?: boolean }>,
   firing: Firing,
+  continuation: Record<string, unknown>,
 ): Promise<JobSummary> {
-  let result: { tally: Tally; leaseLost: boolean };
+  let result: { tally: Tally; leaseLost: boolean; continued?: boolean };
   try {
     result = await withPlan(deps, jobType, firing, details, work);
   } catch (error) {
@@ -233,6 +273,13 @@ async function runHeld(
   }
   if (result.leaseLost) {
     return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally: result.tally, durationMs: Date.now() - startedMs };
+  }
+  if (result.continued && deps.continuations) {
+    // The cursor and counts are saved; hand the lease on, then ask for the next invocation.
+    await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
+    await deps.continuations.continueWith(continuation);
+    deps.logger.info('run continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: firing.periodKey });
+    return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally: result.tally, durationMs: Date.now() - startedMs };
   }
   await finishRun(deps, run, { jobType, status: 'succeeded', error: null, tally: result.tally, startedMs });
   return {

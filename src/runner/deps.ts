@@ -1,4 +1,4 @@
-import type { Clock, Logger, Mailer, Metrics, Payments, SwitchSource } from '../curator/ports.js';
+import type { Clock, Continuations, Logger, Mailer, Metrics, Payments, SwitchSource } from '../curator/ports.js';
 import type { Environment } from '../pipelines/index.js';
 import type { CuratorStore } from '../store/curator-store.js';
 
@@ -15,6 +15,10 @@ export interface RunnerConfig {
   readonly templates: Readonly<Record<string, string>>;
   /** Pages recording and acting at once while the next page loads (1: one page after another). */
   readonly pagesInFlight?: number;
+  /** Milliseconds this invocation has left (the Lambda context's); absent outside Lambda. */
+  readonly remainingMs?: () => number;
+  /** With less than this left, a run stops at the next page boundary and continues in a new invocation. */
+  readonly continuationMarginMs?: number;
   /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
   readonly canaryRecipients?: readonly string[];
 }
@@ -29,4 +33,6 @@ export interface CuratorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly config: RunnerConfig;
+  /** Where a run continues when it nears the deadline; without it a run goes on to the end. */
+  readonly continuations?: Continuations;
 }

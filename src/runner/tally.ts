@@ -73,8 +73,11 @@ export function runCounts(tally: Tally) {
   };
 }
 
-/** How a job ended. `skipped`: the run was taken (in progress or done) or the job did nothing to decide. */
-export type JobStatus = 'succeeded' | 'failed' | 'skipped' | 'dry_run';
+/**
+ * How a job ended. `skipped`: the run was taken (in progress or done) or the job did nothing to decide;
+ * `continued`: the invocation neared its deadline and handed the run on to a new one.
+ */
+export type JobStatus = 'succeeded' | 'failed' | 'skipped' | 'dry_run' | 'continued';
 
 /** The handler's answer for one event. */
 export interface JobSummary {

@@ -194,6 +194,16 @@ export class CuratorStore {
     );
   }
 
+  /** Hands the run on to its continuation; false when the lease was no longer this owner's. */
+  async releaseRun(input: { runId: string; owner: string; graceSeconds: number; now: Date }): Promise<boolean> {
+    const { released } = await this.call(
+      'curator_release_run',
+      { p_run_id: input.runId, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
+      z.object({ released: z.boolean() }),
+    );
+    return released;
+  }
+
   private emailPageArgs(query: EmailPageQuery) {
     return {
       p_job_type: query.jobType,

@@ -32,6 +32,10 @@ export const storeFunctions = {
     returns: 'value',
     params: { p_run_id: 'uuid', p_owner: 'text', p_status: 'text', p_now: 'timestamptz', p_counts: 'jsonb', p_error: 'text' },
   },
+  curator_release_run: {
+    returns: 'value',
+    params: { p_run_id: 'uuid', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz' },
+  },
   curator_user_candidates: {
     returns: 'value',
     params: {

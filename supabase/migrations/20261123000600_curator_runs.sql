@@ -54,7 +54,9 @@ begin
   where job_type = p_job_type and period_key = p_period_key
   for update;
 
-  if v_run.status = 'running' then
+  -- A run handed on to its continuation (lease_owner 'continuation') is taken over at once; any other running
+  -- run here holds a live lease.
+  if v_run.status = 'running' and v_run.lease_owner is distinct from 'continuation' then
     return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run));
   end if;
   -- The same firing delivered again (EventBridge delivers at least once), or the same replay event again.
@@ -63,10 +65,11 @@ begin
     return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run));
   end if;
 
-  v_resume := v_run.status = 'stuck' and p_trigger = 'schedule' and v_run.cursor is not null;
+  v_resume := (v_run.status = 'running' and v_run.lease_owner = 'continuation')
+              or (v_run.status = 'stuck' and p_trigger = 'schedule' and v_run.cursor is not null);
   update public.pipeline_runs
   set status = 'running',
-      trigger = p_trigger,
+      trigger = case when v_resume then v_run.trigger else p_trigger end,
       lease_owner = p_owner,
       lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
       attempt = attempt + 1,
@@ -466,6 +469,31 @@ as $$
   where amount > 0 and status <> 'failed' and source <> 'expiry'
     and created_at >= date_trunc('day', p_at at time zone 'UTC') at time zone 'UTC'
     and created_at < (date_trunc('day', p_at at time zone 'UTC') + interval '1 day') at time zone 'UTC';
+$$;
+
+revoke execute on all functions in schema public from public, anon, authenticated;
+grant execute on all functions in schema public to service_role;
+
+-- Hands a run on to its continuation: the invocation that held it stops at a page boundary, saves its cursor and
+-- counts (curator_touch_run), and releases the lease to the owner 'continuation', which the next delivery takes over
+-- at once. If the continuation never comes, the lease runs out after p_grace_seconds and the run is marked stuck.
+create function public.curator_release_run(
+  p_run_id uuid,
+  p_owner text,
+  p_grace_seconds integer,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with released as (
+    update public.pipeline_runs
+    set lease_owner = 'continuation', lease_expires_at = p_now + make_interval(secs => p_grace_seconds), updated_at = p_now
+    where id = p_run_id and lease_owner = p_owner and status = 'running'
+    returning 1
+  )
+  select jsonb_build_object('released', exists (select 1 from released));
 $$;
 
 revoke execute on all functions in schema public from public, anon, authenticated;
