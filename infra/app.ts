@@ -14,6 +14,7 @@ const settingsSchema = z.object({
   fromEmail: z.email(),
   templates: z.record(z.string(), z.string().min(1)),
   reservedConcurrency: z.number().int().min(5).max(1_000),
+  workConcurrency: z.number().int().min(2).max(1_000).default(2),
   canaryRecipients: z.array(z.email()).default([]),
 });
 
@@ -23,7 +24,12 @@ export function buildApp(context: Record<string, unknown> = {}): { app: App; sta
   const environment = z.enum(environments).safeParse(app.node.tryGetContext('env') ?? 'staging');
   if (!environment.success) throw new Error(`-c env must be one of ${environments.join(', ')}`);
   const raw = app.node.tryGetContext(`storytailor:${environment.data}`);
-  const settings = settingsSchema.safeParse(raw);
+  const settings = settingsSchema
+    .refine((value) => value.workConcurrency < value.reservedConcurrency, {
+      message: 'workConcurrency must stay below reservedConcurrency, so realtime signals always find an invocation',
+      path: ['workConcurrency'],
+    })
+    .safeParse(raw);
   if (!settings.success) {
     throw new Error(`cdk.json context "storytailor:${environment.data}" is invalid: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }

@@ -1,6 +1,8 @@
 import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -16,6 +18,8 @@ export interface CuratorSettings {
   readonly fromEmail: string;
   readonly templates: Readonly<Record<string, string>>;
   readonly reservedConcurrency: number;
+  /** Work-queue invocations at once; kept below reservedConcurrency for realtime signals. */
+  readonly workConcurrency: number;
   readonly canaryRecipients: readonly string[];
 }
 
@@ -34,6 +38,7 @@ export interface IntelligenceCuratorProps {
 export class IntelligenceCurator extends Construct {
   public readonly fn: NodejsFunction;
   public readonly deadLetterQueue: Queue;
+  public readonly workQueue: Queue;
   public readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: IntelligenceCuratorProps) {
@@ -52,6 +57,16 @@ export class IntelligenceCurator extends Construct {
       reason: 'This queue is the dead-letter queue; its alarm (storytailor-curator-dead-letters) pages on-call.',
     });
 
+    // Continuations come back through this queue; its event source mapping runs at most `workConcurrency` at once,
+    // below the reserved concurrency, so realtime signals (crisis alerts) always find a free invocation.
+    this.workQueue = new Queue(this, 'Work', {
+      queueName: `storytailor-curator-work-${environment}`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(360),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+    });
+
     const { fn } = new NodeFunction(this, 'Curator', {
       functionName: this.functionName,
       entry: 'src/handlers/curator.ts',
@@ -59,6 +74,8 @@ export class IntelligenceCurator extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(300),
       reservedConcurrentExecutions: settings.reservedConcurrency,
+      // A run continues itself through the work queue; Lambda stops such loops unless the function allows them.
+      recursiveLoop: RecursiveLoop.ALLOW,
       environment: {
         CURATOR_ENV: environment,
         CURATOR_SWITCH_SOURCE: 'ssm',
@@ -70,10 +87,13 @@ export class IntelligenceCurator extends Construct {
         CURATOR_FROM_EMAIL: settings.fromEmail,
         CURATOR_TEMPLATES: JSON.stringify(settings.templates),
         CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
+        CURATOR_WORK_QUEUE_URL: this.workQueue.queueUrl,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     this.fn = fn;
+    fn.addEventSource(new SqsEventSource(this.workQueue, { batchSize: 1, maxConcurrency: settings.workConcurrency, reportBatchItemFailures: true }));
+    this.workQueue.grantSendMessages(fn);
     fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.deadLetterQueue), retryAttempts: 2, maxEventAge: Duration.hours(1) });
 
     const stack = Stack.of(this);

@@ -85,6 +85,28 @@ describe('the curator stack', () => {
     });
   });
 
+  it('continues long runs through a work queue whose concurrency stays below the reserved concurrency', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'storytailor-curator-work-production', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 5 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-intelligence-curator-production',
+      RecursiveLoop: 'Allow',
+      ReservedConcurrentExecutions: 20,
+      Environment: { Variables: Match.objectLike({ CURATOR_WORK_QUEUE_URL: Match.anyValue() }) },
+    });
+  });
+
+  it('refuses a work concurrency that would leave realtime signals no invocation', () => {
+    const production = context['storytailor:production'] as Record<string, unknown>;
+    expect(() => buildApp({ ...context, env: 'production', 'storytailor:production': { ...production, workConcurrency: 20 } })).toThrow(
+      /workConcurrency must stay below reservedConcurrency/,
+    );
+  });
+
   it('keeps secrets in Secrets Manager, never in the template', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     const variables = JSON.stringify(template.findResources('AWS::Lambda::Function'));
