@@ -80,7 +80,7 @@ describeWithMoto('kill switches in SSM', () => {
     const unreachable = new SSMClient({ ...motoClientConfig(region), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
     const switches = ssmSwitches({ client: unreachable, environment: 'staging', ttlSeconds: 0, logger, metrics });
     const curator = curatorHarness(db, { start: new Date(tuesday.getTime() + 3_600_000), switchSource: switches });
-    const users = await db.sql.query<{ id: string }>(`select id from users where is_active order by id limit 1`);
+    const users = await db.sql.query<{ id: string }>(`select id from users where is_active and email like 'engaged-%' order by id limit 1`);
     const crisis = await curator.handler(
       signalEvent({ signalId: 'ssm-down-1', jobType: 'crisis_alert', userId: users[0]!.id, confidence: 0.99, signalCount: 1, eventTimestamp: new Date(tuesday.getTime() + 3_590_000).toISOString() }),
     );

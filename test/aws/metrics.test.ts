@@ -39,7 +39,7 @@ describeWithMoto('metrics in CloudWatch', () => {
     metrics = cloudWatchMetrics({ client: cloudwatch, environment: 'production', logger: memoryLogger() });
     const curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4, metricsSink: metrics });
     await curator.handler(scheduledEvent('daily_digest', firing));
-    const [user] = await db.sql.query<{ id: string }>(`select id from users where is_active limit 1`);
+    const [user] = await db.sql.query<{ id: string }>(`select id from users where is_active and email like 'engaged-%' limit 1`);
     await curator.handler(
       signalEvent({ signalId: 'late-1', jobType: 'crisis_alert', userId: user!.id, confidence: 0.99, signalCount: 1, eventTimestamp: new Date(firing.getTime() - 10 * 60_000).toISOString() }),
     );
