@@ -6,7 +6,7 @@ import type { CreditClaim, OutcomeRow } from '../store/curator-store.js';
 import type { EmailFactsRow, ExpiringCredit, OrgAdminCandidate, ReferralCandidate, UserCandidate } from '../store/rows.js';
 import { moveCredits, sendEmails } from './actions.js';
 import type { CuratorDeps } from './deps.js';
-import type { ActResult, PagePlan } from './page.js';
+import type { ActResult, Claim, PagePlan } from './page.js';
 
 /** The period a plan decides for, and the window its signal is counted over. */
 export interface PlanPeriod {
@@ -26,6 +26,25 @@ export function emailFacts(row: EmailFactsRow): EmailFacts {
 
 export function templateOf(deps: CuratorDeps, emailType: string): string {
   return deps.config.templates[emailType] ?? emailType;
+}
+
+/** Sends each claimed row its email of `emailType`, with the template data `dataOf` makes for it. */
+function emailEach<Row extends { user_id: string; email: string }>(
+  deps: CuratorDeps,
+  emailType: string,
+  claims: ReadonlyArray<{ row: Row; claim: Claim }>,
+  critical: boolean,
+  dataOf: (row: Row) => Record<string, unknown>,
+): Promise<ActResult[]> {
+  const templateId = templateOf(deps, emailType);
+  return sendEmails(
+    deps,
+    claims.map(({ row, claim }) => ({
+      claim,
+      email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId, templateData: dataOf(row) },
+    })),
+    critical,
+  );
 }
 
 const baseCandidate = (subjectKey: string, alreadySucceeded: boolean): Candidate => ({
@@ -73,26 +92,12 @@ export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanP
       credit: null,
     }),
     act: (claims, policy) =>
-      sendEmails(
-        deps,
-        claims.map(({ row, claim }) => ({
-          claim,
-          email: {
-            executionId: claim.executionId,
-            userId: row.user_id,
-            to: row.email,
-            emailType,
-            templateId: templateOf(deps, emailType),
-            templateData: {
-              first_name: row.first_name,
-              period_key: period.periodKey,
-              stories_read: row.signal_count,
-              top_story_title: row.top_story_title,
-            },
-          },
-        })),
-        policy.critical,
-      ),
+      emailEach(deps, emailType, claims, policy.critical, (row) => ({
+        first_name: row.first_name,
+        period_key: period.periodKey,
+        stories_read: row.signal_count,
+        top_story_title: row.top_story_title,
+      })),
   };
 }
 
@@ -129,28 +134,14 @@ export function orgHealthPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<O
       credit: null,
     }),
     act: (claims, policy) =>
-      sendEmails(
-        deps,
-        claims.map(({ row, claim }) => ({
-          claim,
-          email: {
-            executionId: claim.executionId,
-            userId: row.user_id,
-            to: row.email,
-            emailType,
-            templateId: templateOf(deps, emailType),
-            templateData: {
-              first_name: row.first_name,
-              organization_name: row.organization_name,
-              period_key: period.periodKey,
-              members: row.members,
-              active_members: row.active_members,
-              reading_events: row.reading_events,
-            },
-          },
-        })),
-        policy.critical,
-      ),
+      emailEach(deps, emailType, claims, policy.critical, (row) => ({
+        first_name: row.first_name,
+        organization_name: row.organization_name,
+        period_key: period.periodKey,
+        members: row.members,
+        active_members: row.active_members,
+        reading_events: row.reading_events,
+      })),
   };
 }
 
