@@ -1,12 +1,12 @@
 import type { EmailFacts } from '../curator/caps.js';
 import type { Candidate } from '../curator/decide.js';
-import { emailPolicyJson } from '../curator/policy.js';
+import { emailPolicyJson, type PipelinePolicy } from '../curator/policy.js';
 import { credits, pipelineOf, type JobType } from '../pipelines/index.js';
-import type { CreditClaim, OutcomeRow } from '../store/curator-store.js';
+import type { CreditClaim, EmailPageQuery, OutcomeRow } from '../store/curator-store.js';
 import type { EmailFactsRow, ExpiringCredit, OrgAdminCandidate, ReferralCandidate, UserCandidate } from '../store/rows.js';
 import { moveCredits, sendEmails } from './actions.js';
 import type { CuratorDeps } from './deps.js';
-import type { ActResult, Claim, PagePlan } from './page.js';
+import type { ActResult, Claim, PagePlan, PageRequest } from './page.js';
 
 /** The period a plan decides for, and the window its signal is counted over. */
 export interface PlanPeriod {
@@ -26,6 +26,22 @@ export function emailFacts(row: EmailFactsRow): EmailFacts {
 
 export function templateOf(deps: CuratorDeps, emailType: string): string {
   return deps.config.templates[emailType] ?? emailType;
+}
+
+/** The query of one page of an email plan: its period's window, and facts counted under `policy`. */
+function emailPageQuery(deps: CuratorDeps, jobType: JobType, emailType: string, period: PlanPeriod, page: PageRequest, policy: PipelinePolicy): EmailPageQuery {
+  return {
+    jobType,
+    emailType,
+    periodKey: period.periodKey,
+    windowStart: period.windowStart,
+    windowEnd: period.windowEnd,
+    after: page.after,
+    limit: page.limit,
+    subjects: page.subjects,
+    policy: emailPolicyJson(policy),
+    at: deps.clock.now(),
+  };
 }
 
 /** Sends each claimed row its email of `emailType`, with the template data `dataOf` makes for it. */
@@ -63,19 +79,7 @@ export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanP
   const emailType = pipeline.emailType!;
   return {
     jobType,
-    load: (page, policy) =>
-      deps.store.userCandidates({
-        jobType,
-        emailType,
-        periodKey: period.periodKey,
-        windowStart: period.windowStart,
-        windowEnd: period.windowEnd,
-        after: page.after,
-        limit: page.limit,
-        subjects: page.subjects,
-        policy: emailPolicyJson(policy),
-        at: deps.clock.now(),
-      }),
+    load: (page, policy) => deps.store.userCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,
@@ -107,19 +111,7 @@ export function orgHealthPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<O
   const emailType = pipelineOf(jobType).emailType!;
   return {
     jobType,
-    load: (page, policy) =>
-      deps.store.orgAdminCandidates({
-        jobType,
-        emailType,
-        periodKey: period.periodKey,
-        windowStart: period.windowStart,
-        windowEnd: period.windowEnd,
-        after: page.after,
-        limit: page.limit,
-        subjects: page.subjects,
-        policy: emailPolicyJson(policy),
-        at: deps.clock.now(),
-      }),
+    load: (page, policy) => deps.store.orgAdminCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

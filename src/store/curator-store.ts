@@ -204,18 +204,24 @@ export class CuratorStore {
     return released;
   }
 
-  private emailPageArgs(query: EmailPageQuery) {
+  private pageArgs(query: PageQuery) {
     return {
       p_job_type: query.jobType,
-      p_email_type: query.emailType,
       p_period_key: query.periodKey,
-      p_window_start: query.windowStart,
-      p_window_end: query.windowEnd,
       p_after: query.after,
       p_limit: query.limit,
       p_subjects: query.subjects,
-      p_policy: query.policy,
       p_at: query.at,
+    };
+  }
+
+  private emailPageArgs(query: EmailPageQuery) {
+    return {
+      ...this.pageArgs(query),
+      p_email_type: query.emailType,
+      p_window_start: query.windowStart,
+      p_window_end: query.windowEnd,
+      p_policy: query.policy,
     };
   }
 
@@ -230,14 +236,7 @@ export class CuratorStore {
   referralCandidates(query: PageQuery): Promise<ReferralCandidate[]> {
     return this.call(
       'curator_referral_candidates',
-      {
-        p_job_type: query.jobType,
-        p_period_key: query.periodKey,
-        p_after: query.after,
-        p_limit: query.limit,
-        p_subjects: query.subjects,
-        p_at: query.at,
-      },
+      this.pageArgs(query),
       z.array(referralCandidate),
     );
   }
@@ -245,14 +244,7 @@ export class CuratorStore {
   expiringCredits(query: PageQuery): Promise<ExpiringCredit[]> {
     return this.call(
       'curator_expiring_credit_candidates',
-      {
-        p_job_type: query.jobType,
-        p_period_key: query.periodKey,
-        p_after: query.after,
-        p_limit: query.limit,
-        p_subjects: query.subjects,
-        p_at: query.at,
-      },
+      this.pageArgs(query),
       z.array(expiringCredit),
     );
   }
