@@ -28,8 +28,14 @@ export interface Candidate {
 
 /** What the run has spent before this candidate (this run's emails, today's credits across every run). */
 export interface SpendSoFar {
+  /** Emails this run (or this shard of it) has claimed. */
   readonly emailsThisRun: number;
   readonly creditsTodayCents: number;
+  /**
+   * The part of the emails-per-run ceiling this walk may spend: a shard's part of the population (1, or absent,
+   * for a run walked whole). Each shard spends at most floor(ceiling x share), so together they never pass it.
+   */
+  readonly emailCeilingShare?: number;
 }
 
 /** Everything the decision reads besides the candidate. */
@@ -55,7 +61,7 @@ function withinBudget(candidate: Candidate, context: DecisionContext): boolean {
   const { policy, spend } = context;
   switch (policy.channel) {
     case 'email':
-      return spend.emailsThisRun + 1 <= policy.ceilings.emailsPerRun;
+      return spend.emailsThisRun + 1 <= Math.floor(policy.ceilings.emailsPerRun * (spend.emailCeilingShare ?? 1));
     case 'credit': {
       const amount = candidate.credit?.amountCents ?? 0;
       // Reversals take money back; only credits spend.

@@ -111,9 +111,10 @@ export interface Logger {
 }
 
 /**
- * Hands work on to another invocation of the curator (an SQS work queue in AWS): a run that nears the Lambda's
- * deadline continues itself with the event that started it.
+ * Hands work on to other invocations of the curator (an SQS work queue in AWS): a run that nears the Lambda's
+ * deadline continues itself with the event that started it, and a run split into shards sends one event per shard.
+ * Resolves once every event is queued, or rejects naming the ones that were not.
  */
 export interface Continuations {
-  continueWith(event: Readonly<Record<string, unknown>>): Promise<void>;
+  continueWith(...events: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<void>;
 }

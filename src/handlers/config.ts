@@ -33,6 +33,8 @@ const schema = z
     /** The SQS work queue a run continues through when it nears the Lambda deadline. */
     CURATOR_WORK_QUEUE_URL: z.url().optional(),
     CURATOR_CONTINUATION_MARGIN_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+    /** A scheduled population larger than this is split into shards of this many, one invocation each (with a work queue). */
+    CURATOR_SHARD_SIZE: z.coerce.number().int().min(1_000).max(10_000_000).default(50_000),
     CURATOR_SWITCHES: z.string().optional(),
     CURATOR_SWITCHES_FILE: z.string().optional(),
     CURATOR_OUTBOX_DIR: z.string().default('.local/outbox'),
@@ -97,6 +99,7 @@ export interface CuratorConfig {
   readonly pagesInFlight: number;
   readonly workQueueUrl: string | undefined;
   readonly continuationMarginMs: number;
+  readonly shardSize: number;
   readonly switches: { readonly json: string | undefined; readonly file: string | undefined };
   readonly outboxDir: string;
   readonly ledgerFile: string;
@@ -151,6 +154,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     pagesInFlight: value.CURATOR_PAGES_IN_FLIGHT,
     workQueueUrl: value.CURATOR_WORK_QUEUE_URL,
     continuationMarginMs: value.CURATOR_CONTINUATION_MARGIN_SECONDS * 1_000,
+    shardSize: value.CURATOR_SHARD_SIZE,
     switches: { json: value.CURATOR_SWITCHES, file: value.CURATOR_SWITCHES_FILE },
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,

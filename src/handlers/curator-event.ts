@@ -52,9 +52,26 @@ const signal = z.object({
   }),
 });
 
+/** A shard of a split run: the curator sends these to its own work queue, never the app or ops. */
+const shard = z.object({
+  source: z.literal('storytailor.curator'),
+  'detail-type': z.literal('Run Shard'),
+  time: instant,
+  detail: z
+    .object({
+      jobType: enumOf(scheduledJobTypes),
+      runId: z.uuid(),
+      shard: z.number().int().min(0),
+      generation: z.number().int().min(1),
+      periodKey: z.string().min(1).max(40),
+    })
+    .strict(),
+});
+
 const health = z.object({ detail: z.object({ jobType: z.literal('health') }) });
 
-const sourced = z.discriminatedUnion('source', [scheduled, replay, signal]);
+const sources = ['storytailor.scheduler', 'storytailor.manual', 'storytailor.agent', 'storytailor.curator'];
+const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, shard]);
 
 /** The event was understood, or here is what is wrong with it, field by field. */
 export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string };
@@ -83,7 +100,7 @@ export function parseCuratorEvent(event: unknown): ParsedEvent {
   const parsed = sourced.safeParse(event);
   if (!parsed.success) {
     const source = (event as { source?: unknown } | null)?.source;
-    if (typeof source !== 'string' || !['storytailor.scheduler', 'storytailor.manual', 'storytailor.agent'].includes(source)) {
+    if (typeof source !== 'string' || !sources.includes(source)) {
       return {
         ok: false,
         error: `source: expected one of storytailor.scheduler, storytailor.manual, storytailor.agent, or detail.jobType "health"; got ${JSON.stringify(source ?? null)}`,
@@ -138,6 +155,19 @@ export function parseCuratorEvent(event: unknown): ParsedEvent {
         },
       };
     }
+    case 'storytailor.curator':
+      return {
+        ok: true,
+        request: {
+          kind: 'shard',
+          jobType: value.detail.jobType as JobType,
+          runId: value.detail.runId,
+          shard: value.detail.shard,
+          generation: value.detail.generation,
+          periodKey: value.detail.periodKey,
+          scheduledTime: new Date(value.time),
+        },
+      };
     default: {
       const unknown: never = value;
       return { ok: false, error: `unhandled event ${JSON.stringify(unknown)}` };

@@ -124,6 +124,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
       leaseSeconds: config.leaseSeconds,
       pagesInFlight: config.pagesInFlight,
       continuationMarginMs: config.continuationMarginMs,
+      shardSize: config.shardSize,
       owner: 'unset',
       templates: config.templates,
       canaryRecipients: config.canaryRecipients,

@@ -1,17 +1,16 @@
 import type { SpendSoFar } from '../curator/decide.js';
-import type { VetoReason } from '../curator/verdict.js';
 import { firingOfPeriod, lastFiring, pipelineOf, type Firing, type JobType } from '../pipelines/index.js';
+import { sendCanary } from './actions.js';
 import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
 import type { ReplayJob, ScheduledJob } from './job-request.js';
-import { maintenancePlan } from './maintenance.js';
-import { actOnPage, decidePage, readRules, type PagePlan } from './page.js';
-import { sendCanary } from './actions.js';
-import { expiryPlan, orgHealthPlan, referralPlan, templateOf, userEmailPlan, type PlanPeriod } from './plans.js';
+import type { PagePlan } from './page.js';
+import { withPlan } from './plan-for.js';
+import { templateOf } from './plans.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
-import { addTally, emptyTally, type JobSummary, type Tally } from './tally.js';
-
-const hourMs = 3_600_000;
+import { fanOut } from './shard-job.js';
+import { addTally, emptyTally, type JobSummary } from './tally.js';
+import { startingSpend, walk, type WalkResult } from './walk.js';
 
 /** How long a released run waits for its continuation before it counts as stuck. */
 const continuationGraceSeconds = 600;
@@ -37,141 +36,6 @@ function continuationOf(request: ScheduledJob | ReplayJob, firing: Firing): Reco
 
 /** Runs that send to the canary list first (DESIGN.md section 8). */
 const canaryFirst: ReadonlySet<JobType> = new Set(['daily_digest', 'weekly_insights']);
-
-/** The window a period's signal is counted over: the day, week or month before its firing. */
-function periodOf(jobType: JobType, firing: Firing): PlanPeriod {
-  const end = firing.scheduledTime;
-  const lengthMs = pipelineOf(jobType).period === 'weekly' ? 7 * 24 * hourMs : pipelineOf(jobType).period === 'monthly' ? 30 * 24 * hourMs : 24 * hourMs;
-  return { periodKey: firing.periodKey, windowStart: new Date(end.getTime() - lengthMs), windowEnd: end };
-}
-
-/** Runs `use` with the plan of a scheduled pipeline, whatever its row type. */
-export function withPlan<T>(
-  deps: CuratorDeps,
-  jobType: JobType,
-  firing: Firing,
-  details: Record<string, unknown>,
-  use: <Row>(plan: PagePlan<Row>) => Promise<T>,
-): Promise<T> {
-  const period = periodOf(jobType, firing);
-  switch (jobType) {
-    case 'daily_digest':
-    case 'weekly_insights':
-      return use(userEmailPlan(deps, jobType, period));
-    case 'org_health_report':
-      return use(orgHealthPlan(deps, period));
-    case 'referral_rewards':
-      return use(referralPlan(deps, period));
-    case 'expire_credits':
-      return use(expiryPlan(deps, period));
-    case 'story_scoring':
-    case 'data_retention':
-      return use(maintenancePlan(deps, jobType, period, details));
-    case 'crisis_alert':
-    case 'early_intervention':
-    case 'story_failure':
-    case 'asset_timeout':
-      throw new JobRequestError('detail.jobType', `${jobType} is realtime: it runs from the app's signals, not on a schedule`);
-    default: {
-      const unknown: never = jobType;
-      throw new JobRequestError('detail.jobType', `unknown job ${String(unknown)}`);
-    }
-  }
-}
-
-interface WalkOptions {
-  readonly run: HeldRun | null;
-  /** The run may stop near the deadline and continue in another invocation. */
-  readonly canContinue?: boolean;
-  readonly after: string | null;
-  readonly subjects: readonly string[] | null;
-  readonly dryRun: boolean;
-  readonly retakeVetoReason: VetoReason | null;
-  readonly spend: SpendSoFar;
-}
-
-/**
- * Walks candidates a page at a time from the cursor: read the switches, load a page, decide it (in order, so each
- * page sees the spend of the ones before), then record and act on it while the next page loads, with at most
- * `pagesInFlight` pages acting at once. The cursor saved with the run only passes pages whose every page before
- * has finished, so a run resumed after a crash redoes at most the pages in flight, whose succeeded actions are
- * skipped. Stops at the end, on the first failure (after the pages in flight settle), or when the lease is lost.
- */
-async function walk<Row>(
-  deps: CuratorDeps,
-  plan: PagePlan<Row>,
-  options: WalkOptions,
-): Promise<{ tally: Tally; leaseLost: boolean; continued?: boolean }> {
-  const tally = emptyTally();
-  const limit = Math.max(1, deps.config.pagesInFlight ?? 1);
-  const pageOptions = { runId: options.run?.runId ?? null, dryRun: options.dryRun, retakeVetoReason: options.retakeVetoReason };
-  const inFlight = new Set<Promise<void>>();
-  const finished = new Map<number, { tally: Tally; after: string }>();
-  let saved = 0;
-  let leaseLost = false;
-  let failure: unknown = null;
-  let after = options.after;
-  let spend = options.spend;
-  let continued = false;
-  const nearDeadline = () =>
-    options.canContinue === true &&
-    deps.continuations !== undefined &&
-    deps.config.remainingMs !== undefined &&
-    deps.config.remainingMs() < (deps.config.continuationMarginMs ?? 60_000);
-
-  // Saves progress over the finished pages at the front, in page order.
-  let saving: Promise<void> = Promise.resolve();
-  const saveFront = () => {
-    saving = saving.then(async () => {
-      while (finished.has(saved)) {
-        const page = finished.get(saved)!;
-        finished.delete(saved);
-        saved += 1;
-        addTally(tally, page.tally);
-        if (options.run !== null && !leaseLost && !(await saveProgress(deps, options.run, page.after, page.tally))) leaseLost = true;
-      }
-    });
-    return saving;
-  };
-
-  for (let index = 0; failure === null && !leaseLost; index += 1) {
-    if (index > 0 && nearDeadline()) {
-      continued = true;
-      break;
-    }
-    const rules = await readRules(deps, plan.jobType);
-    const rows = await plan.load({ after, limit: deps.config.pageSize, subjects: options.subjects }, rules.policy);
-    if (rows.length === 0) break;
-    after = plan.subjectOf(rows[rows.length - 1]!);
-    const decided = await decidePage(deps, plan, rows, rules, spend, pageOptions);
-    spend = decided.spend;
-    const pageAfter = after;
-    const acting: Promise<void> = actOnPage(deps, plan, decided, pageOptions).then(
-      async (pageTally) => {
-        finished.set(index, { tally: pageTally, after: pageAfter });
-        await saveFront();
-      },
-      (error: unknown) => {
-        failure ??= error;
-      },
-    );
-    const tracked = acting.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    if (rows.length < deps.config.pageSize) break;
-    while (inFlight.size >= limit) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  await saving;
-  if (failure !== null) throw failure;
-  return { tally, leaseLost, continued };
-}
-
-async function startingSpend(deps: CuratorDeps, jobType: JobType, run: HeldRun | null): Promise<SpendSoFar> {
-  return {
-    emailsThisRun: run?.executedBefore ?? 0,
-    creditsTodayCents: pipelineOf(jobType).channel === 'credit' ? await deps.store.creditsIssuedOn(deps.clock.now()) : 0,
-  };
-}
 
 function firingFor(deps: CuratorDeps, request: ScheduledJob | ReplayJob): Firing {
   const { jobType } = request;
@@ -213,8 +77,8 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
 
   if (request.dryRun) {
     const { tally } = await withPlan(deps, jobType, firing, details, (plan) =>
-      startingSpend(deps, jobType, null).then((spend) =>
-        walk(deps, plan, { run: null, after: null, subjects, dryRun: true, retakeVetoReason: null, spend }),
+      startingSpend(deps, jobType, 0).then((spend) =>
+        walk(deps, plan, { runId: null, save: null, after: null, subjects, dryRun: true, retakeVetoReason: null, spend }),
       ),
     );
     const lastRealRun = await deps.store.lastRun(jobType);
@@ -238,18 +102,32 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
     startedMs,
     base,
     details,
-    async (plan) => {
+    async (plan): Promise<HeldWork> => {
       if (canaryFirst.has(jobType) && run.cursor === null) {
         const emailType = pipelineOf(jobType).emailType!;
         await sendCanary(deps, { runId: run.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
       }
-      const spend = await startingSpend(deps, jobType, run);
-      return walk(deps, plan, { run, after: run.cursor, subjects, dryRun: false, retakeVetoReason: null, spend, canContinue: true });
+      const split = await fanOut(deps, plan, run, firing, subjects);
+      if (split !== null) return 'leaseLost' in split ? { tally: emptyTally(), leaseLost: true, continued: false } : { ...split, tally: emptyTally(), leaseLost: false, continued: false };
+      const spend = await startingSpend(deps, jobType, run.executedBefore);
+      return walk(deps, plan, {
+        runId: run.runId,
+        save: (after, page) => saveProgress(deps, run, after, page),
+        after: run.cursor,
+        subjects,
+        dryRun: false,
+        retakeVetoReason: null,
+        spend,
+        canContinue: true,
+      });
     },
     firing,
     continuationOf(request, firing),
   );
 }
+
+/** What the work on a held run came to: walked here (maybe only so far), or split into shards. */
+type HeldWork = WalkResult & { readonly shards?: number };
 
 async function runHeld(
   deps: CuratorDeps,
@@ -258,11 +136,11 @@ async function runHeld(
   startedMs: number,
   base: Pick<JobSummary, 'ok' | 'jobType' | 'kind' | 'periodKey'>,
   details: Record<string, unknown>,
-  work: <Row>(plan: PagePlan<Row>) => Promise<{ tally: Tally; leaseLost: boolean; continued?: boolean }>,
+  work: <Row>(plan: PagePlan<Row>) => Promise<HeldWork>,
   firing: Firing,
   continuation: Record<string, unknown>,
 ): Promise<JobSummary> {
-  let result: { tally: Tally; leaseLost: boolean; continued?: boolean };
+  let result: HeldWork;
   try {
     result = await withPlan(deps, jobType, firing, details, work);
   } catch (error) {
@@ -273,6 +151,9 @@ async function runHeld(
   }
   if (result.leaseLost) {
     return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally: result.tally, durationMs: Date.now() - startedMs };
+  }
+  if (result.shards !== undefined) {
+    return { ...base, runId: run.runId, status: 'fanned_out', tally: result.tally, durationMs: Date.now() - startedMs, details: { shards: result.shards } };
   }
   if (result.continued && deps.continuations) {
     // The cursor and counts are saved; hand the lease on, then ask for the next invocation.
@@ -313,7 +194,7 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
   const tally = emptyTally();
   const details: Record<string, unknown> = {};
   let after: string | null = null;
-  let spend = await startingSpend(deps, jobType, null);
+  let spend: SpendSoFar = await startingSpend(deps, jobType, 0);
   try {
     for (;;) {
       const targets = await deps.store.replayTargets({
@@ -333,7 +214,8 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
         if (firing === null) continue;
         const page = await withPlan(deps, jobType, firing, details, (plan) =>
           walk(deps, plan, {
-            run,
+            runId: run?.runId ?? null,
+            save: run === null ? null : (after, page) => saveProgress(deps, run, after, page),
             after: null,
             subjects: group.map((target) => target.subject_key),
             dryRun: request.dryRun,
@@ -347,7 +229,7 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
         }
       }
       after = targets[targets.length - 1]!.id;
-      spend = await startingSpend(deps, jobType, null);
+      spend = await startingSpend(deps, jobType, 0);
       if (targets.length < deps.config.pageSize) break;
     }
   } catch (error) {

@@ -19,6 +19,11 @@ export interface RunnerConfig {
   readonly remainingMs?: () => number;
   /** With less than this left, a run stops at the next page boundary and continues in a new invocation. */
   readonly continuationMarginMs?: number;
+  /**
+   * A digest or insights population larger than this is split into shards of this many subjects, each walked by
+   * its own invocation from the work queue; absent (or without continuations) one invocation walks it all.
+   */
+  readonly shardSize?: number;
   /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
   readonly canaryRecipients?: readonly string[];
 }

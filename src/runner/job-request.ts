@@ -37,9 +37,23 @@ export interface SignalJob {
   readonly dryRun: boolean;
 }
 
+/**
+ * One shard of a run split by `runPeriod`: subjects in the shard's range of run `runId`, attempt `generation`.
+ * The curator sends these to its own work queue; the period and window come from the run's firing.
+ */
+export interface ShardJob {
+  readonly kind: 'shard';
+  readonly jobType: JobType;
+  readonly runId: string;
+  readonly shard: number;
+  readonly generation: number;
+  readonly periodKey: string;
+  readonly scheduledTime: Date;
+}
+
 /** The health check: database, switches, runs, missed runs. Sends nothing. */
 export interface HealthJob {
   readonly kind: 'health';
 }
 
-export type JobRequest = ScheduledJob | ReplayJob | SignalJob | HealthJob;
+export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob;

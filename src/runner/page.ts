@@ -5,7 +5,7 @@ import { parseSwitch, type PipelineSwitches } from '../curator/switches.js';
 import type { Verdict, VetoReason } from '../curator/verdict.js';
 import { globalSwitchSlug, parameterKey, pipelineOf, tunableNames, type JobType } from '../pipelines/index.js';
 import type { DecisionRow, OutcomeRow } from '../store/curator-store.js';
-import type { ExistingExecution, LedgerRef } from '../store/rows.js';
+import type { ExistingExecution, LedgerRef, ShardBounds } from '../store/rows.js';
 import type { CuratorDeps } from './deps.js';
 import { emptyTally, type Tally } from './tally.js';
 
@@ -32,6 +32,8 @@ export interface PageRequest {
   readonly limit: number;
   /** Only these subjects (a replay's users or held actions); null for the whole population. */
   readonly subjects: readonly string[] | null;
+  /** A shard's last subject (inclusive); null for the whole population. Only plans with `shardBounds` take it. */
+  readonly through: string | null;
 }
 
 /** Decisions about one kind of candidate row: how to load it, decide it, record it and act on it. */
@@ -50,6 +52,8 @@ export interface PagePlan<Row> {
   recordOf(row: Row, verdict: Verdict, policy: PipelinePolicy): Pick<DecisionRow, 'trigger_data' | 'template_id' | 'credit'>;
   /** Takes the claimed actions, in batches, and answers one result per claim. */
   act(claims: ReadonlyArray<{ row: Row; claim: Claim }>, policy: PipelinePolicy): Promise<ActResult[]>;
+  /** Plans whose population can outgrow one invocation: its size and the subjects that cut it into shards. */
+  shardBounds?(shardSize: number): Promise<ShardBounds>;
 }
 
 /** The switches and policy in force for a page, read just before it is decided. */

@@ -39,6 +39,7 @@ function emailPageQuery(deps: CuratorDeps, jobType: JobType, emailType: string, 
     after: page.after,
     limit: page.limit,
     subjects: page.subjects,
+    through: page.through,
     policy: emailPolicyJson(policy),
     at: deps.clock.now(),
   };
@@ -80,6 +81,7 @@ export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanP
   return {
     jobType,
     load: (page, policy) => deps.store.userCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
+    shardBounds: (shardSize) => deps.store.userShardBounds(shardSize),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

@@ -4,6 +4,7 @@ import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
 import { runHealth } from './health-job.js';
 import type { JobRequest, ReplayJob } from './job-request.js';
+import { runShard } from './shard-job.js';
 import { replaySignals, runSignal } from './signal-job.js';
 import type { JobSummary } from './tally.js';
 
@@ -31,6 +32,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
       return runSignal(deps, request);
     case 'scheduled':
       return runPeriod(deps, request);
+    case 'shard':
+      return runShard(deps, request);
     case 'replay': {
       const realtime = pipelineOf(request.jobType).period === 'signal';
       if (realtime) {

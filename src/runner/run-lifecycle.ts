@@ -1,5 +1,6 @@
 import { MetricName } from '../curator/ports.js';
 import type { JobType } from '../pipelines/index.js';
+import type { RunRow } from '../store/rows.js';
 import type { CuratorDeps } from './deps.js';
 import { runCounts, vetoTotal, type Tally } from './tally.js';
 
@@ -76,9 +77,18 @@ export async function finishRun(
 /** VetoRate (percent of this run's decisions) and JobDuration, per pipeline. */
 export function publishRunMetrics(deps: CuratorDeps, pipelineType: JobType, tally: Tally, startedMs: number): void {
   const vetoed = vetoTotal(tally);
-  const decisions = vetoed + tally.executed + tally.failed + tally.unknown + tally.escalated;
+  publish(deps, pipelineType, vetoed, vetoed + tally.executed + tally.failed + tally.unknown + tally.escalated, Date.now() - startedMs);
+}
+
+/** The same for a run its shards completed, from the counts they added to its row, over its whole life. */
+export function publishShardedRunMetrics(deps: CuratorDeps, pipelineType: JobType, run: RunRow): void {
+  const durationMs = run.completed_at === null ? 0 : Date.parse(run.completed_at) - Date.parse(run.started_at);
+  publish(deps, pipelineType, run.vetoed, run.vetoed + run.executed + run.failed + run.escalated, durationMs);
+}
+
+function publish(deps: CuratorDeps, pipelineType: JobType, vetoed: number, decisions: number, durationMs: number): void {
   if (decisions > 0) {
     deps.metrics.record({ name: MetricName.VetoRate, value: (100 * vetoed) / decisions, unit: 'Percent', pipelineType });
   }
-  deps.metrics.record({ name: MetricName.JobDuration, value: Date.now() - startedMs, unit: 'Milliseconds', pipelineType });
+  deps.metrics.record({ name: MetricName.JobDuration, value: durationMs, unit: 'Milliseconds', pipelineType });
 }

@@ -75,15 +75,16 @@ export function runCounts(tally: Tally) {
 
 /**
  * How a job ended. `skipped`: the run was taken (in progress or done) or the job did nothing to decide;
- * `continued`: the invocation neared its deadline and handed the run on to a new one.
+ * `continued`: the invocation neared its deadline and handed the run on to a new one; `fanned_out`: the run was
+ * split into shards, each queued for its own invocation.
  */
-export type JobStatus = 'succeeded' | 'failed' | 'skipped' | 'dry_run' | 'continued';
+export type JobStatus = 'succeeded' | 'failed' | 'skipped' | 'dry_run' | 'continued' | 'fanned_out';
 
 /** The handler's answer for one event. */
 export interface JobSummary {
   readonly ok: true;
   readonly jobType: string;
-  readonly kind: 'scheduled' | 'replay' | 'signal' | 'health';
+  readonly kind: 'scheduled' | 'replay' | 'signal' | 'shard' | 'health';
   readonly periodKey: string | null;
   readonly runId: string | null;
   readonly status: JobStatus;

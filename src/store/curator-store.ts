@@ -6,6 +6,10 @@ import { StoreError } from './errors.js';
 import type { StoreArgs, StoreFunction } from './functions.js';
 import {
   acquireResult,
+  acquireShardResult,
+  fanOutResult,
+  finishShardResult,
+  shardBounds,
   decisionsResult,
   expiringCredit,
   healthResult,
@@ -17,6 +21,10 @@ import {
   signalCandidate,
   userCandidate,
   type AcquireResult,
+  type AcquireShardResult,
+  type FanOutResult,
+  type FinishShardResult,
+  type ShardBounds,
   type DecisionsResult,
   type ExpiringCredit,
   type HealthResult,
@@ -99,6 +107,8 @@ export interface EmailPageQuery extends PageQuery {
   readonly windowStart: Date;
   readonly windowEnd: Date;
   readonly policy: EmailPolicyJson;
+  /** The last subject of a shard's range (inclusive); null or absent for the whole population. */
+  readonly through?: string | null;
 }
 
 const archiveRow = z.object({ executions_archived: z.number().int(), emails_archived: z.number().int() });
@@ -204,6 +214,86 @@ export class CuratorStore {
     return released;
   }
 
+  /** The active users' count and the keys that cut them into shards of `shardSize`. */
+  userShardBounds(shardSize: number): Promise<ShardBounds> {
+    return this.call('curator_user_shard_bounds', { p_shard_size: shardSize }, shardBounds);
+  }
+
+  /** Splits the run this owner holds into shards at `bounds` and hands it to them. */
+  fanOut(input: { runId: string; owner: string; leaseSeconds: number; now: Date; population: number; shardSize: number; bounds: readonly string[] }): Promise<FanOutResult> {
+    return this.call(
+      'curator_fan_out',
+      {
+        p_run_id: input.runId,
+        p_owner: input.owner,
+        p_lease_seconds: input.leaseSeconds,
+        p_now: input.now,
+        p_population: input.population,
+        p_shard_size: input.shardSize,
+        p_bounds: input.bounds,
+      },
+      fanOutResult,
+    );
+  }
+
+  acquireShard(input: { runId: string; shard: number; generation: number; owner: string; leaseSeconds: number; now: Date }): Promise<AcquireShardResult> {
+    return this.call(
+      'curator_acquire_shard',
+      {
+        p_run_id: input.runId,
+        p_shard: input.shard,
+        p_generation: input.generation,
+        p_owner: input.owner,
+        p_lease_seconds: input.leaseSeconds,
+        p_now: input.now,
+      },
+      acquireShardResult,
+    );
+  }
+
+  /** Saves a shard's page to the shard and its run; false when the shard is no longer this owner's. */
+  async touchShard(input: { runId: string; shard: number; owner: string; leaseSeconds: number; now: Date; cursor: string | null; counts: RunCounts }): Promise<boolean> {
+    const { held } = await this.call(
+      'curator_touch_shard',
+      {
+        p_run_id: input.runId,
+        p_shard: input.shard,
+        p_owner: input.owner,
+        p_lease_seconds: input.leaseSeconds,
+        p_now: input.now,
+        p_cursor: input.cursor,
+        p_counts: input.counts,
+      },
+      z.object({ held: z.boolean() }),
+    );
+    return held;
+  }
+
+  async releaseShard(input: { runId: string; shard: number; owner: string; graceSeconds: number; now: Date }): Promise<boolean> {
+    const { released } = await this.call(
+      'curator_release_shard',
+      { p_run_id: input.runId, p_shard: input.shard, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
+      z.object({ released: z.boolean() }),
+    );
+    return released;
+  }
+
+  /** Ends a shard; answers the run when this shard was the last to finish it. */
+  finishShard(input: { runId: string; shard: number; owner: string; status: 'succeeded' | 'failed'; now: Date; error: string | null }): Promise<FinishShardResult> {
+    return this.call(
+      'curator_finish_shard',
+      {
+        p_run_id: input.runId,
+        p_shard: input.shard,
+        p_owner: input.owner,
+        p_status: input.status,
+        p_now: input.now,
+        p_error: input.error,
+      },
+      finishShardResult,
+    );
+  }
+
   private pageArgs(query: PageQuery) {
     return {
       p_job_type: query.jobType,
@@ -226,7 +316,7 @@ export class CuratorStore {
   }
 
   userCandidates(query: EmailPageQuery): Promise<UserCandidate[]> {
-    return this.call('curator_user_candidates', this.emailPageArgs(query), z.array(userCandidate));
+    return this.call('curator_user_candidates', { ...this.emailPageArgs(query), p_through: query.through ?? null }, z.array(userCandidate));
   }
 
   orgAdminCandidates(query: EmailPageQuery): Promise<OrgAdminCandidate[]> {

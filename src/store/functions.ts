@@ -49,7 +49,45 @@ export const storeFunctions = {
       p_subjects: 'text[]',
       p_policy: 'jsonb',
       p_at: 'timestamptz',
+      p_through: 'text',
     },
+  },
+  curator_user_shard_bounds: { returns: 'value', params: { p_shard_size: 'integer' } },
+  curator_fan_out: {
+    returns: 'value',
+    params: {
+      p_run_id: 'uuid',
+      p_owner: 'text',
+      p_lease_seconds: 'integer',
+      p_now: 'timestamptz',
+      p_population: 'integer',
+      p_shard_size: 'integer',
+      p_bounds: 'jsonb',
+    },
+  },
+  curator_acquire_shard: {
+    returns: 'value',
+    params: { p_run_id: 'uuid', p_shard: 'integer', p_generation: 'integer', p_owner: 'text', p_lease_seconds: 'integer', p_now: 'timestamptz' },
+  },
+  curator_touch_shard: {
+    returns: 'value',
+    params: {
+      p_run_id: 'uuid',
+      p_shard: 'integer',
+      p_owner: 'text',
+      p_lease_seconds: 'integer',
+      p_now: 'timestamptz',
+      p_cursor: 'text',
+      p_counts: 'jsonb',
+    },
+  },
+  curator_release_shard: {
+    returns: 'value',
+    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz' },
+  },
+  curator_finish_shard: {
+    returns: 'value',
+    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_status: 'text', p_now: 'timestamptz', p_error: 'text' },
   },
   curator_org_admin_candidates: {
     returns: 'value',

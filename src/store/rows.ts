@@ -119,6 +119,8 @@ export const runRow = z.object({
   started_at: z.string(),
   completed_at: z.string().nullable(),
   error: z.string().nullable(),
+  /** How many shards the run was split into; null when one invocation walked it. */
+  shards: z.number().int().nullable().optional(),
 });
 export type RunRow = z.infer<typeof runRow>;
 
@@ -129,6 +131,37 @@ export const acquireResult = z.object({
   run: runRow,
 });
 export type AcquireResult = z.infer<typeof acquireResult>;
+
+/** Active users and the keys that cut them into shards: shard i covers (bounds[i-1], bounds[i]]. */
+export const shardBounds = z.object({ population: z.number().int().nonnegative(), bounds: z.array(z.string()) });
+export type ShardBounds = z.infer<typeof shardBounds>;
+
+export const fanOutResult = z.object({ held: z.boolean(), generation: z.number().int().optional(), shards: z.number().int().optional() });
+export type FanOutResult = z.infer<typeof fanOutResult>;
+
+export const shardRow = z.object({
+  run_id: z.string(),
+  shard: z.number().int(),
+  generation: z.number().int(),
+  after_key: z.string().nullable(),
+  through_key: z.string().nullable(),
+  share: z.number(),
+  status: z.enum(['pending', 'running', 'succeeded', 'failed']),
+  cursor: z.string().nullable(),
+  attempt: z.number().int(),
+  executed: z.number().int(),
+});
+export type ShardRow = z.infer<typeof shardRow>;
+
+export const acquireShardResult = z.object({
+  acquired: z.boolean(),
+  reason: z.string().optional(),
+  shard: shardRow.optional(),
+});
+export type AcquireShardResult = z.infer<typeof acquireShardResult>;
+
+export const finishShardResult = z.object({ held: z.boolean(), run: runRow.nullable() });
+export type FinishShardResult = z.infer<typeof finishShardResult>;
 
 export const decisionsResult = z.object({
   claimed: z.array(

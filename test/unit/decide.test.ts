@@ -222,6 +222,17 @@ describe('decide', () => {
         reason: VetoReason.BUDGET_EXCEEDED,
       });
     });
+
+    it('lets a shard spend only its share of the per-run ceiling, rounded down', () => {
+      const share = 1 / 3;
+      const shardCeiling = Math.floor(digest.ceilings.emailsPerRun * share);
+      const last = { emailsThisRun: shardCeiling - 1, creditsTodayCents: 0, emailCeilingShare: share };
+      expect(decide(passingCandidate(digest), contextFor(digest, { spend: last })).outcome).toBe('execute');
+      const over = { ...last, emailsThisRun: shardCeiling };
+      expect(decide(passingCandidate(digest), contextFor(digest, { spend: over }))).toMatchObject({
+        reason: VetoReason.BUDGET_EXCEEDED,
+      });
+    });
   });
 
   describe('order of the checks', () => {

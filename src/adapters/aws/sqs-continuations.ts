@@ -1,17 +1,34 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Continuations } from '../../curator/ports.js';
+
+/** SendMessageBatch takes at most ten messages. */
+const sqsBatchSize = 10;
 
 /**
  * Continuations through the curator's SQS work queue, whose event source mapping delivers them back to the
- * curator (the function allows that recursive loop; Lambda would otherwise stop it).
+ * curator (the function allows that recursive loop; Lambda would otherwise stop it). Events go ten to a
+ * request; an entry SQS refuses fails the call, naming it, after the SDK's own retries.
  *
  * @example
  * const continuations = sqsContinuations(new SQSClient({}), process.env.CURATOR_WORK_QUEUE_URL!);
  */
 export function sqsContinuations(client: SQSClient, queueUrl: string): Continuations {
   return {
-    async continueWith(event) {
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
+    async continueWith(...events) {
+      for (let start = 0; start < events.length; start += sqsBatchSize) {
+        const batch = events.slice(start, start + sqsBatchSize);
+        const answer = await client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((event, index) => ({ Id: String(start + index), MessageBody: JSON.stringify(event) })),
+          }),
+        );
+        const refused = answer.Failed ?? [];
+        if (refused.length > 0) {
+          const detail = refused.map((entry) => `event ${entry.Id}: ${entry.Code ?? 'error'} ${entry.Message ?? ''}`.trim()).join('; ');
+          throw new Error(`the work queue refused ${refused.length} of ${events.length} events: ${detail}`);
+        }
+      }
     },
   };
 }
@@ -21,8 +38,8 @@ export function memoryContinuations(): Continuations & { readonly queued: Array<
   const queued: Array<Record<string, unknown>> = [];
   return {
     queued,
-    async continueWith(event) {
-      queued.push({ ...event });
+    async continueWith(...events) {
+      for (const event of events) queued.push({ ...event });
     },
   };
 }

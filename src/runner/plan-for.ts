@@ -1,0 +1,49 @@
+import { pipelineOf, type Firing, type JobType } from '../pipelines/index.js';
+import type { CuratorDeps } from './deps.js';
+import { JobRequestError } from './errors.js';
+import { maintenancePlan } from './maintenance.js';
+import type { PagePlan } from './page.js';
+import { expiryPlan, orgHealthPlan, referralPlan, userEmailPlan, type PlanPeriod } from './plans.js';
+
+const hourMs = 3_600_000;
+
+/** The window a period's signal is counted over: the day, week or month before its firing. */
+function periodOf(jobType: JobType, firing: Firing): PlanPeriod {
+  const end = firing.scheduledTime;
+  const lengthMs = pipelineOf(jobType).period === 'weekly' ? 7 * 24 * hourMs : pipelineOf(jobType).period === 'monthly' ? 30 * 24 * hourMs : 24 * hourMs;
+  return { periodKey: firing.periodKey, windowStart: new Date(end.getTime() - lengthMs), windowEnd: end };
+}
+
+/** Runs `use` with the plan of a scheduled pipeline, whatever its row type. */
+export function withPlan<T>(
+  deps: CuratorDeps,
+  jobType: JobType,
+  firing: Firing,
+  details: Record<string, unknown>,
+  use: <Row>(plan: PagePlan<Row>) => Promise<T>,
+): Promise<T> {
+  const period = periodOf(jobType, firing);
+  switch (jobType) {
+    case 'daily_digest':
+    case 'weekly_insights':
+      return use(userEmailPlan(deps, jobType, period));
+    case 'org_health_report':
+      return use(orgHealthPlan(deps, period));
+    case 'referral_rewards':
+      return use(referralPlan(deps, period));
+    case 'expire_credits':
+      return use(expiryPlan(deps, period));
+    case 'story_scoring':
+    case 'data_retention':
+      return use(maintenancePlan(deps, jobType, period, details));
+    case 'crisis_alert':
+    case 'early_intervention':
+    case 'story_failure':
+    case 'asset_timeout':
+      throw new JobRequestError('detail.jobType', `${jobType} is realtime: it runs from the app's signals, not on a schedule`);
+    default: {
+      const unknown: never = jobType;
+      throw new JobRequestError('detail.jobType', `unknown job ${String(unknown)}`);
+    }
+  }
+}
