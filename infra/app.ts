@@ -1,7 +1,7 @@
 /**
  * The CDK app: `npx cdk synth -c env=production`, `npx cdk deploy -c env=staging`. Settings per environment are
  * the context value `storytailor:{env}` in cdk.json (Supabase URL, sender, template ids, reserved concurrency,
- * canary list). cdk-nag's AwsSolutions checks run on every synth; an unacknowledged finding fails it.
+ * canary list, work-queue concurrency, shard size). cdk-nag's AwsSolutions checks run on every synth; an unacknowledged finding fails it.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -15,6 +15,8 @@ const settingsSchema = z.object({
   templates: z.record(z.string(), z.string().min(1)),
   reservedConcurrency: z.number().int().min(5).max(1_000),
   workConcurrency: z.number().int().min(2).max(1_000).default(2),
+  /** A digest or insights population above this is split into shards of this many, one invocation each. */
+  shardSize: z.number().int().min(1_000).max(10_000_000).default(50_000),
   canaryRecipients: z.array(z.email()).default([]),
 });
 

@@ -20,6 +20,8 @@ export interface CuratorSettings {
   readonly reservedConcurrency: number;
   /** Work-queue invocations at once; kept below reservedConcurrency for realtime signals. */
   readonly workConcurrency: number;
+  /** A digest or insights population above this many is split into shards through the work queue. */
+  readonly shardSize: number;
   readonly canaryRecipients: readonly string[];
 }
 
@@ -57,7 +59,7 @@ export class IntelligenceCurator extends Construct {
       reason: 'This queue is the dead-letter queue; its alarm (storytailor-curator-dead-letters) pages on-call.',
     });
 
-    // Continuations come back through this queue; its event source mapping runs at most `workConcurrency` at once,
+    // Continuations and shards come back through this queue; its event source mapping runs at most `workConcurrency` at once,
     // below the reserved concurrency, so realtime signals (crisis alerts) always find a free invocation.
     this.workQueue = new Queue(this, 'Work', {
       queueName: `storytailor-curator-work-${environment}`,
@@ -88,6 +90,7 @@ export class IntelligenceCurator extends Construct {
         CURATOR_TEMPLATES: JSON.stringify(settings.templates),
         CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
         CURATOR_WORK_QUEUE_URL: this.workQueue.queueUrl,
+        CURATOR_SHARD_SIZE: String(settings.shardSize),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });

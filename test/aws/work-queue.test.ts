@@ -1,4 +1,4 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sqsContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 import type { Continuations } from '../../src/curator/ports.js';
@@ -44,5 +44,38 @@ describeWithMoto('continuations through the SQS work queue', () => {
     expect(rows).toHaveLength(9);
     expect(rows.every((row) => row.n === 1 && row.status === 'succeeded')).toBe(true);
     expect(curator.mailer.sent).toHaveLength(9);
+  });
+
+  it('carry a split run: one message per shard, taken concurrently, every family decided once', async () => {
+    const sqs = new SQSClient(motoClientConfig(region));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'storytailor-curator-shards-staging' }));
+    const nextDay = new Date(firing.getTime() + 2 * 86_400_000);
+    await seedDigestPopulation(db.sql, nextDay, { engaged: 14, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
+    const curator = curatorHarness(db, { start: new Date(nextDay.getTime() + 1_000), pageSize: 2 });
+    (curator.deps as { continuations?: Continuations }).continuations = sqsContinuations(sqs, QueueUrl!);
+    (curator.deps as { config: object }).config = { ...curator.deps.config, shardSize: 2 };
+
+    // 9 families from before (no longer read) and 14 reading now: 23 active, in twelve shards of two (SendMessageBatch
+    // takes ten, so the fan-out needs two requests).
+    expect(await curator.handler(scheduledEvent('daily_digest', nextDay))).toMatchObject({ status: 'fanned_out', details: { shards: 12 } });
+    let shardsRun = 0;
+    for (let round = 0; round < 10; round += 1) {
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      const answers = await Promise.all(
+        messages.map((message) => curator.handler({ Records: [{ messageId: message.MessageId!, body: message.Body!, eventSource: 'aws:sqs' }] })),
+      );
+      expect(answers.every((answer) => JSON.stringify(answer) === '{"batchItemFailures":[]}')).toBe(true);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+      shardsRun += messages.length;
+    }
+    expect(shardsRun).toBe(12);
+    const rows = await executionsBySubject(db.sql, 'daily_digest', '2026-11-25');
+    expect(rows).toHaveLength(23);
+    expect(rows.every((row) => row.n === 1)).toBe(true);
+    expect(rows.filter((row) => row.status === 'succeeded')).toHaveLength(14);
+    const [run] = await db.sql.query(`select status, candidates, executed, shards from pipeline_runs where period_key = '2026-11-25'`);
+    expect(run).toEqual({ status: 'succeeded', candidates: 23, executed: 14, shards: 12 });
   });
 });

@@ -85,7 +85,7 @@ describe('the curator stack', () => {
     });
   });
 
-  it('continues long runs through a work queue whose concurrency stays below the reserved concurrency', () => {
+  it('continues long runs and runs shards through a work queue whose concurrency stays below the reserved concurrency', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'storytailor-curator-work-production', RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1,
@@ -96,7 +96,7 @@ describe('the curator stack', () => {
       FunctionName: 'storytailor-intelligence-curator-production',
       RecursiveLoop: 'Allow',
       ReservedConcurrentExecutions: 20,
-      Environment: { Variables: Match.objectLike({ CURATOR_WORK_QUEUE_URL: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ CURATOR_WORK_QUEUE_URL: Match.anyValue(), CURATOR_SHARD_SIZE: '50000' }) },
     });
   });
 

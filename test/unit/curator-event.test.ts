@@ -26,6 +26,31 @@ const signal = (detail: Record<string, unknown>) => ({
 });
 
 describe('parseCuratorEvent', () => {
+  it('reads the shard events the curator queues for itself, and names what is wrong with a bad one', () => {
+    const runId = '3f2b8f9e-4c1a-4b7e-9d55-2a1c8e7f6b10';
+    const shard = (detail: Record<string, unknown>) => ({
+      source: 'storytailor.curator',
+      'detail-type': 'Run Shard',
+      time: '2026-11-23T20:00:00Z',
+      detail: { jobType: 'daily_digest', runId, shard: 3, generation: 1, periodKey: '2026-11-23', ...detail },
+    });
+    expect(parseCuratorEvent(shard({}))).toEqual({
+      ok: true,
+      request: {
+        kind: 'shard',
+        jobType: 'daily_digest',
+        runId,
+        shard: 3,
+        generation: 1,
+        periodKey: '2026-11-23',
+        scheduledTime: new Date('2026-11-23T20:00:00Z'),
+      },
+    });
+    const bad = parseCuratorEvent(shard({ shard: -1, jobType: 'crisis_alert' }));
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatch(/detail\.jobType.*detail\.shard|detail\.shard.*detail\.jobType/);
+  });
+
   it('reads a scheduled firing with its own time', () => {
     const parsed = parseCuratorEvent({
       id: 'abc',
