@@ -7,6 +7,7 @@
  *   npm run bench                          # N = 10,000 and 100,000 on the local Postgres server
  *   npm run bench -- --sizes 10000,250000 --latency-ms 20
  *   npm run bench -- --pglite              # the embedded database instead
+ *   npm run bench -- --sizes 100000 --profile   # and the time spent in each SQL function
  *   DATABASE_URL=postgres://… npm run bench
  */
 import { parseArgs } from 'node:util';
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     'naive-sample': { type: 'string', default: '5000' },
     pglite: { type: 'boolean', default: false },
     'pages-in-flight': { type: 'string', default: '3' },
+    /** Also print the time spent in each SQL function the run called. */
+    profile: { type: 'boolean', default: false },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -44,14 +47,27 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1_000)) throw new Error(`--siz
 const firing = new Date('2026-11-23T20:00:00Z');
 const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Counts statements sent, so the table can say how many round trips the run made. */
+/** Milliseconds and calls per SQL function (or statement's first words), for --profile. */
+const spent = new Map<string, { ms: number; calls: number }>();
+
+/** Counts statements sent, so the table can say how many round trips the run made; times them with --profile. */
 function counting(sql: SqlClient): SqlClient & { trips: () => number } {
   let trips = 0;
   const wrapped: SqlClient & { trips: () => number } = {
     trips: () => trips,
-    query: (text, params) => {
+    query: async (text, params) => {
       trips += 1;
-      return sql.query(text, params);
+      if (!args.profile) return sql.query(text, params);
+      const name = /(curator_\w+|should_send_email|\w+)\s*\(/.exec(text)?.[1] ?? text.slice(0, 30);
+      const started = performance.now();
+      try {
+        return await sql.query(text, params);
+      } finally {
+        const entry = spent.get(name) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - started;
+        entry.calls += 1;
+        spent.set(name, entry);
+      }
     },
     exec: (script) => {
       trips += 1;
@@ -254,5 +270,11 @@ if (largest) {
   console.log(`  ours/naive under 1/20 ...................... 1/${fmt(largest.naive / largest.wall, 0)}  ${check(largest.wall / largest.naive < 1 / 20)}`);
   console.log(`  ours/floor under 3 ......................... ${fmt(largest.wall / largest.floor, 2)}  ${check(largest.wall / largest.floor < 3)}`);
   console.log(`  projected with a 10 ms database round trip . ${fmt(largest.wall + largest.trips * 0.01, 2)} s`);
+}
+if (args.profile) {
+  console.log('\nTime in the database by function (summed over concurrent calls, so it can exceed the wall time):');
+  for (const [name, entry] of [...spent].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`  ${name.padEnd(36)} ${String(entry.calls).padStart(6)} calls  ${fmt(entry.ms / 1_000, 2).padStart(8)} s  ${fmt(entry.ms / entry.calls, 1).padStart(7)} ms each`);
+  }
 }
 process.exit(0);

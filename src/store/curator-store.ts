@@ -10,11 +10,11 @@ import {
   fanOutResult,
   finishShardResult,
   shardBounds,
-  decisionsResult,
   expiringCredit,
   healthResult,
   lastRun,
   orgAdminCandidate,
+  recordedDecisions,
   referralCandidate,
   replayTarget,
   runRow,
@@ -418,8 +418,20 @@ export class CuratorStore {
         p_now: input.now,
         p_rows: input.rows,
       },
-      decisionsResult,
-    );
+      recordedDecisions,
+    ).then(({ claimed, emails, ledger, vetoed, unchanged }) => {
+      const emailOf = new Map(emails.map((email) => [email.execution_id, email.id]));
+      const ledgerOf = new Map(ledger.map(({ execution_id, ...row }) => [execution_id, row]));
+      return {
+        claimed: claimed.map((claim) => ({
+          ...claim,
+          email_log_id: emailOf.get(claim.execution_id) ?? null,
+          ledger: ledgerOf.get(claim.execution_id) ?? null,
+        })),
+        vetoed,
+        unchanged,
+      };
+    });
   }
 
   async recordOutcomes(now: Date, rows: readonly OutcomeRow[]): Promise<void> {

@@ -20,16 +20,15 @@ const emailFacts = z.object({
 });
 export type EmailFactsRow = z.infer<typeof emailFacts>;
 
-const ledgerRef = z
-  .object({
-    id: z.string(),
-    status: z.enum(['pending', 'applied', 'expired', 'failed']),
-    amount: z.number().int(),
-    stripe_balance_transaction_id: z.string().nullable(),
-    /** Claims only: the row existed before this claim (an earlier attempt). */
-    existed: z.boolean().optional(),
-  })
-  .nullable();
+const ledgerRow = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'applied', 'expired', 'failed']),
+  amount: z.number().int(),
+  stripe_balance_transaction_id: z.string().nullable(),
+  /** Claims only: the row existed before this claim (an earlier attempt). */
+  existed: z.boolean().optional(),
+});
+const ledgerRef = ledgerRow.nullable();
 export type LedgerRef = z.infer<typeof ledgerRef>;
 
 export const userCandidate = z.object({
@@ -163,16 +162,11 @@ export type AcquireShardResult = z.infer<typeof acquireShardResult>;
 export const finishShardResult = z.object({ held: z.boolean(), run: runRow.nullable() });
 export type FinishShardResult = z.infer<typeof finishShardResult>;
 
-export const decisionsResult = z.object({
-  claimed: z.array(
-    z.object({
-      subject_key: z.string(),
-      period_key: z.string(),
-      execution_id: z.string(),
-      email_log_id: z.string().nullable(),
-      ledger: ledgerRef,
-    }),
-  ),
+/** What curator_record_decisions answers: the claims, and their email and ledger rows keyed by execution. */
+export const recordedDecisions = z.object({
+  claimed: z.array(z.object({ subject_key: z.string(), period_key: z.string(), execution_id: z.string() })),
+  emails: z.array(z.object({ execution_id: z.string(), id: z.string() })),
+  ledger: z.array(ledgerRow.extend({ execution_id: z.string() })),
   vetoed: z.array(
     z.object({
       subject_key: z.string(),
@@ -184,7 +178,13 @@ export const decisionsResult = z.object({
   ),
   unchanged: z.array(z.string()),
 });
-export type DecisionsResult = z.infer<typeof decisionsResult>;
+
+/** The same with each claim's email row and ledger row put back on it. */
+export interface DecisionsResult {
+  readonly claimed: ReadonlyArray<z.infer<typeof recordedDecisions>['claimed'][number] & { email_log_id: string | null; ledger: LedgerRef }>;
+  readonly vetoed: z.infer<typeof recordedDecisions>['vetoed'];
+  readonly unchanged: readonly string[];
+}
 
 export const healthResult = z.object({
   running: z.number().int(),

@@ -40,7 +40,8 @@ revoke all on table public.pipeline_run_shards from public, anon, authenticated;
 grant select, insert, update, delete on table public.pipeline_run_shards to service_role;
 create policy service_role_all on public.pipeline_run_shards as permissive for all to service_role using (true) with check (true);
 
--- A page of digest or insights candidates, as before, bounded above by p_through (inclusive) when a shard walks it.
+-- A page of digest or insights candidates, as before, bounded above by p_through (inclusive) when a shard walks it,
+-- and with each family's signal read per family (see below).
 drop function public.curator_user_candidates(text, text, text, timestamptz, timestamptz, text, integer, text[], jsonb, timestamptz);
 create function public.curator_user_candidates(
   p_job_type text,
@@ -68,15 +69,6 @@ as $$
       and (p_subjects is null or u.id = any(p_subjects::uuid[]))
     order by u.id
     limit p_limit
-  ), signals as (
-    select c.user_id,
-           count(*)::integer as signal_count,
-           round(count(*) filter (where c.event_type in ('completed', 'replayed', 'shared'))::numeric / count(*), 4)::float8 as confidence,
-           mode() within group (order by c.story_id) as top_story_id
-    from public.consumption_metrics c
-    join page on page.id = c.user_id
-    where c.occurred_at >= p_window_start and c.occurred_at < p_window_end
-    group by c.user_id
   ), facts as (
     select * from public.email_cap_facts(array(select id from page), p_email_type, p_policy, p_at)
   ), existing as (
@@ -97,7 +89,15 @@ as $$
                             else jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason) end
          ) order by page.id), '[]'::jsonb)
   from page
-  left join signals s on s.user_id = page.id
+  -- Per family through the (user_id, occurred_at) index: the planner cannot size a page from a CTE, and a join
+  -- to a grouped CTE it sized at one row became a nested loop over the whole page for every family.
+  cross join lateral (
+    select count(*)::integer as signal_count,
+           round(count(*) filter (where c.event_type in ('completed', 'replayed', 'shared'))::numeric / nullif(count(*), 0), 4)::float8 as confidence,
+           mode() within group (order by c.story_id) as top_story_id
+    from public.consumption_metrics c
+    where c.user_id = page.id and c.occurred_at >= p_window_start and c.occurred_at < p_window_end
+  ) s
   left join public.stories st on st.id = s.top_story_id
   left join facts f on f.user_id = page.id
   left join existing x on x.subject_key = page.id::text;

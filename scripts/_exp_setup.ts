@@ -1,0 +1,12 @@
+import { openPostgres } from '../src/db/postgres-client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { seedBenchPopulation } from '../bench/population.js';
+const admin = openPostgres({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', maxConnections: 1 });
+await admin.exec('drop database if exists curator_exp with (force)');
+await admin.exec('create database curator_exp');
+await admin.close();
+const sql = openPostgres({ connectionString: 'postgres://postgres@127.0.0.1:5432/curator_exp', maxConnections: 1 });
+await applyMigrations(sql);
+await seedBenchPopulation(sql, 100_000, new Date('2026-11-23T20:00:00Z'));
+await sql.close();
+console.log('ok');

@@ -1,0 +1,194 @@
+-- Recording a page's decisions answers flat lists. See 20261123000700_curator_actions.sql for what the function
+-- does; only its answer changed: 'claimed' no longer carries each claim's email row and ledger row, which come as
+-- the lists 'emails' and 'ledger' keyed by execution id, and the store puts them back together.
+
+create or replace function public.curator_record_decisions(
+  p_run_id uuid,
+  p_job_type text,
+  p_pipeline_name text,
+  p_email_type text,
+  p_policy jsonb,
+  p_credit_ceiling_cents bigint,
+  p_retake_veto_reason text,
+  p_retake_unknown boolean,
+  p_now timestamptz,
+  p_rows jsonb
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_critical boolean := coalesce((p_policy->>'critical')::boolean, false);
+  v_recheck_caps boolean := p_email_type is not null and not coalesce((p_policy->>'critical')::boolean, false);
+  v_spent bigint := 0;
+  v_result jsonb;
+begin
+  if jsonb_typeof(p_rows) is distinct from 'array' then
+    raise exception 'curator_record_decisions: p_rows must be a JSON array';
+  end if;
+
+  if v_recheck_caps then
+    perform pg_advisory_xact_lock(hashtextextended('curator-user:' || x.user_id::text, 0))
+    from (select distinct r.user_id
+          from jsonb_to_recordset(p_rows) as r(user_id uuid, verdict text)
+          where r.verdict = 'execute' and r.user_id is not null
+          order by r.user_id) x;
+  end if;
+  if p_credit_ceiling_cents is not null then
+    perform pg_advisory_xact_lock(hashtextextended('curator-credits:' || to_char(p_now at time zone 'UTC', 'YYYY-MM-DD'), 0));
+    v_spent := (public.curator_credits_issued_on(p_now)->>'cents')::bigint;
+  end if;
+
+  with input as (
+    select r.*, e.position
+    from jsonb_array_elements(p_rows) with ordinality as e(value, position)
+    cross join lateral jsonb_to_record(e.value) as r(
+      subject_key text, period_key text, user_id uuid, verdict text, veto_reason text, escalate boolean,
+      confidence_score float8, signal_count integer, trigger_data jsonb, error text, template_id text,
+      credit jsonb)
+  ), facts as (
+    select f.* from public.email_cap_facts(
+      array(select distinct user_id from input where verdict = 'execute' and user_id is not null),
+      p_email_type, p_policy, p_now) f
+    where v_recheck_caps
+  ), ranked as (
+    select i.position,
+           row_number() over (partition by i.user_id order by i.position) - 1 as earlier
+    from input i
+    where i.verdict = 'execute'
+  ), ledger_now as (
+    select i.position, l.status as ledger_status
+    from input i
+    join public.reward_ledger l on l.source = i.credit->>'source' and l.reference_key = i.credit->>'reference_key'
+    where i.credit is not null
+  ), new_money as (
+    -- Credits that would add to today's spend: positive, and not already counted as issued.
+    select i.position,
+           sum((i.credit->>'amount')::bigint) over (order by i.position) as running
+    from input i
+    left join ledger_now ln on ln.position = i.position
+    where i.verdict = 'execute' and i.credit is not null and (i.credit->>'amount')::bigint > 0
+      and (ln.ledger_status is null or ln.ledger_status = 'failed')
+  ), busy as (
+    -- A credit whose ledger row another run's execution is paying right now, or has paid: this run leaves it to
+    -- that one and records its own decision as skipped.
+    select i.position
+    from input i
+    join public.reward_ledger l on l.source = i.credit->>'source' and l.reference_key = i.credit->>'reference_key'
+    join public.pipeline_executions x on x.id = l.execution_id
+    where i.verdict = 'execute' and i.credit is not null
+      and l.status <> 'failed' and x.status in ('pending', 'succeeded')
+      and not (x.pipeline_type = p_job_type and x.subject_key = i.subject_key and x.period_key = i.period_key)
+  ), decided as (
+    select i.*, exists (select 1 from busy b where b.position = i.position) as skip,
+           case
+             when i.verdict = 'veto' then i.veto_reason
+             when i.verdict <> 'execute' then null
+             when v_recheck_caps and not (
+               coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
+               and public.email_caps_hold(
+                 f.type_count + rk.earlier::integer,
+                 array(select c + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(c, k) order by k),
+                 p_policy))
+               then case when coalesce(f.opted_out, true) or coalesce(f.suppressed, true) then 'USER_OPTED_OUT' else 'FREQUENCY_CAP' end
+             when p_credit_ceiling_cents is not null and nm.running is not null and v_spent + nm.running > p_credit_ceiling_cents
+               then 'BUDGET_EXCEEDED'
+           end as final_reason
+    from input i
+    left join facts f on f.user_id = i.user_id
+    left join ranked rk on rk.position = i.position
+    left join new_money nm on nm.position = i.position
+  ), written as (
+    insert into public.pipeline_executions as e (
+      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+      confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
+    select p_run_id, p_job_type, p_pipeline_name, d.subject_key, d.period_key, d.user_id,
+           case when d.verdict = 'fail' then case when d.escalate then 'escalated' else 'failed' end
+                when d.skip and d.final_reason is null then 'skipped'
+                when d.final_reason is null then 'pending'
+                when d.escalate and d.final_reason = d.veto_reason then 'escalated'
+                else 'vetoed' end,
+           d.final_reason is not null, d.final_reason,
+           d.confidence_score, d.signal_count, coalesce(d.trigger_data, '{}'::jsonb),
+           case when d.verdict = 'execute' and d.final_reason is null and not d.skip then 1 else 0 end,
+           d.error, p_now, case when d.verdict = 'execute' and d.final_reason is null and not d.skip then null else p_now end, p_now, p_now
+    from decided d
+    order by d.position
+    on conflict on constraint pipeline_executions_once do update set
+      run_id = excluded.run_id,
+      status = excluded.status,
+      vetoed = excluded.vetoed,
+      veto_reason = excluded.veto_reason,
+      confidence_score = excluded.confidence_score,
+      signal_count = excluded.signal_count,
+      trigger_data = excluded.trigger_data,
+      attempts = e.attempts + excluded.attempts,
+      error = excluded.error,
+      started_at = excluded.started_at,
+      completed_at = excluded.completed_at,
+      updated_at = excluded.updated_at
+    where e.status = 'failed'
+       or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
+       or (p_retake_unknown and (e.status = 'unknown' or (e.status = 'pending' and e.updated_at < p_now - interval '1 minute')))
+    returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
+  ), claimed as (
+    select w.*, d.template_id, d.credit
+    from written w join decided d on d.subject_key = w.subject_key and d.period_key = w.period_key
+    where w.status = 'pending'
+  ), emails as (
+    insert into public.email_delivery_log as l (
+      execution_id, user_id, email_type, template_id, status, attempts, error, queued_at, sent_at, created_at, updated_at)
+    select c.id, c.user_id, p_email_type, c.template_id, 'queued', 1, null, p_now, null, p_now, p_now
+    from claimed c
+    where p_email_type is not null
+    on conflict on constraint email_delivery_log_one_per_execution do update set
+      status = 'queued', attempts = l.attempts + 1, error = null, template_id = excluded.template_id,
+      queued_at = excluded.queued_at, sent_at = null, updated_at = excluded.updated_at
+    returning l.id, l.execution_id
+  ), ledger as (
+    insert into public.reward_ledger as l (
+      user_id, amount, source, status, reference_key, execution_id, stripe_customer_id, description, expires_at,
+      created_at, updated_at)
+    select c.user_id, (c.credit->>'amount')::integer, c.credit->>'source', 'pending', c.credit->>'reference_key', c.id,
+           c.credit->>'stripe_customer_id', c.credit->>'description', (c.credit->>'expires_at')::timestamptz, p_now, p_now
+    from claimed c
+    where c.credit is not null
+    on conflict on constraint reward_ledger_once do update set
+      status = case when l.status = 'failed' then 'pending' else l.status end,
+      amount = case when l.status = 'failed' then excluded.amount else l.amount end,
+      error_message = case when l.status = 'failed' then null else l.error_message end,
+      execution_id = excluded.execution_id,
+      stripe_customer_id = coalesce(l.stripe_customer_id, excluded.stripe_customer_id),
+      updated_at = excluded.updated_at
+    -- xmax is set on a row this statement updated rather than inserted: the movement was attempted before.
+    returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id, (l.xmax <> 0) as existed
+  )
+  select jsonb_build_object(
+    -- Three flat lists the store joins by execution id: joined here, the planner (which cannot size a CTE) chose a
+    -- nested loop over claimed x emails, a million comparisons per page of a thousand.
+    'claimed', coalesce((
+      select jsonb_agg(jsonb_build_object('subject_key', c.subject_key, 'period_key', c.period_key, 'execution_id', c.id))
+      from claimed c), '[]'::jsonb),
+    'emails', coalesce((
+      select jsonb_agg(jsonb_build_object('execution_id', em.execution_id, 'id', em.id)) from emails em), '[]'::jsonb),
+    'ledger', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'execution_id', lg.execution_id, 'id', lg.id, 'status', lg.status, 'amount', lg.amount,
+               'stripe_balance_transaction_id', lg.stripe_balance_transaction_id, 'existed', lg.existed))
+      from ledger lg), '[]'::jsonb),
+    'vetoed', coalesce((
+      select jsonb_agg(jsonb_build_object('subject_key', w.subject_key, 'period_key', w.period_key, 'execution_id', w.id,
+                                          'reason', w.veto_reason, 'escalated', w.status = 'escalated'))
+      from written w where w.status <> 'pending'), '[]'::jsonb),
+    'unchanged', coalesce((
+      select jsonb_agg(d.subject_key) from decided d
+      where not exists (select 1 from written w where w.subject_key = d.subject_key and w.period_key = d.period_key)), '[]'::jsonb)
+  ) into v_result;
+
+  return v_result;
+end;
+$$;
+
+revoke execute on all functions in schema public from public, anon, authenticated;
+grant execute on all functions in schema public to service_role;
