@@ -197,6 +197,9 @@ async function measure(n: number): Promise<Row> {
       logger: jsonLogger(() => undefined),
     });
     const handler = createCuratorHandler(async () => deps);
+    // Each timed part starts from the same state: the writes before it flushed, so no checkpoint lands inside it.
+    const settle = () => database.sql.exec('checkpoint');
+    await settle();
     process.stderr.write('running the daily digest… ');
     const tripsBefore = sql.trips();
     const started = performance.now();
@@ -207,9 +210,11 @@ async function measure(n: number): Promise<Row> {
     const sendgridRequests = sendgrid.requests();
     // Peak so far: the seeding runs in the database, so this is the run's own peak plus the process at rest.
     const rssMb = process.resourceUsage().maxRSS / 1024;
+    await settle();
     process.stderr.write('naive sample… ');
     const sample = Math.min(naiveSample, n);
     const naiveSeconds = ((await naive(database.sql, sendgrid.url, sample)) * n) / sample;
+    await settle();
     process.stderr.write('floor…\n');
     const floorSeconds = await floor(database.sql);
     return {

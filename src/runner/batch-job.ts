@@ -208,7 +208,11 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
       });
       if (targets.length === 0) break;
       const byPeriod = new Map<string, typeof targets>();
-      for (const target of targets) byPeriod.set(target.period_key, [...(byPeriod.get(target.period_key) ?? []), target]);
+      for (const target of targets) {
+        const group = byPeriod.get(target.period_key);
+        if (group) group.push(target);
+        else byPeriod.set(target.period_key, [target]);
+      }
       for (const [key, group] of byPeriod) {
         const firing = firingOfPeriod(jobType, key);
         if (firing === null) continue;

@@ -41,7 +41,7 @@ grant select, insert, update, delete on table public.pipeline_run_shards to serv
 create policy service_role_all on public.pipeline_run_shards as permissive for all to service_role using (true) with check (true);
 
 -- A page of digest or insights candidates, as before, bounded above by p_through (inclusive) when a shard walks it,
--- and with each family's signal read per family (see below).
+-- starting at the cursor through the index whatever the page, and with each family's signal read per family.
 drop function public.curator_user_candidates(text, text, text, timestamptz, timestamptz, text, integer, text[], jsonb, timestamptz);
 create function public.curator_user_candidates(
   p_job_type text,
@@ -64,8 +64,11 @@ as $$
     select u.id, u.email, u.first_name
     from public.users u
     where u.is_active
-      and (p_after is null or u.id > p_after::uuid)
-      and (p_through is null or u.id <= p_through::uuid)
+      -- Bounds written so that they stay an index range in a generic plan (a SQL function's body is planned
+      -- without its arguments' values); `p_after is null or u.id > p_after` scanned every family before the
+      -- cursor on every page.
+      and u.id > coalesce(p_after::uuid, '00000000-0000-0000-0000-000000000000')
+      and u.id <= coalesce(p_through::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
       and (p_subjects is null or u.id = any(p_subjects::uuid[]))
     order by u.id
     limit p_limit

@@ -35,13 +35,14 @@ afterEach(async () => {
   await db?.close();
 });
 
-describe('the daily digest through @sendgrid/mail', () => {
+describe("the daily digest through SendGrid's client", () => {
   it('reaches 2,500 families in 3 requests, each recipient with their own data and execution id', async () => {
     await seedDigestPopulation(db.sql, firing, { engaged: 2_500, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0, inactive: 0 });
     const summary = await curatorWith(mailerFor()).handler(scheduledEvent('daily_digest', firing));
     expect(summary.ok && summary.tally.emailsSent).toBe(2_500);
     expect(sendgrid.requests.map((request) => request.body.personalizations.length).sort((a, b) => a - b)).toEqual([500, 1_000, 1_000]);
     expect(sendgrid.requests.every((request) => request.body.template_id === 'd-digest-template' && request.authorization === 'Bearer SG.test-key')).toBe(true);
+    expect(sendgrid.requests.every((request) => JSON.stringify(request.body.from) === '{"email":"hello@storytailor.test","name":"Storytailor"}')).toBe(true);
 
     const logged = await db.sql.query<{ execution_id: string; user_id: string; status: string; provider_message_id: string }>(
       `select l.execution_id, l.user_id, l.status, l.provider_message_id from email_delivery_log l`,

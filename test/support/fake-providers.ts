@@ -31,7 +31,7 @@ function reply(response: ServerResponse, answer: Scripted) {
 
 /** A local stand-in for SendGrid's v3 mail send: records every request, answers 202 unless scripted otherwise. */
 export async function fakeSendGrid() {
-  const requests: Array<{ authorization: string | undefined; body: { template_id: string; personalizations: Array<Record<string, any>> } }> = [];
+  const requests: Array<{ authorization: string | undefined; body: { from: unknown; template_id: string; personalizations: Array<Record<string, any>> } }> = [];
   const script: Scripted[] = [];
   let messages = 0;
   const { server, url } = await listen((request, body, response) => {

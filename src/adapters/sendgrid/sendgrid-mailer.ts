@@ -1,5 +1,4 @@
 import { Client } from '@sendgrid/client';
-import { MailService } from '@sendgrid/mail';
 import type { Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
 import { defaultRetryPolicy, retryAfterMs, withRetries, type Classified, type RetryPolicy } from '../retry.js';
 
@@ -47,8 +46,22 @@ export interface SendGridMailerOptions {
   readonly retry?: RetryPolicy;
 }
 
+/** Groups emails by a key, in first-seen order. */
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return [...groups.values()];
+}
+
 /**
- * The mailer on `@sendgrid/mail`: one request per dynamic template and up to 1,000 recipients, each with their own
+ * The mailer on SendGrid's official client (`@sendgrid/client`, which `@sendgrid/mail` sends through): the v3
+ * mail/send body is written here in SendGrid's own snake_case, since the mail helper deep-cloned and re-cased
+ * every personalization of every request (a third of the curator's own CPU at 100,000 families). One request
+ * per dynamic template and up to 1,000 recipients, each with their own
  * `dynamic_template_data` and `custom_args.execution_id` (the webhook joins its events back by it). 202: every
  * recipient is `sent`, with the request's X-Message-Id. 429, 5xx and connections that never opened are retried
  * with backoff and jitter, honouring Retry-After; any other 4xx fails the batch at once with SendGrid's error. A
@@ -63,22 +76,21 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
   if (options.baseUrl) client.setDefaultRequest('baseUrl', options.baseUrl);
   // The client hands its default request to axios, which reads `timeout`; the typings do not list it.
   client.setDefaultRequest('timeout' as never, (options.timeoutMs ?? 10_000) as never);
-  const mail = new MailService();
-  mail.setClient(client);
   const policy = options.retry ?? defaultRetryPolicy;
+  const from = options.from.name === undefined ? { email: options.from.email } : { email: options.from.email, name: options.from.name };
 
   const sendOne = async (emails: readonly OutgoingEmail[]): Promise<SendOutcome[]> => {
-    const message = {
-      from: options.from,
-      templateId: emails[0]!.templateId,
+    const body = {
+      from,
+      template_id: emails[0]!.templateId,
       personalizations: emails.map((email) => ({
         to: [{ email: email.to }],
-        dynamicTemplateData: email.templateData,
-        customArgs: { execution_id: email.executionId, email_type: email.emailType },
+        dynamic_template_data: email.templateData,
+        custom_args: { execution_id: email.executionId, email_type: email.emailType },
       })),
     };
     try {
-      const [response] = await withRetries(policy, () => mail.send(message as never), classify);
+      const [response] = await withRetries(policy, () => client.request({ method: 'POST', url: '/v3/mail/send', body }), classify);
       const messageId = response.headers?.['x-message-id'];
       return emails.map((email) => ({
         executionId: email.executionId,
@@ -95,10 +107,8 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
   return {
     maxBatchSize: 1_000,
     async send(emails) {
-      const byTemplate = new Map<string, OutgoingEmail[]>();
-      for (const email of emails) byTemplate.set(email.templateId, [...(byTemplate.get(email.templateId) ?? []), email]);
       const outcomes: SendOutcome[] = [];
-      for (const group of byTemplate.values()) {
+      for (const group of groupBy(emails, (email) => email.templateId)) {
         for (let start = 0; start < group.length; start += 1_000) outcomes.push(...(await sendOne(group.slice(start, start + 1_000))));
       }
       return outcomes;

@@ -1,3 +1,11 @@
+-- Cheaper page writes. See 20261123000600_curator_runs.sql for conventions.
+
+-- Nothing reads executions by (pipeline_type, period_key) among the unfinished ones, and the planner used this
+-- index for the outcome update of every page, scanning every execution ever left pending or unknown (they only
+-- accumulate) instead of looking up the page's own by id. Without it, an outcome no longer changes an indexed
+-- column of the execution.
+drop index public.pipeline_executions_unfinished;
+
 -- Recording a page's decisions answers flat lists. See 20261123000700_curator_actions.sql for what the function
 -- does; only its answer changed: 'claimed' no longer carries each claim's email row and ledger row, which come as
 -- the lists 'emails' and 'ledger' keyed by execution id, and the store puts them back together.
