@@ -41,7 +41,7 @@ grant select, insert, update, delete on table public.pipeline_run_shards to serv
 create policy service_role_all on public.pipeline_run_shards as permissive for all to service_role using (true) with check (true);
 
 -- A page of digest or insights candidates, as before, bounded above by p_through (inclusive) when a shard walks it,
--- starting at the cursor through the index whatever the page, and with each family's signal read per family.
+-- found through the index whatever the page or the subjects, and with each family's signal read per family.
 drop function public.curator_user_candidates(text, text, text, timestamptz, timestamptz, text, integer, text[], jsonb, timestamptz);
 create function public.curator_user_candidates(
   p_job_type text,
@@ -60,18 +60,28 @@ language sql
 stable
 set search_path = public, pg_temp
 as $$
+  -- A SQL function's body is planned without its arguments' values, so each way in is written to stay an index
+  -- path in that generic plan: the bounds as a range (`p_after is null or u.id > p_after` scanned every family
+  -- before the cursor, on every page), and the given subjects (a replay's) as their own branch, looked up by
+  -- key (`p_subjects is null or u.id = any(p_subjects)` compared every active family with every subject).
   with page as (
-    select u.id, u.email, u.first_name
-    from public.users u
-    where u.is_active
-      -- Bounds written so that they stay an index range in a generic plan (a SQL function's body is planned
-      -- without its arguments' values); `p_after is null or u.id > p_after` scanned every family before the
-      -- cursor on every page.
-      and u.id > coalesce(p_after::uuid, '00000000-0000-0000-0000-000000000000')
-      and u.id <= coalesce(p_through::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
-      and (p_subjects is null or u.id = any(p_subjects::uuid[]))
-    order by u.id
-    limit p_limit
+    (select u.id, u.email, u.first_name
+     from public.users u
+     where p_subjects is null
+       and u.is_active
+       and u.id > coalesce(p_after::uuid, '00000000-0000-0000-0000-000000000000')
+       and u.id <= coalesce(p_through::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+     order by u.id
+     limit p_limit)
+    union all
+    (select u.id, u.email, u.first_name
+     from public.users u
+     where u.id = any(p_subjects::uuid[])
+       and u.is_active
+       and u.id > coalesce(p_after::uuid, '00000000-0000-0000-0000-000000000000')
+       and u.id <= coalesce(p_through::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+     order by u.id
+     limit p_limit)
   ), facts as (
     select * from public.email_cap_facts(array(select id from page), p_email_type, p_policy, p_at)
   ), existing as (
