@@ -10,6 +10,7 @@
  *   npm run bench -- --sizes 100000 --profile   # and the time spent in each SQL function
  *   npm run bench -- --page-size 2000 --pages-in-flight 2
  *   npm run bench -- --sizes 100000 --db-rtt-ms 10   # the database 10 ms away, measured rather than projected
+ *   npm run bench -- --sizes 100000 --replay         # also time replaying what a kill switch held back
  *   DATABASE_URL=postgres://… npm run bench
  */
 import { parseArgs } from 'node:util';
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
     'page-size': { type: 'string', default: '1000' },
     /** Run the digest through a relay that adds this round trip to every database exchange (server only). */
     'db-rtt-ms': { type: 'string', default: '0' },
+    /** Also time replaying an evening the digest's kill switch held back, at each size. */
+    replay: { type: 'boolean', default: false },
     /** Also print the time spent in each SQL function the run called. */
     profile: { type: 'boolean', default: false },
   },
@@ -187,70 +190,140 @@ interface Row {
   readonly floor: number;
 }
 
-async function measure(n: number): Promise<Row> {
-  const database = await freshDatabase(`curator_bench_${n}`);
+/** A seeded database with the SendGrid and CloudWatch stand-ins, and the curator's handler over them. */
+async function benchSetUp(name: string, n: number, switches: ReturnType<typeof memorySwitches>) {
+  const database = await freshDatabase(name);
   const sendgrid = await sendGridLike(latencyMs);
   const cloudwatch = await cloudWatchLike(latencyMs);
-  try {
-    process.stderr.write(`seeding ${n.toLocaleString('en-US')} families… `);
-    await seedBenchPopulation(database.sql, n, firing);
-    const sql = counting(database.runSql);
-    process.env.AWS_ACCESS_KEY_ID = 'bench';
-    process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-    const config = loadConfig({
-      CURATOR_ENV: 'production',
-      SENDGRID_API_KEY: 'SG.bench-key',
-      SENDGRID_BASE_URL: sendgrid.url,
-      CURATOR_FROM_EMAIL: 'hello@storytailor.test',
-      CURATOR_TEMPLATES: JSON.stringify({ daily_digest: 'd-daily-digest' }),
-      CURATOR_METRICS: 'cloudwatch',
-      AWS_ENDPOINT_URL: cloudwatch.url,
-      AWS_REGION: 'us-east-1',
-      CURATOR_PAGES_IN_FLIGHT: args['pages-in-flight'],
-      CURATOR_PAGE_SIZE: args['page-size'],
-    });
-    const deps = await buildDependencies(config, {
-      sql,
-      switches: memorySwitches(),
-      clock: manualClock(new Date(firing.getTime() + 1_000)),
-      logger: jsonLogger(() => undefined),
-    });
-    const handler = createCuratorHandler(async () => deps);
+  process.stderr.write(`seeding ${n.toLocaleString('en-US')} families… `);
+  await seedBenchPopulation(database.sql, n, firing);
+  const sql = counting(database.runSql);
+  process.env.AWS_ACCESS_KEY_ID = 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+  const config = loadConfig({
+    CURATOR_ENV: 'production',
+    SENDGRID_API_KEY: 'SG.bench-key',
+    SENDGRID_BASE_URL: sendgrid.url,
+    CURATOR_FROM_EMAIL: 'hello@storytailor.test',
+    CURATOR_TEMPLATES: JSON.stringify({ daily_digest: 'd-daily-digest' }),
+    CURATOR_METRICS: 'cloudwatch',
+    AWS_ENDPOINT_URL: cloudwatch.url,
+    AWS_REGION: 'us-east-1',
+    CURATOR_PAGES_IN_FLIGHT: args['pages-in-flight'],
+    CURATOR_PAGE_SIZE: args['page-size'],
+  });
+  const clock = manualClock(new Date(firing.getTime() + 1_000));
+  const deps = await buildDependencies(config, { sql, switches, clock, logger: jsonLogger(() => undefined) });
+  const handler = createCuratorHandler(async () => deps);
+  return {
+    database,
+    sendgrid,
+    cloudwatch,
+    sql,
+    clock,
+    handler,
     // Each timed part starts from the same state: the writes before it flushed, so no checkpoint lands inside it.
-    const settle = () => database.sql.exec('checkpoint');
-    await settle();
+    settle: () => database.sql.exec('checkpoint'),
+    /** Runs one event through the handler: its summary, wall seconds and round trips. */
+    timed: async (event: Record<string, unknown>) => {
+      const tripsBefore = sql.trips();
+      const started = performance.now();
+      const summary = await handler(event);
+      const wall = (performance.now() - started) / 1_000;
+      if (!summary.ok) throw new Error(summary.error);
+      return { summary, wall, trips: sql.trips() - tripsBefore };
+    },
+    close: async () => {
+      await sendgrid.close();
+      await cloudwatch.close();
+      await database.close();
+    },
+  };
+}
+
+const digestEvent = (id: string) => ({ id, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.toISOString(), detail: { jobType: 'daily_digest' } });
+
+async function measure(n: number): Promise<Row> {
+  const bench = await benchSetUp(`curator_bench_${n}`, n, memorySwitches());
+  try {
+    await bench.settle();
     process.stderr.write('running the daily digest… ');
-    const tripsBefore = sql.trips();
-    const started = performance.now();
-    const summary = await handler({ id: `bench-${n}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.toISOString(), detail: { jobType: 'daily_digest' } });
-    const wall = (performance.now() - started) / 1_000;
-    if (!summary.ok) throw new Error(summary.error);
-    const trips = sql.trips() - tripsBefore;
-    const sendgridRequests = sendgrid.requests();
+    const { summary, wall, trips } = await bench.timed(digestEvent(`bench-${n}`));
+    const sendgridRequests = bench.sendgrid.requests();
     // Peak so far: the seeding runs in the database, so this is the run's own peak plus the process at rest.
     const rssMb = process.resourceUsage().maxRSS / 1024;
-    await settle();
+    await bench.settle();
     process.stderr.write('naive sample… ');
     const sample = Math.min(naiveSample, n);
-    const naiveSeconds = ((await naive(database.runSql, sendgrid.url, sample)) * n) / sample;
-    await settle();
+    const naiveSeconds = ((await naive(bench.database.runSql, bench.sendgrid.url, sample)) * n) / sample;
+    await bench.settle();
     process.stderr.write('floor…\n');
-    const floorSeconds = await floor(database.runSql);
+    const floorSeconds = await floor(bench.database.runSql);
     return {
       n,
       wall,
       decisions: summary.tally.candidates,
       trips,
       sendgrid: sendgridRequests,
-      putMetricData: cloudwatch.requests(),
+      putMetricData: bench.cloudwatch.requests(),
       rssMb,
       naive: naiveSeconds,
       floor: floorSeconds,
     };
   } finally {
-    await sendgrid.close();
-    await cloudwatch.close();
-    await database.close();
+    await bench.close();
+  }
+}
+
+interface ReplayRow {
+  readonly n: number;
+  readonly switchedOff: number;
+  readonly replay: number;
+  readonly decisions: number;
+  readonly sent: number;
+  readonly trips: number;
+  readonly sendgrid: number;
+}
+
+/**
+ * The 3 a.m. case: the digest fires with its kill switch off (every family vetoed KILL_SWITCH_ACTIVE), the switch
+ * goes back on, and on-call replays what the switch held back (`vetoReason` and a time range).
+ */
+async function measureReplay(n: number): Promise<ReplayRow> {
+  const switches = memorySwitches({ 'daily-digest/enabled': 'false' });
+  const bench = await benchSetUp(`curator_bench_replay_${n}`, n, switches);
+  try {
+    await bench.settle();
+    process.stderr.write('the digest with its switch off… ');
+    const off = await bench.timed(digestEvent(`bench-off-${n}`));
+    switches.set('daily-digest/enabled', 'true');
+    bench.clock.set(new Date(firing.getTime() + 3_600_000));
+    const requestsBefore = bench.sendgrid.requests();
+    await bench.settle();
+    process.stderr.write('the replay…\n');
+    const replay = await bench.timed({
+      id: `bench-replay-${n}`,
+      source: 'storytailor.manual',
+      'detail-type': 'retry',
+      detail: {
+        jobType: 'daily_digest',
+        retry: true,
+        vetoReason: 'KILL_SWITCH_ACTIVE',
+        from: new Date(firing.getTime() - 3_600_000).toISOString(),
+        to: new Date(firing.getTime() + 3_600_000).toISOString(),
+      },
+    });
+    return {
+      n,
+      switchedOff: off.wall,
+      replay: replay.wall,
+      decisions: replay.summary.tally.candidates,
+      sent: replay.summary.tally.emailsSent,
+      trips: replay.trips,
+      sendgrid: bench.sendgrid.requests() - requestsBefore,
+    };
+  } finally {
+    await bench.close();
   }
 }
 
@@ -295,6 +368,24 @@ if (largest) {
   console.log(`  ours/floor under 3 ......................... ${fmt(largest.wall / largest.floor, 2)}  ${check(largest.wall / largest.floor < 3)}`);
   if (dbRttMs === 0) console.log(`  projected with a 10 ms database round trip . ${fmt(largest.wall + largest.trips * 0.01, 2)} s`);
   else console.log(`  (every part above ran ${dbRttMs} ms of round trip away from the database: the targets are set for local Postgres)`);
+}
+if (args.replay) {
+  const replays: ReplayRow[] = [];
+  for (const n of sizes) replays.push(await measureReplay(n));
+  console.log('\nReplaying what the kill switch held back (vetoReason KILL_SWITCH_ACTIVE), through the real handler:');
+  const replayHeader = ['N', 'switched-off run s', 'replay s', 'decisions/s', 'sent', 'DB trips', 'per 1k', 'SendGrid req'];
+  const replayLines = replays.map((row) => [
+    row.n.toLocaleString('en-US'),
+    fmt(row.switchedOff, 2),
+    fmt(row.replay, 2),
+    fmt(row.decisions / row.replay, 0),
+    row.sent.toLocaleString('en-US'),
+    String(row.trips),
+    fmt((row.trips * 1_000) / row.n, 2),
+    String(row.sendgrid),
+  ]);
+  const replayWidths = replayHeader.map((cell, i) => Math.max(cell.length, ...replayLines.map((line) => line[i]!.length)));
+  for (const line of [replayHeader, ...replayLines]) console.log(line.map((cell, i) => cell.padStart(replayWidths[i]!)).join('  '));
 }
 if (args.profile) {
   console.log('\nTime in the database by function (summed over concurrent calls, so it can exceed the wall time):');

@@ -108,8 +108,11 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
         await sendCanary(deps, { runId: run.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
       }
       const split = await fanOut(deps, plan, run, firing, subjects);
-      if (split !== null) return 'leaseLost' in split ? { tally: emptyTally(), leaseLost: true, continued: false } : { ...split, tally: emptyTally(), leaseLost: false, continued: false };
       const spend = await startingSpend(deps, jobType, run.executedBefore);
+      if (split !== null) {
+        const nothing = { tally: emptyTally(), continued: false, spend };
+        return 'leaseLost' in split ? { ...nothing, leaseLost: true } : { ...nothing, ...split, leaseLost: false };
+      }
       return walk(deps, plan, {
         runId: run.runId,
         save: (after, page) => saveProgress(deps, run, after, page),
@@ -228,12 +231,14 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
           }),
         );
         addTally(tally, page.tally);
+        spend = page.spend;
         if (page.leaseLost) {
           return { ...base, runId: run?.runId ?? null, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
         }
       }
       after = targets[targets.length - 1]!.id;
-      spend = await startingSpend(deps, jobType, 0);
+      // The emails this replay sent carry on to its next page; today's credits are read again.
+      spend = await startingSpend(deps, jobType, spend.emailsThisRun);
       if (targets.length < deps.config.pageSize) break;
     }
   } catch (error) {

@@ -27,6 +27,8 @@ export interface WalkResult {
   readonly leaseLost: boolean;
   /** Stopped near the deadline with its progress saved: the caller hands it on. */
   readonly continued: boolean;
+  /** What was spent by the end, the walk's start included: where a next walk of the same run starts. */
+  readonly spend: SpendSoFar;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options:
   await Promise.all(inFlight);
   await saving;
   if (failure !== null) throw failure;
-  return { tally, leaseLost, continued };
+  return { tally, leaseLost, continued, spend };
 }
 
 /**

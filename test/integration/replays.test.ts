@@ -156,4 +156,18 @@ describe('the spend guard on email', () => {
     expect(curator.mailer.sent).toHaveLength(7);
     expect(curator.metrics.total('BudgetExceeded', { pipelineType: 'daily_digest' })).toBe(5);
   });
+
+  it('holds the per-run ceiling across every page of a replay of held actions', async () => {
+    curator.switches.set('daily-digest/enabled', 'false');
+    await curator.handler(scheduledEvent('daily_digest', firing));
+    curator.switches.set('daily-digest/enabled', 'true');
+    curator.switches.set('all/emails-per-run-ceiling', '7');
+    curator.clock.advance(30 * 60_000);
+    // 17 held families in pages of 5: the replay's fourth page must still count the emails of the first three.
+    const replay = await curator.handler(
+      replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' }),
+    );
+    expect(replay.ok && replay.tally).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
+    expect(curator.mailer.sent).toHaveLength(7);
+  });
 });
