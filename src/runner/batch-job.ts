@@ -10,7 +10,7 @@ import { templateOf } from './plans.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { fanOut } from './shard-job.js';
 import { addTally, emptyTally, type JobSummary } from './tally.js';
-import { startingSpend, walk, type WalkResult } from './walk.js';
+import { nearDeadline, startingSpend, walk, type WalkResult } from './walk.js';
 
 /** How long a released run waits for its continuation before it counts as stuck. */
 const continuationGraceSeconds = 600;
@@ -31,6 +31,23 @@ function continuationOf(request: ScheduledJob | ReplayJob, firing: Firing): Reco
     source: 'storytailor.manual',
     'detail-type': 'retry',
     detail: { jobType: request.jobType, retry: true, periodKey: firing.periodKey, ...(request.userIds ? { userIds: request.userIds } : {}) },
+  };
+}
+
+/** The event a held replay continues with: the same reason and the same resolved range, so the same run. */
+function heldReplayContinuation(request: ReplayJob, range: { from: Date; to: Date }): Record<string, unknown> {
+  return {
+    ...(request.eventId ? { id: request.eventId } : {}),
+    source: 'storytailor.manual',
+    'detail-type': 'retry',
+    detail: {
+      jobType: request.jobType,
+      retry: true,
+      ...(request.vetoReason ? { vetoReason: request.vetoReason } : {}),
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      ...(request.userIds ? { userIds: request.userIds } : {}),
+    },
   };
 }
 
@@ -196,10 +213,17 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
 
   const tally = emptyTally();
   const details: Record<string, unknown> = {};
-  let after: string | null = null;
-  let spend: SpendSoFar = await startingSpend(deps, jobType, 0);
+  // A continued replay resumes after the last held execution it finished, with the emails it sent so far.
+  let after: string | null = run?.cursor ?? null;
+  let spend: SpendSoFar = await startingSpend(deps, jobType, run?.executedBefore ?? 0);
   try {
-    for (;;) {
+    for (let index = 0; ; index += 1) {
+      if (run !== null && index > 0 && nearDeadline(deps)) {
+        await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
+        await deps.continuations!.continueWith(heldReplayContinuation(request, range));
+        deps.logger.info('replay continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: periodKey });
+        return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
+      }
       const targets = await deps.store.replayTargets({
         jobType,
         vetoReason: request.vetoReason,
@@ -222,7 +246,8 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
         const page = await withPlan(deps, jobType, firing, details, (plan) =>
           walk(deps, plan, {
             runId: run?.runId ?? null,
-            save: run === null ? null : (after, page) => saveProgress(deps, run, after, page),
+            // Counts only: the replay's cursor is the held execution it reached, saved once its page is done.
+            save: run === null ? null : (_, page) => saveProgress(deps, run, null, page),
             after: null,
             subjects: group.map((target) => target.subject_key),
             dryRun: request.dryRun,
@@ -237,6 +262,9 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
         }
       }
       after = targets[targets.length - 1]!.id;
+      if (run !== null && !(await saveProgress(deps, run, after, emptyTally()))) {
+        return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
+      }
       // The emails this replay sent carry on to its next page; today's credits are read again.
       spend = await startingSpend(deps, jobType, spend.emailsThisRun);
       if (targets.length < deps.config.pageSize) break;

@@ -53,11 +53,6 @@ export async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options:
   let after = options.after;
   let spend = options.spend;
   let continued = false;
-  const nearDeadline = () =>
-    options.canContinue === true &&
-    deps.continuations !== undefined &&
-    deps.config.remainingMs !== undefined &&
-    deps.config.remainingMs() < (deps.config.continuationMarginMs ?? 60_000);
 
   // Saves progress over the finished pages at the front, in page order.
   let saving: Promise<void> = Promise.resolve();
@@ -75,7 +70,7 @@ export async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options:
   };
 
   for (let index = 0; failure === null && !leaseLost; index += 1) {
-    if (index > 0 && nearDeadline()) {
+    if (index > 0 && options.canContinue === true && nearDeadline(deps)) {
       continued = true;
       break;
     }
@@ -104,6 +99,15 @@ export async function walk<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options:
   await saving;
   if (failure !== null) throw failure;
   return { tally, leaseLost, continued, spend };
+}
+
+/** This invocation has less than the continuation margin left, and a work queue to continue through. */
+export function nearDeadline(deps: CuratorDeps): boolean {
+  return (
+    deps.continuations !== undefined &&
+    deps.config.remainingMs !== undefined &&
+    deps.config.remainingMs() < (deps.config.continuationMarginMs ?? 60_000)
+  );
 }
 
 /**

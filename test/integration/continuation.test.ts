@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 import type { Continuations } from '../../src/curator/ports.js';
-import { curatorHarness, scheduledEvent } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
 
@@ -60,5 +60,65 @@ describe('a run that nears the Lambda deadline', () => {
     const summary = await curator.handler(scheduledEvent('daily_digest', nextDay));
     expect(summary).toMatchObject({ ok: true, status: 'succeeded' });
     expect(await curator.handler(scheduledEvent('daily_digest', nextDay))).toMatchObject({ status: 'skipped', reason: 'completed' });
+  });
+});
+
+describe('a replay of held actions that nears the deadline', () => {
+  it('continues itself from the held execution it reached, and decides every held family exactly once', async () => {
+    const own = await openTestDatabase();
+    try {
+      await seedDigestPopulation(own.sql, firing, { engaged: 11, idle: 2, lukewarm: 1, optedOut: 1, suppressed: 1 });
+      const curator = curatorHarness(own, { start: new Date(firing.getTime() + 1_000), pageSize: 3 });
+      curator.switches.set('daily-digest/enabled', 'false');
+      await curator.handler(scheduledEvent('daily_digest', firing));
+      curator.switches.set('daily-digest/enabled', 'true');
+      curator.clock.advance(30 * 60_000);
+      const queue = memoryContinuations();
+      (curator.deps as { continuations?: Continuations }).continuations = queue;
+      (curator.deps as { config: object }).config = { ...curator.deps.config, continuationMarginMs: 10_000 };
+      // Every invocation is near its deadline from the start: one page of held executions each.
+      const nearlyOut = (id: number) => ({ awsRequestId: `replay-invocation-${id}`, getRemainingTimeInMillis: () => 5_000 });
+
+      const held = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+      expect(await curator.handler(replayEvent(held, 'replay-1'), nearlyOut(0))).toMatchObject({ status: 'continued', reason: 'deadline' });
+      let invocations = 1;
+      while (queue.queued.length > 0) {
+        const body = JSON.stringify(queue.queued.shift());
+        expect(await curator.handler({ Records: [{ messageId: `r-${invocations}`, body, eventSource: 'aws:sqs' }] }, nearlyOut(invocations))).toEqual({
+          batchItemFailures: [],
+        });
+        invocations += 1;
+        expect(invocations).toBeLessThan(20);
+      }
+      // 16 held families in pages of 3: six invocations, one page each.
+      expect(invocations).toBe(6);
+      const rows = await executionsBySubject(own.sql, 'daily_digest', '2026-11-23');
+      expect(rows).toHaveLength(16);
+      expect(rows.every((row) => row.n === 1 && row.veto_reason !== 'KILL_SWITCH_ACTIVE' && row.status !== 'pending')).toBe(true);
+      expect(curator.mailer.sent).toHaveLength(11);
+      expect(new Set(curator.mailer.sent.map((email) => email.userId)).size).toBe(11);
+      const [run] = await own.sql.query(`select status, candidates, executed, attempt from pipeline_runs where period_key like 'replay:%'`);
+      expect(run).toEqual({ status: 'succeeded', candidates: 16, executed: 11, attempt: 6 });
+
+      // The switch goes off again and the same reason is replayed: every family is held once more, and the
+      // replay, continuing from its cursor, still visits each held execution once and ends.
+      curator.switches.set('daily-digest/enabled', 'false');
+      const second = await own.sql.query(`update pipeline_executions set status = 'vetoed', vetoed = true, veto_reason = 'KILL_SWITCH_ACTIVE', completed_at = now() where period_key = '2026-11-23' returning id`);
+      expect(second).toHaveLength(16);
+      expect(await curator.handler(replayEvent(held, 'replay-2'), nearlyOut(0))).toMatchObject({ status: 'continued' });
+      let again = 1;
+      while (queue.queued.length > 0) {
+        const body = JSON.stringify(queue.queued.shift());
+        await curator.handler({ Records: [{ messageId: `s-${again}`, body, eventSource: 'aws:sqs' }] }, nearlyOut(again));
+        again += 1;
+        expect(again).toBeLessThan(20);
+      }
+      expect(again).toBe(6);
+      const [rerun] = await own.sql.query(`select status, candidates, vetoed from pipeline_runs where period_key like 'replay:%'`);
+      expect(rerun).toEqual({ status: 'succeeded', candidates: 16, vetoed: 16 });
+      expect(curator.mailer.sent).toHaveLength(11);
+    } finally {
+      await own.close();
+    }
   });
 });
