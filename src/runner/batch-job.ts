@@ -7,6 +7,7 @@ import type { ReplayJob, ScheduledJob } from './job-request.js';
 import type { PagePlan } from './page.js';
 import { withPlan } from './plan-for.js';
 import { templateOf } from './plans.js';
+import { cursorAfter, decodeReplayCursor, encodeReplayCursor, type ReplayCursor } from './replay-cursor.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { fanOut } from './shard-job.js';
 import { addTally, emptyTally, type JobSummary } from './tally.js';
@@ -214,7 +215,7 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
   const tally = emptyTally();
   const details: Record<string, unknown> = {};
   // A continued replay resumes after the last held execution it finished, with the emails it sent so far.
-  let after: string | null = run?.cursor ?? null;
+  let after: ReplayCursor | null = decodeReplayCursor(run?.cursor ?? null);
   let spend: SpendSoFar = await startingSpend(deps, jobType, run?.executedBefore ?? 0);
   try {
     for (let index = 0; ; index += 1) {
@@ -261,8 +262,8 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
           return { ...base, runId: run?.runId ?? null, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
         }
       }
-      after = targets[targets.length - 1]!.id;
-      if (run !== null && !(await saveProgress(deps, run, after, emptyTally()))) {
+      after = cursorAfter(targets[targets.length - 1]!);
+      if (run !== null && !(await saveProgress(deps, run, encodeReplayCursor(after), emptyTally()))) {
         return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
       }
       // The emails this replay sent carry on to its next page; today's credits are read again.

@@ -4,6 +4,7 @@ import { pipelineOf, type JobType } from '../pipelines/index.js';
 import type { SignalCandidate } from '../store/rows.js';
 import { sendEmails } from './actions.js';
 import type { CuratorDeps } from './deps.js';
+import { cursorAfter, encodeReplayCursor, type ReplayCursor } from './replay-cursor.js';
 import type { ReplayJob, SignalJob } from './job-request.js';
 import { processPage, readRules, recordPageMetrics, type PagePlan, type PageRules } from './page.js';
 import { emailFacts, templateOf } from './plans.js';
@@ -194,7 +195,7 @@ export async function replaySignals(deps: CuratorDeps, request: ReplayJob, range
     return { ...base, runId: run.runId, status: 'skipped', reason: run.reason, tally: emptyTally(), durationMs: Date.now() - startedMs };
   }
   const tally = emptyTally();
-  let after: string | null = null;
+  let after: ReplayCursor | null = null;
   for (;;) {
     const targets = await deps.store.replayTargets({
       jobType,
@@ -223,8 +224,8 @@ export async function replaySignals(deps: CuratorDeps, request: ReplayJob, range
       addTally(page, await decideSignal(deps, signal, { runId: run?.runId ?? null, retakeVetoReason: request.vetoReason }));
     }
     addTally(tally, page);
-    after = targets[targets.length - 1]!.id;
-    if (run !== null && !(await saveProgress(deps, run, after, page))) {
+    after = cursorAfter(targets[targets.length - 1]!);
+    if (run !== null && !(await saveProgress(deps, run, encodeReplayCursor(after), page))) {
       return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
     }
     if (targets.length < deps.config.pageSize) break;

@@ -369,7 +369,8 @@ export class CuratorStore {
     from: Date;
     to: Date;
     userIds: readonly string[] | null;
-    after: string | null;
+    /** The (created_at, id) of the last target of the page before. */
+    after: { readonly createdAt: string; readonly id: string } | null;
     limit: number;
   }): Promise<ReplayTarget[]> {
     return this.call(
@@ -380,7 +381,8 @@ export class CuratorStore {
         p_from: input.from,
         p_to: input.to,
         p_user_ids: input.userIds,
-        p_after: input.after,
+        p_after_created_at: input.after?.createdAt ?? null,
+        p_after_id: input.after?.id ?? null,
         p_limit: input.limit,
       },
       z.array(replayTarget),

@@ -90,6 +90,7 @@ export type SignalCandidate = z.infer<typeof signalCandidate>;
 
 export const replayTarget = z.object({
   id: z.string(),
+  created_at: z.string(),
   period_key: z.string(),
   subject_key: z.string(),
   user_id: z.string().nullable(),

@@ -1,0 +1,21 @@
+import type { ReplayTarget } from '../store/rows.js';
+
+/** Where a replay is in its targets: the (created_at, id) of the last held execution it finished. */
+export interface ReplayCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export function cursorAfter(target: Pick<ReplayTarget, 'created_at' | 'id'>): ReplayCursor {
+  return { createdAt: target.created_at, id: target.id };
+}
+
+/** The cursor as the run row keeps it (`cursor.after`), and back; anything else starts from the beginning. */
+export function encodeReplayCursor(cursor: ReplayCursor): string {
+  return `${cursor.createdAt}|${cursor.id}`;
+}
+
+export function decodeReplayCursor(saved: string | null): ReplayCursor | null {
+  const [createdAt, id, ...rest] = saved?.split('|') ?? [];
+  return createdAt && id && rest.length === 0 ? { createdAt, id } : null;
+}
