@@ -27,6 +27,9 @@ import { formatReport, countOutbox } from '../src/local/report.js';
 import { runSimulation } from '../src/local/simulation.js';
 import { isJobType, jobTypes, lastFiring, type JobType } from '../src/pipelines/index.js';
 
+// The AWS SDK warns once about Node 20's end of support when a client is made; the local run needs no reminder.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '3000' },
