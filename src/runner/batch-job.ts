@@ -1,17 +1,16 @@
-import type { SpendSoFar } from '../curator/decide.js';
 import { firingOfPeriod, lastFiring, pipelineOf, type Firing, type JobType } from '../pipelines/index.js';
 import { sendCanary } from './actions.js';
 import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
 import type { ReplayJob, ScheduledJob } from './job-request.js';
-import type { PagePlan } from './page.js';
+import { readRules, type PagePlan } from './page.js';
 import { withPlan } from './plan-for.js';
 import { templateOf } from './plans.js';
 import { cursorAfter, decodeReplayCursor, encodeReplayCursor, type ReplayCursor } from './replay-cursor.js';
 import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { fanOut } from './shard-job.js';
-import { addTally, emptyTally, type JobSummary } from './tally.js';
-import { nearDeadline, startingSpend, walk, type WalkResult } from './walk.js';
+import { emptyTally, type JobSummary } from './tally.js';
+import { drive, pageWork, startingSpend, walk, type PageSource, type PageWork, type WalkResult } from './walk.js';
 
 /** How long a released run waits for its continuation before it counts as stuck. */
 const continuationGraceSeconds = 600;
@@ -195,6 +194,62 @@ async function runHeld(
 }
 
 /**
+ * The pages of a held replay: each page of held executions after the cursor (by created_at and id), split by the
+ * period they were decided for, each part loaded as that period's candidates among its subjects. The replay's
+ * cursor moves with the last part of each page, so it passes a page of held executions only once all of it is done.
+ */
+function heldPages(deps: CuratorDeps, request: ReplayJob, range: { from: Date; to: Date }, runId: string | null, start: ReplayCursor | null): PageSource {
+  const { jobType } = request;
+  const pageOptions = { runId, dryRun: request.dryRun, retakeVetoReason: request.vetoReason };
+  const ready: PageWork[] = [];
+  let after = start;
+  let done = false;
+  return {
+    get exhausted() {
+      return done && ready.length === 0;
+    },
+    async next() {
+      while (ready.length === 0 && !done) {
+        const targets = await deps.store.replayTargets({
+          jobType,
+          vetoReason: request.vetoReason,
+          from: range.from,
+          to: range.to,
+          userIds: request.userIds,
+          after,
+          limit: deps.config.pageSize,
+        });
+        if (targets.length < deps.config.pageSize) done = true;
+        if (targets.length === 0) break;
+        after = cursorAfter(targets[targets.length - 1]!);
+        const byPeriod = new Map<string, string[]>();
+        for (const target of targets) {
+          const subjects = byPeriod.get(target.period_key);
+          if (subjects) subjects.push(target.subject_key);
+          else byPeriod.set(target.period_key, [target.subject_key]);
+        }
+        const parts: PageWork[] = [];
+        for (const [key, subjects] of byPeriod) {
+          const firing = firingOfPeriod(jobType, key);
+          if (firing === null) continue;
+          parts.push(
+            await withPlan(deps, jobType, firing, {}, async (plan) => {
+              const rules = await readRules(deps, jobType);
+              const rows = await plan.load({ after: null, limit: deps.config.pageSize, subjects, through: null }, rules.policy);
+              return pageWork(deps, plan, rows, rules, null, pageOptions);
+            }),
+          );
+        }
+        const last = parts.pop();
+        if (last) parts.push({ ...last, cursor: encodeReplayCursor(after) });
+        ready.push(...parts);
+      }
+      return ready.shift() ?? null;
+    },
+  };
+}
+
+/**
  * A replay of held actions of a scheduled pipeline: every execution created in [from, to] that was vetoed for
  * `vetoReason` (or, without one, that failed or whose outcome is unknown), decided again through every check,
  * period by period. Its run is keyed by the reason and the range, so a duplicate delivery of the same replay
@@ -212,70 +267,31 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
     return { ...base, runId: run.runId, status: 'skipped', reason: run.reason, tally: emptyTally(), durationMs: Date.now() - startedMs };
   }
 
-  const tally = emptyTally();
-  const details: Record<string, unknown> = {};
-  // A continued replay resumes after the last held execution it finished, with the emails it sent so far.
-  let after: ReplayCursor | null = decodeReplayCursor(run?.cursor ?? null);
-  let spend: SpendSoFar = await startingSpend(deps, jobType, run?.executedBefore ?? 0);
+  let result: WalkResult;
   try {
-    for (let index = 0; ; index += 1) {
-      if (run !== null && index > 0 && nearDeadline(deps)) {
-        await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
-        await deps.continuations!.continueWith(heldReplayContinuation(request, range));
-        deps.logger.info('replay continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: periodKey });
-        return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
-      }
-      const targets = await deps.store.replayTargets({
-        jobType,
-        vetoReason: request.vetoReason,
-        from: range.from,
-        to: range.to,
-        userIds: request.userIds,
-        after,
-        limit: deps.config.pageSize,
-      });
-      if (targets.length === 0) break;
-      const byPeriod = new Map<string, typeof targets>();
-      for (const target of targets) {
-        const group = byPeriod.get(target.period_key);
-        if (group) group.push(target);
-        else byPeriod.set(target.period_key, [target]);
-      }
-      for (const [key, group] of byPeriod) {
-        const firing = firingOfPeriod(jobType, key);
-        if (firing === null) continue;
-        const page = await withPlan(deps, jobType, firing, details, (plan) =>
-          walk(deps, plan, {
-            runId: run?.runId ?? null,
-            // Counts only: the replay's cursor is the held execution it reached, saved once its page is done.
-            save: run === null ? null : (_, page) => saveProgress(deps, run, null, page),
-            after: null,
-            subjects: group.map((target) => target.subject_key),
-            dryRun: request.dryRun,
-            retakeVetoReason: request.vetoReason,
-            spend,
-          }),
-        );
-        addTally(tally, page.tally);
-        spend = page.spend;
-        if (page.leaseLost) {
-          return { ...base, runId: run?.runId ?? null, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
-        }
-      }
-      after = cursorAfter(targets[targets.length - 1]!);
-      if (run !== null && !(await saveProgress(deps, run, encodeReplayCursor(after), emptyTally()))) {
-        return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
-      }
-      // The emails this replay sent carry on to its next page; today's credits are read again.
-      spend = await startingSpend(deps, jobType, spend.emailsThisRun);
-      if (targets.length < deps.config.pageSize) break;
-    }
+    // A continued replay resumes after the last held execution it finished, with the emails it sent so far.
+    const spend = await startingSpend(deps, jobType, run?.executedBefore ?? 0);
+    result = await drive(deps, heldPages(deps, request, range, run?.runId ?? null, decodeReplayCursor(run?.cursor ?? null)), {
+      save: run === null ? null : (cursor, page) => saveProgress(deps, run, cursor, page),
+      canContinue: run !== null,
+      spend,
+    });
   } catch (error) {
     if (run !== null) {
       const message = error instanceof Error ? error.message : String(error);
       await finishRun(deps, run, { jobType, status: 'failed', error: message, tally: emptyTally(), startedMs }).catch(() => undefined);
     }
     throw error;
+  }
+  const { tally } = result;
+  if (run !== null && result.leaseLost) {
+    return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
+  }
+  if (run !== null && result.continued && deps.continuations) {
+    await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
+    await deps.continuations.continueWith(heldReplayContinuation(request, range));
+    deps.logger.info('replay continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: periodKey });
+    return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
   }
   if (run === null) {
     return { ...base, runId: null, status: 'dry_run', tally, durationMs: Date.now() - startedMs, lastRealRun: await deps.store.lastRun(jobType) };
