@@ -6,14 +6,11 @@ import type { ReplayJob, ScheduledJob } from './job-request.js';
 import { readRules, type PagePlan } from './page.js';
 import { withPlan } from './plan-for.js';
 import { templateOf } from './plans.js';
-import { cursorAfter, decodeReplayCursor, encodeReplayCursor, type ReplayCursor } from './replay-cursor.js';
-import { finishRun, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
+import { cursorAfter, decodeReplayCursor, encodeReplayCursor, replayContinuation, type ReplayCursor } from './replay-cursor.js';
+import { finishRun, handOn, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { fanOut } from './shard-job.js';
 import { emptyTally, type JobSummary } from './tally.js';
 import { drive, pageWork, startingSpend, walk, type PageSource, type PageWork, type WalkResult } from './walk.js';
-
-/** How long a released run waits for its continuation before it counts as stuck. */
-const continuationGraceSeconds = 600;
 
 /** The event a continuation of this run is delivered with: the one that started it. */
 function continuationOf(request: ScheduledJob | ReplayJob, firing: Firing): Record<string, unknown> {
@@ -31,23 +28,6 @@ function continuationOf(request: ScheduledJob | ReplayJob, firing: Firing): Reco
     source: 'storytailor.manual',
     'detail-type': 'retry',
     detail: { jobType: request.jobType, retry: true, periodKey: firing.periodKey, ...(request.userIds ? { userIds: request.userIds } : {}) },
-  };
-}
-
-/** The event a held replay continues with: the same reason and the same resolved range, so the same run. */
-function heldReplayContinuation(request: ReplayJob, range: { from: Date; to: Date }): Record<string, unknown> {
-  return {
-    ...(request.eventId ? { id: request.eventId } : {}),
-    source: 'storytailor.manual',
-    'detail-type': 'retry',
-    detail: {
-      jobType: request.jobType,
-      retry: true,
-      ...(request.vetoReason ? { vetoReason: request.vetoReason } : {}),
-      from: range.from.toISOString(),
-      to: range.to.toISOString(),
-      ...(request.userIds ? { userIds: request.userIds } : {}),
-    },
   };
 }
 
@@ -176,10 +156,7 @@ async function runHeld(
     return { ...base, runId: run.runId, status: 'fanned_out', tally: result.tally, durationMs: Date.now() - startedMs, details: { shards: result.shards } };
   }
   if (result.continued && deps.continuations) {
-    // The cursor and counts are saved; hand the lease on, then ask for the next invocation.
-    await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
-    await deps.continuations.continueWith(continuation);
-    deps.logger.info('run continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: firing.periodKey });
+    await handOn(deps, run, continuation, { pipeline_type: jobType, period_key: firing.periodKey });
     return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally: result.tally, durationMs: Date.now() - startedMs };
   }
   await finishRun(deps, run, { jobType, status: 'succeeded', error: null, tally: result.tally, startedMs });
@@ -288,9 +265,7 @@ export async function runHeldReplay(deps: CuratorDeps, request: ReplayJob, range
     return { ...base, runId: run.runId, status: 'skipped', reason: 'lease_lost', tally, durationMs: Date.now() - startedMs };
   }
   if (run !== null && result.continued && deps.continuations) {
-    await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
-    await deps.continuations.continueWith(heldReplayContinuation(request, range));
-    deps.logger.info('replay continues in a new invocation', { pipeline_type: jobType, run_id: run.runId, period_key: periodKey });
+    await handOn(deps, run, replayContinuation(request, range), { pipeline_type: jobType, period_key: periodKey });
     return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
   }
   if (run === null) {

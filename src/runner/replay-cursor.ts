@@ -1,4 +1,5 @@
 import type { ReplayTarget } from '../store/rows.js';
+import type { ReplayJob } from './job-request.js';
 
 /** Where a replay is in its targets: the (created_at, id) of the last held execution it finished. */
 export interface ReplayCursor {
@@ -18,4 +19,21 @@ export function encodeReplayCursor(cursor: ReplayCursor): string {
 export function decodeReplayCursor(saved: string | null): ReplayCursor | null {
   const [createdAt, id, ...rest] = saved?.split('|') ?? [];
   return createdAt && id && rest.length === 0 ? { createdAt, id } : null;
+}
+
+/** The event a replay by reason and range continues with: the same reason and resolved range, so the same run. */
+export function replayContinuation(request: ReplayJob, range: { from: Date; to: Date }): Record<string, unknown> {
+  return {
+    ...(request.eventId ? { id: request.eventId } : {}),
+    source: 'storytailor.manual',
+    'detail-type': 'retry',
+    detail: {
+      jobType: request.jobType,
+      retry: true,
+      ...(request.vetoReason ? { vetoReason: request.vetoReason } : {}),
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      ...(request.userIds ? { userIds: request.userIds } : {}),
+    },
+  };
 }

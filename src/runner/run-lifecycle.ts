@@ -12,6 +12,20 @@ export interface HeldRun {
   readonly executedBefore: number;
 }
 
+/** How long a released run (or shard) waits for its continuation before another delivery may take it over. */
+export const continuationGraceSeconds = 600;
+
+/**
+ * Hands a run on to its next invocation near the deadline: its cursor and counts are saved, so release the lease
+ * to `continuation`, which the next delivery takes over at once, and queue the event that delivery starts from.
+ */
+export async function handOn(deps: CuratorDeps, run: HeldRun, event: Record<string, unknown>, fields: Record<string, unknown>): Promise<void> {
+  if (deps.continuations === undefined) throw new Error('a run can only be handed on through a work queue');
+  await deps.store.releaseRun({ runId: run.runId, owner: deps.config.owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now() });
+  await deps.continuations.continueWith(event);
+  deps.logger.info('run continues in a new invocation', { ...fields, run_id: run.runId });
+}
+
 /** Takes the run of (job, period), or says why not (another invocation has it, or it is done). */
 export async function takeRun(
   deps: CuratorDeps,

@@ -3,12 +3,9 @@ import type { CuratorDeps } from './deps.js';
 import type { ShardJob } from './job-request.js';
 import type { PagePlan } from './page.js';
 import { withPlan } from './plan-for.js';
-import { publishShardedRunMetrics, type HeldRun } from './run-lifecycle.js';
+import { continuationGraceSeconds, publishShardedRunMetrics, type HeldRun } from './run-lifecycle.js';
 import { emptyTally, runCounts, type JobSummary } from './tally.js';
 import { startingSpend, walk, type WalkResult } from './walk.js';
-
-/** How long a released shard waits for its continuation before another delivery may take it over. */
-const continuationGraceSeconds = 600;
 
 /** The event that runs one shard: sent to the work queue, read back by the handler (curator-event.ts). */
 export function shardEvent(input: { jobType: JobType; runId: string; shard: number; generation: number; firing: Firing }): Record<string, unknown> {

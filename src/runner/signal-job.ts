@@ -4,12 +4,13 @@ import { pipelineOf, type JobType } from '../pipelines/index.js';
 import type { SignalCandidate } from '../store/rows.js';
 import { sendEmails } from './actions.js';
 import type { CuratorDeps } from './deps.js';
-import { cursorAfter, encodeReplayCursor, type ReplayCursor } from './replay-cursor.js';
+import { cursorAfter, decodeReplayCursor, encodeReplayCursor, replayContinuation, type ReplayCursor } from './replay-cursor.js';
 import type { ReplayJob, SignalJob } from './job-request.js';
 import { processPage, readRules, recordPageMetrics, type PagePlan, type PageRules } from './page.js';
 import { emailFacts, templateOf } from './plans.js';
-import { finishRun, saveProgress, takeRun } from './run-lifecycle.js';
+import { finishRun, handOn, saveProgress, takeRun } from './run-lifecycle.js';
 import { addTally, emptyTally, type JobSummary, type Tally } from './tally.js';
+import { nearDeadline } from './walk.js';
 
 interface SignalRow {
   readonly signal: SignalJob;
@@ -195,8 +196,13 @@ export async function replaySignals(deps: CuratorDeps, request: ReplayJob, range
     return { ...base, runId: run.runId, status: 'skipped', reason: run.reason, tally: emptyTally(), durationMs: Date.now() - startedMs };
   }
   const tally = emptyTally();
-  let after: ReplayCursor | null = null;
-  for (;;) {
+  // A continued replay resumes after the last held signal it finished.
+  let after: ReplayCursor | null = decodeReplayCursor(run?.cursor ?? null);
+  for (let index = 0; ; index += 1) {
+    if (run !== null && index > 0 && nearDeadline(deps)) {
+      await handOn(deps, run, replayContinuation(request, range), { pipeline_type: jobType, period_key: periodKey });
+      return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
+    }
     const targets = await deps.store.replayTargets({
       jobType,
       vetoReason: request.vetoReason,

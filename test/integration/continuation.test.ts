@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 import type { Continuations } from '../../src/curator/ports.js';
-import { curatorHarness, replayEvent, scheduledEvent } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, signalEvent } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
+import { insertUsers } from '../support/seed.js';
 
 const firing = new Date('2026-11-23T20:00:00Z');
 let db: TestDatabase;
@@ -117,6 +118,55 @@ describe('a replay of held actions that nears the deadline', () => {
       const [rerun] = await own.sql.query(`select status, candidates, vetoed from pipeline_runs where period_key like 'replay:%'`);
       expect(rerun).toEqual({ status: 'succeeded', candidates: 16, vetoed: 16 });
       expect(curator.mailer.sent).toHaveLength(11);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('a replay of held realtime signals that nears the deadline', () => {
+  it('continues itself from the held signal it reached, and sends each held crisis alert once', async () => {
+    const own = await openTestDatabase();
+    try {
+      const families = await insertUsers(own.sql, 7, { prefix: 'held-crisis' });
+      const now = new Date('2026-11-23T20:00:00Z');
+      const curator = curatorHarness(own, { start: now, pageSize: 2 });
+      curator.switches.set('crisis-alert/enabled', 'false');
+      for (const [index, userId] of families.entries()) {
+        const held = await curator.handler(
+          signalEvent({
+            signalId: `held-${index}`,
+            jobType: 'crisis_alert',
+            userId,
+            confidence: 0.97,
+            signalCount: 1,
+            eventTimestamp: new Date(now.getTime() - 60_000).toISOString(),
+            context: { childId: `child-${index}` },
+          }),
+        );
+        expect(held.ok && held.tally.vetoed).toEqual({ KILL_SWITCH_ACTIVE: 1 });
+      }
+      curator.switches.set('crisis-alert/enabled', 'true');
+      curator.clock.advance(60_000);
+      const queue = memoryContinuations();
+      (curator.deps as { continuations?: Continuations }).continuations = queue;
+      (curator.deps as { config: object }).config = { ...curator.deps.config, continuationMarginMs: 10_000 };
+      const nearlyOut = (id: number) => ({ awsRequestId: `signal-replay-${id}`, getRemainingTimeInMillis: () => 5_000 });
+
+      const replay = replayEvent({ jobType: 'crisis_alert', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z' }, 'crisis-replay');
+      expect(await curator.handler(replay, nearlyOut(0))).toMatchObject({ status: 'continued', reason: 'deadline' });
+      let invocations = 1;
+      while (queue.queued.length > 0) {
+        const body = JSON.stringify(queue.queued.shift());
+        await curator.handler({ Records: [{ messageId: `c-${invocations}`, body, eventSource: 'aws:sqs' }] }, nearlyOut(invocations));
+        invocations += 1;
+        expect(invocations).toBeLessThan(20);
+      }
+      // Seven held alerts in pages of two: four invocations, one page each.
+      expect(invocations).toBe(4);
+      expect(curator.mailer.sent.map((email) => email.userId).sort()).toEqual([...families].sort());
+      const [run] = await own.sql.query(`select status, candidates, executed, attempt from pipeline_runs where job_type = 'crisis_alert'`);
+      expect(run).toEqual({ status: 'succeeded', candidates: 7, executed: 7, attempt: 4 });
     } finally {
       await own.close();
     }
