@@ -6,7 +6,7 @@ import type { ReplayJob, ScheduledJob } from './job-request.js';
 import { readRules, type PagePlan } from './page.js';
 import { withPlan } from './plan-for.js';
 import { templateOf } from './plans.js';
-import { cursorAfter, decodeReplayCursor, encodeReplayCursor, replayContinuation, type ReplayCursor } from './replay-cursor.js';
+import { cursorAfter, decodeReplayCursor, encodeReplayCursor, heldTargets, replayContinuation, type ReplayCursor } from './replay-targets.js';
 import { finishRun, handOn, saveProgress, takeRun, type HeldRun } from './run-lifecycle.js';
 import { fanOut } from './shard-job.js';
 import { emptyTally, type JobSummary } from './tally.js';
@@ -187,15 +187,7 @@ function heldPages(deps: CuratorDeps, request: ReplayJob, range: { from: Date; t
     },
     async next() {
       while (ready.length === 0 && !done) {
-        const targets = await deps.store.replayTargets({
-          jobType,
-          vetoReason: request.vetoReason,
-          from: range.from,
-          to: range.to,
-          userIds: request.userIds,
-          after,
-          limit: deps.config.pageSize,
-        });
+        const targets = await heldTargets(deps, request, range, after);
         if (targets.length < deps.config.pageSize) done = true;
         if (targets.length === 0) break;
         after = cursorAfter(targets[targets.length - 1]!);

@@ -4,7 +4,7 @@ import { pipelineOf, type JobType } from '../pipelines/index.js';
 import type { SignalCandidate } from '../store/rows.js';
 import { sendEmails } from './actions.js';
 import type { CuratorDeps } from './deps.js';
-import { cursorAfter, decodeReplayCursor, encodeReplayCursor, replayContinuation, type ReplayCursor } from './replay-cursor.js';
+import { cursorAfter, decodeReplayCursor, encodeReplayCursor, heldTargets, replayContinuation, type ReplayCursor } from './replay-targets.js';
 import type { ReplayJob, SignalJob } from './job-request.js';
 import { processPage, readRules, recordPageMetrics, type PagePlan, type PageRules } from './page.js';
 import { emailFacts, templateOf } from './plans.js';
@@ -203,15 +203,7 @@ export async function replaySignals(deps: CuratorDeps, request: ReplayJob, range
       await handOn(deps, run, replayContinuation(request, range), { pipeline_type: jobType, period_key: periodKey });
       return { ...base, runId: run.runId, status: 'continued', reason: 'deadline', tally, durationMs: Date.now() - startedMs };
     }
-    const targets = await deps.store.replayTargets({
-      jobType,
-      vetoReason: request.vetoReason,
-      from: range.from,
-      to: range.to,
-      userIds: request.userIds,
-      after,
-      limit: deps.config.pageSize,
-    });
+    const targets = await heldTargets(deps, request, range, after);
     if (targets.length === 0) break;
     const page = emptyTally();
     for (const target of targets) {

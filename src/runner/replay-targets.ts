@@ -1,7 +1,8 @@
 import type { ReplayTarget } from '../store/rows.js';
+import type { CuratorDeps } from './deps.js';
 import type { ReplayJob } from './job-request.js';
 
-/** Where a replay is in its targets: the (created_at, id) of the last held execution it finished. */
+/** Where a replay by reason and range is in what it re-decides: the (created_at, id) of the last held execution it finished. */
 export interface ReplayCursor {
   readonly createdAt: string;
   readonly id: string;
@@ -36,4 +37,17 @@ export function replayContinuation(request: ReplayJob, range: { from: Date; to: 
       ...(request.userIds ? { userIds: request.userIds } : {}),
     },
   };
+}
+
+/** The next page of what a replay by reason and range re-decides, after the cursor. */
+export function heldTargets(deps: CuratorDeps, request: ReplayJob, range: { from: Date; to: Date }, after: ReplayCursor | null): Promise<ReplayTarget[]> {
+  return deps.store.replayTargets({
+    jobType: request.jobType,
+    vetoReason: request.vetoReason,
+    from: range.from,
+    to: range.to,
+    userIds: request.userIds,
+    after,
+    limit: deps.config.pageSize,
+  });
 }
