@@ -1,9 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { createClient } from '@supabase/supabase-js';
 import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
+import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../adapters/stripe/stripe-payments.js';
 import type { Metrics, Logger } from '../curator/ports.js';
@@ -29,7 +29,6 @@ import type { CuratorConfig } from './config.js';
 
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
 export type DependencyOverrides = Partial<Omit<CuratorDeps, 'config' | 'store'>> & { readonly sql?: SqlClient };
-
 
 function awsClientConfig(config: CuratorConfig) {
   const { aws } = config;

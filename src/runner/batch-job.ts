@@ -1,3 +1,4 @@
+import { groupBy } from '../group-by.js';
 import { firingOfPeriod, lastFiring, pipelineOf, type Firing, type JobType } from '../pipelines/index.js';
 import { sendCanary } from './actions.js';
 import type { CuratorDeps } from './deps.js';
@@ -191,16 +192,11 @@ function heldPages(deps: CuratorDeps, request: ReplayJob, range: { from: Date; t
         if (targets.length < deps.config.pageSize) done = true;
         if (targets.length === 0) break;
         after = cursorAfter(targets[targets.length - 1]!);
-        const byPeriod = new Map<string, string[]>();
-        for (const target of targets) {
-          const subjects = byPeriod.get(target.period_key);
-          if (subjects) subjects.push(target.subject_key);
-          else byPeriod.set(target.period_key, [target.subject_key]);
-        }
         const parts: PageWork[] = [];
-        for (const [key, subjects] of byPeriod) {
+        for (const [key, group] of groupBy(targets, (target) => target.period_key)) {
           const firing = firingOfPeriod(jobType, key);
           if (firing === null) continue;
+          const subjects = group.map((target) => target.subject_key);
           parts.push(
             await withPlan(deps, jobType, firing, {}, async (plan) => {
               const rules = await readRules(deps, jobType);

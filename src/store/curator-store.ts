@@ -111,6 +111,10 @@ export interface EmailPageQuery extends PageQuery {
   readonly through?: string | null;
 }
 
+/** A lease's answers: still this owner's after a touch, or handed on to a continuation. */
+const stillHeld = z.object({ held: z.boolean() });
+const handedOn = z.object({ released: z.boolean() });
+
 const archiveRow = z.object({ executions_archived: z.number().int(), emails_archived: z.number().int() });
 
 /**
@@ -177,7 +181,7 @@ export class CuratorStore {
         p_cursor: input.cursor,
         p_counts: input.counts,
       },
-      z.object({ held: z.boolean() }),
+      stillHeld,
     );
     return held;
   }
@@ -209,7 +213,7 @@ export class CuratorStore {
     const { released } = await this.call(
       'curator_release_run',
       { p_run_id: input.runId, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
-      z.object({ released: z.boolean() }),
+      handedOn,
     );
     return released;
   }
@@ -264,7 +268,7 @@ export class CuratorStore {
         p_cursor: input.cursor,
         p_counts: input.counts,
       },
-      z.object({ held: z.boolean() }),
+      stillHeld,
     );
     return held;
   }
@@ -273,7 +277,7 @@ export class CuratorStore {
     const { released } = await this.call(
       'curator_release_shard',
       { p_run_id: input.runId, p_shard: input.shard, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
-      z.object({ released: z.boolean() }),
+      handedOn,
     );
     return released;
   }

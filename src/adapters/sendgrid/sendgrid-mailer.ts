@@ -1,5 +1,6 @@
 import { Client } from '@sendgrid/client';
 import type { Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
+import { groupBy } from '../../group-by.js';
 import { defaultRetryPolicy, retryAfterMs, withRetries, type Classified, type RetryPolicy } from '../retry.js';
 
 
@@ -44,17 +45,6 @@ export interface SendGridMailerOptions {
   readonly baseUrl?: string;
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
-}
-
-/** Groups emails by a key, in first-seen order. */
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(keyOf(item));
-    if (group) group.push(item);
-    else groups.set(keyOf(item), [item]);
-  }
-  return [...groups.values()];
 }
 
 /**
@@ -108,7 +98,7 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
     maxBatchSize: 1_000,
     async send(emails) {
       const outcomes: SendOutcome[] = [];
-      for (const group of groupBy(emails, (email) => email.templateId)) {
+      for (const group of groupBy(emails, (email) => email.templateId).values()) {
         for (let start = 0; start < group.length; start += 1_000) outcomes.push(...(await sendOne(group.slice(start, start + 1_000))));
       }
       return outcomes;
