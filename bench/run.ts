@@ -13,6 +13,7 @@
  *   npm run bench -- --sizes 100000 --replay         # also time replaying what a kill switch held back
  *   DATABASE_URL=postgres://… npm run bench
  */
+import { replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
 import { parseArgs } from 'node:util';
 import { manualClock } from '../src/adapters/clock.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
@@ -231,6 +232,7 @@ async function benchSetUp(name: string, n: number, switches: ReturnType<typeof m
       const summary = await handler(event);
       const wall = (performance.now() - started) / 1_000;
       if (!summary.ok) throw new Error(summary.error);
+      if (!('tally' in summary)) throw new Error(`the ${summary.kind} answer has no tally`);
       return { summary, wall, trips: sql.trips() - tripsBefore };
     },
     close: async () => {
@@ -241,7 +243,7 @@ async function benchSetUp(name: string, n: number, switches: ReturnType<typeof m
   };
 }
 
-const digestEvent = (id: string) => ({ id, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.toISOString(), detail: { jobType: 'daily_digest' } });
+const digestEvent = (id: string) => scheduledJobEvent({ jobType: 'daily_digest', time: firing.toISOString(), id });
 
 async function measure(n: number): Promise<Row> {
   const bench = await benchSetUp(`curator_bench_${n}`, n, memorySwitches());
@@ -301,18 +303,17 @@ async function measureReplay(n: number): Promise<ReplayRow> {
     const requestsBefore = bench.sendgrid.requests();
     await bench.settle();
     process.stderr.write('the replay…\n');
-    const replay = await bench.timed({
-      id: `bench-replay-${n}`,
-      source: 'storytailor.manual',
-      'detail-type': 'retry',
-      detail: {
-        jobType: 'daily_digest',
-        retry: true,
-        vetoReason: 'KILL_SWITCH_ACTIVE',
-        from: new Date(firing.getTime() - 3_600_000).toISOString(),
-        to: new Date(firing.getTime() + 3_600_000).toISOString(),
-      },
-    });
+    const replay = await bench.timed(
+      replayEvent(
+        {
+          jobType: 'daily_digest',
+          vetoReason: 'KILL_SWITCH_ACTIVE',
+          from: new Date(firing.getTime() - 3_600_000).toISOString(),
+          to: new Date(firing.getTime() + 3_600_000).toISOString(),
+        },
+        `bench-replay-${n}`,
+      ),
+    );
     return {
       n,
       switchedOff: off.wall,

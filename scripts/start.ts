@@ -20,6 +20,7 @@ import { memorySwitches } from '../src/adapters/local/switches.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { loadConfig } from '../src/handlers/config.js';
+import { healthEvent, replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
 import { createCuratorHandler } from '../src/handlers/curator.js';
 import { buildDependencies } from '../src/handlers/dependencies.js';
 import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
@@ -119,12 +120,12 @@ async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void
   clock.set(now);
   for (let back = existing > 0 ? 1 : 7; back >= 1; back -= 1) await simulateReading(sql, new Date(now.getTime() - back * 86_400_000));
   let event: unknown;
-  if (job === 'health') event = { detail: { jobType: 'health' } };
-  else if (dryRun) event = { source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: job, retry: true, dryRun: true } };
+  if (job === 'health') event = healthEvent();
+  else if (dryRun) event = replayEvent({ jobType: job, dryRun: true });
   else {
     const firing = lastFiring(job, now);
     if (firing === null) fail(`${job} is realtime: it runs from the app's signals; run npm start without --job to see it`);
-    event = { id: `local-${job}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: firing.scheduledTime.toISOString(), detail: { jobType: job } };
+    event = scheduledJobEvent({ jobType: job, time: firing.scheduledTime.toISOString(), id: `local-${job}` });
   }
   const result = await handler(event);
   progress('');

@@ -7,6 +7,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { healthEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
 import { pipelinesOfRule, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */
@@ -42,14 +43,7 @@ export class PipelineSchedules extends Construct {
       const [jobType] = pipelinesOfRule(slug);
       const event =
         trigger.kind === 'schedule'
-          ? RuleTargetInput.fromObject({
-              version: '0',
-              id: EventField.eventId,
-              source: 'storytailor.scheduler',
-              'detail-type': 'Scheduled Job',
-              time: EventField.time,
-              detail: { jobType },
-            })
+          ? RuleTargetInput.fromObject(scheduledJobEvent({ jobType: jobType!, time: EventField.time, id: EventField.eventId, version: true }))
           : undefined;
       rule.addTarget(
         new LambdaFunction(props.curator, {
@@ -84,7 +78,7 @@ export class PipelineSchedules extends Construct {
       target: {
         arn: props.curator.functionArn,
         roleArn: invoker.roleArn,
-        input: JSON.stringify({ detail: { jobType: 'health' } }),
+        input: JSON.stringify(healthEvent()),
         retryPolicy: { maximumRetryAttempts: 0 },
         deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
       },

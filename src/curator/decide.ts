@@ -1,5 +1,6 @@
 import { frequencyCapsHold, type EmailFacts } from './caps.js';
 import { DecisionInputError } from './errors.js';
+import { escalates } from './escalation.js';
 import type { PipelinePolicy } from './policy.js';
 import { switchesAllow, type PipelineSwitches } from './switches.js';
 import { VetoReason, type SlaReading, type Verdict } from './verdict.js';
@@ -24,6 +25,8 @@ export interface Candidate {
   readonly email: EmailFacts | null;
   /** Required for credit pipelines. */
   readonly credit: CreditFacts | null;
+  /** Why the action cannot be attempted at all (no such user, an unreadable signal); absent when it can. */
+  readonly problem?: string | null;
 }
 
 /** What the run has spent before this candidate (this run's emails, today's credits across every run). */
@@ -77,8 +80,11 @@ function withinBudget(candidate: Candidate, context: DecisionContext): boolean {
 }
 
 /**
- * Decides one candidate: skipped if already done for its period, else the first failing check of DESIGN.md
- * section 3 vetoes it, else it executes. Pure: the clock, switches, caps and spend arrive in `context`.
+ * Decides one candidate: skipped if already done for its period, failed if it cannot be attempted, else the first
+ * failing check of DESIGN.md section 3 vetoes it, else it executes. Pure: the clock, switches, caps and spend
+ * arrive in `context`. Whether a veto or a failure is escalated is {@link escalates}'s answer; the caps and the
+ * credit ceiling are checked here on the page's facts and once more, under lock, where the decision is recorded
+ * (curator_record_decisions), which may still veto an action two runs would otherwise both take.
  *
  * @example
  * const verdict = decide(candidate, { policy, switches, startedAt: clock.now(), spend });
@@ -87,14 +93,10 @@ function withinBudget(candidate: Candidate, context: DecisionContext): boolean {
 export function decide(candidate: Candidate, context: DecisionContext): Verdict {
   const { policy } = context;
   if (candidate.alreadySucceeded) return { outcome: 'skipped' };
+  if (candidate.problem) return { outcome: 'fail', error: candidate.problem, escalate: escalates(policy, { kind: 'cannot_attempt' }) };
 
   const sla = slaReading(candidate, policy, context.startedAt);
-  const veto = (reason: VetoReason): Verdict => ({
-    outcome: 'veto',
-    reason,
-    escalate: policy.critical && reason === VetoReason.SLA_MISSED,
-    sla,
-  });
+  const veto = (reason: VetoReason): Verdict => ({ outcome: 'veto', reason, escalate: escalates(policy, { kind: 'vetoed', reason }), sla });
 
   if (!switchesAllow(context.switches, policy.critical)) return veto(VetoReason.KILL_SWITCH_ACTIVE);
   if (sla !== null && (sla.elapsedMinutes === null || sla.elapsedMinutes > sla.slaMinutes)) {

@@ -35,6 +35,8 @@ export const MetricName = {
   BudgetExceeded: 'BudgetExceeded',
   InvalidEvents: 'InvalidEvents',
   MissedRuns: 'MissedRuns',
+  StuckRuns: 'StuckRuns',
+  FailedRuns: 'FailedRuns',
   SwitchReadFailures: 'SwitchReadFailures',
   Unsubscribes: 'Unsubscribes',
   Bounces: 'Bounces',
@@ -112,9 +114,10 @@ export interface Logger {
 
 /**
  * Hands work on to other invocations of the curator (an SQS work queue in AWS): a run that nears the Lambda's
- * deadline continues itself with the event that started it, and a run split into shards sends one event per shard.
+ * deadline continues itself with the event that started it, a run split into shards sends one event per shard, and
+ * a redelivery that finds its run leased re-queues itself for after the lease (`delaySeconds`, at most 900).
  * Resolves once every event is queued, or rejects naming the ones that were not.
  */
 export interface Continuations {
-  continueWith(...events: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<void>;
+  continueWith(events: ReadonlyArray<Readonly<Record<string, unknown>>>, options?: { readonly delaySeconds?: number }): Promise<void>;
 }

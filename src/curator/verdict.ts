@@ -23,12 +23,30 @@ export interface SlaReading {
 }
 
 /**
- * The decision on one candidate: already done for this period (skipped), go ahead (execute), or held back for
- * exactly one reason (veto). `escalate` marks a veto a human must act on: a crisis alert that missed its SLA.
+ * The decision on one candidate: already done for this period (skipped), go ahead (execute), held back for
+ * exactly one reason (veto), or impossible to attempt (fail: no such user, an unreadable signal). `escalate`
+ * marks what a human must act on (see escalation.ts).
  */
 export type Verdict =
   | { readonly outcome: 'skipped' }
   | { readonly outcome: 'execute'; readonly sla: SlaReading | null }
-  | { readonly outcome: 'veto'; readonly reason: VetoReason; readonly escalate: boolean; readonly sla: SlaReading | null };
+  | { readonly outcome: 'veto'; readonly reason: VetoReason; readonly escalate: boolean; readonly sla: SlaReading | null }
+  | { readonly outcome: 'fail'; readonly error: string; readonly escalate: boolean };
 
 export type Outcome = Verdict['outcome'];
+
+/** The status a decision is recorded with: a claim (`pending`) for an action to take, else final. */
+export function recordedStatus(verdict: Exclude<Verdict, { outcome: 'skipped' }>): 'pending' | 'vetoed' | 'escalated' | 'failed' {
+  switch (verdict.outcome) {
+    case 'execute':
+      return 'pending';
+    case 'veto':
+      return verdict.escalate ? 'escalated' : 'vetoed';
+    case 'fail':
+      return verdict.escalate ? 'escalated' : 'failed';
+    default: {
+      const unknown: never = verdict;
+      throw new Error(`unknown verdict ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -3,13 +3,13 @@ import { MetricName } from '../curator/ports.js';
 import type { CuratorDeps } from '../runner/deps.js';
 import { JobRequestError } from '../runner/errors.js';
 import { runJob } from '../runner/run-job.js';
-import type { JobSummary } from '../runner/tally.js';
+import type { JobResult } from '../runner/job-result.js';
 import { loadConfig } from './config.js';
-import { parseCuratorEvent } from './curator-event.js';
+import { parseCuratorEvent } from '../events/parse-curator-event.js';
 import { buildDependencies } from './dependencies.js';
 
 /** What the handler answers: the job's summary, or why the event was refused (never retried). */
-export type CuratorResult = JobSummary | { readonly ok: false; readonly error: string };
+export type CuratorResult = JobResult | { readonly ok: false; readonly error: string };
 
 /** What it answers for a batch from the SQS work queue: the messages to deliver again. */
 export interface SqsBatchResult {
@@ -52,14 +52,19 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
       deps.metrics.record({ name: MetricName.InvalidEvents, value: 1, unit: 'Count' });
       return { ok: false, error };
     };
-    const runOne = async (one: unknown): Promise<CuratorResult> => {
+    const runOne = async (one: unknown, delivery: 'direct' | 'work_queue'): Promise<CuratorResult> => {
       try {
-        const parsed = parseCuratorEvent(one);
+        const parsed = parseCuratorEvent(one, { now: deps.clock.now() });
         if (!parsed.ok) return refuse(parsed.error);
+        if (parsed.request.kind === 'signal' && parsed.request.problem !== null) {
+          // Recorded and escalated (a crisis alert is never dropped), and still counted as an event that was wrong.
+          deps.logger.error('invalid event', { error: parsed.request.problem });
+          deps.metrics.record({ name: MetricName.InvalidEvents, value: 1, unit: 'Count' });
+        }
         const owner = context.awsRequestId ?? randomUUID();
         const remaining = context.getRemainingTimeInMillis;
         return await runJob(
-          { ...deps, config: { ...deps.config, owner, ...(remaining ? { remainingMs: () => remaining.call(context) } : {}) } },
+          { ...deps, config: { ...deps.config, owner, delivery, ...(remaining ? { remainingMs: () => remaining.call(context) } : {}) } },
           parsed.request,
         );
       } catch (error) {
@@ -68,7 +73,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
       }
     };
     try {
-      if (!isSqsEvent(event)) return await runOne(event);
+      if (!isSqsEvent(event)) return await runOne(event, 'direct');
       const batchItemFailures: Array<{ itemIdentifier: string }> = [];
       for (const record of event.Records) {
         let body: unknown;
@@ -79,7 +84,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
           continue;
         }
         try {
-          await runOne(body);
+          await runOne(body, 'work_queue');
         } catch (error) {
           deps.logger.error('work queue message failed; it will be delivered again', {
             message_id: record.messageId,

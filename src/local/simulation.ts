@@ -1,9 +1,11 @@
 import type { ManualClock } from '../adapters/clock.js';
+import { healthEvent, replayEvent, scheduledJobEvent, signalEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../handlers/curator.js';
 import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';
-import { addTally, emptyTally, vetoTotal, type JobSummary, type Tally } from '../runner/tally.js';
+import type { HealthResult } from '../runner/job-result.js';
+import { addTally, emptyTally, vetoTotal, type Tally } from '../runner/tally.js';
 import { simulateReading } from './seed-population.js';
 
 /** The user the seed gives number n. */
@@ -46,12 +48,8 @@ function signal(at: Date, jobType: JobType, user: number, detail: { lateMinutes:
     at,
     kind: 'signal' as const,
     label: `${jobType} for family ${user}`,
-    event: {
-      id: `local-signal-${signalSequence}`,
-      source: 'storytailor.agent',
-      'detail-type': 'Emotional Signal',
-      time: at.toISOString(),
-      detail: {
+    event: signalEvent(
+      {
         signalId: detail.signalId ?? `app-signal-${signalSequence}`,
         jobType,
         userId: familyId(user),
@@ -60,7 +58,8 @@ function signal(at: Date, jobType: JobType, user: number, detail: { lateMinutes:
         eventTimestamp: new Date(at.getTime() - detail.lateMinutes * minute).toISOString(),
         context: { childId: detail.child ?? `child-of-${user}`, source: 'local-simulation' },
       },
-    },
+      { id: `local-signal-${signalSequence}`, time: at.toISOString() },
+    ),
   };
 }
 
@@ -83,7 +82,7 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
           at,
           kind: 'schedule',
           label: `${jobType} (${toAwsCron(scheduleOf(jobType)!.schedule)})`,
-          event: { version: '0', id: `local-${jobType}-${at.toISOString()}`, source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time: at.toISOString(), detail: { jobType } },
+          event: scheduledJobEvent({ jobType, time: at.toISOString(), id: `local-${jobType}-${at.toISOString()}`, version: true }),
         });
       }
     }
@@ -150,14 +149,9 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
       at: new Date(on.getTime() + 5 * minute),
       kind: 'ops',
       label: 'ops: replay what the kill switch held',
-      event: {
-        id: 'local-replay-ops-118',
-        source: 'storytailor.manual',
-        'detail-type': 'retry',
-        detail: { jobType: 'daily_digest', retry: true, vetoReason: 'KILL_SWITCH_ACTIVE', from: off.toISOString(), to: on.toISOString() },
-      },
+      event: replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: off.toISOString(), to: on.toISOString() }, 'local-replay-ops-118'),
     },
-    { at: dayAt(days - 1, 23, 59), kind: 'health', label: 'health check', event: { detail: { jobType: 'health' } } },
+    { at: dayAt(days - 1, 23, 59), kind: 'health', label: 'health check', event: healthEvent() },
   );
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
@@ -182,7 +176,7 @@ export interface SimulationResult {
   readonly tallies: ReadonlyMap<JobType, Tally>;
   readonly invocations: ReadonlyMap<JobType, number>;
   readonly notes: readonly string[];
-  readonly health: JobSummary | null;
+  readonly health: HealthResult | null;
   readonly seconds: number;
 }
 
@@ -202,7 +196,7 @@ export async function runSimulation(input: {
   const invocations = new Map<JobType, number>();
   const notes: string[] = [];
   const details = new Map<JobType, string[]>();
-  let health: JobSummary | null = null;
+  let health: HealthResult | null = null;
   const started = Date.now();
   const when = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
 
@@ -223,7 +217,7 @@ export async function runSimulation(input: {
     if (event.kind === 'ops') {
       notes.push(`${when(event.at)}  ${event.label}: ${result.tally.executed} held digests sent, ${vetoTotal(result.tally)} still held back by another check`);
     }
-    if (result.details && Object.keys(result.details).length > 0) {
+    if ('details' in result && result.details && Object.keys(result.details).length > 0) {
       const summary = Object.entries(result.details).map(([key, value]) => `${key} ${String(value)}`).join(', ');
       details.set(jobType, [...(details.get(jobType) ?? []), `${when(event.at)} ${summary}`]);
     }

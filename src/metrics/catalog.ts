@@ -42,6 +42,8 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   BudgetExceeded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   InvalidEvents: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   MissedRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  StuckRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  FailedRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   SwitchReadFailures: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
   Bounces: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },

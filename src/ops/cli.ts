@@ -178,7 +178,7 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
           },
         );
         const result = await createCuratorHandler(async () => deps)({ detail: { jobType: 'health' } });
-        io.out(JSON.stringify(result.ok ? result.health : result, null, 2));
+        io.out(JSON.stringify(result.ok && result.kind === 'health' ? result.health : result, null, 2));
         return result.ok && result.status === 'succeeded' ? ExitCode.ok : ExitCode.failed;
       }
       case 'credit': {

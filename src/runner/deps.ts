@@ -24,6 +24,8 @@ export interface RunnerConfig {
    * its own invocation from the work queue; absent (or without continuations) one invocation walks it all.
    */
   readonly shardSize?: number;
+  /** How this invocation's event came: straight from EventBridge or Lambda (`direct`), or from the work queue. */
+  readonly delivery?: 'direct' | 'work_queue';
   /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
   readonly canaryRecipients?: readonly string[];
 }

@@ -29,11 +29,17 @@ export interface SignalJob {
   readonly jobType: JobType;
   readonly signalId: string;
   readonly userId: string;
-  readonly confidence: number;
-  readonly signalCount: number;
-  /** As the app sent it (ISO-8601 with offset); recorded verbatim. */
-  readonly eventTimestamp: string;
+  /** Null only when the signal could not be read (`problem`). */
+  readonly confidence: number | null;
+  readonly signalCount: number | null;
+  /** As the app sent it (ISO-8601 with offset); recorded verbatim. Null when it could not be read. */
+  readonly eventTimestamp: string | null;
+  /** The app's context, cleaned to what Postgres can store. */
   readonly context: Readonly<Record<string, unknown>>;
+  /** Something in the context had to be cleaned (the record says so). */
+  readonly contextCleaned: boolean;
+  /** Why the signal cannot be decided (an essential field unreadable); it is recorded, escalated for a crisis alert. */
+  readonly problem: string | null;
   readonly dryRun: boolean;
 }
 

@@ -1,5 +1,4 @@
 import type { VetoReason } from '../curator/verdict.js';
-import type { LastRun } from '../store/rows.js';
 
 /** What a job decided and did. */
 export interface Tally {
@@ -71,30 +70,4 @@ export function runCounts(tally: Tally) {
     failed: tally.failed + tally.unknown,
     escalated: tally.escalated,
   };
-}
-
-/**
- * How a job ended. `skipped`: the run was taken (in progress or done) or the job did nothing to decide;
- * `continued`: the invocation neared its deadline and handed the run on to a new one; `fanned_out`: the run was
- * split into shards, each queued for its own invocation.
- */
-export type JobStatus = 'succeeded' | 'failed' | 'skipped' | 'dry_run' | 'continued' | 'fanned_out';
-
-/** The handler's answer for one event. */
-export interface JobSummary {
-  readonly ok: true;
-  readonly jobType: string;
-  readonly kind: 'scheduled' | 'replay' | 'signal' | 'shard' | 'health';
-  readonly periodKey: string | null;
-  readonly runId: string | null;
-  readonly status: JobStatus;
-  readonly reason?: string;
-  readonly tally: Tally;
-  readonly durationMs: number;
-  /** Dry runs: the last real run of the job, to compare with. */
-  readonly lastRealRun?: LastRun;
-  /** Health: the checks. */
-  readonly health?: Readonly<Record<string, unknown>>;
-  /** SQL jobs: what they did (stories scored, rows archived). */
-  readonly details?: Readonly<Record<string, unknown>>;
 }

@@ -14,6 +14,7 @@ import {
   healthResult,
   lastRun,
   orgAdminCandidate,
+  recoverResult,
   recordedDecisions,
   referralCandidate,
   replayTarget,
@@ -30,6 +31,7 @@ import {
   type HealthResult,
   type LastRun,
   type OrgAdminCandidate,
+  type RecoverResult,
   type ReferralCandidate,
   type ReplayTarget,
   type RunRow,
@@ -58,14 +60,16 @@ export interface CreditClaim {
   readonly description: string;
 }
 
-/** One decision to record: final when vetoed, claimed (pending) when executed. */
+/**
+ * One decision to record, with the status the core decided: `pending` claims the action (the re-check under lock
+ * may still veto it), the others are final.
+ */
 export interface DecisionRow {
   readonly subject_key: string;
   readonly period_key: string;
   readonly user_id: string | null;
-  readonly verdict: 'execute' | 'veto' | 'fail';
+  readonly status: 'pending' | 'vetoed' | 'escalated' | 'failed';
   readonly veto_reason: VetoReason | null;
-  readonly escalate: boolean;
   readonly confidence_score: number | null;
   readonly signal_count: number | null;
   readonly trigger_data: Readonly<Record<string, unknown>>;
@@ -78,10 +82,13 @@ export interface DecisionRow {
 export interface OutcomeRow {
   /** Null for a movement no pipeline decided (a manual credit). */
   readonly execution_id: string | null;
-  readonly status: 'succeeded' | 'failed' | 'unknown' | 'escalated';
+  readonly status: 'succeeded' | 'failed' | 'unknown' | 'escalated' | 'vetoed';
+  /** Only with status `vetoed`: a claim stopped before its request left (the kill switch went off). */
+  readonly veto_reason?: VetoReason | null;
   readonly error: string | null;
   readonly email_log_id?: string | null;
-  readonly email_status?: 'sent' | 'failed' | 'queued' | null;
+  /** `unsent`: the email was never attempted, so its queued row goes. */
+  readonly email_status?: 'sent' | 'failed' | 'queued' | 'unsent' | null;
   readonly provider_message_id?: string | null;
   readonly ledger_id?: string | null;
   readonly ledger_status?: 'pending' | 'applied' | 'failed' | null;
@@ -110,6 +117,23 @@ export interface EmailPageQuery extends PageQuery {
   /** The last subject of a shard's range (inclusive); null or absent for the whole population. */
   readonly through?: string | null;
 }
+
+/** Who holds a run, or one shard of it: what a fenced write checks before it acts. */
+export interface LeaseRef {
+  readonly runId: string;
+  readonly shard: number | null;
+  readonly owner: string;
+  readonly leaseSeconds: number;
+}
+
+/** A page's progress, saved with its outcomes: its counts, the lease renewed, and the cursor the walk reached. */
+export interface PageProgress {
+  readonly lease: LeaseRef;
+  readonly cursor: string | null;
+  readonly counts: RunCounts;
+}
+
+const leaseJson = (lease: LeaseRef) => ({ run_id: lease.runId, shard: lease.shard, owner: lease.owner, lease_seconds: lease.leaseSeconds });
 
 /** A lease's answers: still this owner's after a touch, or handed on to a continuation. */
 const stillHeld = z.object({ held: z.boolean() });
@@ -146,6 +170,8 @@ export class CuratorStore {
     now: Date;
     eventId: string | null;
     scheduledFor: Date | null;
+    /** The event that resumes the run (its continuation). */
+    resumeEvent: Readonly<Record<string, unknown>> | null;
   }): Promise<AcquireResult> {
     return this.call(
       'curator_acquire_run',
@@ -158,6 +184,7 @@ export class CuratorStore {
         p_now: input.now,
         p_event_id: input.eventId,
         p_scheduled_for: input.scheduledFor,
+        p_resume_event: input.resumeEvent,
       },
       acquireResult,
     );
@@ -208,11 +235,17 @@ export class CuratorStore {
     );
   }
 
-  /** Hands the run on to its continuation; false when the lease was no longer this owner's. */
-  async releaseRun(input: { runId: string; owner: string; graceSeconds: number; now: Date }): Promise<boolean> {
+  /** Hands the run on to its continuation at `cursor`; false when the lease was no longer this owner's. */
+  async releaseRun(input: { runId: string; owner: string; graceSeconds: number; now: Date; cursor: string | null }): Promise<boolean> {
     const { released } = await this.call(
       'curator_release_run',
-      { p_run_id: input.runId, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
+      {
+        p_run_id: input.runId,
+        p_owner: input.owner,
+        p_grace_seconds: input.graceSeconds,
+        p_now: input.now,
+        p_cursor: input.cursor === null ? null : { after: input.cursor },
+      },
       handedOn,
     );
     return released;
@@ -273,10 +306,17 @@ export class CuratorStore {
     return held;
   }
 
-  async releaseShard(input: { runId: string; shard: number; owner: string; graceSeconds: number; now: Date }): Promise<boolean> {
+  async releaseShard(input: { runId: string; shard: number; owner: string; graceSeconds: number; now: Date; cursor: string | null }): Promise<boolean> {
     const { released } = await this.call(
       'curator_release_shard',
-      { p_run_id: input.runId, p_shard: input.shard, p_owner: input.owner, p_grace_seconds: input.graceSeconds, p_now: input.now },
+      {
+        p_run_id: input.runId,
+        p_shard: input.shard,
+        p_owner: input.owner,
+        p_grace_seconds: input.graceSeconds,
+        p_now: input.now,
+        p_cursor: input.cursor,
+      },
       handedOn,
     );
     return released;
@@ -409,6 +449,8 @@ export class CuratorStore {
     retakeUnknown: boolean;
     now: Date;
     rows: readonly DecisionRow[];
+    /** The page's request batch, stamped on every claim (see markRequests). */
+    batch: string | null;
   }): Promise<DecisionsResult> {
     return this.call(
       'curator_record_decisions',
@@ -423,6 +465,7 @@ export class CuratorStore {
         p_retake_unknown: input.retakeUnknown,
         p_now: input.now,
         p_rows: input.rows,
+        p_batch: input.batch,
       },
       recordedDecisions,
     ).then(({ claimed, emails, ledger, vetoed, unchanged }) => {
@@ -440,9 +483,38 @@ export class CuratorStore {
     });
   }
 
-  async recordOutcomes(now: Date, rows: readonly OutcomeRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.call('curator_record_outcomes', { p_now: now, p_rows: rows }, z.record(z.string(), z.number()));
+  /**
+   * Records that a page's provider requests are about to leave, so that if this invocation dies its claims are
+   * known to be in doubt (unknown) rather than never attempted (redone). Fenced by `lease`: false when it is no
+   * longer the caller's, who must not send.
+   */
+  async markRequests(input: { batch: string; lease: LeaseRef | null; now: Date }): Promise<boolean> {
+    const { held } = await this.call(
+      'curator_mark_requests',
+      { p_batch: input.batch, p_lease: input.lease === null ? null : leaseJson(input.lease), p_now: input.now },
+      stillHeld,
+    );
+    return held;
+  }
+
+  /** Records a page's outcomes and, with `progress`, its counts and cursor; false when the lease was lost. */
+  async recordOutcomes(now: Date, rows: readonly OutcomeRow[], progress: PageProgress | null = null): Promise<boolean> {
+    if (rows.length === 0 && progress === null) return true;
+    const { held } = await this.call(
+      'curator_record_outcomes',
+      {
+        p_now: now,
+        p_rows: rows,
+        p_progress: progress === null ? null : { ...leaseJson(progress.lease), cursor: progress.cursor, counts: progress.counts },
+      },
+      z.object({ held: z.boolean() }).loose(),
+    );
+    return held;
+  }
+
+  /** The health job's recovery: stuck runs marked and settled, orphaned signals settled, what to resume. */
+  recover(input: { now: Date; leaseSeconds: number; maxAttempts: number }): Promise<RecoverResult> {
+    return this.call('curator_recover', { p_now: input.now, p_lease_seconds: input.leaseSeconds, p_max_attempts: input.maxAttempts }, recoverResult);
   }
 
   health(input: { now: Date; since: Date; expected: ReadonlyArray<{ job_type: string; period_key: string }> }): Promise<HealthResult> {

@@ -15,6 +15,7 @@ export const storeFunctions = {
       p_now: 'timestamptz',
       p_event_id: 'text',
       p_scheduled_for: 'timestamptz',
+      p_resume_event: 'jsonb',
     },
   },
   curator_touch_run: {
@@ -34,7 +35,7 @@ export const storeFunctions = {
   },
   curator_release_run: {
     returns: 'value',
-    params: { p_run_id: 'uuid', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz' },
+    params: { p_run_id: 'uuid', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz', p_cursor: 'jsonb' },
   },
   curator_user_candidates: {
     returns: 'value',
@@ -83,7 +84,7 @@ export const storeFunctions = {
   },
   curator_release_shard: {
     returns: 'value',
-    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz' },
+    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz', p_cursor: 'text' },
   },
   curator_finish_shard: {
     returns: 'value',
@@ -165,9 +166,12 @@ export const storeFunctions = {
       p_retake_unknown: 'boolean',
       p_now: 'timestamptz',
       p_rows: 'jsonb',
+      p_batch: 'uuid',
     },
   },
-  curator_record_outcomes: { returns: 'value', params: { p_now: 'timestamptz', p_rows: 'jsonb' } },
+  curator_mark_requests: { returns: 'value', params: { p_batch: 'uuid', p_lease: 'jsonb', p_now: 'timestamptz' } },
+  curator_record_outcomes: { returns: 'value', params: { p_now: 'timestamptz', p_rows: 'jsonb', p_progress: 'jsonb' } },
+  curator_recover: { returns: 'value', params: { p_now: 'timestamptz', p_lease_seconds: 'integer', p_max_attempts: 'integer' } },
   curator_health: { returns: 'value', params: { p_now: 'timestamptz', p_since: 'timestamptz', p_expected: 'jsonb' } },
   curator_last_run: { returns: 'value', params: { p_job_type: 'text' } },
   curator_record_override: {

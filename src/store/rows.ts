@@ -121,14 +121,38 @@ export const runRow = z.object({
   error: z.string().nullable(),
   /** How many shards the run was split into; null when one invocation walked it. */
   shards: z.number().int().nullable().optional(),
+  lease_owner: z.string().nullable().optional(),
+  lease_expires_at: z.string().nullable().optional(),
 });
 export type RunRow = z.infer<typeof runRow>;
+
+/** What the health job recovered: runs marked stuck, settled orphans, and the runs and shards to resume. */
+export const recoverResult = z.object({
+  newly_stuck: z.record(z.string(), z.number().int()),
+  orphans_settled: z.number().int(),
+  resume_runs: z.array(
+    z.object({ run_id: z.string(), job_type: z.string(), period_key: z.string(), attempt: z.number().int(), resume_event: z.record(z.string(), z.unknown()) }),
+  ),
+  resume_shards: z.array(
+    z.object({
+      run_id: z.string(),
+      job_type: z.string(),
+      shard: z.number().int(),
+      generation: z.number().int(),
+      period_key: z.string(),
+      scheduled_for: z.string().nullable(),
+    }),
+  ),
+});
+export type RecoverResult = z.infer<typeof recoverResult>;
 
 export const acquireResult = z.object({
   acquired: z.boolean(),
   resumed: z.boolean().optional(),
   reason: z.enum(['in_progress', 'completed']).optional(),
   run: runRow,
+  /** Runs of the job whose lease had run out, marked stuck on the way. */
+  stuck: z.number().int().default(0),
 });
 export type AcquireResult = z.infer<typeof acquireResult>;
 
@@ -150,6 +174,7 @@ export const shardRow = z.object({
   cursor: z.string().nullable(),
   attempt: z.number().int(),
   executed: z.number().int(),
+  lease_expires_at: z.string().nullable().optional(),
 });
 export type ShardRow = z.infer<typeof shardRow>;
 
@@ -174,7 +199,7 @@ export const recordedDecisions = z.object({
       period_key: z.string(),
       execution_id: z.string(),
       reason: vetoReason.nullable(),
-      escalated: z.boolean(),
+      status: z.enum(['vetoed', 'escalated', 'failed', 'skipped']),
     }),
   ),
   unchanged: z.array(z.string()),

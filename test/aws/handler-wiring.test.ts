@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/handlers/config.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { buildDependencies } from '../../src/handlers/dependencies.js';
 import { killSwitchPath, killSwitchSlugs } from '../../src/pipelines/index.js';
-import { recordingMailer, scheduledEvent } from '../support/curator-harness.js';
+import { recordingMailer, scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { describeWithMoto, motoClientConfig, motoCredentials, motoEndpoint } from '../support/moto.js';
 import { seedDigestPopulation } from '../support/population.js';
@@ -36,7 +36,7 @@ describeWithMoto('the handler configured for AWS', () => {
     expect(config.aws).toMatchObject({ switchSource: 'ssm', metrics: 'cloudwatch', switchTtlSeconds: 300 });
     const deps = await buildDependencies(config, { sql: db.sql, mailer: recordingMailer(), logger: memoryLogger(), clock: manualClock(new Date(firing.getTime() + 1_000)) });
     const summary = await createCuratorHandler(async () => deps)(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.vetoed).toEqual({ KILL_SWITCH_ACTIVE: 4 });
+    expect(tallyOf(summary).vetoed).toEqual({ KILL_SWITCH_ACTIVE: 4 });
     const listed = await new CloudWatchClient(motoClientConfig(region)).send(new ListMetricsCommand({ Namespace: 'Storytailor/Pipelines', MetricName: 'PipelineVetoes' }));
     expect(listed.Metrics?.some((metric) => metric.Dimensions?.some((dimension) => dimension.Value === 'KILL_SWITCH_ACTIVE'))).toBe(true);
   });

@@ -6,7 +6,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import { ssmSwitches } from '../../src/adapters/aws/ssm-switches.js';
 import { killSwitchPath, killSwitchSlugs } from '../../src/pipelines/index.js';
-import { curatorHarness, replayEvent, scheduledEvent, signalEvent } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, signalEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { describeWithMoto, motoClientConfig, motoEndpoint, motoEnvironment } from '../support/moto.js';
 import { seedDigestPopulation } from '../support/population.js';
@@ -51,16 +51,16 @@ describeWithMoto('kill switches in SSM', () => {
     const curator = curatorHarness(db, { start: new Date(monday.getTime() + 1_000), switchSource: switches });
 
     const open = await curator.handler(scheduledEvent('daily_digest', monday));
-    expect(open.ok && open.tally.executed).toBe(6);
+    expect(tallyOf(open).executed).toBe(6);
 
     awsSsmPutParameter('/storytailor-staging/pipelines/daily-digest/enabled', 'false');
     curator.clock.set(new Date(tuesday.getTime() + 1_000));
     const held = await curator.handler(scheduledEvent('daily_digest', tuesday));
-    expect(held.ok && held.tally).toMatchObject({ executed: 0, vetoed: { KILL_SWITCH_ACTIVE: 10 } });
+    expect(tallyOf(held)).toMatchObject({ executed: 0, vetoed: { KILL_SWITCH_ACTIVE: 10 } });
 
     awsSsmPutParameter('/storytailor-staging/pipelines/daily-digest/enabled', 'true');
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-24T00:00:00Z' }));
-    expect(replay.ok && replay.tally.executed).toBe(6);
+    expect(tallyOf(replay).executed).toBe(6);
     expect(metrics.total('SwitchReadFailures')).toBe(0);
   });
 
@@ -84,9 +84,9 @@ describeWithMoto('kill switches in SSM', () => {
     const crisis = await curator.handler(
       signalEvent({ signalId: 'ssm-down-1', jobType: 'crisis_alert', userId: users[0]!.id, confidence: 0.99, signalCount: 1, eventTimestamp: new Date(tuesday.getTime() + 3_590_000).toISOString() }),
     );
-    expect(crisis.ok && crisis.tally.executed).toBe(1);
+    expect(tallyOf(crisis).executed).toBe(1);
     const digest = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-25', dryRun: true }));
-    expect(digest.ok && digest.tally.vetoed).toMatchObject({ KILL_SWITCH_ACTIVE: 10 });
+    expect(tallyOf(digest).vetoed).toMatchObject({ KILL_SWITCH_ACTIVE: 10 });
     expect(metrics.total('SwitchReadFailures')).toBeGreaterThanOrEqual(1);
     expect(logger.lines.some((line) => line.level === 'ERROR' && String(line.message).includes('never read'))).toBe(true);
   });

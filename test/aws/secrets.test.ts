@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { loadConfig } from '../../src/handlers/config.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { buildDependencies } from '../../src/handlers/dependencies.js';
-import { scheduledEvent } from '../support/curator-harness.js';
+import { scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { fakeSendGrid } from '../support/fake-providers.js';
 import { describeWithMoto, motoClientConfig, motoCredentials, motoEndpoint } from '../support/moto.js';
@@ -43,7 +43,7 @@ describeWithMoto('secrets from Secrets Manager', () => {
     const logger = memoryLogger();
     const deps = await buildDependencies(config, { sql: db.sql, logger, clock: manualClock(new Date(firing.getTime() + 1_000)) });
     const summary = await createCuratorHandler(async () => deps)(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.emailsSent).toBe(2);
+    expect(tallyOf(summary).emailsSent).toBe(2);
     expect(sendgrid.requests[0]!.authorization).toBe('Bearer SG.from-secrets-manager');
     expect(JSON.stringify(logger.lines)).not.toContain('SG.from-secrets-manager');
   });

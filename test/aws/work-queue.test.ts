@@ -57,7 +57,7 @@ describeWithMoto('continuations through the SQS work queue', () => {
 
     // 9 families from before (no longer read) and 14 reading now: 23 active, in twelve shards of two (SendMessageBatch
     // takes ten, so the fan-out needs two requests).
-    expect(await curator.handler(scheduledEvent('daily_digest', nextDay))).toMatchObject({ status: 'fanned_out', details: { shards: 12 } });
+    expect(await curator.handler(scheduledEvent('daily_digest', nextDay))).toMatchObject({ status: 'fanned_out', shards: 12 });
     let shardsRun = 0;
     for (let round = 0; round < 10; round += 1) {
       const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 import type { Continuations } from '../../src/curator/ports.js';
-import { curatorHarness, replayEvent, scheduledEvent, signalEvent } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, signalEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
 import { insertUsers } from '../support/seed.js';
@@ -144,7 +144,7 @@ describe('a replay of held realtime signals that nears the deadline', () => {
             context: { childId: `child-${index}` },
           }),
         );
-        expect(held.ok && held.tally.vetoed).toEqual({ KILL_SWITCH_ACTIVE: 1 });
+        expect(tallyOf(held).vetoed).toEqual({ KILL_SWITCH_ACTIVE: 1 });
       }
       curator.switches.set('crisis-alert/enabled', 'true');
       curator.clock.advance(60_000);

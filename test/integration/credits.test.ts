@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BalanceMovement } from '../../src/curator/ports.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, replayEvent, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { insertUsers } from '../support/seed.js';
 
 const firing = new Date('2026-11-23T01:00:00Z');
@@ -46,7 +46,7 @@ const ledger = () =>
 describe('referral rewards', () => {
   it('credits every converted referral once, in USD cents, and vetoes a referrer without a Stripe customer', async () => {
     const summary = await curator.handler(scheduledEvent('referral_rewards', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 4, creditsIssuedCents: 4_000, vetoed: { NO_PAYMENT_ACCOUNT: 1 } });
+    expect(tallyOf(summary)).toMatchObject({ executed: 4, creditsIssuedCents: 4_000, vetoed: { NO_PAYMENT_ACCOUNT: 1 } });
     expect(curator.payments.transactions).toHaveLength(4);
     expect(curator.payments.transactions.every((transaction) => transaction.amount === -1_000)).toBe(true);
     const rows = await ledger();
@@ -77,7 +77,7 @@ describe('referral rewards', () => {
   it('stops at the daily credit ceiling and counts what it held back', async () => {
     curator.switches.set('all/daily-credit-ceiling-cents', '2500');
     const summary = await curator.handler(scheduledEvent('referral_rewards', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 2, vetoed: { BUDGET_EXCEEDED: 2, NO_PAYMENT_ACCOUNT: 1 } });
+    expect(tallyOf(summary)).toMatchObject({ executed: 2, vetoed: { BUDGET_EXCEEDED: 2, NO_PAYMENT_ACCOUNT: 1 } });
     expect(curator.metrics.total('BudgetExceeded')).toBe(2);
   });
 
@@ -91,7 +91,7 @@ describe('referral rewards', () => {
       return [...outcomes, ...declined.map((movement) => ({ ledgerId: movement.ledgerId, status: 'failed' as const, error: 'card_declined' }))];
     };
     const first = await curator.handler(scheduledEvent('referral_rewards', firing));
-    expect(first.ok && first.tally).toMatchObject({ executed: 3, failed: 1 });
+    expect(tallyOf(first)).toMatchObject({ executed: 3, failed: 1 });
     declining = false;
     const [failedRow] = await db.sql.query<{ id: string; status: string; error_message: string }>(
       `select id, status, error_message from reward_ledger where reference_key = $1`,
@@ -131,7 +131,7 @@ describe('expire credits', () => {
     const expireAt = new Date('2026-11-23T03:00:00Z');
     curator.clock.set(new Date(expireAt.getTime() + 60_000));
     const summary = await curator.handler(scheduledEvent('expire_credits', expireAt));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 1, creditsReversedCents: 600 });
+    expect(tallyOf(summary)).toMatchObject({ executed: 1, creditsReversedCents: 600 });
     const rows = await db.sql.query(`select source, amount, status from reward_ledger where user_id = $1 order by amount`, [referrers[0]]);
     expect(rows).toEqual([
       { source: 'expiry', amount: -600, status: 'applied' },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, replayEvent, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { executionsBySubject, seedDigestPopulation, type DigestPopulation } from '../support/population.js';
 
 const firing = new Date('2026-11-23T20:00:00Z');
@@ -24,7 +24,7 @@ describe('the daily digest, scheduled', () => {
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
     expect(summary).toMatchObject({ ok: true, status: 'succeeded', periodKey });
     const active = 20 + 5 + 4 + 3 + 2;
-    expect(summary.ok && summary.tally).toMatchObject({
+    expect(tallyOf(summary)).toMatchObject({
       candidates: active,
       executed: 20,
       emailsSent: 20,
@@ -56,7 +56,7 @@ describe('the daily digest, scheduled', () => {
   it('sends nothing new on a replay of the completed period', async () => {
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }));
     expect(replay).toMatchObject({ ok: true, status: 'succeeded' });
-    expect(replay.ok && replay.tally).toMatchObject({ executed: 0, skipped: 20, unchanged: 14 });
+    expect(tallyOf(replay)).toMatchObject({ executed: 0, skipped: 20, unchanged: 14 });
     expect(curator.mailer.sent).toHaveLength(20);
   });
 

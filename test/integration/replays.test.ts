@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, replayEvent, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { executionsBySubject, seedDigestPopulation, type DigestPopulation } from '../support/population.js';
 
 const firing = new Date('2026-11-23T20:00:00Z');
@@ -38,7 +38,7 @@ describe('a kill switch flipped off, then on, then a replay of what it held', ()
   it('vetoes the whole digest while off and sends exactly what was held after the replay', async () => {
     curator.switches.set('daily-digest/enabled', 'false');
     const held = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(held.ok && held.tally).toMatchObject({ executed: 0, vetoed: { KILL_SWITCH_ACTIVE: 17 } });
+    expect(tallyOf(held)).toMatchObject({ executed: 0, vetoed: { KILL_SWITCH_ACTIVE: 17 } });
     expect(curator.mailer.sent).toHaveLength(0);
 
     curator.switches.set('daily-digest/enabled', 'true');
@@ -47,13 +47,13 @@ describe('a kill switch flipped off, then on, then a replay of what it held', ()
     const replay = await curator.handler(replayEvent(held24h, 'replay-event-1'));
     expect(replay).toMatchObject({ ok: true, status: 'succeeded' });
     // Every held action goes through every check again: the opted-out and the idle are still held back.
-    expect(replay.ok && replay.tally).toMatchObject({ executed: 12, vetoed: { INSUFFICIENT_SIGNAL: 2, LOW_CONFIDENCE: 1, USER_OPTED_OUT: 2 } });
+    expect(tallyOf(replay)).toMatchObject({ executed: 12, vetoed: { INSUFFICIENT_SIGNAL: 2, LOW_CONFIDENCE: 1, USER_OPTED_OUT: 2 } });
     expect(new Set(curator.mailer.sent.map((email) => email.userId))).toEqual(new Set(population.engaged));
 
     // The same replay event delivered twice exits; an operator running it again finds nothing left held.
     expect(await curator.handler(replayEvent(held24h, 'replay-event-1'))).toMatchObject({ status: 'skipped', reason: 'completed' });
     const rerun = await curator.handler(replayEvent(held24h, 'replay-event-2'));
-    expect(rerun.ok && rerun.tally.executed).toBe(0);
+    expect(tallyOf(rerun).executed).toBe(0);
     expect(curator.mailer.sent).toHaveLength(12);
     const rows = await executionsBySubject(db.sql, 'daily_digest', periodKey);
     expect(rows).toHaveLength(17);
@@ -69,15 +69,15 @@ describe('a kill switch flipped off, then on, then a replay of what it held', ()
       return send(emails);
     };
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.executed).toBeGreaterThan(0);
-    expect(summary.ok && summary.tally.executed).toBeLessThan(12);
-    expect(summary.ok && summary.tally.vetoed.KILL_SWITCH_ACTIVE).toBeGreaterThan(0);
+    expect(tallyOf(summary).executed).toBeGreaterThan(0);
+    expect(tallyOf(summary).executed).toBeLessThan(12);
+    expect(tallyOf(summary).vetoed.KILL_SWITCH_ACTIVE).toBeGreaterThan(0);
   });
 
   it('vetoes email when the switches were never read, and says so in the logs', async () => {
     curator.deps.switches.read = async () => ({ parameters: null, stale: false });
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.vetoed.KILL_SWITCH_ACTIVE).toBe(17);
+    expect(tallyOf(summary).vetoed.KILL_SWITCH_ACTIVE).toBe(17);
     expect(curator.logger.lines.some((line) => line.level === 'WARN' && String(line.message).includes('unreadable'))).toBe(true);
   });
 });
@@ -87,7 +87,7 @@ describe('a replay after failed sends', () => {
     const failing = new Set(population.engaged.slice(0, 4));
     curator.mailer.failWith = (email) => (failing.has(email.userId) ? 'failed' : null);
     const first = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(first.ok && first.tally).toMatchObject({ executed: 8, failed: 4 });
+    expect(tallyOf(first)).toMatchObject({ executed: 8, failed: 4 });
     const [failedRows] = await db.sql.query<{ n: number }>(
       `select count(*)::int as n from email_delivery_log where status = 'failed' and error = 'injected failed'`,
     );
@@ -98,7 +98,7 @@ describe('a replay after failed sends', () => {
     curator.mailer.failWith = null;
     const sentBefore = curator.mailer.sent.length;
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }));
-    expect(replay.ok && replay.tally).toMatchObject({ executed: 4, skipped: 8 });
+    expect(tallyOf(replay)).toMatchObject({ executed: 4, skipped: 8 });
     expect(curator.mailer.sent.slice(sentBefore).map((email) => email.userId).sort()).toEqual([...failing].sort());
     const rows = await executionsBySubject(db.sql, 'daily_digest', periodKey);
     expect(rows.filter((row) => row.status === 'succeeded')).toHaveLength(12);
@@ -110,7 +110,7 @@ describe('a replay after failed sends', () => {
     await curator.handler(scheduledEvent('daily_digest', firing));
     curator.mailer.failWith = null;
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }));
-    expect(replay.ok && replay.tally.executed).toBe(0);
+    expect(tallyOf(replay).executed).toBe(0);
     expect(curator.mailer.sent.filter((email) => email.userId === lost)).toHaveLength(0);
     const [row] = await db.sql.query(
       `select e.status, l.status as email_status from pipeline_executions e join email_delivery_log l on l.execution_id = e.id where e.user_id = $1`,
@@ -130,7 +130,7 @@ describe('frequency caps across pipelines', () => {
       [user, firing],
     );
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.vetoed.FREQUENCY_CAP).toBe(1);
+    expect(tallyOf(summary).vetoed.FREQUENCY_CAP).toBe(1);
     expect(curator.mailer.sent.map((email) => email.userId)).not.toContain(user);
   });
 });
@@ -142,7 +142,7 @@ describe('a dry run', () => {
     curator.switches.set('daily-digest/min-confidence', '0.99');
     const dry = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-24', dryRun: true }));
     expect(dry).toMatchObject({ ok: true, status: 'dry_run', runId: null });
-    expect(dry.ok && dry.lastRealRun).toMatchObject({ period_key: periodKey, executed: 12, veto_reasons: { USER_OPTED_OUT: 2 } });
+    expect(dry.ok && dry.status === 'dry_run' && dry.lastRealRun).toMatchObject({ period_key: periodKey, executed: 12, veto_reasons: { USER_OPTED_OUT: 2 } });
     expect(await db.sql.query(`select count(*)::int as n from pipeline_executions`)).toEqual(before);
     expect(curator.mailer.sent).toHaveLength(12);
   });
@@ -152,7 +152,7 @@ describe('the spend guard on email', () => {
   it('sends no more than the per-run ceiling and vetoes the rest with BUDGET_EXCEEDED', async () => {
     curator.switches.set('all/emails-per-run-ceiling', '7');
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
+    expect(tallyOf(summary)).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
     expect(curator.mailer.sent).toHaveLength(7);
     expect(curator.metrics.total('BudgetExceeded', { pipelineType: 'daily_digest' })).toBe(5);
   });
@@ -167,7 +167,7 @@ describe('the spend guard on email', () => {
     const replay = await curator.handler(
       replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' }),
     );
-    expect(replay.ok && replay.tally).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
+    expect(tallyOf(replay)).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
     expect(curator.mailer.sent).toHaveLength(7);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { insertUsers } from '../support/seed.js';
 
 let db: TestDatabase;
@@ -43,7 +43,7 @@ describe('weekly insights', () => {
   it('emails users with at least 3 signals and 0.7 confidence over the week, keyed by ISO week', async () => {
     const summary = await curator.handler(scheduledEvent('weekly_insights', sunday));
     expect(summary).toMatchObject({ ok: true, status: 'succeeded', periodKey: '2026-W47' });
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 0, vetoed: { LOW_CONFIDENCE: 3, INSUFFICIENT_SIGNAL: 3 } });
+    expect(tallyOf(summary)).toMatchObject({ executed: 0, vetoed: { LOW_CONFIDENCE: 3, INSUFFICIENT_SIGNAL: 3 } });
   });
 });
 
@@ -52,7 +52,7 @@ describe('organisation health reports', () => {
     curator.clock.set(new Date(firstMonday.getTime() + 60_000));
     const summary = await curator.handler(scheduledEvent('org_health_report', firstMonday));
     expect(summary).toMatchObject({ ok: true, status: 'succeeded', periodKey: '2026-12' });
-    expect(summary.ok && summary.tally.executed).toBe(2);
+    expect(tallyOf(summary).executed).toBe(2);
     const admins = curator.mailer.sent.filter((email) => email.emailType === 'org_health_report');
     expect(admins.map((email) => email.userId).sort()).toEqual([users[4], users[5]].sort());
     expect(admins[0]!.templateData).toMatchObject({ organization_name: 'Maple Street School', members: 4, period_key: '2026-12' });
@@ -97,7 +97,7 @@ describe('health', () => {
     curator.clock.set(new Date('2026-12-07T12:00:00Z'));
     const summary = await curator.handler({ detail: { jobType: 'health' } });
     expect(summary).toMatchObject({ ok: true, kind: 'health', status: 'failed' });
-    const health = summary.ok ? summary.health : undefined;
+    const health = summary.ok && summary.kind === 'health' ? summary.health : undefined;
     expect(health).toMatchObject({ database: 'ok', switches: 'ok', status: 'unhealthy' });
     const missed = (health?.missedRuns as Array<{ job_type: string }>).map((run) => run.job_type).sort();
     // The org health report ran for 2026-12; everything else last fired without a run.

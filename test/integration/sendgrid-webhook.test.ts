@@ -6,7 +6,7 @@ import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import { createSendGridWebhookHandler, publicKeyOf, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
-import { curatorHarness, scheduledEvent } from '../support/curator-harness.js';
+import { curatorHarness, scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { seedDigestPopulation } from '../support/population.js';
 
@@ -132,7 +132,7 @@ describe('the SendGrid event webhook', () => {
     const nextDay = new Date(firing.getTime() + 86_400_000);
     await db.sql.query(`insert into consumption_metrics (user_id, story_id, event_type, occurred_at) select user_id, story_id, event_type, occurred_at + interval '1 day' from consumption_metrics`);
     const next = await curatorHarness(db, { start: new Date(nextDay.getTime() + 1_000) }).handler(scheduledEvent('daily_digest', nextDay));
-    expect(next.ok && next.tally.vetoed.USER_OPTED_OUT).toBe(4);
+    expect(tallyOf(next).vetoed.USER_OPTED_OUT).toBe(4);
     expect(JSON.stringify(logger.lines)).not.toContain('@families.test');
   });
 });

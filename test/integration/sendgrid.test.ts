@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendGridMailer } from '../../src/adapters/sendgrid/sendgrid-mailer.js';
 import type { Mailer } from '../../src/curator/ports.js';
-import { curatorHarness, replayEvent, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { fakeSendGrid } from '../support/fake-providers.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
@@ -39,7 +39,7 @@ describe("the daily digest through SendGrid's client", () => {
   it('reaches 2,500 families in 3 requests, each recipient with their own data and execution id', async () => {
     await seedDigestPopulation(db.sql, firing, { engaged: 2_500, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0, inactive: 0 });
     const summary = await curatorWith(mailerFor()).handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally.emailsSent).toBe(2_500);
+    expect(tallyOf(summary).emailsSent).toBe(2_500);
     expect(sendgrid.requests.map((request) => request.body.personalizations.length).sort((a, b) => a - b)).toEqual([500, 1_000, 1_000]);
     expect(sendgrid.requests.every((request) => request.body.template_id === 'd-digest-template' && request.authorization === 'Bearer SG.test-key')).toBe(true);
     expect(sendgrid.requests.every((request) => JSON.stringify(request.body.from) === '{"email":"hello@storytailor.test","name":"Storytailor"}')).toBe(true);
@@ -62,7 +62,7 @@ describe("the daily digest through SendGrid's client", () => {
     await seedDigestPopulation(db.sql, firing, { engaged: 5, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
     sendgrid.script.push({ status: 429, headers: { 'retry-after': '0' } }, { status: 503 });
     const summary = await curatorWith(mailerFor()).handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 5, failed: 0 });
+    expect(tallyOf(summary)).toMatchObject({ executed: 5, failed: 0 });
     expect(sendgrid.requests).toHaveLength(3);
     const [row] = await db.sql.query(`select count(*)::int as n from email_delivery_log where status = 'sent' and attempts = 1`);
     expect(row).toEqual({ n: 5 });
@@ -73,7 +73,7 @@ describe("the daily digest through SendGrid's client", () => {
     sendgrid.script.push({ status: 400, body: { errors: [{ field: 'template_id', message: 'The template_id must be a valid GUID' }] } });
     const curator = curatorWith(mailerFor(), { pageSize: 3 });
     const first = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(first.ok && first.tally).toMatchObject({ executed: 3, failed: 3 });
+    expect(tallyOf(first)).toMatchObject({ executed: 3, failed: 3 });
     expect(sendgrid.requests).toHaveLength(2);
     const failed = await db.sql.query<{ error: string }>(`select error from email_delivery_log where status = 'failed'`);
     expect(failed).toHaveLength(3);
@@ -81,7 +81,7 @@ describe("the daily digest through SendGrid's client", () => {
 
     const sentBefore = new Set(sendgrid.accepted().slice(3).map((p) => p.custom_args.execution_id));
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-23' }));
-    expect(replay.ok && replay.tally).toMatchObject({ executed: 3, skipped: 3 });
+    expect(tallyOf(replay)).toMatchObject({ executed: 3, skipped: 3 });
     const resent = sendgrid.requests.at(-1)!.body.personalizations.map((p) => p.custom_args.execution_id);
     expect(resent).toHaveLength(3);
     expect(resent.some((id: string) => sentBefore.has(id))).toBe(false);
@@ -94,7 +94,7 @@ describe("the daily digest through SendGrid's client", () => {
     sendgrid.script.push({ status: 202, delayMs: 1_000 });
     const curator = curatorWith(mailerFor(150));
     const first = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(first.ok && first.tally.unknown).toBe(2);
+    expect(tallyOf(first).unknown).toBe(2);
     await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-23' }));
     expect(sendgrid.requests).toHaveLength(1);
     const statuses = await db.sql.query(`select e.status, l.status as email from pipeline_executions e join email_delivery_log l on l.execution_id = e.id`);
@@ -117,7 +117,7 @@ describe("the daily digest through SendGrid's client", () => {
 
     const healthy = curatorWith(mailerFor(), { canary: ['qa@storytailor.test'] });
     const replay = await healthy.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-23' }));
-    expect(replay.ok && replay.tally.executed).toBe(4);
+    expect(tallyOf(replay).executed).toBe(4);
     expect(sendgrid.requests.map((request) => request.body.personalizations.length)).toEqual([1, 1, 4]);
   });
 });

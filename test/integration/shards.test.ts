@@ -61,7 +61,7 @@ describe('a run larger than the shard size', () => {
     const { db, curator, queue, invocation, invocations } = await splitSetUp({ pagesLeft: 1 });
 
     const first = await curator.handler(scheduledEvent('daily_digest', firing), invocation());
-    expect(first).toMatchObject({ ok: true, status: 'fanned_out', details: { shards: 5 } });
+    expect(first).toMatchObject({ ok: true, status: 'fanned_out', shards: 5 });
     expect(queue.queued).toHaveLength(5);
     expect(curator.mailer.sent).toHaveLength(0);
     expect(await runRow(db.sql)).toMatchObject({ status: 'running', shards: 5, lease_owner: 'shards', candidates: 0 });
@@ -108,7 +108,7 @@ describe('a run larger than the shard size', () => {
 
     // Ops replay the period: it is split again under a new attempt, and nothing that succeeded is sent again.
     const replay = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }), invocation());
-    expect(replay).toMatchObject({ status: 'fanned_out', details: { shards: 5 } });
+    expect(replay).toMatchObject({ status: 'fanned_out', shards: 5 });
     expect(await curator.handler(firstAttempt[0]!, invocation())).toMatchObject({ status: 'skipped', reason: 'superseded' });
     await drain(curator, queue, invocation);
     expect(curator.mailer.sent).toHaveLength(23);

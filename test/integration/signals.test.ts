@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, replayEvent, signalEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, signalEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { insertUsers } from '../support/seed.js';
 
 let db: TestDatabase;
@@ -43,7 +43,7 @@ describe('a crisis alert', () => {
   it('is sent when detected a minute ago, and records the app timestamp', async () => {
     const event = crisis(users[0]!, { eventTimestamp: '2026-11-23T14:59:00-05:00' });
     const summary = await curator.handler(event);
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 1, emailsSent: 1 });
+    expect(tallyOf(summary)).toMatchObject({ executed: 1, emailsSent: 1 });
     expect(curator.mailer.sent[0]).toMatchObject({ userId: users[0], emailType: 'crisis_alert' });
     expect(await execution(event.detail.signalId as string)).toMatchObject({
       status: 'succeeded',
@@ -53,13 +53,13 @@ describe('a crisis alert', () => {
 
   it('is sent when detected exactly 5 minutes ago', async () => {
     const summary = await curator.handler(crisis(users[1]!, { eventTimestamp: minutesAgo(5) }));
-    expect(summary.ok && summary.tally.executed).toBe(1);
+    expect(tallyOf(summary).executed).toBe(1);
   });
 
   it('is escalated, not sent, when detected 5 minutes and 1 second ago', async () => {
     const event = crisis(users[2]!, { eventTimestamp: minutesAgo(5, 1) });
     const summary = await curator.handler(event);
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 0, escalated: 1, vetoed: { SLA_MISSED: 1 } });
+    expect(tallyOf(summary)).toMatchObject({ executed: 0, escalated: 1, vetoed: { SLA_MISSED: 1 } });
     expect(curator.mailer.sent).toHaveLength(0);
     expect(await execution(event.detail.signalId as string)).toMatchObject({ status: 'escalated', vetoed: true, veto_reason: 'SLA_MISSED' });
     expect(curator.metrics.total('CrisisEscalations')).toBe(1);
@@ -73,7 +73,7 @@ describe('a crisis alert', () => {
     const event = crisis(users[3]!);
     await curator.handler(event);
     const again = await curator.handler(event);
-    expect(again.ok && again.tally).toMatchObject({ executed: 0, skipped: 1 });
+    expect(tallyOf(again)).toMatchObject({ executed: 0, skipped: 1 });
     expect(curator.mailer.sent).toHaveLength(1);
   });
 
@@ -84,29 +84,29 @@ describe('a crisis alert', () => {
       [users[4], now],
     );
     const summary = await curator.handler(crisis(users[4]!));
-    expect(summary.ok && summary.tally.executed).toBe(1);
+    expect(tallyOf(summary).executed).toBe(1);
   });
 
   it('goes once per child per hour, but to every child', async () => {
     const first = await curator.handler(crisis(users[5]!, { context: { childId: 'maya' } }));
     const sameChild = await curator.handler(crisis(users[5]!, { context: { childId: 'maya' } }));
     const otherChild = await curator.handler(crisis(users[5]!, { context: { childId: 'leo' } }));
-    expect(first.ok && first.tally.executed).toBe(1);
-    expect(sameChild.ok && sameChild.tally.vetoed).toEqual({ FREQUENCY_CAP: 1 });
-    expect(otherChild.ok && otherChild.tally.executed).toBe(1);
+    expect(tallyOf(first).executed).toBe(1);
+    expect(tallyOf(sameChild).vetoed).toEqual({ FREQUENCY_CAP: 1 });
+    expect(tallyOf(otherChild).executed).toBe(1);
   });
 
   it('is sent again when the provider fails, and escalated if it never goes', async () => {
     let attempts = 0;
     curator.mailer.failWith = () => (++attempts < 3 ? 'failed' : null);
     const recovered = await curator.handler(crisis(users[6]!));
-    expect(recovered.ok && recovered.tally.executed).toBe(1);
+    expect(tallyOf(recovered).executed).toBe(1);
     expect(attempts).toBe(3);
 
     curator.mailer.failWith = () => 'unknown';
     const event = crisis(users[7]!);
     const lost = await curator.handler(event);
-    expect(lost.ok && lost.tally).toMatchObject({ executed: 0, escalated: 1 });
+    expect(tallyOf(lost)).toMatchObject({ executed: 0, escalated: 1 });
     expect(await execution(event.detail.signalId as string)).toMatchObject({ status: 'escalated', vetoed: false });
     expect(curator.metrics.total('CrisisEscalations')).toBe(1);
     expect(curator.metrics.total('EmailDeliveryFailure')).toBe(1);
@@ -115,7 +115,7 @@ describe('a crisis alert', () => {
   it('for a user that does not exist is escalated, not dropped', async () => {
     const event = crisis('00000000-0000-4000-8000-000000000000');
     const summary = await curator.handler(event);
-    expect(summary.ok && summary.tally.escalated).toBe(1);
+    expect(tallyOf(summary).escalated).toBe(1);
     expect(await execution(event.detail.signalId as string)).toMatchObject({ status: 'escalated', error: expect.stringContaining('names no user') });
   });
 
@@ -126,7 +126,7 @@ describe('a crisis alert', () => {
     const off = curatorHarness(db, { start: now });
     off.switches.set('crisis-alert/enabled', 'false');
     const held = await off.handler(crisis(users[9]!));
-    expect(held.ok && held.tally.vetoed).toEqual({ KILL_SWITCH_ACTIVE: 1 });
+    expect(tallyOf(held).vetoed).toEqual({ KILL_SWITCH_ACTIVE: 1 });
   });
 
   it('held by the kill switch is escalated by a replay once past its SLA', async () => {
@@ -136,7 +136,7 @@ describe('a crisis alert', () => {
     curator.switches.set('crisis-alert/enabled', 'true');
     curator.clock.advance(20 * 60_000);
     const replay = await curator.handler(replayEvent({ jobType: 'crisis_alert', vetoReason: 'KILL_SWITCH_ACTIVE', from: minutesAgo(60), userIds: [users[10]] }));
-    expect(replay.ok && replay.tally).toMatchObject({ escalated: 1, vetoed: { SLA_MISSED: 1 } });
+    expect(tallyOf(replay)).toMatchObject({ escalated: 1, vetoed: { SLA_MISSED: 1 } });
     expect(await execution(event.detail.signalId as string)).toMatchObject({ status: 'escalated', veto_reason: 'SLA_MISSED' });
   });
 });
@@ -148,14 +148,14 @@ describe('other realtime signals', () => {
     expect((await curator.handler(early('early-1', 2))).ok && curator.mailer.sent).toHaveLength(0);
     const sent = await curator.handler(early('early-2', 3));
     const capped = await curator.handler(early('early-3', 4));
-    expect(sent.ok && sent.tally.executed).toBe(1);
-    expect(capped.ok && capped.tally.vetoed).toEqual({ FREQUENCY_CAP: 1 });
+    expect(tallyOf(sent).executed).toBe(1);
+    expect(tallyOf(capped).vetoed).toEqual({ FREQUENCY_CAP: 1 });
   });
 
   it('holds a story failure reported after its 15 minute SLA without escalating it', async () => {
     const summary = await curator.handler(
       signalEvent({ signalId: 'sf-1', jobType: 'story_failure', userId: users[0], confidence: 0.9, signalCount: 1, eventTimestamp: minutesAgo(16) }),
     );
-    expect(summary.ok && summary.tally).toMatchObject({ escalated: 0, vetoed: { SLA_MISSED: 1 } });
+    expect(tallyOf(summary)).toMatchObject({ escalated: 0, vetoed: { SLA_MISSED: 1 } });
   });
 });

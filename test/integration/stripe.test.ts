@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyKeyOf, stripePayments } from '../../src/adapters/stripe/stripe-payments.js';
 import type { Payments } from '../../src/curator/ports.js';
-import { curatorHarness, scheduledEvent, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { fakeStripe, stripeError } from '../support/fake-providers.js';
 import { insertUsers } from '../support/seed.js';
@@ -48,7 +48,7 @@ describe('referral credits through the stripe SDK', () => {
   it('credits each referrer with a negative USD balance transaction keyed by the ledger row', async () => {
     await convert(3);
     const summary = await curatorAt(firing, paymentsFor()).handler(scheduledEvent('referral_rewards', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 3, creditsIssuedCents: 3_000 });
+    expect(tallyOf(summary)).toMatchObject({ executed: 3, creditsIssuedCents: 3_000 });
     const ledger = await db.sql.query<{ id: string; stripe_balance_transaction_id: string }>(`select id, stripe_balance_transaction_id from reward_ledger`);
     expect(stripe.creates().map((request) => request.form)).toEqual(
       expect.arrayContaining([expect.objectContaining({ amount: '-1000', currency: 'usd', 'metadata[ledger_id]': ledger[0]!.id })]),
@@ -61,7 +61,7 @@ describe('referral credits through the stripe SDK', () => {
     await convert(1);
     stripe.script.push(stripeError(500), stripeError(429), stripeError(502), stripeError(503));
     const summary = await curatorAt(firing, paymentsFor()).handler(scheduledEvent('referral_rewards', firing));
-    expect(summary.ok && summary.tally.executed).toBe(1);
+    expect(tallyOf(summary).executed).toBe(1);
     const creates = stripe.creates();
     expect(creates).toHaveLength(5);
     expect(new Set(creates.map((request) => request.idempotencyKey)).size).toBe(1);
@@ -73,14 +73,14 @@ describe('referral credits through the stripe SDK', () => {
     await convert(1);
     stripe.script.push(stripeError(500), stripeError(500));
     const first = await curatorAt(firing, paymentsFor(2)).handler(scheduledEvent('referral_rewards', firing));
-    expect(first.ok && first.tally.failed).toBe(1);
+    expect(tallyOf(first).failed).toBe(1);
     expect(await db.sql.query(`select status, error_message from reward_ledger`)).toEqual([{ status: 'failed', error_message: 'Stripe 500: injected 500' }]);
     const [tracking] = await db.sql.query(`select reward_status from referral_tracking`);
     expect(tracking).toEqual({ reward_status: 'failed' });
 
     const nextDay = new Date(firing.getTime() + day);
     const second = await curatorAt(nextDay, paymentsFor()).handler(scheduledEvent('referral_rewards', nextDay));
-    expect(second.ok && second.tally.executed).toBe(1);
+    expect(tallyOf(second).executed).toBe(1);
     expect(new Set(stripe.creates().map((request) => request.idempotencyKey)).size).toBe(1);
     expect(stripe.transactions).toHaveLength(1);
     expect(await db.sql.query(`select count(*)::int as n from reward_ledger`)).toEqual([{ n: 1 }]);
@@ -90,12 +90,12 @@ describe('referral credits through the stripe SDK', () => {
     await convert(1);
     stripe.lost.remaining = 1;
     const first = await curatorAt(firing, paymentsFor(1)).handler(scheduledEvent('referral_rewards', firing));
-    expect(first.ok && first.tally.failed).toBe(1);
+    expect(tallyOf(first).failed).toBe(1);
     expect(stripe.transactions).toHaveLength(1);
 
     const later = new Date(firing.getTime() + 3 * day);
     const second = await curatorAt(later, paymentsFor()).handler(scheduledEvent('referral_rewards', later));
-    expect(second.ok && second.tally.executed).toBe(1);
+    expect(tallyOf(second).executed).toBe(1);
     expect(stripe.transactions).toHaveLength(1);
     expect(stripe.creates()).toHaveLength(1);
     const [ledger] = await db.sql.query(`select status, stripe_balance_transaction_id from reward_ledger`);
@@ -110,7 +110,7 @@ describe('referral credits through the stripe SDK', () => {
     await db.sql.query(`update reward_ledger set expires_at = $1`, [new Date(firing.getTime() + day)]);
     const expiry = new Date(firing.getTime() + 2 * day + 2 * 3_600_000);
     const summary = await curatorAt(expiry, paymentsFor()).handler(scheduledEvent('expire_credits', expiry));
-    expect(summary.ok && summary.tally).toMatchObject({ executed: 1, creditsReversedCents: 250 });
+    expect(tallyOf(summary)).toMatchObject({ executed: 1, creditsReversedCents: 250 });
     expect(stripe.creates().at(-1)!.form).toMatchObject({ amount: '250', currency: 'usd' });
     expect(await db.sql.query(`select source, amount, status from reward_ledger order by amount`)).toEqual([
       { source: 'expiry', amount: -250, status: 'applied' },
@@ -131,9 +131,9 @@ describe('the spend guard against real money', () => {
       a.handler(scheduledEvent('referral_rewards', firing)),
       b.handler({ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'referral_rewards', retry: true, periodKey: '2026-11-22' } }),
     ]);
-    const executed = (one.ok ? one.tally.executed : 0) + (two.ok ? two.tally.executed : 0);
+    const executed = tallyOf(one).executed + tallyOf(two).executed;
     expect(executed).toBe(2);
-    const skippedOrHeld = [one, two].reduce((sum, summary) => sum + (summary.ok ? summary.tally.skipped + (summary.tally.vetoed.BUDGET_EXCEEDED ?? 0) : 0), 0);
+    const skippedOrHeld = [one, two].reduce((sum, summary) => sum + tallyOf(summary).skipped + (tallyOf(summary).vetoed.BUDGET_EXCEEDED ?? 0), 0);
     expect(skippedOrHeld).toBeGreaterThan(0);
     const [issued] = await db.sql.query<{ cents: number }>(`select coalesce(sum(amount), 0)::int as cents from reward_ledger where status <> 'failed'`);
     expect(issued!.cents).toBe(2_000);

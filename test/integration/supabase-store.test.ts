@@ -6,7 +6,7 @@ import { sqlTransport } from '../../src/store/sql-transport.js';
 import { supabaseTransport } from '../../src/store/supabase-transport.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { curatorHarness, scheduledEvent } from '../support/curator-harness.js';
+import { curatorHarness, scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
 
 const serviceRoleKey = 'service-role-key-for-tests-0123456789';
@@ -60,7 +60,7 @@ describe('the Supabase store', () => {
   it('runs the daily digest through supabase-js RPC with the same outcome as the SQL store', async () => {
     const curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4, transport: supabaseStoreTransport() });
     const summary = await curator.handler(scheduledEvent('daily_digest', firing));
-    expect(summary.ok && summary.tally).toMatchObject({ candidates: 14, executed: 9, vetoed: { INSUFFICIENT_SIGNAL: 2, LOW_CONFIDENCE: 1, USER_OPTED_OUT: 2 } });
+    expect(tallyOf(summary)).toMatchObject({ candidates: 14, executed: 9, vetoed: { INSUFFICIENT_SIGNAL: 2, LOW_CONFIDENCE: 1, USER_OPTED_OUT: 2 } });
     const rows = await executionsBySubject(db.sql, 'daily_digest', '2026-11-23');
     expect(rows).toHaveLength(14);
     expect(requests.length).toBeGreaterThan(0);

@@ -4,8 +4,9 @@ import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
 import type { Mailer, Metrics, OutgoingEmail, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
-import { createCuratorHandler } from '../../src/handlers/curator.js';
+import { createCuratorHandler, type CuratorResult } from '../../src/handlers/curator.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
+import type { Tally } from '../../src/runner/tally.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import type { StoreTransport } from '../../src/store/transport.js';
@@ -105,3 +106,10 @@ export const signalEvent = (detail: Record<string, unknown>) => ({
   'detail-type': 'Emotional Signal',
   detail,
 });
+
+/** The tally of a job's answer; throws when the event was refused or the answer (health) has none. */
+export function tallyOf(result: CuratorResult): Tally {
+  if (!result.ok) throw new Error(`the curator refused the event: ${result.error}`);
+  if (!('tally' in result)) throw new Error(`a ${result.kind} answer has no tally`);
+  return result.tally;
+}

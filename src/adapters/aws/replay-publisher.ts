@@ -1,18 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { VetoReason } from '../../curator/verdict.js';
-import { parseCuratorEvent } from '../../handlers/curator-event.js';
-import type { JobType } from '../../pipelines/index.js';
+import { DetailType, EventSource, replayDetailOf, replayEvent, type ReplayDetail } from '../../events/curator-events.js';
+import { parseCuratorEvent } from '../../events/parse-curator-event.js';
 
 /** What ops asks a replay to redo. */
-export interface ReplayRequest {
-  readonly jobType: JobType;
-  readonly periodKey?: string;
-  readonly userIds?: readonly string[];
-  readonly vetoReason?: VetoReason;
-  readonly from?: string;
-  readonly to?: string;
-  readonly dryRun?: boolean;
-}
+export type ReplayRequest = ReplayDetail;
 
 /** EventBridge refused the event; `code` is its error code. */
 export class ReplayRejectedError extends Error {
@@ -27,9 +18,7 @@ export class ReplayRejectedError extends Error {
 
 /** The exact replay event of DESIGN.md section 2, as PutEvents takes it. */
 export function replayEntry(request: ReplayRequest) {
-  const { jobType, ...rest } = request;
-  const detail = Object.fromEntries(Object.entries({ jobType, retry: true, ...rest }).filter(([, value]) => value !== undefined));
-  return { Source: 'storytailor.manual', DetailType: 'retry', Detail: JSON.stringify(detail), EventBusName: 'default' };
+  return { Source: EventSource.manual, DetailType: DetailType.replay, Detail: JSON.stringify(replayDetailOf(request)), EventBusName: 'default' };
 }
 
 /**
@@ -39,7 +28,7 @@ export function replayEntry(request: ReplayRequest) {
  */
 export async function publishReplay(client: EventBridgeClient, request: ReplayRequest): Promise<string> {
   const entry = replayEntry(request);
-  const parsed = parseCuratorEvent({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail) });
+  const parsed = parseCuratorEvent(replayEvent(request));
   if (!parsed.ok) throw new ReplayRejectedError('InvalidReplay', parsed.error);
   const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
   const [answer] = result.Entries ?? [];

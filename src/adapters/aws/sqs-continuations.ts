@@ -14,13 +14,17 @@ const sqsBatchSize = 10;
  */
 export function sqsContinuations(client: SQSClient, queueUrl: string): Continuations {
   return {
-    async continueWith(...events) {
+    async continueWith(events, options = {}) {
       for (let start = 0; start < events.length; start += sqsBatchSize) {
         const batch = events.slice(start, start + sqsBatchSize);
         const answer = await client.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: batch.map((event, index) => ({ Id: String(start + index), MessageBody: JSON.stringify(event) })),
+            Entries: batch.map((event, index) => ({
+              Id: String(start + index),
+              MessageBody: JSON.stringify(event),
+              ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
+            })),
           }),
         );
         const refused = answer.Failed ?? [];
@@ -38,7 +42,7 @@ export function memoryContinuations(): Continuations & { readonly queued: Array<
   const queued: Array<Record<string, unknown>> = [];
   return {
     queued,
-    async continueWith(...events) {
+    async continueWith(events, options = {}) {
       for (const event of events) queued.push({ ...event });
     },
   };

@@ -1,9 +1,13 @@
-import { pipelineOf, type Firing, type JobType } from '../pipelines/index.js';
-import type { CuratorDeps } from './deps.js';
-import { JobRequestError } from './errors.js';
-import { maintenancePlan } from './maintenance.js';
-import type { PagePlan } from './page.js';
-import { expiryPlan, orgHealthPlan, referralPlan, userEmailPlan, type PlanPeriod } from './plans.js';
+import { pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
+import type { CuratorDeps } from '../deps.js';
+import { JobRequestError } from '../errors.js';
+import type { PagePlan } from '../pages/page-plan.js';
+import type { PlanPeriod } from './email-plan.js';
+import { expiryPlan } from './expiry-plan.js';
+import { maintenancePlan } from './maintenance-plan.js';
+import { orgHealthPlan } from './org-health-plan.js';
+import { referralPlan } from './referral-plan.js';
+import { userEmailPlan } from './user-email-plan.js';
 
 const hourMs = 3_600_000;
 

@@ -1,7 +1,7 @@
-import { retention, type JobType } from '../pipelines/index.js';
-import type { CuratorDeps } from './deps.js';
-import type { ActResult, PagePlan } from './page.js';
-import type { PlanPeriod } from './plans.js';
+import { retention, type JobType } from '../../pipelines/index.js';
+import type { CuratorDeps } from '../deps.js';
+import type { ActResult, PagePlan } from '../pages/page-plan.js';
+import { baseCandidate, type PlanPeriod } from './email-plan.js';
 
 /** The single subject of a job that works on the whole database. */
 interface WholeDatabase {
@@ -12,7 +12,7 @@ const storyScoringWindowDays = 30;
 
 /**
  * Story scoring and data retention: one decision per period (the kill switch still applies), then SQL does the
- * work set-based. `details` receives what it did: stories scored, rows archived.
+ * work set-based; no provider request, so no gate. `details` receives what it did: stories scored, rows archived.
  */
 export function maintenancePlan(
   deps: CuratorDeps,
@@ -27,15 +27,7 @@ export function maintenancePlan(
     periodOf: () => period.periodKey,
     userOf: () => null,
     existingOf: () => null,
-    candidateOf: (row) => ({
-      subjectKey: row.subject_key,
-      alreadySucceeded: false,
-      signalCount: null,
-      confidence: null,
-      eventTimestamp: null,
-      email: null,
-      credit: null,
-    }),
+    candidateOf: (row) => baseCandidate(row.subject_key, false),
     recordOf: () => ({ trigger_data: { window_end: period.windowEnd.toISOString() }, template_id: null, credit: null }),
     async act(claims): Promise<ActResult[]> {
       return Promise.all(

@@ -5,7 +5,7 @@ import { memorySwitches } from '../../src/adapters/local/switches.js';
 import { manualClock } from '../../src/adapters/clock.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
-import { parseCuratorEvent } from '../../src/handlers/curator-event.js';
+import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
 import { ConfigError, loadConfig } from '../../src/handlers/config.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
 import type { CuratorStore } from '../../src/store/curator-store.js';
@@ -83,9 +83,13 @@ describe('parseCuratorEvent', () => {
   });
 
   it.each([
-    [signal({ confidence: 1.2 }), /detail\.confidence: Too big/],
+    // A crisis alert with a readable user is never refused (see below); other pipelines' bad signals are.
+    [signal({ jobType: 'story_failure', confidence: 1.2 }), /detail\.confidence: Too big/],
     [signal({ userId: 'parent@example.com' }), /detail\.userId: Invalid UUID/],
-    [signal({ eventTimestamp: '2026-11-23 20:00' }), /detail\.eventTimestamp: expected an ISO-8601 date-time with an offset/],
+    [signal({ jobType: 'early_intervention', eventTimestamp: '2026-11-23 20:00' }), /detail\.eventTimestamp: expected an ISO-8601 date-time with an offset/],
+    [signal({ jobType: 'story_failure', signalId: 'a\u0000b' }), /detail\.signalId: must not contain NUL or unpaired surrogate characters/],
+    [signal({ jobType: 'asset_timeout', signalId: 'lone \ud800' }), /detail\.signalId: must not contain NUL/],
+    [signal({ jobType: 'story_failure', signalCount: 2 ** 31 }), /detail\.signalCount: Too big/],
     [signal({ jobType: 'daily_digest' }), /detail\.jobType: Invalid option/],
     [{ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest' } }, /detail\.retry/],
     [{ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true, vetoReason: 'BORED' } }, /detail\.vetoReason/],
@@ -97,6 +101,68 @@ describe('parseCuratorEvent', () => {
     const parsed = parseCuratorEvent(event);
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.error).toMatch(message);
+  });
+});
+
+describe('parseCuratorEvent, for what Postgres cannot store', () => {
+  const deep = (levels: number): Record<string, unknown> => {
+    let value: Record<string, unknown> = { leaf: true };
+    for (let level = 0; level < levels; level += 1) value = { next: value };
+    return value;
+  };
+
+  it('cleans a NUL or a lone surrogate in the context and keeps the rest as evidence', () => {
+    const parsed = parseCuratorEvent(signal({ jobType: 'story_failure', context: { note: 'a\u0000b', ['k\u0000']: 'lone \udc00', childId: 'maya' } }));
+    expect(parsed).toMatchObject({
+      ok: true,
+      request: { kind: 'signal', contextCleaned: true, problem: null, context: { note: 'a\uFFFDb', 'k\uFFFD': 'lone \uFFFD', childId: 'maya' } },
+    });
+  });
+
+  it('cuts a context nested 5,000 deep at 32 levels, saying so', () => {
+    const parsed = parseCuratorEvent(signal({ context: deep(5_000) }));
+    expect(parsed.ok).toBe(true);
+    let node = (parsed.ok && parsed.request.kind === 'signal' ? parsed.request.context : {}) as Record<string, unknown>;
+    let depth = 0;
+    while (typeof node.next === 'object' && node.next !== null) {
+      node = node.next as Record<string, unknown>;
+      depth += 1;
+    }
+    expect(depth).toBe(31);
+    expect(node.next).toBe('[nested deeper than 32 levels; cut]');
+    expect(JSON.stringify(parsed).length).toBeLessThan(2_000);
+  });
+
+  it.each([
+    [{ signalId: 'a\u0000b' }, /detail\.signalId: must not contain NUL/],
+    [{ signalId: 'lone \ud800' }, /detail\.signalId/],
+    [{ signalCount: 2 ** 31 }, /detail\.signalCount: Too big/],
+    [{ confidence: 'high' }, /detail\.confidence/],
+    [{ eventTimestamp: 'yesterday' }, /detail\.eventTimestamp/],
+  ])('keeps a crisis alert with %j, carrying the problem so it is recorded and escalated', (detail, problem) => {
+    const parsed = parseCuratorEvent(signal(detail));
+    expect(parsed.ok).toBe(true);
+    const request = parsed.ok && parsed.request.kind === 'signal' ? parsed.request : null;
+    expect(request).toMatchObject({ jobType: 'crisis_alert', userId: '3f2b8f9e-4c1a-4b7e-9d55-2a1c8e7f6b10', problem: expect.stringMatching(problem) });
+    // The app's retry of the same event is the same signal, so it is recorded once.
+    const again = parseCuratorEvent(signal(detail));
+    expect(again.ok && again.request.kind === 'signal' && again.request.signalId).toBe(request?.signalId);
+    expect(JSON.stringify(request)).not.toMatch(/\\u0000|\\ud800/);
+  });
+
+  it('refuses a crisis alert whose user cannot be read: there is nobody to record it for', () => {
+    expect(parseCuratorEvent(signal({ userId: 'not-a-user', signalCount: -3 }))).toMatchObject({ ok: false, error: expect.stringMatching(/detail\.userId/) });
+  });
+
+  it('refuses a scheduled firing from the future, by the curator\'s clock, allowing five minutes of skew', () => {
+    const firing = (time: string) => ({ source: 'storytailor.scheduler', 'detail-type': 'Scheduled Job', time, detail: { jobType: 'daily_digest' } });
+    const now = new Date('2026-11-23T20:00:00Z');
+    expect(parseCuratorEvent(firing('2099-06-01T00:00:00Z'), { now })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^time: 2099-06-01T00:00:00Z is later than the curator's clock \(2026-11-23T20:00:00.000Z\)/),
+    });
+    expect(parseCuratorEvent(firing('2026-11-23T20:04:00Z'), { now }).ok).toBe(true);
+    expect(parseCuratorEvent(firing('2026-11-23T20:06:00Z'), { now }).ok).toBe(false);
   });
 });
 
@@ -117,7 +183,7 @@ describe('the curator handler', () => {
       config: { environment: 'staging', pageSize: 10, leaseSeconds: 60, owner: 'x', templates: {} },
     };
     const handler = createCuratorHandler(async () => deps);
-    const result = await handler(signal({ signalCount: -1 }));
+    const result = await handler(signal({ jobType: 'story_failure', signalCount: -1 }));
     expect(result).toEqual({ ok: false, error: expect.stringMatching(/^detail\.signalCount: Too small/) });
     expect(metrics.total('InvalidEvents')).toBe(1);
     expect(logger.lines).toMatchObject([{ level: 'ERROR', message: 'invalid event' }]);

@@ -1,0 +1,40 @@
+import type { BalanceMovement, MovementOutcome } from '../../curator/ports.js';
+import type { CuratorDeps } from '../deps.js';
+import type { Claim } from '../pages/page-plan.js';
+import type { RequestGate } from './request-gate.js';
+
+/** Each ledger row's answer, or `held` when the gate kept the movements from being sent. */
+export type CreditAnswers = { readonly held: true } | { readonly held: false; readonly answers: ReadonlyMap<string, MovementOutcome> };
+
+/**
+ * Moves credit through the payments port for claimed ledger rows, after asking the gate once for the page. A
+ * ledger row that already carries a Stripe transaction id was paid by an earlier attempt whose outcome was not
+ * recorded: it is not sent again. A row attempted before is looked up first by the adapter (`seenBefore`).
+ */
+export async function moveCredits(
+  deps: CuratorDeps,
+  movements: ReadonlyArray<{ claim: Claim; movement: BalanceMovement | null }>,
+  direction: 'credit' | 'reverse',
+  gate: RequestGate,
+): Promise<CreditAnswers> {
+  const answers = new Map<string, MovementOutcome>();
+  const toSend: BalanceMovement[] = [];
+  for (const { claim, movement } of movements) {
+    if (movement === null) continue;
+    const paid = claim.ledger?.stripe_balance_transaction_id;
+    if (paid) answers.set(movement.ledgerId, { ledgerId: movement.ledgerId, status: 'succeeded', transactionId: paid });
+    else toSend.push(movement);
+  }
+  if (toSend.length > 0) {
+    if (!(await gate.open())) return { held: true };
+    let outcomes: MovementOutcome[];
+    try {
+      outcomes = direction === 'credit' ? await deps.payments.credit(toSend) : await deps.payments.reverse(toSend);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      outcomes = toSend.map((movement) => ({ ledgerId: movement.ledgerId, status: 'failed', error: reason }));
+    }
+    for (const outcome of outcomes) answers.set(outcome.ledgerId, outcome);
+  }
+  return { held: false, answers };
+}

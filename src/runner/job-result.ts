@@ -1,0 +1,70 @@
+import type { JobType } from '../pipelines/index.js';
+import type { LastRun } from '../store/rows.js';
+import type { Tally } from './tally.js';
+
+/**
+ * How held work (a run, a continuation, a shard) ended in this invocation. `continued`: it neared the deadline
+ * and was handed on to a new invocation; `fanned_out`: it was split into shards, each queued for its own
+ * invocation; `skipped`: it was not this invocation's to do (`in_progress` elsewhere, `completed`, `superseded`,
+ * `requeued` for after a live lease, `lease_lost` midway).
+ */
+export type HeldOutcome =
+  | { readonly status: 'succeeded'; readonly tally: Tally; readonly details?: Readonly<Record<string, unknown>> }
+  | { readonly status: 'continued'; readonly reason: 'deadline'; readonly tally: Tally }
+  | { readonly status: 'fanned_out'; readonly shards: number; readonly tally: Tally }
+  | { readonly status: 'skipped'; readonly reason: string; readonly tally: Tally };
+
+interface Answered {
+  readonly ok: true;
+  readonly durationMs: number;
+}
+
+/** A scheduled firing, or an ops replay (of a period, or of held actions), that took or found a run. */
+export type RunResult = Answered & {
+  readonly kind: 'scheduled' | 'replay';
+  readonly jobType: JobType;
+  readonly periodKey: string;
+  readonly runId: string | null;
+} & HeldOutcome;
+
+/** One shard of a split run; `runCompleted` when it was the last to finish the run. */
+export type ShardResult = Answered & {
+  readonly kind: 'shard';
+  readonly jobType: JobType;
+  readonly periodKey: string;
+  readonly runId: string;
+  readonly shard: number;
+  readonly runCompleted: boolean;
+} & HeldOutcome;
+
+/** A realtime signal from the app, decided and acted on. */
+export interface SignalResult extends Answered {
+  readonly kind: 'signal';
+  readonly jobType: JobType;
+  readonly periodKey: string;
+  readonly status: 'succeeded';
+  readonly tally: Tally;
+}
+
+/** Any job asked with `dryRun`: what would happen, beside the last real run of the job. Nothing written or sent. */
+export interface DryRunResult extends Answered {
+  readonly kind: 'scheduled' | 'replay' | 'signal';
+  readonly jobType: JobType;
+  readonly periodKey: string;
+  /** A dry run takes no run. */
+  readonly runId: null;
+  readonly status: 'dry_run';
+  readonly tally: Tally;
+  readonly lastRealRun: LastRun;
+}
+
+/** The health check's answer. */
+export interface HealthResult extends Answered {
+  readonly kind: 'health';
+  readonly jobType: 'health';
+  readonly status: 'succeeded' | 'failed';
+  readonly health: Readonly<Record<string, unknown>>;
+}
+
+/** The handler's answer for one event, one variant per kind of job. */
+export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult;

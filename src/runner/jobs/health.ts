@@ -1,0 +1,120 @@
+import { MetricName } from '../../curator/ports.js';
+import { shardEvent } from '../../events/curator-events.js';
+import { isJobType, jobTypes, lastFiring, pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
+import type { RecoverResult } from '../../store/rows.js';
+import type { CuratorDeps } from '../deps.js';
+import type { HealthResult } from '../job-result.js';
+
+/** A firing younger than this may still be starting; it is not counted missing yet. */
+const startGraceMs = 30 * 60_000;
+/** How far back a missed firing is still reported (the monthly job's gap is the longest). */
+const lookbackMs = 35 * 86_400_000;
+/** A run (or shard) that died this many times is left stuck for a human rather than resumed again. */
+const maxResumeAttempts = 5;
+
+/** The last firing of every scheduled pipeline that should have started by now. */
+export function expectedRuns(now: Date): Array<{ job_type: JobType; period_key: string; firing: Firing }> {
+  return jobTypes.flatMap((jobType) => {
+    const firing = lastFiring(jobType, new Date(now.getTime() - startGraceMs));
+    if (firing === null || now.getTime() - firing.scheduledTime.getTime() > lookbackMs) return [];
+    return [{ job_type: jobType, period_key: firing.periodKey, firing }];
+  });
+}
+
+/**
+ * Recovers work whose invocation died: runs and shards whose lease ran out are marked stuck and their in-flight
+ * actions settled (StuckRuns counts them), realtime signals left pending are settled, and each stuck run or shard
+ * is put back on the work queue to resume from its cursor. The health job never does that work itself.
+ */
+async function recover(deps: CuratorDeps): Promise<{ recovered: RecoverResult; resumed: number }> {
+  const now = deps.clock.now();
+  const recovered = await deps.store.recover({ now, leaseSeconds: deps.config.leaseSeconds, maxAttempts: maxResumeAttempts });
+  let stuck = 0;
+  for (const [jobType, count] of Object.entries(recovered.newly_stuck)) {
+    stuck += count;
+    if (isJobType(jobType)) deps.metrics.record({ name: MetricName.StuckRuns, value: count, unit: 'Count', pipelineType: jobType });
+  }
+  const shards = recovered.resume_shards.flatMap((shard) =>
+    shard.scheduled_for === null || !isJobType(shard.job_type)
+      ? []
+      : [shardEvent({ jobType: shard.job_type, runId: shard.run_id, shard: shard.shard, generation: shard.generation, periodKey: shard.period_key, scheduledTime: new Date(shard.scheduled_for) })],
+  );
+  deps.metrics.record({ name: MetricName.StuckRuns, value: stuck + shards.length, unit: 'Count' });
+  const events = [...recovered.resume_runs.map((run) => run.resume_event), ...shards];
+  if (events.length > 0 && deps.continuations) {
+    await deps.continuations.continueWith(events);
+    deps.logger.error('resumed work whose invocation died', {
+      runs: recovered.resume_runs.map((run) => ({ run_id: run.run_id, pipeline_type: run.job_type, period_key: run.period_key, attempt: run.attempt })),
+      shards: recovered.resume_shards.map((shard) => ({ run_id: shard.run_id, shard: shard.shard })),
+    });
+  }
+  return { recovered, resumed: deps.continuations ? events.length : 0 };
+}
+
+/**
+ * The health job: recovers work whose invocation died (recover above), then reports whether the database and
+ * the switches can be read, how many runs are running, stuck, succeeded and failed in the last hour, and which
+ * scheduled run never started (published as MissedRuns, since a metric alarm cannot look back a month). Sends
+ * no email and credits nothing.
+ */
+export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
+  const startedMs = Date.now();
+  const now = deps.clock.now();
+  const checks: Record<string, unknown> = {};
+  let healthy = true;
+
+  try {
+    const snapshot = await deps.switches.read();
+    checks.switches = snapshot.parameters === null ? 'unreadable' : snapshot.stale ? 'stale' : 'ok';
+    if (snapshot.parameters === null) healthy = false;
+  } catch (error) {
+    checks.switches = 'unreadable';
+    checks.switchesError = error instanceof Error ? error.message : String(error);
+    healthy = false;
+  }
+
+  try {
+    const { recovered, resumed } = await recover(deps);
+    checks.recovered = {
+      newlyStuck: recovered.newly_stuck,
+      orphansSettled: recovered.orphans_settled,
+      resumable: recovered.resume_runs.length + recovered.resume_shards.length,
+      resumed,
+    };
+  } catch (error) {
+    checks.recovered = 'error';
+    checks.recoveryError = error instanceof Error ? error.message : String(error);
+    healthy = false;
+  }
+
+  try {
+    const expected = expectedRuns(now);
+    const runs = await deps.store.health({
+      now,
+      since: new Date(now.getTime() - 3_600_000),
+      expected: expected.map(({ job_type, period_key }) => ({ job_type, period_key })),
+    });
+    checks.database = 'ok';
+    checks.runs = { running: runs.running, stuck: runs.stuck, succeeded: runs.succeeded, failed: runs.failed };
+    checks.successRate = runs.success_rate;
+    checks.missedRuns = runs.missing;
+    if (runs.stuck > 0 || runs.missing.length > 0) healthy = false;
+    deps.metrics.record({ name: MetricName.MissedRuns, value: runs.missing.length, unit: 'Count' });
+    for (const missed of runs.missing) {
+      deps.metrics.record({ name: MetricName.MissedRuns, value: 1, unit: 'Count', pipelineType: missed.job_type as JobType });
+      deps.logger.error('scheduled run missing', {
+        pipeline_type: missed.job_type,
+        period_key: missed.period_key,
+        rule: `storytailor-${pipelineOf(missed.job_type as JobType).rule}-${deps.config.environment}`,
+      });
+    }
+  } catch (error) {
+    checks.database = 'error';
+    checks.databaseError = error instanceof Error ? error.message : String(error);
+    healthy = false;
+  }
+
+  checks.status = healthy ? 'healthy' : 'unhealthy';
+  deps.logger[healthy ? 'info' : 'error']('health', { ...checks });
+  return { ok: true, kind: 'health', jobType: 'health', status: healthy ? 'succeeded' : 'failed', durationMs: Date.now() - startedMs, health: checks };
+}

@@ -1,0 +1,162 @@
+import { MetricName } from '../../curator/ports.js';
+import type { JobType } from '../../pipelines/index.js';
+import type { RunRow } from '../../store/rows.js';
+import type { CuratorDeps } from '../deps.js';
+import type { HeldOutcome } from '../job-result.js';
+import type { WalkResult } from '../pages/drive.js';
+import { emptyTally } from '../tally.js';
+import { isRefusal, type Lease, type Refusal } from './leases.js';
+
+/** What a job's own work on its lease came to. */
+export type Worked =
+  | { readonly kind: 'walked'; readonly walk: WalkResult; readonly details?: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'fanned_out'; readonly shards: number }
+  | { readonly kind: 'lease_lost' };
+
+/**
+ * Work that is held under a lease: a scheduled run, a replay of a period or of held actions, a shard. The job
+ * says only what is its own (how the lease is taken, what is done on it, the event that resumes it); the
+ * lifecycle ({@link runHeld}) does the rest the same way for all of them.
+ */
+export interface HeldWork {
+  readonly jobType: JobType;
+  /** Fields of its log lines (period, shard). */
+  readonly labels: Readonly<Record<string, unknown>>;
+  take(): Promise<Lease | Refusal>;
+  work(lease: Lease): Promise<Worked>;
+  /** The event that resumes it: its continuation, and what a redelivery that finds it leased re-queues. */
+  readonly resumeEvent: Readonly<Record<string, unknown>>;
+}
+
+/** What came of held work in this invocation; `runEnded` when it completed its run (a shard may not). */
+export interface HeldRun {
+  readonly runId: string | null;
+  readonly outcome: HeldOutcome;
+  readonly runEnded: boolean;
+}
+
+/** SQS delays a message by at most 15 minutes. */
+const maxDelaySeconds = 900;
+/** A redelivery re-queued for after a live lease arrives this long after the lease ran out. */
+const afterLeaseSeconds = 5;
+/** How often, and how patiently, a failure is recorded when the database itself is what failed. */
+const failureRecordAttempts = 5;
+const failureRecordBaseMs = 250;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The one lifecycle of held work: take the lease (or say why not, re-queueing a redelivery that found it leased
+ * for just after the lease, so a crashed run is resumed by Lambda's own retries); do the job's work; then hand it
+ * on near the deadline, or finish it. A failure is recorded on the row with its error, the lease released and
+ * what was in flight settled (what may have left is unknown, the rest decidable again), then thrown, so Lambda
+ * (or the work queue) delivers it again and the redelivery resumes it from its cursor.
+ */
+export async function runHeld(deps: CuratorDeps, held: HeldWork): Promise<HeldRun> {
+  const startedMs = Date.now();
+  const taken = await held.take();
+  if (isRefusal(taken)) return { runId: taken.runId, outcome: await refused(deps, held, taken), runEnded: false };
+  const lease = taken;
+  const fields = { ...held.labels, pipeline_type: held.jobType, run_id: lease.ref.runId };
+  if (lease.stuckMarked > 0) {
+    deps.metrics.record({ name: MetricName.StuckRuns, value: lease.stuckMarked, unit: 'Count', pipelineType: held.jobType });
+    deps.logger.error('runs found stuck (their lease ran out) and marked', { ...fields, stuck: lease.stuckMarked });
+  }
+
+  let worked: Worked;
+  try {
+    worked = await held.work(lease);
+  } catch (error) {
+    deps.logger.error('run failed', { ...fields, error: messageOf(error) });
+    await recordFailure(deps, held, lease, messageOf(error), startedMs);
+    throw error;
+  }
+
+  switch (worked.kind) {
+    case 'lease_lost':
+      return { runId: lease.ref.runId, outcome: { status: 'skipped', reason: 'lease_lost', tally: emptyTally() }, runEnded: false };
+    case 'fanned_out':
+      return { runId: lease.ref.runId, outcome: { status: 'fanned_out', shards: worked.shards, tally: emptyTally() }, runEnded: false };
+    case 'walked':
+      break;
+    default: {
+      const unknown: never = worked;
+      throw new Error(`unknown work outcome ${JSON.stringify(unknown)}`);
+    }
+  }
+  const { walk } = worked;
+  if (walk.leaseLost) return { runId: lease.ref.runId, outcome: { status: 'skipped', reason: 'lease_lost', tally: walk.tally }, runEnded: false };
+  if (walk.continued && deps.continuations) {
+    await lease.release(walk.cursor);
+    await deps.continuations.continueWith([held.resumeEvent]);
+    deps.logger.info('run continues in a new invocation', fields);
+    return { runId: lease.ref.runId, outcome: { status: 'continued', reason: 'deadline', tally: walk.tally }, runEnded: false };
+  }
+  const finished = await lease.finish({ status: 'succeeded' });
+  if (!finished.held) return { runId: lease.ref.runId, outcome: { status: 'skipped', reason: 'lease_lost', tally: walk.tally }, runEnded: false };
+  if (finished.run !== null) publishRunEnd(deps, held.jobType, finished.run, startedMs);
+  return {
+    runId: lease.ref.runId,
+    outcome: { status: 'succeeded', tally: walk.tally, ...(worked.details && Object.keys(worked.details).length > 0 ? { details: worked.details } : {}) },
+    runEnded: finished.run !== null,
+  };
+}
+
+/**
+ * Another invocation holds the work, or it is done. A direct delivery (Lambda's retry of a crashed invocation, a
+ * duplicate from EventBridge) that finds a live lease re-queues itself through the work queue for just after the
+ * lease: if the holder died, the re-queued event takes the work over then; if it lives, the event finds it done
+ * or still leased and stops there (a work-queue delivery never re-queues, so each redelivery queues at most one).
+ */
+async function refused(deps: CuratorDeps, held: HeldWork, refusal: Refusal): Promise<HeldOutcome> {
+  const fields = { ...held.labels, pipeline_type: held.jobType, run_id: refusal.runId, reason: refusal.refused };
+  const now = deps.clock.now().getTime();
+  if (refusal.refused === 'in_progress' && refusal.leaseUntil !== null && deps.continuations && deps.config.delivery !== 'work_queue') {
+    const delaySeconds = Math.min(maxDelaySeconds, Math.max(0, Math.ceil((refusal.leaseUntil.getTime() - now) / 1_000) + afterLeaseSeconds));
+    await deps.continuations.continueWith([held.resumeEvent], { delaySeconds });
+    deps.logger.info('leased by another invocation; re-queued for after its lease', { ...fields, delay_seconds: delaySeconds });
+    return { status: 'skipped', reason: 'requeued', tally: emptyTally() };
+  }
+  deps.logger.info('run already taken', fields);
+  return { status: 'skipped', reason: refusal.refused, tally: emptyTally() };
+}
+
+/**
+ * Records a failure on the row (the database may be what failed, so a few times with backoff). If it still cannot
+ * be recorded, the lease runs out and the health job, or the next delivery, settles and resumes the work.
+ */
+async function recordFailure(deps: CuratorDeps, held: HeldWork, lease: Lease, error: string, startedMs: number): Promise<void> {
+  for (let attempt = 1; attempt <= failureRecordAttempts; attempt += 1) {
+    try {
+      const finished = await lease.finish({ status: 'failed', error });
+      if (finished.run !== null) publishRunEnd(deps, held.jobType, finished.run, startedMs);
+      return;
+    } catch (cause) {
+      if (attempt === failureRecordAttempts) {
+        deps.logger.error('could not record the failure; the lease will run out and the work be resumed', {
+          ...held.labels,
+          pipeline_type: held.jobType,
+          run_id: lease.ref.runId,
+          error: messageOf(cause),
+        });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, failureRecordBaseMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/**
+ * A run ended (by its last invocation, or its last shard): its veto rate over its whole life, its duration, and
+ * FailedRuns when it failed.
+ */
+function publishRunEnd(deps: CuratorDeps, pipelineType: JobType, run: RunRow, startedMs: number): void {
+  const decisions = run.vetoed + run.executed + run.failed + run.escalated;
+  if (decisions > 0) deps.metrics.record({ name: MetricName.VetoRate, value: (100 * run.vetoed) / decisions, unit: 'Percent', pipelineType });
+  const lifeMs = run.completed_at === null ? 0 : Date.parse(run.completed_at) - Date.parse(run.started_at);
+  deps.metrics.record({ name: MetricName.JobDuration, value: Math.max(lifeMs, Date.now() - startedMs), unit: 'Milliseconds', pipelineType });
+  if (run.status === 'failed') {
+    deps.metrics.record({ name: MetricName.FailedRuns, value: 1, unit: 'Count', pipelineType });
+    deps.logger.error('run ended failed', { pipeline_type: pipelineType, run_id: run.id, period_key: run.period_key, error: run.error });
+  }
+}

@@ -1,0 +1,33 @@
+import { resolvePolicy, type PipelinePolicy } from '../../curator/policy.js';
+import type { SwitchSnapshot } from '../../curator/ports.js';
+import { parseSwitch, type PipelineSwitches } from '../../curator/switches.js';
+import { globalSwitchSlug, parameterKey, pipelineOf, tunableNames, type JobType } from '../../pipelines/index.js';
+import type { CuratorDeps } from '../deps.js';
+
+/** The switches and policy in force for a page, read just before it is decided. */
+export interface PageRules {
+  readonly policy: PipelinePolicy;
+  readonly switches: PipelineSwitches;
+}
+
+function switchesOf(snapshot: SwitchSnapshot, jobType: JobType): PipelineSwitches {
+  const state = (slug: string) =>
+    snapshot.parameters === null ? 'unknown' : parseSwitch(snapshot.parameters.get(parameterKey(slug, tunableNames.enabled)));
+  return { global: state(globalSwitchSlug), pipeline: state(pipelineOf(jobType).slug) };
+}
+
+/** The pipeline's two switches as the adapter's cache has them now (cheap: read before every provider request). */
+export async function readSwitches(deps: CuratorDeps, jobType: JobType): Promise<PipelineSwitches> {
+  return switchesOf(await deps.switches.read(), jobType);
+}
+
+/** Reads the switches (from the adapter's cache) and resolves the pipeline's policy with ops' overrides. */
+export async function readRules(deps: CuratorDeps, jobType: JobType): Promise<PageRules> {
+  const snapshot = await deps.switches.read();
+  const { policy, problems } = resolvePolicy(jobType, snapshot.parameters ?? new Map<string, string>());
+  for (const problem of problems) deps.logger.warn('ignored a malformed parameter', { pipeline_type: jobType, problem });
+  if (snapshot.parameters === null) {
+    deps.logger.warn('kill switches unreadable and never read; email and credit pipelines veto', { pipeline_type: jobType });
+  }
+  return { policy, switches: switchesOf(snapshot, jobType) };
+}

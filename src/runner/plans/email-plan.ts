@@ -1,0 +1,87 @@
+import type { EmailFacts } from '../../curator/caps.js';
+import type { Candidate } from '../../curator/decide.js';
+import { emailPolicyJson, type PipelinePolicy } from '../../curator/policy.js';
+import type { JobType } from '../../pipelines/index.js';
+import type { EmailPageQuery } from '../../store/curator-store.js';
+import type { EmailFactsRow } from '../../store/rows.js';
+import type { CuratorDeps } from '../deps.js';
+import { sendEmails } from '../effects/send-emails.js';
+import type { RequestGate } from '../effects/request-gate.js';
+import type { ActResult, Claim, PageRequest } from '../pages/page-plan.js';
+
+/** What the email plans share: the period they decide for, and the window their signal is counted over. */
+export interface PlanPeriod {
+  readonly periodKey: string;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+}
+
+export function emailFacts(row: EmailFactsRow): EmailFacts {
+  return {
+    optedOut: row.opted_out,
+    suppressed: row.suppressed,
+    typeCount: row.type_count,
+    nonCriticalCounts: row.non_critical_counts,
+  };
+}
+
+/** The SendGrid dynamic template of an email type (its own name when none is configured). */
+export function templateOf(deps: CuratorDeps, emailType: string): string {
+  return deps.config.templates[emailType] ?? emailType;
+}
+
+/** The query of one page of an email plan: its period's window, and facts counted under `policy`. */
+export function emailPageQuery(
+  deps: CuratorDeps,
+  jobType: JobType,
+  emailType: string,
+  period: PlanPeriod,
+  page: PageRequest,
+  policy: PipelinePolicy,
+): EmailPageQuery {
+  return {
+    jobType,
+    emailType,
+    periodKey: period.periodKey,
+    windowStart: period.windowStart,
+    windowEnd: period.windowEnd,
+    after: page.after,
+    limit: page.limit,
+    subjects: page.subjects,
+    through: page.through,
+    policy: emailPolicyJson(policy),
+    at: deps.clock.now(),
+  };
+}
+
+/** Sends each claimed row its email of `emailType`, with the template data `dataOf` makes for it. */
+export function emailEach<Row extends { user_id: string; email: string }>(
+  deps: CuratorDeps,
+  emailType: string,
+  claims: ReadonlyArray<{ row: Row; claim: Claim }>,
+  policy: PipelinePolicy,
+  gate: RequestGate,
+  dataOf: (row: Row) => Record<string, unknown>,
+): Promise<ActResult[]> {
+  const templateId = templateOf(deps, emailType);
+  return sendEmails(
+    deps,
+    claims.map(({ row, claim }) => ({
+      claim,
+      email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId, templateData: dataOf(row) },
+    })),
+    policy,
+    gate,
+  );
+}
+
+/** A candidate with only its subject and whether it already succeeded; plans add the facts their checks read. */
+export const baseCandidate = (subjectKey: string, alreadySucceeded: boolean): Candidate => ({
+  subjectKey,
+  alreadySucceeded,
+  signalCount: null,
+  confidence: null,
+  eventTimestamp: null,
+  email: null,
+  credit: null,
+});

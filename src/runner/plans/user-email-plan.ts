@@ -1,0 +1,37 @@
+import { pipelineOf, type JobType } from '../../pipelines/index.js';
+import type { UserCandidate } from '../../store/rows.js';
+import type { CuratorDeps } from '../deps.js';
+import type { PagePlan } from '../pages/page-plan.js';
+import { baseCandidate, emailEach, emailFacts, emailPageQuery, templateOf, type PlanPeriod } from './email-plan.js';
+
+/** Daily digest and weekly insights: one email per active user with enough signal in the period's window. */
+export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanPeriod): PagePlan<UserCandidate> {
+  const emailType = pipelineOf(jobType).emailType!;
+  return {
+    jobType,
+    load: (page, policy) => deps.store.userCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
+    shardBounds: (shardSize) => deps.store.userShardBounds(shardSize),
+    subjectOf: (row) => row.subject_key,
+    periodOf: () => period.periodKey,
+    userOf: (row) => row.user_id,
+    existingOf: (row) => row.existing,
+    candidateOf: (row) => ({
+      ...baseCandidate(row.subject_key, row.existing?.status === 'succeeded'),
+      signalCount: row.signal_count,
+      confidence: row.confidence,
+      email: emailFacts(row.facts),
+    }),
+    recordOf: () => ({
+      trigger_data: { window_start: period.windowStart.toISOString(), window_end: period.windowEnd.toISOString() },
+      template_id: templateOf(deps, emailType),
+      credit: null,
+    }),
+    act: (claims, policy, gate) =>
+      emailEach(deps, emailType, claims, policy, gate, (row) => ({
+        first_name: row.first_name,
+        period_key: period.periodKey,
+        stories_read: row.signal_count,
+        top_story_title: row.top_story_title,
+      })),
+  };
+}
