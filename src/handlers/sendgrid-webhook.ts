@@ -1,7 +1,8 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock } from '../adapters/clock.js';
 import { MetricName, type Clock, type Logger, type Metrics } from '../curator/ports.js';
+import { isStorableText, storableJson, storableText } from '../events/storable.js';
 import type { CuratorStore } from '../store/curator-store.js';
 
 /** The part of a Lambda function URL event the webhook reads. */
@@ -43,7 +44,61 @@ const sendGridEvent = z.looseObject({
   type: z.string().optional(),
   execution_id: z.unknown().optional(),
 });
-const delivery = z.array(sendGridEvent).min(1).max(10_000);
+const delivery = z.array(z.unknown()).min(1).max(10_000);
+
+/** Events that suppress an address: applied whenever the address can be read, even from an event otherwise bad. */
+const suppressing = new Set(['unsubscribe', 'group_unsubscribe', 'spamreport', 'bounce']);
+/** Earliest plausible SendGrid timestamp (2000-01-01); a later one than a day ahead is as implausible. */
+const earliestTimestamp = 946_684_800;
+
+/** One event as the store applies it, or why it cannot be. */
+type ReadEvent =
+  | { readonly ok: true; readonly event: Record<string, unknown>; readonly cleaned: boolean }
+  | { readonly ok: false; readonly problem: string };
+
+const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? storableText(value) : null);
+/** An address with what Postgres cannot store taken out, so a damaged one can still be read and suppressed. */
+const address = (value: unknown) => {
+  if (typeof value !== 'string') return null;
+  const cleaned = value.replaceAll('\u0000', '').toWellFormed().replaceAll('\uFFFD', '').trim();
+  return cleaned.length > 0 ? cleaned : null;
+};
+
+/**
+ * Reads one event of a delivery. A well-formed event is taken as it is; one whose text Postgres cannot store or
+ * whose timestamp is out of range is cleaned (NULs and unpaired surrogates replaced, the time taken as now); an
+ * unsubscribe, spam report or bounce whose address can be read is applied whatever else is wrong (under an event
+ * id derived from its content when it has none), since dropping it would email a family who asked us to stop.
+ * Anything else is answered as a problem, counted and logged.
+ */
+function readEvent(item: unknown, index: number, nowSeconds: number): ReadEvent {
+  const parsed = sendGridEvent.safeParse(item);
+  const raw = (item !== null && typeof item === 'object' ? item : {}) as Record<string, unknown>;
+  const eventType = text(raw.event);
+  const email = address(raw.email);
+  if (!parsed.success && !(eventType !== null && suppressing.has(eventType) && email !== null)) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, problem: `event ${index}: ${issue?.path.join('.') || '(event)'}: ${issue?.message}` };
+  }
+  const timestamp = typeof raw.timestamp === 'number' && Number.isInteger(raw.timestamp) ? raw.timestamp : null;
+  const goodTime = timestamp !== null && timestamp >= earliestTimestamp && timestamp <= nowSeconds + 86_400;
+  const eventId = text(raw.sg_event_id) ?? `derived-${createHash('sha256').update(JSON.stringify(storableJson(item).value)).digest('hex').slice(0, 32)}`;
+  const executionId = text(raw.execution_id);
+  const event = {
+    sg_event_id: eventId,
+    event: eventType,
+    email,
+    execution_id: executionId !== null && uuid.test(executionId) ? executionId : null,
+    sg_message_id: text(raw.sg_message_id),
+    timestamp: goodTime ? timestamp : nowSeconds,
+    type: text(raw.type),
+  };
+  const cleaned =
+    !parsed.success ||
+    !goodTime ||
+    [raw.sg_event_id, raw.event, raw.email, raw.sg_message_id, raw.type].some((value) => typeof value === 'string' && !isStorableText(value));
+  return { ok: true, event, cleaned };
+}
 
 /**
  * Reads SendGrid's verification key as the dashboard shows it (base64 DER) or as PEM.
@@ -76,9 +131,10 @@ const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlR
 /**
  * The SendGrid event webhook behind a Lambda function URL. Verifies the signature over the raw body bytes (base64
  * encoded or not) within the timestamp tolerance; refuses unsigned, forged or stale requests with 401 and
- * malformed ones with 400, writing nothing. Applies new events (each SendGrid event id once): statuses only move
- * forward, bounces, spam reports and unsubscribes suppress the address, and they are counted as Bounces,
- * SpamReports and Unsubscribes in Storytailor/Email. Never logs an address.
+ * a delivery with nothing usable in it with 400, writing nothing. Applies new events (each SendGrid event id once):
+ * statuses only move forward, bounces, spam reports and unsubscribes suppress the address, and they are counted as
+ * Bounces, SpamReports and Unsubscribes in Storytailor/Email. One bad event does not cost the others: it is cleaned
+ * and applied, or counted and logged (`rejected`), and the delivery is answered 200. Never logs an address.
  */
 export function createSendGridWebhookHandler(dependencies: () => Promise<WebhookDeps>) {
   let built: Promise<WebhookDeps> | null = null;
@@ -106,28 +162,33 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     if (!signatureIsValid(deps.publicKey, rawBody, timestamp, signature)) return refuse(401, 'the signature does not match the body');
 
-    let parsed: z.infer<typeof delivery>;
+    let items: z.infer<typeof delivery>;
     try {
       const result = delivery.safeParse(JSON.parse(rawBody.toString('utf8')));
       if (!result.success) {
         const issue = result.error.issues[0];
         return refuse(400, `malformed events at ${issue?.path.join('.') || '(body)'}: ${issue?.message}`);
       }
-      parsed = result.data;
+      items = result.data;
     } catch {
       return refuse(400, 'the body is not JSON');
     }
 
-    const events = parsed.map((item) => ({
-      sg_event_id: item.sg_event_id,
-      event: item.event,
-      email: item.email ?? null,
-      execution_id: typeof item.execution_id === 'string' && uuid.test(item.execution_id) ? item.execution_id : null,
-      sg_message_id: item.sg_message_id ?? null,
-      timestamp: item.timestamp,
-      type: item.type ?? null,
-    }));
-    const result = await deps.store.applyEmailEvents(events, clock.now());
+    const nowSeconds = Math.floor(clock.now().getTime() / 1_000);
+    const read = items.map((item, index) => readEvent(item, index, nowSeconds));
+    const usable = read.flatMap((entry) => (entry.ok ? [entry] : []));
+    const problems = read.flatMap((entry) => (entry.ok ? [] : [entry.problem]));
+    // A delivery with nothing usable in it is garbage; one with a bad event among good ones is applied (SendGrid
+    // would retry the whole delivery on an error, and drop it in the end, unsubscribes included).
+    if (usable.length === 0) return refuse(400, `malformed events at ${problems[0]}`);
+    if (problems.length > 0) deps.logger.warn('sendgrid events rejected', { rejected: problems.length, problems: problems.slice(0, 20) });
+    const cleaned = usable.filter((entry) => entry.cleaned).length;
+    if (cleaned > 0) deps.logger.warn('sendgrid events cleaned before applying', { cleaned });
+    const applied = await deps.store.applyEmailEvents(
+      usable.map((entry) => entry.event),
+      clock.now(),
+    );
+    const result = { ...applied, rejected: problems.length, cleaned };
     const count = (name: MetricName, value: number) => {
       if (value > 0) deps.metrics.record({ name, value, unit: 'Count' });
     };

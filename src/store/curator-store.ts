@@ -416,6 +416,8 @@ export class CuratorStore {
     /** The (created_at, id) of the last target of the page before. */
     after: { readonly createdAt: string; readonly id: string } | null;
     limit: number;
+    /** The replay's own run: what it left failed or unknown is taken up again too. */
+    runId: string | null;
   }): Promise<ReplayTarget[]> {
     return this.call(
       'curator_replay_targets',
@@ -428,6 +430,7 @@ export class CuratorStore {
         p_after_created_at: input.after?.createdAt ?? null,
         p_after_id: input.after?.id ?? null,
         p_limit: input.limit,
+        p_run_id: input.runId,
       },
       z.array(replayTarget),
     );

@@ -150,6 +150,7 @@ export const storeFunctions = {
       p_after_created_at: 'timestamptz',
       p_after_id: 'uuid',
       p_limit: 'integer',
+      p_run_id: 'uuid',
     },
   },
   curator_credits_issued_on: { returns: 'value', params: { p_at: 'timestamptz' } },

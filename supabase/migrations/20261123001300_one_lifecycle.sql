@@ -735,6 +735,75 @@ begin
 end;
 $$;
 
+-- The executions a replay of held actions re-decides, a page at a time after its (created_at, id) cursor, as in
+-- 20261123001200: those vetoed for p_veto_reason, or, without one, failed or of unknown outcome; and now also those
+-- the replay's own run (p_run_id) left failed or unknown when it failed, so the redelivered replay finishes what it
+-- had taken up (they are no longer vetoed, and would otherwise be passed over).
+drop function public.curator_replay_targets(text, text, timestamptz, timestamptz, uuid[], timestamptz, uuid, integer);
+create function public.curator_replay_targets(
+  p_job_type text,
+  p_veto_reason text,
+  p_from timestamptz,
+  p_to timestamptz,
+  p_user_ids uuid[],
+  p_after_created_at timestamptz,
+  p_after_id uuid,
+  p_limit integer,
+  p_run_id uuid default null
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with held as (
+    select e.id, e.created_at, e.period_key, e.subject_key, e.user_id, e.status, e.veto_reason, e.trigger_data,
+           e.confidence_score, e.signal_count
+    from public.pipeline_executions e
+    where p_veto_reason is not null
+      and e.vetoed
+      and e.pipeline_type = p_job_type
+      and e.veto_reason = p_veto_reason
+      and e.created_at >= greatest(p_from, coalesce(p_after_created_at, p_from)) and e.created_at <= p_to
+      and (e.created_at, e.id) > (coalesce(p_after_created_at, '-infinity'), coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
+      and (p_user_ids is null or e.user_id = any(p_user_ids))
+    order by e.created_at, e.id
+    limit p_limit
+  ), unfinished as (
+    select e.id, e.created_at, e.period_key, e.subject_key, e.user_id, e.status, e.veto_reason, e.trigger_data,
+           e.confidence_score, e.signal_count
+    from public.pipeline_executions e
+    where p_veto_reason is null
+      and e.status in ('failed', 'unknown')
+      and e.pipeline_type = p_job_type
+      and e.created_at >= greatest(p_from, coalesce(p_after_created_at, p_from)) and e.created_at <= p_to
+      and (e.created_at, e.id) > (coalesce(p_after_created_at, '-infinity'), coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
+      and (p_user_ids is null or e.user_id = any(p_user_ids))
+    order by e.created_at, e.id
+    limit p_limit
+  ), own as (
+    select e.id, e.created_at, e.period_key, e.subject_key, e.user_id, e.status, e.veto_reason, e.trigger_data,
+           e.confidence_score, e.signal_count
+    from public.pipeline_executions e
+    where e.run_id = p_run_id
+      and e.status in ('failed', 'unknown')
+      and e.pipeline_type = p_job_type
+      and e.created_at >= greatest(p_from, coalesce(p_after_created_at, p_from)) and e.created_at <= p_to
+      and (e.created_at, e.id) > (coalesce(p_after_created_at, '-infinity'), coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
+      and (p_user_ids is null or e.user_id = any(p_user_ids))
+    order by e.created_at, e.id
+    limit p_limit
+  ), targets as (
+    select * from held
+    union
+    select * from unfinished
+    union
+    select * from own
+    order by created_at, id
+    limit p_limit
+  )
+  select coalesce(jsonb_agg(to_jsonb(targets) order by targets.created_at, targets.id), '[]'::jsonb) from targets;
+$$;
+
 -- What the health job recovers, in one statement: every run whose lease ran out while running (except one held by
 -- its shards) is marked stuck and its pending actions settled; the pending actions of realtime signals whose
 -- invocation died (no run, claimed longer than a lease ago) are settled the same way; request batches older than a
@@ -805,6 +874,7 @@ revoke execute on function public.curator_pending_in_range(uuid, text, text) fro
 revoke execute on function public.curator_record_decisions(uuid, text, text, text, jsonb, bigint, text, boolean, timestamptz, jsonb, uuid) from public, anon, authenticated;
 revoke execute on function public.curator_record_outcomes(timestamptz, jsonb, jsonb) from public, anon, authenticated;
 revoke execute on function public.curator_recover(timestamptz, integer, integer) from public, anon, authenticated;
+revoke execute on function public.curator_replay_targets(text, text, timestamptz, timestamptz, uuid[], timestamptz, uuid, integer, uuid) from public, anon, authenticated;
 grant execute on function public.curator_settle_executions(uuid[], timestamptz, text) to service_role;
 grant execute on function public.curator_mark_requests(uuid, jsonb, timestamptz) to service_role;
 grant execute on function public.curator_acquire_run(text, text, text, text, integer, timestamptz, text, timestamptz, jsonb) to service_role;
@@ -815,3 +885,4 @@ grant execute on function public.curator_pending_in_range(uuid, text, text) to s
 grant execute on function public.curator_record_decisions(uuid, text, text, text, jsonb, bigint, text, boolean, timestamptz, jsonb, uuid) to service_role;
 grant execute on function public.curator_record_outcomes(timestamptz, jsonb, jsonb) to service_role;
 grant execute on function public.curator_recover(timestamptz, integer, integer) to service_role;
+grant execute on function public.curator_replay_targets(text, text, timestamptz, timestamptz, uuid[], timestamptz, uuid, integer, uuid) to service_role;

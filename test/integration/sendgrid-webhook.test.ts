@@ -53,7 +53,7 @@ const statusOf = async (executionId: string) =>
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  await seedDigestPopulation(db.sql, firing, { engaged: 8, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
+  await seedDigestPopulation(db.sql, firing, { engaged: 11, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
   await curatorHarness(db, { start: new Date(firing.getTime() + 1_000) }).handler(scheduledEvent('daily_digest', firing));
   executions = await db.sql.query(
     `select l.execution_id, l.user_id, u.email from email_delivery_log l join users u on u.id = l.user_id order by l.execution_id`,
@@ -134,5 +134,29 @@ describe('the SendGrid event webhook', () => {
     const next = await curatorHarness(db, { start: new Date(nextDay.getTime() + 1_000) }).handler(scheduledEvent('daily_digest', nextDay));
     expect(tallyOf(next).vetoed.USER_OPTED_OUT).toBe(4);
     expect(JSON.stringify(logger.lines)).not.toContain('@families.test');
+  });
+
+  it('applies a delivery with one bad event in it: the good ones, a damaged unsubscribe or spam report, and counts the rest (loss 6)', async () => {
+    const [, , , , , , , , delivered, unsubscribed, complained] = executions;
+    const events = [
+      sendGridEvent(delivered!, 'delivered', { sg_message_id: 'recipient\u0000message' }),
+      // A timestamp no database can store (year 31 million), on an unsubscribe.
+      sendGridEvent(unsubscribed!, 'unsubscribe', { timestamp: 1e15 }),
+      // A NUL inside the address, and no event id at all.
+      { ...sendGridEvent(complained!, 'spamreport'), email: `${complained!.email}\u0000`, sg_event_id: undefined },
+      { event: 'open', timestamp: 'soon' },
+    ];
+    const result = await webhook(signed(JSON.stringify(events)));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ received: 3, applied: 3, rejected: 1, cleaned: 3, unsubscribes: 1, spamreports: 1 });
+    expect(await statusOf(delivered!.execution_id)).toMatchObject({ status: 'delivered', provider_message_id: 'recipient\uFFFDmessage' });
+    const suppressed = await db.sql.query<{ email: string; reason: string }>(`select email, reason from email_suppressions where email = any($1)`, [
+      [unsubscribed!.email, complained!.email],
+    ]);
+    expect(suppressed.map((row) => row.reason).sort()).toEqual(['spamreport', 'unsubscribe']);
+    expect(logger.lines).toContainEqual(expect.objectContaining({ message: 'sendgrid events rejected', rejected: 1 }));
+    // SendGrid delivering the same batch again changes nothing twice.
+    const again = await webhook(signed(JSON.stringify(events)));
+    expect(JSON.parse(again.body)).toMatchObject({ applied: 0, rejected: 1 });
   });
 });

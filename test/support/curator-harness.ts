@@ -3,7 +3,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
-import type { Mailer, Metrics, OutgoingEmail, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
+import type { Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
 import { createCuratorHandler, type CuratorResult } from '../../src/handlers/curator.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
 import type { Tally } from '../../src/runner/tally.js';
@@ -11,6 +11,7 @@ import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import type { StoreTransport } from '../../src/store/transport.js';
 import type { TestDatabase } from './database.js';
+import type { faults } from './faults.js';
 
 /** A mailer that remembers what it sent and can be told to refuse or lose some emails. */
 export interface RecordingMailer extends Mailer {
@@ -63,6 +64,10 @@ export function curatorHarness(
     switchSource?: SwitchSource;
     /** Instead of the in-memory metrics (CloudWatch against moto, say). */
     metricsSink?: Metrics;
+    /** Faults injected between the curator and its store, mailer and payments (test/support/faults.ts). */
+    faults?: ReturnType<typeof faults>;
+    /** Instead of the local ledger stand-in (Stripe's SDK against a local server, say). */
+    paymentsAdapter?: Payments;
   } = {},
 ): Harness {
   const clock = manualClock(options.start ?? new Date('2026-11-23T20:00:00Z'));
@@ -71,12 +76,14 @@ export function curatorHarness(
   const mailer = recordingMailer(options.maxBatchSize);
   const payments = ledgerPayments(null);
   const logger = memoryLogger();
+  const transport = options.transport ?? sqlTransport(db.sql);
+  const injected = options.faults;
   const deps: CuratorDeps = {
-    store: new CuratorStore(options.transport ?? sqlTransport(db.sql)),
+    store: new CuratorStore(injected ? injected.transport(transport) : transport),
     switches: options.switchSource ?? switches,
     metrics: options.metricsSink ?? metrics,
-    mailer,
-    payments,
+    mailer: injected ? injected.mailer(mailer) : mailer,
+    payments: injected ? injected.payments(options.paymentsAdapter ?? payments) : (options.paymentsAdapter ?? payments),
     clock,
     logger,
     config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3 },

@@ -37,13 +37,21 @@ export function sqsContinuations(client: SQSClient, queueUrl: string): Continuat
   };
 }
 
-/** Continuations kept in memory, for tests and the local run: drain them into the handler. */
-export function memoryContinuations(): Continuations & { readonly queued: Array<Record<string, unknown>> } {
+/**
+ * Continuations kept in memory, for tests and the local run: drain `queued` into the handler. `delays` holds each
+ * queued event's delay in seconds, in the same order.
+ */
+export function memoryContinuations(): Continuations & { readonly queued: Array<Record<string, unknown>>; readonly delays: number[] } {
   const queued: Array<Record<string, unknown>> = [];
+  const delays: number[] = [];
   return {
     queued,
+    delays,
     async continueWith(events, options = {}) {
-      for (const event of events) queued.push({ ...event });
+      for (const event of events) {
+        queued.push({ ...event });
+        delays.push(options.delaySeconds ?? 0);
+      }
     },
   };
 }

@@ -29,17 +29,17 @@ export function expectedRuns(now: Date): Array<{ job_type: JobType; period_key: 
 async function recover(deps: CuratorDeps): Promise<{ recovered: RecoverResult; resumed: number }> {
   const now = deps.clock.now();
   const recovered = await deps.store.recover({ now, leaseSeconds: deps.config.leaseSeconds, maxAttempts: maxResumeAttempts });
-  let stuck = 0;
-  for (const [jobType, count] of Object.entries(recovered.newly_stuck)) {
-    stuck += count;
+  // Each point counts under (PipelineType) and, summed by the adapter, under no dimensions.
+  const stuck = (jobType: string, count: number) => {
     if (isJobType(jobType)) deps.metrics.record({ name: MetricName.StuckRuns, value: count, unit: 'Count', pipelineType: jobType });
-  }
-  const shards = recovered.resume_shards.flatMap((shard) =>
-    shard.scheduled_for === null || !isJobType(shard.job_type)
-      ? []
-      : [shardEvent({ jobType: shard.job_type, runId: shard.run_id, shard: shard.shard, generation: shard.generation, periodKey: shard.period_key, scheduledTime: new Date(shard.scheduled_for) })],
-  );
-  deps.metrics.record({ name: MetricName.StuckRuns, value: stuck + shards.length, unit: 'Count' });
+  };
+  for (const [jobType, count] of Object.entries(recovered.newly_stuck)) stuck(jobType, count);
+  const shards = recovered.resume_shards.flatMap((shard) => {
+    if (shard.scheduled_for === null || !isJobType(shard.job_type)) return [];
+    stuck(shard.job_type, 1);
+    const scheduledTime = new Date(shard.scheduled_for);
+    return [shardEvent({ jobType: shard.job_type, runId: shard.run_id, shard: shard.shard, generation: shard.generation, periodKey: shard.period_key, scheduledTime })];
+  });
   const events = [...recovered.resume_runs.map((run) => run.resume_event), ...shards];
   if (events.length > 0 && deps.continuations) {
     await deps.continuations.continueWith(events);

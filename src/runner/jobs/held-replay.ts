@@ -52,9 +52,10 @@ export function resolvedRequest(replay: HeldReplay): ReplayJob {
   return { ...replay.request, from: replay.from, to: replay.to };
 }
 
-/** The next page of what a replay re-decides, after the cursor. */
-export function heldTargets(deps: CuratorDeps, replay: HeldReplay, after: ReplayCursor | null): Promise<ReplayTarget[]> {
+/** The next page of what a replay re-decides, after the cursor (with what its own run left unfinished). */
+export function heldTargets(deps: CuratorDeps, replay: HeldReplay, after: ReplayCursor | null, runId: string | null): Promise<ReplayTarget[]> {
   return deps.store.replayTargets({
+    runId,
     jobType: replay.request.jobType,
     vetoReason: replay.request.vetoReason,
     from: replay.from,
@@ -83,7 +84,7 @@ function heldPages(deps: CuratorDeps, replay: HeldReplay, start: ReplayCursor | 
     },
     async next() {
       while (ready.length === 0 && !done) {
-        const targets = await heldTargets(deps, replay, after);
+        const targets = await heldTargets(deps, replay, after, options.runId);
         if (targets.length < deps.config.pageSize) done = true;
         if (targets.length === 0) break;
         after = cursorAfter(targets[targets.length - 1]!);
