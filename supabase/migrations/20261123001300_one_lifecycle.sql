@@ -434,8 +434,9 @@ $$;
 -- how caps and the credit ceiling are re-checked under locks), with two changes. Each row carries the status the
 -- curator's core decided (`pending` to act, `vetoed`, `escalated`, `failed`): this function never decides an
 -- escalation, it records it; only its re-check under lock may still veto a pending row (FREQUENCY_CAP,
--- USER_OPTED_OUT, BUDGET_EXCEEDED), and such a row is `vetoed`. And every claim is stamped with p_batch, the page's
--- request batch (curator_mark_requests).
+-- USER_OPTED_OUT, BUDGET_EXCEEDED), and such a row is `vetoed`. Every claim is stamped with p_batch, the page's
+-- request batch (curator_mark_requests). A decision of unknown outcome is taken again with p_retake_unknown (a
+-- credit, looked up by its ledger id first; a crisis alert); a crisis alert still pending after 30 seconds too.
 --
 -- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, trigger_data,
 --            error, template_id, credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
@@ -458,7 +459,8 @@ volatile
 set search_path = public, pg_temp
 as $$
 declare
-  v_recheck_caps boolean := p_email_type is not null and not coalesce((p_policy->>'critical')::boolean, false);
+  v_critical boolean := coalesce((p_policy->>'critical')::boolean, false);
+  v_recheck_caps boolean := p_email_type is not null and not v_critical;
   v_spent bigint := 0;
   v_result jsonb;
 begin
@@ -571,7 +573,10 @@ begin
       updated_at = excluded.updated_at
     where e.status = 'failed'
        or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
-       or (p_retake_unknown and (e.status = 'unknown' or (e.status = 'pending' and e.updated_at < p_now - interval '1 minute')))
+       or (p_retake_unknown and e.status = 'unknown')
+       -- A crisis alert claimed half a minute ago and still pending: its invocation most likely died (Lambda's first
+       -- retry comes a minute after), and a crisis alert is sent at least once.
+       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds')
     returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
   ), claimed as (
     select w.*, s.template_id, s.credit

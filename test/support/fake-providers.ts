@@ -29,16 +29,25 @@ function reply(response: ServerResponse, answer: Scripted) {
   else send();
 }
 
-/** A local stand-in for SendGrid's v3 mail send: records every request, answers 202 unless scripted otherwise. */
-export async function fakeSendGrid() {
-  const requests: Array<{ authorization: string | undefined; body: { from: unknown; template_id: string; personalizations: Array<Record<string, any>> } }> = [];
+/** What a fake provider answers instead of its own answer, or null to answer as the provider would. */
+export type FaultPlan = () => Scripted | null;
+
+/**
+ * A local stand-in for SendGrid's v3 mail send: records every request, answers 202 unless scripted otherwise (or
+ * `fault` says so). `accepted` lists the recipients of the requests it answered 202: the emails that went.
+ */
+export async function fakeSendGrid(options: { fault?: FaultPlan } = {}) {
+  type Body = { from: unknown; template_id: string; personalizations: Array<Record<string, any>> };
+  const requests: Array<{ authorization: string | undefined; body: Body; accepted: boolean }> = [];
   const script: Scripted[] = [];
   let messages = 0;
   const { server, url } = await listen((request, body, response) => {
-    requests.push({ authorization: request.headers.authorization, body: JSON.parse(body || '{}') });
-    const scripted = script.shift();
+    const entry = { authorization: request.headers.authorization, body: JSON.parse(body || '{}') as Body, accepted: false };
+    requests.push(entry);
+    const scripted = script.shift() ?? options.fault?.() ?? null;
     if (scripted) return reply(response, scripted);
     messages += 1;
+    entry.accepted = true;
     reply(response, { status: 202, headers: { 'x-message-id': `sg-message-${messages}` } });
   });
   return {
@@ -46,14 +55,14 @@ export async function fakeSendGrid() {
     requests,
     /** Answers for the next requests, in order. */
     script,
-    /** Every recipient of every accepted request. */
-    accepted: () => requests.filter((_, index) => index >= 0).flatMap((request) => request.body.personalizations ?? []),
+    /** Every recipient of every request answered 202. */
+    accepted: () => requests.filter((entry) => entry.accepted).flatMap((entry) => entry.body.personalizations ?? []),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 /** A local stand-in for the parts of Stripe the curator uses, idempotent on Idempotency-Key as Stripe is. */
-export async function fakeStripe() {
+export async function fakeStripe(options: { fault?: FaultPlan } = {}) {
   const requests: Array<{ method: string; path: string; idempotencyKey: string | undefined; form: Record<string, string> }> = [];
   const transactions: Array<{ id: string; customer: string; amount: number; currency: string; metadata: Record<string, string> }> = [];
   const byKey = new Map<string, unknown>();
@@ -70,7 +79,7 @@ export async function fakeStripe() {
     const customer = /^\/v1\/customers\/([^/]+)$/.exec(path);
     if (request.method === 'POST' && create) {
       if (idempotencyKey && byKey.has(idempotencyKey)) return reply(response, { status: 200, body: byKey.get(idempotencyKey) });
-      const scripted = script.shift();
+      const scripted = script.shift() ?? options.fault?.() ?? null;
       if (scripted) return reply(response, scripted);
       const transaction = {
         id: `cbtxn_fake_${transactions.length + 1}`,
