@@ -101,12 +101,12 @@ export async function drive(deps: CuratorDeps, source: PageSource, options: Driv
     cursors.set(index, page.cursor);
     const decided = await page.decide(spend);
     spend = decided.spend;
-    const acting: Promise<void> = decided.act(sink).then(
-      (acted) => finish(index, acted),
-      (error: unknown) => {
+    const acting: Promise<void> = decided
+      .act(sink)
+      .then((acted) => finish(index, acted))
+      .catch((error: unknown) => {
         failure ??= error;
-      },
-    );
+      });
     const tracked = acting.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     while (inFlight.size >= limit) await Promise.race(inFlight);

@@ -2,7 +2,7 @@ import type { EmailFacts } from '../../curator/caps.js';
 import type { Candidate } from '../../curator/decide.js';
 import { emailPolicyJson, type PipelinePolicy } from '../../curator/policy.js';
 import type { JobType } from '../../pipelines/index.js';
-import type { EmailPageQuery } from '../../store/curator-store.js';
+import type { EmailPageQuery, PageQuery } from '../../store/curator-store.js';
 import type { EmailFactsRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import { sendEmails } from '../effects/send-emails.js';
@@ -30,7 +30,12 @@ export function templateOf(deps: CuratorDeps, emailType: string): string {
   return deps.config.templates[emailType] ?? emailType;
 }
 
-/** The query of one page of an email plan: its period's window, and facts counted under `policy`. */
+/** The query of one page of a plan: its period, the page's bounds and subjects, the time of now. */
+export function pageQuery(deps: CuratorDeps, jobType: JobType, period: PlanPeriod, page: PageRequest): PageQuery {
+  return { jobType, periodKey: period.periodKey, after: page.after, limit: page.limit, subjects: page.subjects, at: deps.clock.now() };
+}
+
+/** The query of one page of an email plan: also its period's window, and facts counted under `policy`. */
 export function emailPageQuery(
   deps: CuratorDeps,
   jobType: JobType,
@@ -40,17 +45,12 @@ export function emailPageQuery(
   policy: PipelinePolicy,
 ): EmailPageQuery {
   return {
-    jobType,
+    ...pageQuery(deps, jobType, period, page),
     emailType,
-    periodKey: period.periodKey,
     windowStart: period.windowStart,
     windowEnd: period.windowEnd,
-    after: page.after,
-    limit: page.limit,
-    subjects: page.subjects,
     through: page.through,
     policy: emailPolicyJson(policy),
-    at: deps.clock.now(),
   };
 }
 

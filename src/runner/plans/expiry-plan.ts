@@ -3,7 +3,7 @@ import type { CuratorDeps } from '../deps.js';
 import { moveCredits } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
 import type { ActResult, PagePlan } from '../pages/page-plan.js';
-import { baseCandidate, type PlanPeriod } from './email-plan.js';
+import { baseCandidate, pageQuery, type PlanPeriod } from './email-plan.js';
 
 /**
  * Expire credits: reverses in Stripe the smaller of an expired, unapplied credit and what the customer still
@@ -14,15 +14,7 @@ export function expiryPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Expi
   const reversible = new Map<string, number>();
   return {
     jobType,
-    load: (page) =>
-      deps.store.expiringCredits({
-        jobType,
-        periodKey: period.periodKey,
-        after: page.after,
-        limit: page.limit,
-        subjects: page.subjects,
-        at: deps.clock.now(),
-      }),
+    load: (page) => deps.store.expiringCredits(pageQuery(deps, jobType, period, page)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

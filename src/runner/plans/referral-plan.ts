@@ -5,7 +5,7 @@ import type { CuratorDeps } from '../deps.js';
 import { moveCredits } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
 import type { ActResult, PagePlan } from '../pages/page-plan.js';
-import { baseCandidate, type PlanPeriod } from './email-plan.js';
+import { baseCandidate, pageQuery, type PlanPeriod } from './email-plan.js';
 
 /** Referral rewards: a Stripe credit to the referrer of every converted referral not yet rewarded. */
 export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<ReferralCandidate> {
@@ -13,15 +13,7 @@ export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Re
   const amount = credits.referralRewardCents;
   return {
     jobType,
-    load: (page) =>
-      deps.store.referralCandidates({
-        jobType,
-        periodKey: period.periodKey,
-        after: page.after,
-        limit: page.limit,
-        subjects: page.subjects,
-        at: deps.clock.now(),
-      }),
+    load: (page) => deps.store.referralCandidates(pageQuery(deps, jobType, period, page)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,
