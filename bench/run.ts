@@ -13,13 +13,13 @@
  *   npm run bench -- --sizes 100000 --replay         # also time replaying what a kill switch held back
  *   DATABASE_URL=postgres://… npm run bench
  */
-import { replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
 import { parseArgs } from 'node:util';
 import { manualClock } from '../src/adapters/clock.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
 import { sendGridMailer } from '../src/adapters/sendgrid/sendgrid-mailer.js';
 import { emailPolicyJson, resolvePolicy } from '../src/curator/policy.js';
+import { replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { openPostgres } from '../src/db/postgres-client.js';

@@ -10,9 +10,9 @@ import type { PageOptions } from '../pages/page-plan.js';
 import { dryRun } from './dry-run.js';
 
 /**
- * What a replay of held actions works through, shared by the replay of held digests (held-replay.ts) and of held
- * signals (held-signal-replay.ts): the executions of a pipeline created in [from, to] that were vetoed for the
- * replay's reason (or, without one, that failed or whose outcome is unknown), a page at a time, oldest first.
+ * A replay of held actions, shared by the replay of held digests (held-digest-replay.ts) and of held signals
+ * (held-signal-replay.ts): the executions of a pipeline created in [from, to] that were vetoed for the replay's
+ * reason (or, without one, that failed or whose outcome is unknown), a page at a time, oldest first, decided again.
  */
 
 /** The (created_at, id) of the last held execution a replay finished: where it resumes. */
