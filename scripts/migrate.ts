@@ -1,6 +1,9 @@
 /**
- * Applies the migrations in supabase/migrations to the Postgres server named by DATABASE_URL, recording them
- * where the Supabase CLI does. For a hosted Supabase project use `supabase db push`; this is for the local server.
+ * Applies the migrations in supabase/migrations to the Postgres database named by DATABASE_URL, recording them in
+ * the curator's own `public.curator_migrations`: the deploy path for the app's Supabase project (its connection
+ * string, as the role that owns the app's schema), which leaves the app's own migration history alone. A second run
+ * applies nothing. Exit codes: 0 applied or up to date, 1 a migration failed (the message names it and why),
+ * 2 no DATABASE_URL.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/storytailor npm run migrate
  */

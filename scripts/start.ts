@@ -17,6 +17,7 @@ import { jsonLogger } from '../src/adapters/json-logger.js';
 import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../src/adapters/local/metrics.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
+import { StaleDatabaseError } from '../src/db/errors.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { loadConfig } from '../src/handlers/config.js';
@@ -75,7 +76,12 @@ const progress = (line: string) => {
 };
 
 const sql = await openPglite(keep);
-await applyMigrations(sql);
+try {
+  await applyMigrations(sql);
+} catch (error) {
+  if (!(error instanceof StaleDatabaseError)) throw error;
+  fail(`--data-dir ${keep}: ${error.message}`);
+}
 const clock = manualClock(start);
 // Ops lowered the daily credit ceiling to $50 for this promotion, so the spend guard shows itself.
 const switches = memorySwitches({ 'all/daily-credit-ceiling-cents': '5000' });

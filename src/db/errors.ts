@@ -9,3 +9,8 @@ export class MigrationError extends Error {
     super(`migration ${file} failed: ${reason}`, options);
   }
 }
+
+/** The database was made by migrations that no longer exist (before the squash into one baseline): recreate it. */
+export class StaleDatabaseError extends Error {
+  override readonly name = 'StaleDatabaseError';
+}

@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { storeFunctions } from '../store/functions.js';
 import { z } from 'zod';
 import { systemClock } from '../adapters/clock.js';
 import { MetricName, type Clock, type Logger, type Metrics } from '../curator/ports.js';
@@ -184,10 +185,7 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     if (problems.length > 0) deps.logger.warn('sendgrid events rejected', { rejected: problems.length, problems: problems.slice(0, 20) });
     const cleaned = usable.filter((entry) => entry.cleaned).length;
     if (cleaned > 0) deps.logger.warn('sendgrid events cleaned before applying', { cleaned });
-    const applied = await deps.store.applyEmailEvents(
-      usable.map((entry) => entry.event),
-      clock.now(),
-    );
+    const applied = await deps.store.call(storeFunctions.applyEmailEvents, { events: usable.map((entry) => entry.event), now: clock.now() });
     const result = { ...applied, rejected: problems.length, cleaned };
     const count = (name: MetricName, value: number) => {
       if (value > 0) deps.metrics.record({ name, value, unit: 'Count' });

@@ -1,4 +1,5 @@
 import { DescribeRuleCommand, DisableRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import { GetParameterCommand, PutParameterCommand, type SSMClient, paginateGetParametersByPath } from '@aws-sdk/client-ssm';
 import { publishReplay, type ReplayRequest } from '../adapters/aws/replay-publisher.js';
 import type { Clock, Payments } from '../curator/ports.js';
@@ -210,11 +211,11 @@ export async function manualCredit(context: OpsContext, userId: string, cents: n
   if (who.ticket === null) throw new OpsError(ExitCode.usage, 'credit needs --ticket (the support ticket it answers, e.g. SUP-123)');
   const store = await context.store();
   const now = context.clock.now();
-  let claimed: Awaited<ReturnType<CuratorStore['manualCredit']>>;
+  let claimed: AnswerOf<typeof storeFunctions.manualCredit>;
   try {
-    claimed = await store.manualCredit({
+    claimed = await store.call(storeFunctions.manualCredit, {
       userId,
-      amountCents: cents,
+      amount: cents,
       ticket: who.ticket,
       actor: who.actor,
       reason: who.reason,

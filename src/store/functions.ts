@@ -1,210 +1,217 @@
+import { z } from 'zod';
+import {
+  acquireResult,
+  acquireShardResult,
+  expiringCredit,
+  fanOutResult,
+  finishShardResult,
+  healthResult,
+  lastRun,
+  orgAdminCandidate,
+  recordedDecisions,
+  recoverResult,
+  referralCandidate,
+  replayTarget,
+  runRow,
+  shardBounds,
+  signalCandidate,
+  userCandidate,
+} from './rows.js';
+
+/** The SQL types of the store functions' parameters, as Postgres names them in a cast. */
+export type SqlType = 'text' | 'integer' | 'bigint' | 'boolean' | 'uuid' | 'timestamptz' | 'jsonb' | 'text[]' | 'uuid[]';
+
+/** What a parameter of each SQL type takes from TypeScript (every parameter may also be null). */
+type ValueOf<T extends SqlType> = T extends 'text' | 'uuid'
+  ? string
+  : T extends 'integer' | 'bigint'
+    ? number
+    : T extends 'boolean'
+      ? boolean
+      : T extends 'timestamptz'
+        ? Date
+        : T extends 'text[]' | 'uuid[]'
+          ? readonly string[]
+          : unknown;
+
 /**
- * The SQL functions the store calls, with their parameters' SQL types in declaration order. Both transports
- * read this: the Postgres one to write `fn(p_x => $1::type, ...)`, the Supabase one to send the same names.
- * `returns: 'value'` functions answer one value (jsonb or a scalar); `'rows'` ones a set of rows.
+ * One SQL function the store calls, declared once: its name, its parameters in declaration order (named in camel
+ * case here; in SQL `p_` and snake case, {@link sqlParameterName}), how it answers (one value, or rows) and the
+ * shape of the answer. Both transports call through it, callers' arguments are typed from it, and a test holds it
+ * to the function the migration creates (names, types and order), so a renamed parameter fails the type check or
+ * that test, not production.
+ */
+export interface StoreFunction<P extends Readonly<Record<string, SqlType>> = Readonly<Record<string, SqlType>>, A = unknown> {
+  readonly name: string;
+  readonly params: P;
+  readonly returns: 'value' | 'rows';
+  readonly answer: z.ZodType<A>;
+}
+
+/** The arguments of a store function: every parameter, a value of its type or null. */
+export type ArgsOf<F> = F extends StoreFunction<infer P, unknown> ? { readonly [K in keyof P]: ValueOf<P[K]> | null } : never;
+/** What a store function answers, once its shape is checked. */
+export type AnswerOf<F> = F extends StoreFunction<Readonly<Record<string, SqlType>>, infer A> ? A : never;
+
+/** The SQL name of a parameter declared as `leaseSeconds`: `p_lease_seconds`. */
+export const sqlParameterName = (name: string) => `p_${name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}`;
+
+function define<const P extends Readonly<Record<string, SqlType>>, A>(
+  name: string,
+  params: P,
+  answer: z.ZodType<A>,
+  returns: 'value' | 'rows' = 'value',
+): StoreFunction<P, A> {
+  return { name, params, answer, returns };
+}
+
+const held = z.object({ held: z.boolean() });
+const released = z.object({ released: z.boolean() });
+const pageParams = { jobType: 'text', periodKey: 'text', after: 'text', limit: 'integer', subjects: 'text[]', at: 'timestamptz' } as const;
+const emailPageParams = {
+  jobType: 'text',
+  emailType: 'text',
+  periodKey: 'text',
+  windowStart: 'timestamptz',
+  windowEnd: 'timestamptz',
+  after: 'text',
+  limit: 'integer',
+  subjects: 'text[]',
+  policy: 'jsonb',
+  at: 'timestamptz',
+} as const;
+const lease = { runId: 'uuid', owner: 'text' } as const;
+
+/**
+ * Every SQL function the store calls. The live body of each is `supabase/schema/functions/<name>.sql`.
+ *
+ * @example
+ * await store.call(storeFunctions.lastRun, { jobType: 'daily_digest' });
  */
 export const storeFunctions = {
-  curator_acquire_run: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_period_key: 'text',
-      p_trigger: 'text',
-      p_owner: 'text',
-      p_lease_seconds: 'integer',
-      p_now: 'timestamptz',
-      p_event_id: 'text',
-      p_scheduled_for: 'timestamptz',
-      p_resume_event: 'jsonb',
+  acquireRun: define(
+    'curator_acquire_run',
+    {
+      jobType: 'text',
+      periodKey: 'text',
+      trigger: 'text',
+      owner: 'text',
+      leaseSeconds: 'integer',
+      now: 'timestamptz',
+      eventId: 'text',
+      scheduledFor: 'timestamptz',
+      resumeEvent: 'jsonb',
     },
-  },
-  curator_touch_run: {
-    returns: 'value',
-    params: {
-      p_run_id: 'uuid',
-      p_owner: 'text',
-      p_lease_seconds: 'integer',
-      p_now: 'timestamptz',
-      p_cursor: 'jsonb',
-      p_counts: 'jsonb',
+    acquireResult,
+  ),
+  finishRun: define('curator_finish_run', { ...lease, status: 'text', now: 'timestamptz', counts: 'jsonb', error: 'text' }, runRow.nullable()),
+  releaseRun: define('curator_release_run', { ...lease, graceSeconds: 'integer', now: 'timestamptz', cursor: 'jsonb' }, released),
+  digestShardBounds: define('curator_digest_shard_bounds', { shardSize: 'integer' }, shardBounds),
+  fanOut: define(
+    'curator_fan_out',
+    { ...lease, leaseSeconds: 'integer', now: 'timestamptz', population: 'integer', shardSize: 'integer', bounds: 'jsonb' },
+    fanOutResult,
+  ),
+  acquireShard: define(
+    'curator_acquire_shard',
+    { runId: 'uuid', shard: 'integer', generation: 'integer', owner: 'text', leaseSeconds: 'integer', now: 'timestamptz' },
+    acquireShardResult,
+  ),
+  releaseShard: define(
+    'curator_release_shard',
+    { runId: 'uuid', shard: 'integer', owner: 'text', graceSeconds: 'integer', now: 'timestamptz', cursor: 'text' },
+    released,
+  ),
+  finishShard: define(
+    'curator_finish_shard',
+    { runId: 'uuid', shard: 'integer', owner: 'text', status: 'text', now: 'timestamptz', error: 'text' },
+    finishShardResult,
+  ),
+  digestCandidates: define('curator_digest_candidates', { ...emailPageParams, through: 'text' }, z.array(userCandidate)),
+  orgAdminCandidates: define('curator_org_admin_candidates', emailPageParams, z.array(orgAdminCandidate)),
+  referralCandidates: define('curator_referral_candidates', pageParams, z.array(referralCandidate)),
+  expiringCreditCandidates: define('curator_expiring_credit_candidates', pageParams, z.array(expiringCredit)),
+  signalCandidate: define(
+    'curator_signal_candidate',
+    { jobType: 'text', emailType: 'text', signalId: 'text', userId: 'uuid', childId: 'text', policy: 'jsonb', at: 'timestamptz' },
+    signalCandidate,
+  ),
+  replayTargets: define(
+    'curator_replay_targets',
+    {
+      jobType: 'text',
+      vetoReason: 'text',
+      from: 'timestamptz',
+      to: 'timestamptz',
+      userIds: 'uuid[]',
+      afterCreatedAt: 'timestamptz',
+      afterId: 'uuid',
+      limit: 'integer',
+      runId: 'uuid',
     },
-  },
-  curator_finish_run: {
-    returns: 'value',
-    params: { p_run_id: 'uuid', p_owner: 'text', p_status: 'text', p_now: 'timestamptz', p_counts: 'jsonb', p_error: 'text' },
-  },
-  curator_release_run: {
-    returns: 'value',
-    params: { p_run_id: 'uuid', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz', p_cursor: 'jsonb' },
-  },
-  curator_user_candidates: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_email_type: 'text',
-      p_period_key: 'text',
-      p_window_start: 'timestamptz',
-      p_window_end: 'timestamptz',
-      p_after: 'text',
-      p_limit: 'integer',
-      p_subjects: 'text[]',
-      p_policy: 'jsonb',
-      p_at: 'timestamptz',
-      p_through: 'text',
+    z.array(replayTarget),
+  ),
+  creditsIssuedOn: define('curator_credits_issued_on', { at: 'timestamptz' }, z.object({ cents: z.number() })),
+  recordDecisions: define(
+    'curator_record_decisions',
+    {
+      runId: 'uuid',
+      jobType: 'text',
+      pipelineName: 'text',
+      emailType: 'text',
+      policy: 'jsonb',
+      creditCeilingCents: 'bigint',
+      retakeVetoReason: 'text',
+      retakeUnknown: 'boolean',
+      now: 'timestamptz',
+      rows: 'jsonb',
+      batch: 'uuid',
     },
-  },
-  curator_user_shard_bounds: { returns: 'value', params: { p_shard_size: 'integer' } },
-  curator_fan_out: {
-    returns: 'value',
-    params: {
-      p_run_id: 'uuid',
-      p_owner: 'text',
-      p_lease_seconds: 'integer',
-      p_now: 'timestamptz',
-      p_population: 'integer',
-      p_shard_size: 'integer',
-      p_bounds: 'jsonb',
-    },
-  },
-  curator_acquire_shard: {
-    returns: 'value',
-    params: { p_run_id: 'uuid', p_shard: 'integer', p_generation: 'integer', p_owner: 'text', p_lease_seconds: 'integer', p_now: 'timestamptz' },
-  },
-  curator_touch_shard: {
-    returns: 'value',
-    params: {
-      p_run_id: 'uuid',
-      p_shard: 'integer',
-      p_owner: 'text',
-      p_lease_seconds: 'integer',
-      p_now: 'timestamptz',
-      p_cursor: 'text',
-      p_counts: 'jsonb',
-    },
-  },
-  curator_release_shard: {
-    returns: 'value',
-    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_grace_seconds: 'integer', p_now: 'timestamptz', p_cursor: 'text' },
-  },
-  curator_finish_shard: {
-    returns: 'value',
-    params: { p_run_id: 'uuid', p_shard: 'integer', p_owner: 'text', p_status: 'text', p_now: 'timestamptz', p_error: 'text' },
-  },
-  curator_org_admin_candidates: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_email_type: 'text',
-      p_period_key: 'text',
-      p_window_start: 'timestamptz',
-      p_window_end: 'timestamptz',
-      p_after: 'text',
-      p_limit: 'integer',
-      p_subjects: 'text[]',
-      p_policy: 'jsonb',
-      p_at: 'timestamptz',
-    },
-  },
-  curator_referral_candidates: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_period_key: 'text',
-      p_after: 'text',
-      p_limit: 'integer',
-      p_subjects: 'text[]',
-      p_at: 'timestamptz',
-    },
-  },
-  curator_expiring_credit_candidates: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_period_key: 'text',
-      p_after: 'text',
-      p_limit: 'integer',
-      p_subjects: 'text[]',
-      p_at: 'timestamptz',
-    },
-  },
-  curator_signal_candidate: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_email_type: 'text',
-      p_signal_id: 'text',
-      p_user_id: 'uuid',
-      p_child_id: 'text',
-      p_policy: 'jsonb',
-      p_at: 'timestamptz',
-    },
-  },
-  curator_replay_targets: {
-    returns: 'value',
-    params: {
-      p_job_type: 'text',
-      p_veto_reason: 'text',
-      p_from: 'timestamptz',
-      p_to: 'timestamptz',
-      p_user_ids: 'uuid[]',
-      p_after_created_at: 'timestamptz',
-      p_after_id: 'uuid',
-      p_limit: 'integer',
-      p_run_id: 'uuid',
-    },
-  },
-  curator_credits_issued_on: { returns: 'value', params: { p_at: 'timestamptz' } },
-  curator_record_decisions: {
-    returns: 'value',
-    params: {
-      p_run_id: 'uuid',
-      p_job_type: 'text',
-      p_pipeline_name: 'text',
-      p_email_type: 'text',
-      p_policy: 'jsonb',
-      p_credit_ceiling_cents: 'bigint',
-      p_retake_veto_reason: 'text',
-      p_retake_unknown: 'boolean',
-      p_now: 'timestamptz',
-      p_rows: 'jsonb',
-      p_batch: 'uuid',
-    },
-  },
-  curator_mark_requests: { returns: 'value', params: { p_batch: 'uuid', p_lease: 'jsonb', p_now: 'timestamptz' } },
-  curator_record_outcomes: { returns: 'value', params: { p_now: 'timestamptz', p_rows: 'jsonb', p_progress: 'jsonb' } },
-  curator_recover: { returns: 'value', params: { p_now: 'timestamptz', p_lease_seconds: 'integer', p_max_attempts: 'integer' } },
-  curator_health: { returns: 'value', params: { p_now: 'timestamptz', p_since: 'timestamptz', p_expected: 'jsonb' } },
-  curator_last_run: { returns: 'value', params: { p_job_type: 'text' } },
-  curator_record_override: {
-    returns: 'value',
-    params: {
-      p_pipeline_type: 'text',
-      p_override_type: 'text',
-      p_actor: 'text',
-      p_reason: 'text',
-      p_ticket: 'text',
-      p_details: 'jsonb',
-      p_now: 'timestamptz',
-    },
-  },
-  curator_manual_credit: {
-    returns: 'value',
-    params: {
-      p_user_id: 'uuid',
-      p_amount: 'integer',
-      p_ticket: 'text',
-      p_actor: 'text',
-      p_reason: 'text',
-      p_expires_at: 'timestamptz',
-      p_now: 'timestamptz',
-    },
-  },
-  curator_apply_email_events: { returns: 'value', params: { p_events: 'jsonb', p_now: 'timestamptz' } },
-  calculate_story_effectiveness: { returns: 'value', params: { p_window_start: 'timestamptz' } },
-  archive_expired_records: { returns: 'rows', params: { p_before: 'timestamptz', p_batch_size: 'integer' } },
+    recordedDecisions,
+  ),
+  markRequests: define('curator_mark_requests', { batch: 'uuid', lease: 'jsonb', now: 'timestamptz' }, held),
+  recordOutcomes: define('curator_record_outcomes', { now: 'timestamptz', rows: 'jsonb', progress: 'jsonb' }, z.looseObject({ held: z.boolean() })),
+  recover: define('curator_recover', { now: 'timestamptz', leaseSeconds: 'integer', maxAttempts: 'integer' }, recoverResult),
+  health: define('curator_health', { now: 'timestamptz', since: 'timestamptz', expected: 'jsonb' }, healthResult),
+  lastRun: define('curator_last_run', { jobType: 'text' }, lastRun),
+  recordOverride: define(
+    'curator_record_override',
+    { pipelineType: 'text', overrideType: 'text', actor: 'text', reason: 'text', ticket: 'text', details: 'jsonb', now: 'timestamptz' },
+    z.object({ id: z.string() }),
+  ),
+  manualCredit: define(
+    'curator_manual_credit',
+    { userId: 'uuid', amount: 'integer', ticket: 'text', actor: 'text', reason: 'text', expiresAt: 'timestamptz', now: 'timestamptz' },
+    z.union([
+      z.object({ refused: z.literal('NO_PAYMENT_ACCOUNT') }),
+      z.object({
+        ledger: z.object({ id: z.string(), amount: z.number().int(), status: z.string(), stripe_balance_transaction_id: z.string().nullable() }),
+        customer: z.string(),
+        already: z.boolean(),
+      }),
+    ]),
+  ),
+  applyEmailEvents: define(
+    'curator_apply_email_events',
+    { events: 'jsonb', now: 'timestamptz' },
+    z.object({
+      received: z.number().int(),
+      applied: z.number().int(),
+      moved: z.number().int(),
+      suppressed: z.number().int(),
+      unsubscribes: z.number().int(),
+      bounces: z.number().int(),
+      spamreports: z.number().int(),
+    }),
+  ),
+  scoreStories: define('calculate_story_effectiveness', { windowStart: 'timestamptz' }, z.number().int()),
+  archiveExpired: define(
+    'archive_expired_records',
+    { before: 'timestamptz', batchSize: 'integer' },
+    z.array(z.object({ executions_archived: z.number().int(), emails_archived: z.number().int() })).length(1),
+    'rows',
+  ),
 } as const;
 
-export type StoreFunction = keyof typeof storeFunctions;
-export type StoreArgs<F extends StoreFunction> = {
-  readonly [P in keyof (typeof storeFunctions)[F]['params']]?: unknown;
-};
+/** Any declared store function. */
+export type AnyStoreFunction = (typeof storeFunctions)[keyof typeof storeFunctions];

@@ -1,18 +1,15 @@
 import type { SqlClient } from '../db/sql-client.js';
-import { storeFunctions, type StoreArgs, type StoreFunction } from './functions.js';
+import { sqlParameterName, type StoreFunction } from './functions.js';
 import type { StoreTransport } from './transport.js';
 
-const statements = new Map<StoreFunction, string>();
+const statements = new WeakMap<StoreFunction, string>();
 
+/** `select public.fn(p_a => $1::type, ...)`, written once per declaration. */
 function statementFor(fn: StoreFunction): string {
   let statement = statements.get(fn);
   if (statement === undefined) {
-    const { params, returns } = storeFunctions[fn];
-    const named = Object.entries(params).map(([name, type], index) => `${name} => $${index + 1}::${type}`);
-    statement =
-      returns === 'rows'
-        ? `select * from public.${fn}(${named.join(', ')})`
-        : `select public.${fn}(${named.join(', ')}) as result`;
+    const named = Object.entries(fn.params).map(([name, type], index) => `${sqlParameterName(name)} => $${index + 1}::${type}`);
+    statement = fn.returns === 'rows' ? `select * from public.${fn.name}(${named.join(', ')})` : `select public.${fn.name}(${named.join(', ')}) as result`;
     statements.set(fn, statement);
   }
   return statement;
@@ -26,15 +23,14 @@ function statementFor(fn: StoreFunction): string {
  */
 export function sqlTransport(sql: SqlClient): StoreTransport {
   return {
-    async call<F extends StoreFunction>(fn: F, args: StoreArgs<F>) {
-      const { params, returns } = storeFunctions[fn];
-      const values = Object.entries(params).map(([name, type]) => {
-        const value = (args as Record<string, unknown>)[name];
+    async call(fn, args) {
+      const values = Object.entries(fn.params).map(([name, type]) => {
+        const value = args[name];
         if (value === undefined || value === null) return null;
         return type === 'jsonb' ? JSON.stringify(value) : value;
       });
       const rows = await sql.query<Record<string, unknown>>(statementFor(fn), values);
-      return returns === 'rows' ? rows : (rows[0]?.result ?? null);
+      return fn.returns === 'rows' ? rows : (rows[0]?.result ?? null);
     },
   };
 }

@@ -94,10 +94,10 @@ async function main(): Promise<void> {
       calls += 1;
       if (kill.at === 'db-outage' && calls === kill.afterCalls) outageUntil = Date.now() + kill.forMs;
       if (Date.now() < outageUntil) throw new Error('Connection terminated unexpectedly');
-      if (fn === 'curator_mark_requests' && kill.at === 'before-request' && count(fn) === kill.n) die();
+      if (fn.name === 'curator_mark_requests' && kill.at === 'before-request' && count(fn.name) === kill.n) die();
       const answer = await inner.call(fn, args);
-      if (fn === 'curator_record_decisions' && kill.at === 'after-record' && count(fn) === kill.n) die();
-      if (fn === 'curator_record_outcomes' && kill.at === 'after-outcome' && count(fn) === kill.n) die();
+      if (fn.name === 'curator_record_decisions' && kill.at === 'after-record' && count(fn.name) === kill.n) die();
+      if (fn.name === 'curator_record_outcomes' && kill.at === 'after-outcome' && count(fn.name) === kill.n) die();
       return answer;
     },
   };

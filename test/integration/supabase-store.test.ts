@@ -1,7 +1,7 @@
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeFunctions, type StoreFunction } from '../../src/store/functions.js';
+import { sqlParameterName, storeFunctions } from '../../src/store/functions.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import { supabaseTransport } from '../../src/store/supabase-transport.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
@@ -25,12 +25,17 @@ function postgrest(): typeof fetch {
     const request = new Request(input, init);
     const url = new URL(request.url);
     requests.push({ path: url.pathname, apikey: request.headers.get('apikey'), authorization: request.headers.get('authorization') });
-    const fn = /^\/rest\/v1\/rpc\/([a-z_]+)$/.exec(url.pathname)?.[1];
-    if (request.method !== 'POST' || fn === undefined || !Object.hasOwn(storeFunctions, fn)) {
+    const name = /^\/rest\/v1\/rpc\/([a-z_]+)$/.exec(url.pathname)?.[1];
+    const fn = Object.values(storeFunctions).find((declared) => declared.name === name);
+    const body = (await request.json()) as Record<string, unknown>;
+    // PostgREST resolves a function by its name and the names of the arguments sent: all of them, as declared.
+    const declared = fn === undefined ? [] : Object.keys(fn.params).map(sqlParameterName);
+    if (request.method !== 'POST' || fn === undefined || Object.keys(body).sort().join() !== [...declared].sort().join()) {
       return Response.json({ code: 'PGRST202', message: `Could not find the function ${url.pathname}` }, { status: 404 });
     }
     try {
-      const result = await sql.call(fn as StoreFunction, (await request.json()) as Record<string, unknown>);
+      const args = Object.fromEntries(Object.keys(fn.params).map((param) => [param, body[sqlParameterName(param)]]));
+      const result = await sql.call(fn, args);
       return Response.json(result);
     } catch (error) {
       return Response.json({ code: 'P0001', message: (error as Error).message, details: null, hint: null }, { status: 400 });
@@ -71,7 +76,8 @@ describe('the Supabase store', () => {
   it('calls the same functions with the same answers as the SQL store', async () => {
     const viaSupabase = new CuratorStore(supabaseStoreTransport());
     const viaSql = new CuratorStore(sqlTransport(db.sql));
-    expect(await viaSupabase.lastRun('daily_digest')).toEqual(await viaSql.lastRun('daily_digest'));
+    const lastRun = { jobType: 'daily_digest' } as const;
+    expect(await viaSupabase.call(storeFunctions.lastRun, lastRun)).toEqual(await viaSql.call(storeFunctions.lastRun, lastRun));
     expect(await viaSupabase.creditsIssuedOn(firing)).toBe(0);
     expect(await viaSupabase.archiveExpired(new Date('2020-01-01'), 10)).toEqual({ executions: 0, emails: 0 });
   });

@@ -1,5 +1,4 @@
 import type { Mailer, Payments } from '../../src/curator/ports.js';
-import type { StoreFunction } from '../../src/store/functions.js';
 import type { StoreTransport } from '../../src/store/transport.js';
 
 /** A promise that never settles: what a call of a process that was killed comes to. */
@@ -11,11 +10,12 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
  * ever, which to the database and the providers is exactly a process killed with SIGKILL at that point.
  */
 export interface Faults {
-  fail(fn: StoreFunction, plan?: { times?: number; after?: number; message?: string }): void;
+  /** `fn` is the SQL function's name (`curator_record_outcomes`). */
+  fail(fn: string, plan?: { times?: number; after?: number; message?: string }): void;
   freeze(): void;
   readonly frozen: boolean;
   /** Store function calls made, in order (after the fault plan, so a failed or frozen call is listed too). */
-  readonly calls: StoreFunction[];
+  readonly calls: string[];
 }
 
 export function faults(): Faults & {
@@ -23,8 +23,8 @@ export function faults(): Faults & {
   mailer<M extends Mailer>(inner: M): M;
   payments<P extends Payments>(inner: P): P;
 } {
-  const failing = new Map<StoreFunction, { times: number; after: number; message: string }>();
-  const calls: StoreFunction[] = [];
+  const failing = new Map<string, { times: number; after: number; message: string }>();
+  const calls: string[] = [];
   let frozen = false;
   return {
     calls,
@@ -40,9 +40,9 @@ export function faults(): Faults & {
     transport(inner) {
       return {
         call(fn, args) {
-          calls.push(fn);
+          calls.push(fn.name);
           if (frozen) return never();
-          const fault = failing.get(fn);
+          const fault = failing.get(fn.name);
           if (fault && fault.after > 0) fault.after -= 1;
           else if (fault && fault.times > 0) {
             fault.times -= 1;

@@ -1,4 +1,5 @@
 import type { JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
 import type { DryRunResult } from '../job-result.js';
 import { drive, startingSpend, type PageSource } from '../pages/drive.js';
@@ -23,6 +24,6 @@ export async function dryRun(
     status: 'dry_run',
     tally,
     durationMs: Date.now() - startedMs,
-    lastRealRun: await deps.store.lastRun(input.jobType),
+    lastRealRun: await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType }),
   };
 }

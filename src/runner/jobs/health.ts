@@ -1,4 +1,5 @@
 import { MetricName } from '../../curator/ports.js';
+import { storeFunctions } from '../../store/functions.js';
 import { shardEvent } from '../../events/curator-events.js';
 import { isJobType, jobTypes, lastFiring, pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
 import type { RecoverResult } from '../../store/rows.js';
@@ -28,7 +29,7 @@ export function expectedRuns(now: Date): Array<{ job_type: JobType; period_key: 
  */
 async function recover(deps: CuratorDeps): Promise<{ recovered: RecoverResult; resumed: number }> {
   const now = deps.clock.now();
-  const recovered = await deps.store.recover({ now, leaseSeconds: deps.config.leaseSeconds, maxAttempts: maxResumeAttempts });
+  const recovered = await deps.store.call(storeFunctions.recover, { now, leaseSeconds: deps.config.leaseSeconds, maxAttempts: maxResumeAttempts });
   // Each point counts under (PipelineType) and, summed by the adapter, under no dimensions.
   const stuck = (jobType: string, count: number) => {
     if (isJobType(jobType)) deps.metrics.record({ name: MetricName.StuckRuns, value: count, unit: 'Count', pipelineType: jobType });
@@ -89,7 +90,7 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
 
   try {
     const expected = expectedRuns(now);
-    const runs = await deps.store.health({
+    const runs = await deps.store.call(storeFunctions.health, {
       now,
       since: new Date(now.getTime() - 3_600_000),
       expected: expected.map(({ job_type, period_key }) => ({ job_type, period_key })),

@@ -1,4 +1,5 @@
 import { eventOf } from '../../events/curator-events.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { ReplayTarget } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { ReplayJob } from '../job-request.js';
@@ -54,14 +55,15 @@ export function resolvedRequest(replay: HeldReplay): ReplayJob {
 
 /** The next page of what a replay re-decides, after the cursor (with what its own run left unfinished). */
 export function heldTargets(deps: CuratorDeps, replay: HeldReplay, after: ReplayCursor | null, runId: string | null): Promise<ReplayTarget[]> {
-  return deps.store.replayTargets({
+  return deps.store.call(storeFunctions.replayTargets, {
     runId,
     jobType: replay.request.jobType,
     vetoReason: replay.request.vetoReason,
     from: replay.from,
     to: replay.to,
     userIds: replay.request.userIds,
-    after,
+    afterCreatedAt: after === null ? null : new Date(after.createdAt),
+    afterId: after?.id ?? null,
     limit: deps.config.pageSize,
   });
 }

@@ -1,4 +1,5 @@
 import { shardEvent } from '../../events/curator-events.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { Firing } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
 import type { ShardJob } from '../job-request.js';
@@ -30,7 +31,7 @@ export async function fanOut<Row>(
   if (bounds.length === 0) return null;
 
   const runId = lease.ref.runId;
-  const split = await deps.store.fanOut({
+  const split = await deps.store.call(storeFunctions.fanOut, {
     runId,
     owner: deps.config.owner,
     leaseSeconds: deps.config.leaseSeconds,
@@ -50,7 +51,7 @@ export async function fanOut<Row>(
     const message = `could not queue its ${shards} shards: ${error instanceof Error ? error.message : String(error)}`;
     // The run now belongs to its shards, so it is failed as their owner.
     await deps.store
-      .finishRun({ runId, owner: 'shards', status: 'failed', now: deps.clock.now(), counts: runCounts(emptyTally()), error: message })
+      .call(storeFunctions.finishRun, { runId, owner: 'shards', status: 'failed', now: deps.clock.now(), counts: runCounts(emptyTally()), error: message })
       .catch(() => undefined);
     throw new Error(message, { cause: error });
   }

@@ -1,4 +1,5 @@
 import type { JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { LeaseRef } from '../../store/curator-store.js';
 import type { RunRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
@@ -57,7 +58,7 @@ export async function takeRun(
   },
 ): Promise<Lease | Refusal> {
   const { owner, leaseSeconds } = deps.config;
-  const result = await deps.store.acquireRun({ ...input, owner, leaseSeconds, now: deps.clock.now() });
+  const result = await deps.store.call(storeFunctions.acquireRun, { ...input, owner, leaseSeconds, now: deps.clock.now() });
   if (!result.acquired) {
     const until = result.run.lease_expires_at;
     return { refused: result.reason ?? 'taken', runId: result.run.id, leaseUntil: until ? new Date(until) : null };
@@ -72,9 +73,10 @@ export async function takeRun(
     emailsBefore: result.resumed ? run.executed : 0,
     stuckMarked: result.stuck,
     resumed: result.resumed === true,
-    release: (cursor) => deps.store.releaseRun({ runId: run.id, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
+    release: (cursor) =>
+      deps.store.releaseRun({ runId: run.id, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor: cursor === null ? null : { after: cursor } }),
     async finish(outcome) {
-      const row = await deps.store.finishRun({
+      const row = await deps.store.call(storeFunctions.finishRun, {
         runId: run.id,
         owner,
         status: outcome.status,
@@ -91,7 +93,7 @@ export async function takeRun(
 export async function takeShard(deps: CuratorDeps, input: { runId: string; shard: number; generation: number }): Promise<Lease | Refusal> {
   const { owner, leaseSeconds } = deps.config;
   const { runId, shard } = input;
-  const taken = await deps.store.acquireShard({ ...input, owner, leaseSeconds, now: deps.clock.now() });
+  const taken = await deps.store.call(storeFunctions.acquireShard, { ...input, owner, leaseSeconds, now: deps.clock.now() });
   if (!taken.acquired || taken.shard === undefined) {
     const until = taken.shard?.lease_expires_at;
     return { refused: taken.reason ?? 'taken', runId, leaseUntil: until ? new Date(until) : null };
@@ -107,7 +109,7 @@ export async function takeShard(deps: CuratorDeps, input: { runId: string; shard
     resumed: held.attempt > 1,
     release: (cursor) => deps.store.releaseShard({ runId, shard, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
     async finish(outcome) {
-      const finished = await deps.store.finishShard({
+      const finished = await deps.store.call(storeFunctions.finishShard, {
         runId,
         shard,
         owner,

@@ -2,7 +2,7 @@ import type { EmailFacts } from '../../curator/caps.js';
 import type { Candidate } from '../../curator/decide.js';
 import { emailPolicyJson, type PipelinePolicy } from '../../curator/policy.js';
 import type { JobType } from '../../pipelines/index.js';
-import type { EmailPageQuery, PageQuery } from '../../store/curator-store.js';
+import type { ArgsOf, storeFunctions } from '../../store/functions.js';
 import type { EmailFactsRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import { sendEmails } from '../effects/send-emails.js';
@@ -31,7 +31,7 @@ export function templateOf(deps: CuratorDeps, emailType: string): string {
 }
 
 /** The query of one page of a plan: its period, the page's bounds and subjects, the time of now. */
-export function pageQuery(deps: CuratorDeps, jobType: JobType, period: PlanPeriod, page: PageRequest): PageQuery {
+export function pageQuery(deps: CuratorDeps, jobType: JobType, period: PlanPeriod, page: PageRequest): ArgsOf<typeof storeFunctions.referralCandidates> {
   return { jobType, periodKey: period.periodKey, after: page.after, limit: page.limit, subjects: page.subjects, at: deps.clock.now() };
 }
 
@@ -43,13 +43,12 @@ export function emailPageQuery(
   period: PlanPeriod,
   page: PageRequest,
   policy: PipelinePolicy,
-): EmailPageQuery {
+): ArgsOf<typeof storeFunctions.orgAdminCandidates> {
   return {
     ...pageQuery(deps, jobType, period, page),
     emailType,
     windowStart: period.windowStart,
     windowEnd: period.windowEnd,
-    through: page.through,
     policy: emailPolicyJson(policy),
   };
 }

@@ -1,4 +1,5 @@
 import type { ExpiringCredit } from '../../store/rows.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
 import { moveCredits } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
@@ -14,7 +15,7 @@ export function expiryPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Expi
   const reversible = new Map<string, number>();
   return {
     jobType,
-    load: (page) => deps.store.expiringCredits(pageQuery(deps, jobType, period, page)),
+    load: (page) => deps.store.call(storeFunctions.expiringCreditCandidates, pageQuery(deps, jobType, period, page)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

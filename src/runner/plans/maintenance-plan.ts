@@ -1,4 +1,5 @@
 import { retention, type JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
 import type { ActResult, PagePlan } from '../pages/page-plan.js';
 import { baseCandidate, type PlanPeriod } from './email-plan.js';
@@ -35,7 +36,7 @@ export function maintenancePlan(
           try {
             if (jobType === 'story_scoring') {
               const since = new Date(period.windowEnd.getTime() - storyScoringWindowDays * 86_400_000);
-              details.storiesScored = await deps.store.scoreStories(since);
+              details.storiesScored = await deps.store.call(storeFunctions.scoreStories, { windowStart: since });
             } else {
               const before = new Date(deps.clock.now().getTime() - retention.ageDays * 86_400_000);
               let executions = 0;

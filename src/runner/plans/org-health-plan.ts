@@ -1,4 +1,5 @@
 import { pipelineOf } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { OrgAdminCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { PagePlan } from '../pages/page-plan.js';
@@ -10,7 +11,7 @@ export function orgHealthPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<O
   const emailType = pipelineOf(jobType).emailType!;
   return {
     jobType,
-    load: (page, policy) => deps.store.orgAdminCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
+    load: (page, policy) => deps.store.call(storeFunctions.orgAdminCandidates, emailPageQuery(deps, jobType, emailType, period, page, policy)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

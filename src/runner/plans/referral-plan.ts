@@ -1,4 +1,5 @@
 import { credits } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { CreditClaim, OutcomeRow } from '../../store/curator-store.js';
 import type { ReferralCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
@@ -13,7 +14,7 @@ export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Re
   const amount = credits.referralRewardCents;
   return {
     jobType,
-    load: (page) => deps.store.referralCandidates(pageQuery(deps, jobType, period, page)),
+    load: (page) => deps.store.call(storeFunctions.referralCandidates, pageQuery(deps, jobType, period, page)),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

@@ -1,4 +1,5 @@
 import { emailPolicyJson } from '../../curator/policy.js';
+import { storeFunctions } from '../../store/functions.js';
 import { pipelineOf } from '../../pipelines/index.js';
 import type { SignalCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
@@ -35,7 +36,7 @@ function triggerData(signal: SignalJob, childId: string | null): Record<string, 
 /** Looks up a signal's user, their email facts and the existing decision: one round trip. */
 export async function loadSignal(deps: CuratorDeps, signal: SignalJob, policy: Parameters<typeof emailPolicyJson>[0]): Promise<SignalRow> {
   const childId = childOf(signal.context);
-  const found = await deps.store.signalCandidate({
+  const found = await deps.store.call(storeFunctions.signalCandidate, {
     jobType: signal.jobType,
     emailType: pipelineOf(signal.jobType).emailType!,
     signalId: signal.signalId,

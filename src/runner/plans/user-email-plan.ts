@@ -1,4 +1,5 @@
 import { pipelineOf, type JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
 import type { UserCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { PagePlan } from '../pages/page-plan.js';
@@ -9,8 +10,9 @@ export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanP
   const emailType = pipelineOf(jobType).emailType!;
   return {
     jobType,
-    load: (page, policy) => deps.store.userCandidates(emailPageQuery(deps, jobType, emailType, period, page, policy)),
-    shardBounds: (shardSize) => deps.store.userShardBounds(shardSize),
+    load: (page, policy) =>
+      deps.store.call(storeFunctions.digestCandidates, { ...emailPageQuery(deps, jobType, emailType, period, page, policy), through: page.through }),
+    shardBounds: (shardSize) => deps.store.call(storeFunctions.digestShardBounds, { shardSize }),
     subjectOf: (row) => row.subject_key,
     periodOf: () => period.periodKey,
     userOf: (row) => row.user_id,

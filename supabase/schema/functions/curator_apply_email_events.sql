@@ -1,33 +1,3 @@
--- The SendGrid event webhook's writes. See 20261123000600_curator_runs.sql for conventions.
-
--- Events already applied, by SendGrid's own event id, so an event delivered twice changes nothing twice and is
--- counted once.
-create table public.email_webhook_events (
-  sg_event_id   text primary key,
-  event         text not null,
-  execution_id  uuid,
-  received_at   timestamptz not null default now()
-);
-create index email_webhook_events_received on public.email_webhook_events (received_at);
-alter table public.email_webhook_events enable row level security;
-revoke all on table public.email_webhook_events from public, anon, authenticated;
-grant select, insert, update, delete on table public.email_webhook_events to service_role;
-create policy service_role_all on public.email_webhook_events as permissive for all to service_role using (true) with check (true);
-
--- How far along an email is: a status only ever moves to a higher rank, whatever order events arrive in.
--- Delivery problems and complaints outrank engagement: a click after a spam report leaves it a spam report.
-create function public.email_status_rank(p_status text)
-returns integer
-language sql
-immutable
-set search_path = public, pg_temp
-as $$
-  select case p_status
-    when 'queued' then 0 when 'failed' then 0 when 'sent' then 1 when 'delivered' then 2
-    when 'opened' then 3 when 'clicked' then 4 when 'bounced' then 5 when 'dropped' then 5
-    when 'unsubscribed' then 6 when 'spamreport' then 7 else -1 end;
-$$;
-
 -- Applies one webhook delivery in one statement: new events only (by sg_event_id); each email row moves to the
 -- highest status its events reach, never backwards, and takes the recipient's own message id; hard bounces, spam
 -- reports and unsubscribes suppress the address so the curator vetoes it (USER_OPTED_OUT). Events without an
@@ -35,7 +5,7 @@ $$;
 -- moved, and the new unsubscribes, bounces and spam reports (for the Storytailor/Email metrics).
 --
 -- p_events: [{ sg_event_id, event, email, execution_id, sg_message_id, timestamp, type }]
-create function public.curator_apply_email_events(
+create or replace function public.curator_apply_email_events(
   p_events jsonb,
   p_now timestamptz
 ) returns jsonb
@@ -96,6 +66,3 @@ as $$
     'bounces', (select count(*) from applied where event = 'bounce' and coalesce(type, 'bounce') = 'bounce'),
     'spamreports', (select count(*) from applied where event = 'spamreport'));
 $$;
-
-revoke execute on all functions in schema public from public, anon, authenticated;
-grant execute on all functions in schema public to service_role;

@@ -1,30 +1,8 @@
--- What ops do by hand, recorded as the guides' human_overrides rows. See 20261123000600_curator_runs.sql for
--- conventions.
-
--- Records one ops action and returns the row.
-create function public.curator_record_override(
-  p_pipeline_type text,
-  p_override_type text,
-  p_actor text,
-  p_reason text,
-  p_ticket text,
-  p_details jsonb,
-  p_now timestamptz
-) returns jsonb
-language sql
-volatile
-set search_path = public, pg_temp
-as $$
-  insert into public.human_overrides (pipeline_type, override_type, actor, reason, ticket, details, occurred_at)
-  values (p_pipeline_type, p_override_type, p_actor, p_reason, p_ticket, coalesce(p_details, '{}'::jsonb), p_now)
-  returning to_jsonb(human_overrides.*);
-$$;
-
 -- A manual credit for a support ticket, in one transaction: the ledger row (source manual, keyed by the ticket, so
 -- the same ticket never pays twice) and the human override that explains it. Answers the ledger row to pay, the
 -- Stripe customer, and whether the ticket had already been credited (then nothing new is written). A user without
 -- a Stripe customer is answered with reason NO_PAYMENT_ACCOUNT and nothing is written.
-create function public.curator_manual_credit(
+create or replace function public.curator_manual_credit(
   p_user_id uuid,
   p_amount integer,
   p_ticket text,
@@ -71,6 +49,3 @@ begin
   return jsonb_build_object('ledger', to_jsonb(v_ledger), 'customer', v_customer, 'already', false);
 end;
 $$;
-
-revoke execute on all functions in schema public from public, anon, authenticated;
-grant execute on all functions in schema public to service_role;

@@ -1,15 +1,18 @@
--- Cheaper page writes. See 20261123000600_curator_runs.sql for conventions.
-
--- Nothing reads executions by (pipeline_type, period_key) among the unfinished ones, and the planner used this
--- index for the outcome update of every page, scanning every execution ever left pending or unknown (they only
--- accumulate) instead of looking up the page's own by id. Without it, an outcome no longer changes an indexed
--- column of the execution.
-drop index public.pipeline_executions_unfinished;
-
--- Recording a page's decisions answers flat lists. See 20261123000700_curator_actions.sql for what the function
--- does; only its answer changed: 'claimed' no longer carries each claim's email row and ledger row, which come as
--- the lists 'emails' and 'ledger' keyed by execution id, and the store puts them back together.
-
+-- Writes one page of decisions in one transaction and claims the actions to take. Each row carries the status the
+-- curator's core decided (`pending` to act, `vetoed`, `escalated`, `failed`): this function never decides an
+-- escalation (src/curator/escalation.ts does), it records it. Vetoes are written final. Actions to take are
+-- re-checked under locks, so two concurrent runs (or shards) cannot together pass a cap or the daily credit
+-- ceiling: per-user advisory locks and the email caps again for non-critical email (rows of the same user in this
+-- page count against each other); a per-day lock and the ledger's sum for credits. What passes is written `pending`
+-- with its email row `queued` or its ledger row `pending` (the ledger id is Stripe's idempotency key), stamped with
+-- p_batch, the page's request batch (curator_mark_requests); what fails the re-check is `vetoed` (FREQUENCY_CAP,
+-- USER_OPTED_OUT, BUDGET_EXCEEDED). An existing decision is overwritten only when it failed, when it was vetoed for
+-- p_retake_veto_reason (a replay), with p_retake_unknown when its outcome is unknown (a credit, looked up by its
+-- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim. Returns what
+-- was claimed, what was written final, and the subjects left unchanged because already decided.
+--
+-- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, trigger_data,
+--            error, template_id, credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
 create or replace function public.curator_record_decisions(
   p_run_id uuid,
   p_job_type text,
@@ -20,7 +23,8 @@ create or replace function public.curator_record_decisions(
   p_retake_veto_reason text,
   p_retake_unknown boolean,
   p_now timestamptz,
-  p_rows jsonb
+  p_rows jsonb,
+  p_batch uuid default null
 ) returns jsonb
 language plpgsql
 volatile
@@ -28,7 +32,7 @@ set search_path = public, pg_temp
 as $$
 declare
   v_critical boolean := coalesce((p_policy->>'critical')::boolean, false);
-  v_recheck_caps boolean := p_email_type is not null and not coalesce((p_policy->>'critical')::boolean, false);
+  v_recheck_caps boolean := p_email_type is not null and not v_critical;
   v_spent bigint := 0;
   v_result jsonb;
 begin
@@ -39,8 +43,8 @@ begin
   if v_recheck_caps then
     perform pg_advisory_xact_lock(hashtextextended('curator-user:' || x.user_id::text, 0))
     from (select distinct r.user_id
-          from jsonb_to_recordset(p_rows) as r(user_id uuid, verdict text)
-          where r.verdict = 'execute' and r.user_id is not null
+          from jsonb_to_recordset(p_rows) as r(user_id uuid, status text)
+          where r.status = 'pending' and r.user_id is not null
           order by r.user_id) x;
   end if;
   if p_credit_ceiling_cents is not null then
@@ -52,19 +56,19 @@ begin
     select r.*, e.position
     from jsonb_array_elements(p_rows) with ordinality as e(value, position)
     cross join lateral jsonb_to_record(e.value) as r(
-      subject_key text, period_key text, user_id uuid, verdict text, veto_reason text, escalate boolean,
+      subject_key text, period_key text, user_id uuid, status text, veto_reason text,
       confidence_score float8, signal_count integer, trigger_data jsonb, error text, template_id text,
       credit jsonb)
   ), facts as (
     select f.* from public.email_cap_facts(
-      array(select distinct user_id from input where verdict = 'execute' and user_id is not null),
+      array(select distinct user_id from input where status = 'pending' and user_id is not null),
       p_email_type, p_policy, p_now) f
     where v_recheck_caps
   ), ranked as (
     select i.position,
            row_number() over (partition by i.user_id order by i.position) - 1 as earlier
     from input i
-    where i.verdict = 'execute'
+    where i.status = 'pending'
   ), ledger_now as (
     select i.position, l.status as ledger_status
     from input i
@@ -76,7 +80,7 @@ begin
            sum((i.credit->>'amount')::bigint) over (order by i.position) as running
     from input i
     left join ledger_now ln on ln.position = i.position
-    where i.verdict = 'execute' and i.credit is not null and (i.credit->>'amount')::bigint > 0
+    where i.status = 'pending' and i.credit is not null and (i.credit->>'amount')::bigint > 0
       and (ln.ledger_status is null or ln.ledger_status = 'failed')
   ), busy as (
     -- A credit whose ledger row another run's execution is paying right now, or has paid: this run leaves it to
@@ -85,14 +89,13 @@ begin
     from input i
     join public.reward_ledger l on l.source = i.credit->>'source' and l.reference_key = i.credit->>'reference_key'
     join public.pipeline_executions x on x.id = l.execution_id
-    where i.verdict = 'execute' and i.credit is not null
+    where i.status = 'pending' and i.credit is not null
       and l.status <> 'failed' and x.status in ('pending', 'succeeded')
       and not (x.pipeline_type = p_job_type and x.subject_key = i.subject_key and x.period_key = i.period_key)
   ), decided as (
     select i.*, exists (select 1 from busy b where b.position = i.position) as skip,
            case
-             when i.verdict = 'veto' then i.veto_reason
-             when i.verdict <> 'execute' then null
+             when i.status <> 'pending' then i.veto_reason
              when v_recheck_caps and not (
                coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
                and public.email_caps_hold(
@@ -107,22 +110,25 @@ begin
     left join facts f on f.user_id = i.user_id
     left join ranked rk on rk.position = i.position
     left join new_money nm on nm.position = i.position
+  ), settled as (
+    select d.*,
+           case when d.status <> 'pending' then d.status
+                when d.final_reason is not null then 'vetoed'
+                when d.skip then 'skipped'
+                else 'pending' end as final_status
+    from decided d
   ), written as (
     insert into public.pipeline_executions as e (
       run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
-      confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
-    select p_run_id, p_job_type, p_pipeline_name, d.subject_key, d.period_key, d.user_id,
-           case when d.verdict = 'fail' then case when d.escalate then 'escalated' else 'failed' end
-                when d.skip and d.final_reason is null then 'skipped'
-                when d.final_reason is null then 'pending'
-                when d.escalate and d.final_reason = d.veto_reason then 'escalated'
-                else 'vetoed' end,
-           d.final_reason is not null, d.final_reason,
-           d.confidence_score, d.signal_count, coalesce(d.trigger_data, '{}'::jsonb),
-           case when d.verdict = 'execute' and d.final_reason is null and not d.skip then 1 else 0 end,
-           d.error, p_now, case when d.verdict = 'execute' and d.final_reason is null and not d.skip then null else p_now end, p_now, p_now
-    from decided d
-    order by d.position
+      confidence_score, signal_count, trigger_data, attempts, error, request_batch, started_at, completed_at, created_at, updated_at)
+    select p_run_id, p_job_type, p_pipeline_name, s.subject_key, s.period_key, s.user_id, s.final_status,
+           s.final_reason is not null, s.final_reason,
+           s.confidence_score, s.signal_count, coalesce(s.trigger_data, '{}'::jsonb),
+           case when s.final_status = 'pending' then 1 else 0 end,
+           s.error, case when s.final_status = 'pending' then p_batch end,
+           p_now, case when s.final_status = 'pending' then null else p_now end, p_now, p_now
+    from settled s
+    order by s.position
     on conflict on constraint pipeline_executions_once do update set
       run_id = excluded.run_id,
       status = excluded.status,
@@ -133,16 +139,20 @@ begin
       trigger_data = excluded.trigger_data,
       attempts = e.attempts + excluded.attempts,
       error = excluded.error,
+      request_batch = excluded.request_batch,
       started_at = excluded.started_at,
       completed_at = excluded.completed_at,
       updated_at = excluded.updated_at
     where e.status = 'failed'
        or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
-       or (p_retake_unknown and (e.status = 'unknown' or (e.status = 'pending' and e.updated_at < p_now - interval '1 minute')))
+       or (p_retake_unknown and e.status = 'unknown')
+       -- A crisis alert claimed half a minute ago and still pending: its invocation most likely died (Lambda's first
+       -- retry comes a minute after), and a crisis alert is sent at least once.
+       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds')
     returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
   ), claimed as (
-    select w.*, d.template_id, d.credit
-    from written w join decided d on d.subject_key = w.subject_key and d.period_key = w.period_key
+    select w.*, s.template_id, s.credit
+    from written w join settled s on s.subject_key = w.subject_key and s.period_key = w.period_key
     where w.status = 'pending'
   ), emails as (
     insert into public.email_delivery_log as l (
@@ -173,8 +183,7 @@ begin
     returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id, (l.xmax <> 0) as existed
   )
   select jsonb_build_object(
-    -- Three flat lists the store joins by execution id: joined here, the planner (which cannot size a CTE) chose a
-    -- nested loop over claimed x emails, a million comparisons per page of a thousand.
+    -- Three flat lists the store joins by execution id (joined here, the planner chose a nested loop).
     'claimed', coalesce((
       select jsonb_agg(jsonb_build_object('subject_key', c.subject_key, 'period_key', c.period_key, 'execution_id', c.id))
       from claimed c), '[]'::jsonb),
@@ -187,7 +196,7 @@ begin
       from ledger lg), '[]'::jsonb),
     'vetoed', coalesce((
       select jsonb_agg(jsonb_build_object('subject_key', w.subject_key, 'period_key', w.period_key, 'execution_id', w.id,
-                                          'reason', w.veto_reason, 'escalated', w.status = 'escalated'))
+                                          'reason', w.veto_reason, 'status', w.status))
       from written w where w.status <> 'pending'), '[]'::jsonb),
     'unchanged', coalesce((
       select jsonb_agg(d.subject_key) from decided d
@@ -197,6 +206,3 @@ begin
   return v_result;
 end;
 $$;
-
-revoke execute on all functions in schema public from public, anon, authenticated;
-grant execute on all functions in schema public to service_role;

@@ -1,0 +1,47 @@
+-- One row per candidate decision, unique per (pipeline, subject, period): the claim that makes an action happen
+-- at most once. subject_key names what the action is about (a user id, an organisation admin, a referral);
+-- period_key is the period of the firing, or the app's signalId for a realtime signal.
+create table public.pipeline_executions (
+  id                uuid primary key default gen_random_uuid(),
+  run_id            uuid references public.pipeline_runs (id) on delete set null,
+  pipeline_type     text not null check (pipeline_type in (
+                      'daily_digest', 'weekly_insights', 'story_scoring', 'referral_rewards', 'expire_credits',
+                      'org_health_report', 'data_retention',
+                      'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
+  pipeline_name     text not null,
+  subject_key       text not null check (length(subject_key) > 0),
+  period_key        text not null check (length(period_key) > 0),
+  user_id           uuid,
+  status            text not null default 'pending' check (status in (
+                      'pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown')),
+  vetoed            boolean not null default false,
+  veto_reason       text check (veto_reason in (
+                      'KILL_SWITCH_ACTIVE', 'SLA_MISSED', 'INSUFFICIENT_SIGNAL', 'LOW_CONFIDENCE',
+                      'USER_OPTED_OUT', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED')),
+  confidence_score  double precision check (confidence_score between 0 and 1),
+  signal_count      integer check (signal_count >= 0),
+  -- Realtime rows carry the app's event_timestamp (ISO-8601) here; the SLA queries of the guides read it.
+  trigger_data      jsonb not null default '{}'::jsonb,
+  attempts          integer not null default 0 check (attempts >= 0),
+  error             text,
+  -- The request batch of the claim (see pipeline_request_batches): once the batch is recorded, the claim's provider
+  -- request may have left.
+  request_batch     uuid,
+  started_at        timestamptz not null default now(),
+  completed_at      timestamptz,
+  created_at        timestamptz not null default now(),
+  updated_at        timestamptz not null default now(),
+  constraint pipeline_executions_once unique (pipeline_type, subject_key, period_key),
+  constraint pipeline_executions_veto_has_reason check (vetoed = (veto_reason is not null)),
+  constraint pipeline_executions_vetoed_status check (
+    (status = 'vetoed' and vetoed) or (status <> 'vetoed' and (not vetoed or status = 'escalated'))),
+  constraint pipeline_executions_terminal_completed check (status in ('pending', 'unknown') or completed_at is not null)
+);
+create index pipeline_executions_user_created on public.pipeline_executions (user_id, created_at);
+create index pipeline_executions_type_created on public.pipeline_executions (pipeline_type, created_at);
+-- Data retention walks the oldest rows in batches.
+create index pipeline_executions_created on public.pipeline_executions (created_at);
+create index pipeline_executions_run on public.pipeline_executions (run_id) where run_id is not null;
+-- A replay with vetoReason and a time range re-evaluates exactly these rows, paged by (created_at, id): the index
+-- holds id, so it returns held executions in the cursor's order and a page stops after its limit.
+create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_type, veto_reason, created_at, id) where vetoed;
