@@ -18,7 +18,6 @@ import { build } from 'esbuild';
 import { replayEvent, scheduledJobEvent, signalEvent, healthEvent } from '../../src/events/curator-events.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { openPostgres } from '../../src/db/postgres-client.js';
-import type { SqlClient } from '../../src/db/sql-client.js';
 import { lastFiring } from '../../src/pipelines/index.js';
 import { fakeSendGrid, fakeStripe, type FaultPlan } from '../support/fake-providers.js';
 import { seedDigestPopulation } from '../support/population.js';
