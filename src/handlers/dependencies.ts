@@ -6,7 +6,7 @@ import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../adapters/stripe/stripe-payments.js';
-import type { Metrics, Logger } from '../curator/ports.js';
+import type { Metrics, Logger, Payments } from '../curator/ports.js';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
 import WebSocket from 'ws';
@@ -50,6 +50,15 @@ function stripeEndpoint(apiBase: string | undefined) {
   if (apiBase === undefined) return {};
   const url = new URL(apiBase);
   return { host: url.hostname, port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)), protocol: url.protocol.replace(':', '') as 'http' | 'https' };
+}
+
+/**
+ * Stripe, when the configuration names its key (the value, or the ARN of its Secrets Manager secret); null when it
+ * does not. The curator and the ops commands both pay through this, so neither pays elsewhere than the other.
+ */
+export async function stripeOf(config: CuratorConfig): Promise<Payments | null> {
+  if (config.stripe === null) return null;
+  return stripePayments({ apiKey: await secretsOf(config)(config.stripe.apiKey), ...stripeEndpoint(config.stripe.apiBase) });
 }
 
 /** Opens the store's transport the configuration names (or over `sql`, when given). */
@@ -103,9 +112,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     (config.sendgrid
       ? sendGridMailer({ apiKey: await secret(config.sendgrid.apiKey), from: config.sendgrid.from, ...(config.sendgrid.baseUrl ? { baseUrl: config.sendgrid.baseUrl } : {}) })
       : outboxMailer(config.outboxDir));
-  const payments =
-    overrides.payments ??
-    (config.stripe ? stripePayments({ apiKey: await secret(config.stripe.apiKey), ...stripeEndpoint(config.stripe.apiBase) }) : ledgerPayments(config.ledgerFile));
+  const payments = overrides.payments ?? (await stripeOf(config)) ?? ledgerPayments(config.ledgerFile);
   const continuations =
     overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);
   return {

@@ -12,7 +12,7 @@ import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 import type { SqlClient } from '../db/sql-client.js';
 import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.js';
 import { createCuratorHandler } from '../handlers/curator.js';
-import { buildDependencies, openTransport } from '../handlers/dependencies.js';
+import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
 import { environments, isJobType, type Environment } from '../pipelines/index.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, showSwitches, stopAll, type OpsContext } from './commands.js';
@@ -28,8 +28,9 @@ commands
   replay <jobType> [--period KEY] [--dry-run] [--veto-reason REASON --from ISO --to ISO] [--users id,id]
                                    publish the replay event on the default bus
   health                           run the health job here (database, SSM, runs, missed runs) and check SSM
-  credit <userId> <cents> --ticket SUP-123 --reason ...
-                                   manual credit, once per ticket; records a human override
+  credit <userId> <cents> --ticket SUP-123 --reason ... [--local-payments]
+                                   manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
+                                   ticket; records a human override. --local-payments: the local stand-in, paying nobody
 
 options
   --env        production (default) or staging
@@ -80,6 +81,7 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         from: { type: 'string' },
         to: { type: 'string' },
         users: { type: 'string' },
+        'local-payments': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -116,7 +118,16 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       events: new EventBridgeClient(clientConfig),
       clock: io.clock ?? systemClock,
       out: io.out,
-      payments: () => io.payments ?? ledgerPayments(configOf().ledgerFile),
+      async payments() {
+        if (io.payments) return { payments: io.payments, local: false };
+        const stripe = await stripeOf(configOf());
+        if (stripe !== null) return { payments: stripe, local: false };
+        if (values['local-payments']) return { payments: ledgerPayments(configOf().ledgerFile), local: true };
+        throw new OpsError(
+          ExitCode.usage,
+          `no Stripe key for ${values.env}: set STRIPE_SECRET_KEY, or STRIPE_SECRET_KEY_SECRET_ARN (the curator's secret), to pay through Stripe; --local-payments uses the local stand-in (${configOf().ledgerFile}), which pays nobody`,
+        );
+      },
       async store() {
         if (store !== null) return store;
         if (io.sql === undefined) {

@@ -25,7 +25,8 @@ export interface OpsContext {
   readonly events: EventBridgeClient;
   /** Opened only by the commands that record or read the database. */
   readonly store: () => Promise<CuratorStore>;
-  readonly payments: () => Payments;
+  /** Stripe as the curator pays, or the local stand-in when asked for (`local`); throws when neither is configured. */
+  readonly payments: () => Promise<{ readonly payments: Payments; readonly local: boolean }>;
   readonly clock: Clock;
   readonly out: (line: string) => void;
 }
@@ -209,6 +210,9 @@ export async function replay(context: OpsContext, request: ReplayRequest, who: A
  */
 export async function manualCredit(context: OpsContext, userId: string, cents: number, who: Attribution): Promise<ExitCode> {
   if (who.ticket === null) throw new OpsError(ExitCode.usage, 'credit needs --ticket (the support ticket it answers, e.g. SUP-123)');
+  // Before anything is written: a credit recorded without a way to pay it could never be paid later.
+  const { payments, local } = await context.payments();
+  if (local) context.out('LOCAL STAND-IN: paying into the local ledger file, not Stripe; nobody is credited');
   const store = await context.store();
   const now = context.clock.now();
   let claimed: AnswerOf<typeof storeFunctions.manualCredit>;
@@ -231,7 +235,7 @@ export async function manualCredit(context: OpsContext, userId: string, cents: n
     context.out(`ticket ${who.ticket} was already credited: ledger ${ledger.id}, Stripe ${ledger.stripe_balance_transaction_id}`);
     return ExitCode.ok;
   }
-  const [outcome] = await context.payments().credit([{ ledgerId: ledger.id, customerId: customer, amountCents: ledger.amount, description: `Manual credit ${who.ticket}` }]);
+  const [outcome] = await payments.credit([{ ledgerId: ledger.id, customerId: customer, amountCents: ledger.amount, description: `Manual credit ${who.ticket}` }]);
   if (outcome?.status !== 'succeeded') {
     await store.recordOutcomes(context.clock.now(), [
       { execution_id: null, status: 'failed', error: outcome?.error ?? 'no answer', ledger_id: ledger.id, ledger_status: 'failed' },
