@@ -56,7 +56,7 @@ export class Monitoring extends Construct {
         threshold: definition.threshold,
         evaluationPeriods: definition.evaluationPeriods,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: definition.missingData === 'breaching' ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new SnsAction(definition.topic === 'critical' ? this.critical : this.warning));
       return alarm;

@@ -27,6 +27,12 @@ export interface AlarmDefinition {
   /** Fires when the statistic is greater than this. */
   readonly threshold: number;
   readonly topic: 'critical' | 'warning';
+  /**
+   * How a period without data counts. Most metrics are only published when something happens, so silence is fine
+   * (`notBreaching`, the default); a metric published on every health run goes silent when the health job stops,
+   * which must page too (`breaching`).
+   */
+  readonly missingData?: 'breaching' | 'notBreaching';
   /** What on-call does first (runbooks/monitoring.md has the whole action). */
   readonly action: string;
 }
@@ -156,7 +162,9 @@ export const alarms: readonly AlarmDefinition[] = [
     evaluationPeriods: 1,
     threshold: 0,
     topic: 'critical',
-    action: 'A scheduled job never started: check its rule is enabled, then replay its period',
+    // The health job publishes MissedRuns (0 or more) every 15 minutes: no data for an hour means it stopped.
+    missingData: 'breaching',
+    action: 'A scheduled job never started, or the health job that looks stopped: check the rules and the health schedule, then replay',
   },
   {
     name: 'storytailor-stuck-runs',

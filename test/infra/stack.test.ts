@@ -178,6 +178,11 @@ describe('the curator stack', () => {
     });
   });
 
+  it('pages when the health job stops: the missed-runs alarm treats missing data as breaching, the others do not', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-missed-runs', MetricName: 'MissedRuns', TreatMissingData: 'breaching' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-crisis-escalations', TreatMissingData: 'notBreaching' });
+  });
+
   it('names the topics and the dashboard as the guides do', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-critical-alerts' });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-warning-alerts' });
