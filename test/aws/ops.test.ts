@@ -1,15 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DescribeRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
-import { applyMigrations } from '../../src/db/migrate.js';
-import { openPglite } from '../../src/db/pglite-client.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 import { runOps } from '../../src/ops/cli.js';
@@ -184,26 +177,5 @@ describeWithMoto('the ops commands', () => {
     const healthy = await ops(['health']);
     expect(healthy.out).toMatch(/"status": "healthy"/);
     expect(healthy.code).toBe(0);
-  });
-});
-
-describeWithMoto('scripts/health-check-pipelines.sh', () => {
-  it('passes against a healthy system and fails, naming why, when SSM is unreachable', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'curator-health-'));
-    try {
-      const embedded = await openPglite(dataDir);
-      await applyMigrations(embedded);
-      await recordExpectedRuns(embedded);
-      await embedded.close();
-      const run = promisify(execFile);
-      const env = { ...process.env, ...motoEnvironment('ap-northeast-1'), CURATOR_PGLITE_DIR: dataDir, STORYTAILOR_ENV: 'staging', DATABASE_URL: '' };
-      const failing = await run('bash', ['scripts/health-check-pipelines.sh'], { env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }).catch((error: { code: number; stdout: string }) => error);
-      expect((failing as { code: number }).code).toBe(4);
-      expect((failing as { stdout: string }).stdout).toMatch(/Health check failed \(exit 4\)/);
-      const passing = await run('bash', ['scripts/health-check-pipelines.sh'], { env });
-      expect(passing.stdout).toMatch(/All health checks passed/);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });
