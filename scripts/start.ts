@@ -8,9 +8,10 @@
  *   npm start -- --users 500 --days 9
  *   npm start -- --job daily_digest --dry-run   # one job
  *   npm start -- --data-dir .local/pgdata       # keep the database for the next run
+ *   npm start -- --help
  */
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { manualClock } from '../src/adapters/clock.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
@@ -32,21 +33,49 @@ import { isJobType, jobTypes, lastFiring, type JobType } from '../src/pipelines/
 // The AWS SDK warns once about Node 20's end of support when a client is made; the local run needs no reminder.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values: args } = parseArgs({
-  options: {
-    users: { type: 'string', default: '3000' },
-    days: { type: 'string', default: '10' },
-    start: { type: 'string', default: '2026-11-28' },
-    job: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    'data-dir': { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-  },
-});
+const usage = `usage: npm start -- [options]
+
+  --users N          families to seed, 100 to 200000 (default 3000)
+  --days N           simulated days, 1 to 60 (default 10)
+  --start YYYY-MM-DD the first simulated day (default 2026-11-28)
+  --job JOB          run one scheduled job for its last firing instead (${jobTypes.filter((job) => lastFiring(job, new Date()) !== null).join(', ')}, or health)
+  --dry-run          with --job: decide and report what would happen; write and send nothing
+  --data-dir DIR     keep the database in DIR for the next run
+  --quiet            no progress lines
+  --help             this text
+
+Each run writes its emails, Stripe stand-in and log to a folder of its own, .local/runs/<time>-<what>/ (the newest
+is .local/latest); nothing of an earlier run is deleted. Exit codes: 0 done, 2 bad usage.`;
 
 function fail(message: string): never {
-  console.error(`npm start: ${message}`);
+  console.error(`npm start: ${message}\n\n${usage}`);
   process.exit(2);
+}
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    options: {
+      users: { type: 'string', default: '3000' },
+      days: { type: 'string', default: '10' },
+      start: { type: 'string', default: '2026-11-28' },
+      job: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
+const { values: args } = parsed;
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
 }
 
 const users = Number(args.users);
@@ -56,18 +85,22 @@ if (!Number.isInteger(users) || users < 100 || users > 200_000) fail(`--users mu
 if (!Number.isInteger(days) || days < 1 || days > 60) fail(`--days must be an integer from 1 to 60, got ${args.days}`);
 if (Number.isNaN(start.getTime())) fail(`--start must be a date like 2026-11-28, got ${args.start}`);
 if (args.job !== undefined && args.job !== 'health' && !isJobType(args.job)) fail(`--job must be one of ${jobTypes.join(', ')} or health, got ${args.job}`);
+if (args.job !== undefined && isJobType(args.job) && lastFiring(args.job, new Date()) === null) {
+  fail(`--job ${args.job}: it is realtime, it runs from the app's signals; run npm start without --job to see it`);
+}
 if (args['dry-run'] && args.job === undefined) fail('--dry-run needs --job');
 
+// Every run, real or dry, writes into a folder of its own and deletes nothing of another's.
 const localDir = '.local';
-const outboxDir = join(localDir, 'outbox');
-const ledgerFile = join(localDir, 'stripe-ledger.json');
-const logFile = join(localDir, 'curator.log');
+const what = args.job === undefined ? 'simulation' : `${args.job}${args['dry-run'] ? '-dry-run' : ''}`;
+const runDir = join(localDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${what}`);
+const outboxDir = join(runDir, 'outbox');
+const ledgerFile = join(runDir, 'stripe-ledger.json');
+const logFile = join(runDir, 'curator.log');
 const keep = args['data-dir'];
-if (keep === undefined) {
-  rmSync(outboxDir, { recursive: true, force: true });
-  rmSync(ledgerFile, { force: true });
-}
-mkdirSync(localDir, { recursive: true });
+mkdirSync(outboxDir, { recursive: true });
+rmSync(join(localDir, 'latest'), { force: true });
+symlinkSync(join('runs', basename(runDir)), join(localDir, 'latest'));
 
 const progress = (line: string) => {
   if (args.quiet) return;
@@ -87,8 +120,9 @@ const clock = manualClock(start);
 const switches = memorySwitches({ 'all/daily-credit-ceiling-cents': '5000' });
 const metrics = memoryMetrics();
 const payments = ledgerPayments(ledgerFile);
-const logStream = createWriteStream(logFile, { flags: keep ? 'a' : 'w' });
-const logger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'intelligence-curator', environment: 'local' });
+const logStream = createWriteStream(logFile, { flags: 'w' });
+// Log lines carry the simulated time, as they would have in the days simulated.
+const logger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'intelligence-curator', environment: 'local' }, () => clock.now());
 const config = loadConfig({ ...process.env, CURATOR_OUTBOX_DIR: outboxDir, CURATOR_LEDGER_FILE: ledgerFile });
 const deps = await buildDependencies(config, { sql, clock, switches, metrics, payments, logger });
 const handler = createCuratorHandler(async () => deps);
@@ -129,8 +163,7 @@ async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void
   if (job === 'health') event = healthEvent();
   else if (dryRun) event = replayEvent({ jobType: job, dryRun: true });
   else {
-    const firing = lastFiring(job, now);
-    if (firing === null) fail(`${job} is realtime: it runs from the app's signals; run npm start without --job to see it`);
+    const firing = lastFiring(job, now)!;
     event = scheduledJobEvent({ jobType: job, time: firing.scheduledTime.toISOString(), id: `local-${job}` });
   }
   const result = await handler(event);

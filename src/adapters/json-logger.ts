@@ -10,14 +10,15 @@ export function withoutSecrets(fields: Readonly<Record<string, unknown>>): Recor
 
 /**
  * One JSON object per line with a top-level `level` of `INFO`, `WARN` or `ERROR` (so
- * `--filter-pattern "ERROR"` finds failures), a timestamp and the caller's fields.
+ * `--filter-pattern "ERROR"` finds failures), a timestamp (from `now`: the local run passes its simulated clock)
+ * and the caller's fields.
  *
  * @example
  * const log = jsonLogger((line) => process.stdout.write(line + '\n'), { service: 'curator' });
  */
-export function jsonLogger(write: (line: string) => void, base: Readonly<Record<string, unknown>> = {}): Logger {
+export function jsonLogger(write: (line: string) => void, base: Readonly<Record<string, unknown>> = {}, now: () => Date = () => new Date()): Logger {
   const emit = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Readonly<Record<string, unknown>> = {}) =>
-    write(JSON.stringify({ level, timestamp: new Date().toISOString(), message, ...base, ...withoutSecrets(fields) }));
+    write(JSON.stringify({ level, timestamp: now().toISOString(), message, ...base, ...withoutSecrets(fields) }));
   return {
     info: (message, fields) => emit('INFO', message, fields),
     warn: (message, fields) => emit('WARN', message, fields),

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryMetrics } from '../adapters/local/metrics.js';
 import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
-import { jobTypes } from '../pipelines/index.js';
+import { firingOfPeriod, isJobType, jobTypes } from '../pipelines/index.js';
 import { emptyTally, vetoTotal } from '../runner/tally.js';
 import type { SeededPopulation } from './seed-population.js';
 import type { SimulationResult } from './simulation.js';
@@ -32,6 +32,26 @@ export interface ReportContext {
 }
 
 const number = (value: number) => value.toLocaleString('en-US');
+
+/**
+ * Why the health job at the end was unhealthy, in words: each scheduled run it found missing, with when it should
+ * have fired (a monthly job's last firing often falls before the simulated days began), and stuck runs.
+ */
+function whyUnhealthy(checks: Readonly<Record<string, unknown>>, start: Date): string[] {
+  const why: string[] = [];
+  const missed = (checks.missedRuns as Array<{ job_type: string; period_key: string }> | undefined) ?? [];
+  for (const run of missed) {
+    const firing = isJobType(run.job_type) ? firingOfPeriod(run.job_type, run.period_key) : null;
+    const when = firing === null ? '' : ` (its firing was ${firing.scheduledTime.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    const before = firing !== null && firing.scheduledTime < start ? ', before the simulated days began, so it never ran here)' : firing === null ? '' : ', and no run of it exists)';
+    why.push(`missed: ${run.job_type} for ${run.period_key}${when}${before}`);
+  }
+  const runs = checks.runs as { stuck?: number } | undefined;
+  if ((runs?.stuck ?? 0) > 0) why.push(`${runs!.stuck} run(s) stuck: their lease ran out while running`);
+  if (checks.switches !== 'ok') why.push(`switches ${String(checks.switches)}`);
+  if (checks.database !== 'ok') why.push(`database ${String(checks.database)}: ${String(checks.databaseError ?? '')}`);
+  return why;
+}
 const pad = (text: string, width: number, left = false) => (left ? text.padEnd(width) : text.padStart(width));
 const dollars = (cents: number) => `$${(cents / 100).toFixed(0)}`;
 
@@ -92,10 +112,8 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   lines.push(`  crisis escalations for a human: ${context.metrics.total('CrisisEscalations')} (CrisisEscalations metric)`);
   const checks = result.health?.health;
   if (checks) {
-    lines.push(
-      `  health at the end: ${String(checks.status)}; database ${String(checks.database)}, switches ${String(checks.switches)}, ` +
-        `missed runs ${JSON.stringify(checks.missedRuns)}`,
-    );
+    lines.push(`  health at the end: ${String(checks.status)}; database ${String(checks.database)}, switches ${String(checks.switches)}`);
+    for (const line of whyUnhealthy(checks, start)) lines.push(`    ${line}`);
   }
   const emails = [...outbox.values()].reduce((sum, n) => sum + n, 0);
   lines.push('', 'Where to look');
