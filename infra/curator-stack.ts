@@ -41,6 +41,7 @@ export class CuratorStack extends Stack {
       environment,
       curator: this.curator.fn,
       curatorName: this.curator.functionName,
+      curatorLogGroupName: `/aws/lambda/${this.curator.functionName}`,
       deadLetterQueue: this.curator.deadLetterQueue,
     });
     acknowledgeCdkProviders(this);

@@ -7,7 +7,9 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CfnQueryDefinition } from 'aws-cdk-lib/aws-logs';
 import { alarms, nameIn, type AlarmDefinition } from '../../src/metrics/alarms.js';
+import { guideLogQueries } from '../../src/metrics/log-queries.js';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { jobTypes, type Environment } from '../../src/pipelines/index.js';
 
@@ -16,12 +18,14 @@ export interface MonitoringProps {
   readonly environment: Environment;
   readonly curator: IFunction;
   readonly curatorName: string;
+  /** The curator's log group, which the guide's Logs Insights queries read. */
+  readonly curatorLogGroupName: string;
   readonly deadLetterQueue: IQueue;
 }
 
 /**
- * The two SNS topics, every alarm of the alarm table (src/metrics/alarms.ts) and the `Storytailor-Pipelines`
- * dashboard. Names are the guides' in production and end in `-staging` in staging.
+ * The two SNS topics, every alarm of the alarm table (src/metrics/alarms.ts), the `Storytailor-Pipelines`
+ * dashboard and the monitoring guide's four Logs Insights queries (src/metrics/log-queries.ts). Names are the guides' in production and end in `-staging` in staging.
  */
 export class Monitoring extends Construct {
   public readonly critical: Topic;
@@ -60,6 +64,15 @@ export class Monitoring extends Construct {
       });
       alarm.addAlarmAction(new SnsAction(definition.topic === 'critical' ? this.critical : this.warning));
       return alarm;
+    });
+
+    // The monitoring guide's Logs Insights queries, saved where on-call opens Logs Insights.
+    guideLogQueries.forEach(({ name, query }, index) => {
+      new CfnQueryDefinition(this, `LogQuery${index + 1}`, {
+        name: `${nameIn(environment, 'Storytailor')}/${name}`,
+        queryString: query,
+        logGroupNames: [props.curatorLogGroupName],
+      });
     });
 
     const hour = Duration.hours(1);

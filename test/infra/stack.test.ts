@@ -183,6 +183,21 @@ describe('the curator stack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-crisis-escalations', TreatMissingData: 'notBreaching' });
   });
 
+  it("saves the monitoring guide's four Logs Insights queries, exactly as it writes them, on the curator's log group", () => {
+    const guide = readFileSync(new URL('../../docs/guides/monitoring-guide.md', import.meta.url), 'utf8');
+    const section = guide.slice(guide.indexOf('## Log Queries'), guide.indexOf('## Database Monitoring'));
+    const written = [...section.matchAll(/### Query \d: (.+)\n\n```\n([\s\S]*?)\n```/g)].map((match) => ({ name: match[1], query: match[2] }));
+    expect(written).toHaveLength(4);
+    template.resourceCountIs('AWS::Logs::QueryDefinition', 4);
+    for (const { name, query } of written) {
+      template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+        Name: `Storytailor/${name}`,
+        QueryString: query,
+        LogGroupNames: ['/aws/lambda/storytailor-intelligence-curator-production'],
+      });
+    }
+  });
+
   it('names the topics and the dashboard as the guides do', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-critical-alerts' });
     template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-warning-alerts' });
