@@ -4,6 +4,7 @@ import type { CuratorDeps } from '../runner/deps.js';
 import { JobRequestError } from '../runner/errors.js';
 import { runJob } from '../runner/run-job.js';
 import type { JobResult } from '../runner/job-result.js';
+import { withFields } from '../runner/log-fields.js';
 import { loadConfig } from './config.js';
 import { parseCuratorEvent } from '../events/parse-curator-event.js';
 import { buildDependencies } from './dependencies.js';
@@ -64,7 +65,12 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
         const owner = context.awsRequestId ?? randomUUID();
         const remaining = context.getRemainingTimeInMillis;
         return await runJob(
-          { ...deps, config: { ...deps.config, owner, delivery, ...(remaining ? { remainingMs: () => remaining.call(context) } : {}) } },
+          {
+            ...deps,
+            // Every line of the invocation carries its Lambda request id.
+            logger: withFields(deps.logger, { request_id: owner }),
+            config: { ...deps.config, owner, delivery, ...(remaining ? { remainingMs: () => remaining.call(context) } : {}) },
+          },
           parsed.request,
         );
       } catch (error) {

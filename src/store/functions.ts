@@ -2,6 +2,10 @@ import { z } from 'zod';
 import {
   acquireResult,
   acquireShardResult,
+  eventProgress,
+  familyStory,
+  runDetail,
+  runListing,
   expiringCredit,
   fanOutResult,
   finishShardResult,
@@ -204,6 +208,20 @@ export const storeFunctions = {
       spamreports: z.number().int(),
     }),
   ),
+  endAttempt: define(
+    'curator_end_attempt',
+    { attemptId: 'uuid', outcome: 'text', reason: 'text', summary: 'jsonb', error: 'text', now: 'timestamptz' },
+    z.object({ ended: z.boolean() }),
+  ),
+  recordDryRun: define(
+    'curator_record_dry_run',
+    { jobType: 'text', periodKey: 'text', eventId: 'text', requestId: 'text', report: 'jsonb', now: 'timestamptz' },
+    z.object({ id: z.string() }),
+  ),
+  runs: define('curator_runs', { jobType: 'text', since: 'timestamptz', limit: 'integer' }, z.array(runListing)),
+  run: define('curator_run', { runId: 'uuid', jobType: 'text', periodKey: 'text' }, runDetail),
+  runByEvent: define('curator_run_by_event', { eventId: 'text' }, eventProgress),
+  family: define('curator_family', { userId: 'uuid', at: 'timestamptz', limit: 'integer' }, familyStory),
   scoreStories: define('calculate_story_effectiveness', { windowStart: 'timestamptz' }, z.number().int()),
   archiveExpired: define(
     'archive_expired_records',

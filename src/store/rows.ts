@@ -153,6 +153,8 @@ export const acquireResult = z.object({
   run: runRow,
   /** Runs of the job whose lease had run out, marked stuck on the way. */
   stuck: z.number().int().default(0),
+  /** This call's attempt on the run (pipeline_run_attempts), to be ended with its outcome. */
+  attempt_id: z.string(),
 });
 export type AcquireResult = z.infer<typeof acquireResult>;
 
@@ -182,6 +184,7 @@ export const acquireShardResult = z.object({
   acquired: z.boolean(),
   reason: z.string().optional(),
   shard: shardRow.optional(),
+  attempt_id: z.string().optional(),
 });
 export type AcquireShardResult = z.infer<typeof acquireShardResult>;
 
@@ -224,3 +227,109 @@ export type HealthResult = z.infer<typeof healthResult>;
 
 export const lastRun = runRow.extend({ veto_reasons: z.record(z.string(), z.number()) }).nullable();
 export type LastRun = z.infer<typeof lastRun>;
+
+/** One attempt on a run, as `ops run` shows it in the run's timeline. */
+export const attemptRow = z.object({
+  id: z.string(),
+  run_id: z.string(),
+  shard: z.number().int().nullable(),
+  kind: z.enum(['firing', 'redelivery', 'continuation', 'replay', 'shard']),
+  event_id: z.string().nullable(),
+  request_id: z.string().nullable(),
+  outcome: z.enum(['running', 'succeeded', 'failed', 'continued', 'fanned_out', 'skipped']),
+  reason: z.string().nullable(),
+  summary: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+});
+export type AttemptRow = z.infer<typeof attemptRow>;
+
+/** A run as `ops runs` lists it. */
+export const runListing = runRow.extend({
+  trigger: z.string(),
+  skipped: z.number().int(),
+  population: z.number().int().nullable(),
+  continuations: z.number().int(),
+  shards_done: z.number().int(),
+});
+export type RunListing = z.infer<typeof runListing>;
+
+export const dryRunReport = z.object({
+  id: z.string(),
+  job_type: z.string(),
+  period_key: z.string(),
+  event_id: z.string().nullable(),
+  report: z.record(z.string(), z.unknown()),
+  requested_at: z.string(),
+});
+export type DryRunReport = z.infer<typeof dryRunReport>;
+
+/** One run in full, for `ops run`. */
+export const runDetail = z
+  .object({
+    run: runRow.extend({ population: z.number().int().nullable().optional() }),
+    attempts: z.array(attemptRow),
+    shards: z.array(z.object({ shard: z.number().int(), status: z.string(), attempt: z.number().int(), candidates: z.number().int(), executed: z.number().int(), vetoed: z.number().int(), failed: z.number().int(), error: z.string().nullable() })),
+    outcomes: z.array(z.object({ status: executionStatus, veto_reason: vetoReason.nullable(), n: z.number().int() })),
+    pending: z.number().int(),
+    dry_runs: z.array(dryRunReport),
+  })
+  .nullable();
+export type RunDetail = z.infer<typeof runDetail>;
+
+/** What became of a published event, for `ops replay --wait`. */
+export const eventProgress = z.object({
+  attempts: z.array(attemptRow),
+  run: runRow.nullable(),
+  dry_run: dryRunReport.nullable(),
+});
+export type EventProgress = z.infer<typeof eventProgress>;
+
+/** One family's story, for `ops family`. */
+export const familyStory = z.object({
+  user: z.object({ id: z.string(), email: z.string(), first_name: z.string().nullable(), is_active: z.boolean(), has_stripe_customer: z.boolean() }).nullable(),
+  decisions: z.array(
+    z.object({
+      id: z.string(),
+      pipeline_type: z.string(),
+      period_key: z.string(),
+      status: executionStatus,
+      veto_reason: vetoReason.nullable(),
+      confidence_score: z.number().nullable(),
+      signal_count: z.number().int().nullable(),
+      error: z.string().nullable(),
+      created_at: z.string(),
+      completed_at: z.string().nullable(),
+    }),
+  ),
+  emails: z.array(
+    z.object({
+      execution_id: z.string().nullable(),
+      email_type: z.string(),
+      status: z.string(),
+      queued_at: z.string(),
+      sent_at: z.string().nullable(),
+      last_event_at: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+  ledger: z.array(
+    z.object({
+      id: z.string(),
+      amount: z.number().int(),
+      source: z.string(),
+      status: z.string(),
+      reference_key: z.string(),
+      stripe_balance_transaction_id: z.string().nullable(),
+      error_message: z.string().nullable(),
+      expires_at: z.string().nullable(),
+      created_at: z.string(),
+    }),
+  ),
+  referrals: z.array(z.object({ id: z.string(), status: z.string(), reward_status: z.string(), converted_at: z.string().nullable(), created_at: z.string() })),
+  suppressions: z.array(z.object({ reason: z.string(), created_at: z.string() })),
+  preferences: z.array(z.object({ email_type: z.string(), enabled: z.boolean() })),
+  cap_emails: z.array(z.object({ email_type: z.string(), queued_at: z.string() })),
+});
+export type FamilyStory = z.infer<typeof familyStory>;

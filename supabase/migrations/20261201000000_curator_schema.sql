@@ -238,6 +238,8 @@ create table public.pipeline_runs (
   error             text,
   -- How many shards the run was split into; null when one invocation walked it.
   shards            integer check (shards is null or shards >= 2),
+  -- How many candidates the run has in all, when it is known (a split run counts them to cut the shards).
+  population        integer check (population is null or population >= 0),
   -- The event that resumes the run (the one that started it, with its period and range resolved): what a
   -- redelivery re-queues for after a live lease, and what the health job queues for a run whose invocation died.
   resume_event      jsonb,
@@ -248,6 +250,30 @@ create table public.pipeline_runs (
 -- Health: runs by status in the last hour; stuck detection: running rows whose lease expired.
 create index pipeline_runs_status_started on public.pipeline_runs (status, started_at);
 create index pipeline_runs_started on public.pipeline_runs (started_at);
+
+-- tables/05a_pipeline_run_attempts.sql
+-- Every attempt on a run, kept apart so that a replay or a redelivery never overwrites what the firing did: the
+-- firing itself, a redelivery of it (Lambda's retry, a duplicate, a re-queued one), a continuation, a shard's
+-- invocation, a replay. Each with what brought it (the EventBridge event id, the Lambda request id), how it ended
+-- and its own summary (counts by outcome and veto reason, emails, credits, its duration). `ops run` shows them as
+-- the run's timeline; `ops replay --wait` follows the attempts of the event it published.
+create table public.pipeline_run_attempts (
+  id           uuid primary key default gen_random_uuid(),
+  run_id       uuid not null references public.pipeline_runs (id) on delete cascade,
+  shard        integer,
+  kind         text not null check (kind in ('firing', 'redelivery', 'continuation', 'replay', 'shard')),
+  event_id     text,
+  request_id   text,
+  outcome      text not null default 'running' check (outcome in (
+                 'running', 'succeeded', 'failed', 'continued', 'fanned_out', 'skipped')),
+  reason       text,
+  summary      jsonb not null default '{}'::jsonb,
+  error        text,
+  started_at   timestamptz not null,
+  finished_at  timestamptz
+);
+create index pipeline_run_attempts_run on public.pipeline_run_attempts (run_id, started_at);
+create index pipeline_run_attempts_event on public.pipeline_run_attempts (event_id) where event_id is not null;
 
 -- tables/06_pipeline_run_shards.sql
 -- One row per shard of a run's current attempt (`generation` = pipeline_runs.attempt when it was split). A shard
@@ -482,6 +508,22 @@ create table public.email_webhook_events (
 );
 create index email_webhook_events_received on public.email_webhook_events (received_at);
 
+-- tables/15_dry_run_reports.sql
+-- What a dry run would have done, beside the last real run of its job: kept as a report of its own, outside the
+-- (job, period) key, since a dry run writes nothing to the product tables (DESIGN.md section 2) and its answer to
+-- an asynchronous EventBridge delivery would otherwise be lost. `ops run` and `ops replay --dry-run --wait` read it.
+create table public.dry_run_reports (
+  id            uuid primary key default gen_random_uuid(),
+  job_type      text not null,
+  period_key    text not null,
+  event_id      text,
+  request_id    text,
+  report        jsonb not null,
+  requested_at  timestamptz not null
+);
+create index dry_run_reports_job on public.dry_run_reports (job_type, requested_at);
+create index dry_run_reports_event on public.dry_run_reports (event_id) where event_id is not null;
+
 -- ==== The curator's functions
 
 -- functions/archive_expired_records.sql
@@ -671,7 +713,9 @@ $$;
 -- run that failed or got stuck is resumed from its cursor by its own firing or event delivered again (Lambda's
 -- retries, a re-queued redelivery, the health job's resume). A succeeded run answers completed to its own firing
 -- or event. Any other replay takes a finished or stuck run over and walks the period again from the start (what
--- succeeded is skipped). Answers acquired, resumed, the run, and how many runs it marked stuck.
+-- succeeded is skipped). Every call is recorded as an attempt on the run (pipeline_run_attempts: a firing, a
+-- redelivery, a continuation or a replay, with its event and request ids; a refused one is recorded skipped with
+-- its reason). Answers acquired, resumed, the run, the attempt's id, and how many runs it marked stuck.
 create or replace function public.curator_acquire_run(
   p_job_type text,
   p_period_key text,
@@ -693,6 +737,8 @@ declare
   v_stuck integer := 0;
   v_again boolean;
   v_resume boolean;
+  v_attempt uuid;
+  v_kind text;
 begin
   for v_stuck_id in
     update public.pipeline_runs
@@ -714,7 +760,10 @@ begin
   on conflict on constraint pipeline_runs_once do nothing
   returning * into v_run;
   if found then
-    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+    values (v_run.id, case when p_trigger = 'schedule' then 'firing' else 'replay' end, p_event_id, p_owner, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
 
   select * into v_run from public.pipeline_runs
@@ -722,15 +771,23 @@ begin
   for update;
 
   if v_run.status = 'running' and v_run.lease_owner is distinct from 'continuation' then
-    return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
+    values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'in_progress', p_now, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
   -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure).
   v_again := p_trigger = 'schedule' or (p_event_id is not null and v_run.event_id = p_event_id);
   if v_run.status = 'succeeded' and v_again then
-    return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
+    values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'completed', p_now, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
 
   v_resume := v_run.status = 'running' or (v_run.status in ('failed', 'stuck') and v_again);
+  v_kind := case when v_run.status = 'running' then 'continuation' when v_resume then 'redelivery'
+                 when p_trigger = 'schedule' then 'firing' else 'replay' end;
   update public.pipeline_runs
   set status = 'running',
       trigger = case when v_resume then v_run.trigger else p_trigger end,
@@ -752,7 +809,10 @@ begin
       updated_at = p_now
   where id = v_run.id
   returning * into v_run;
-  return jsonb_build_object('acquired', true, 'resumed', v_resume, 'run', to_jsonb(v_run), 'stuck', v_stuck);
+  insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+  values (v_run.id, v_kind, p_event_id, p_owner, p_now)
+  returning id into v_attempt;
+  return jsonb_build_object('acquired', true, 'resumed', v_resume, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
 end;
 $$;
 
@@ -792,6 +852,7 @@ as $$
 declare
   v_run public.pipeline_runs;
   v_shard public.pipeline_run_shards;
+  v_attempt uuid;
 begin
   select * into v_run from public.pipeline_runs where id = p_run_id for update;
   if not found or v_run.attempt <> p_generation then
@@ -827,7 +888,10 @@ begin
       attempt = attempt + 1, started_at = coalesce(started_at, p_now), completed_at = null, error = null, updated_at = p_now
   where run_id = p_run_id and shard = p_shard
   returning * into v_shard;
-  return jsonb_build_object('acquired', true, 'shard', to_jsonb(v_shard));
+  insert into public.pipeline_run_attempts (run_id, shard, kind, request_id, started_at)
+  values (p_run_id, p_shard, 'shard', p_owner, p_now)
+  returning id into v_attempt;
+  return jsonb_build_object('acquired', true, 'shard', to_jsonb(v_shard), 'attempt_id', v_attempt);
 end;
 $$;
 
@@ -1133,6 +1197,31 @@ begin
 end;
 $$;
 
+-- functions/curator_end_attempt.sql
+-- Ends one attempt on a run (pipeline_run_attempts): how it came out, why when it was skipped, its summary (counts by
+-- outcome and veto reason, emails, credits, duration) and its error. An attempt already ended keeps what it said.
+create or replace function public.curator_end_attempt(
+  p_attempt_id uuid,
+  p_outcome text,
+  p_reason text,
+  p_summary jsonb,
+  p_error text,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with ended as (
+    update public.pipeline_run_attempts
+    set outcome = p_outcome, reason = coalesce(p_reason, reason), summary = coalesce(p_summary, summary),
+        error = p_error, finished_at = p_now
+    where id = p_attempt_id and (outcome = 'running' or (outcome = 'skipped' and p_outcome = 'skipped'))
+    returning 1
+  )
+  select jsonb_build_object('ended', exists (select 1 from ended));
+$$;
+
 -- functions/curator_expiring_credit_candidates.sql
 -- One page of expiring credits: credits issued, not applied, whose expiry is at or before p_at, with the
 -- owner's Stripe customer, the reversal already written for it and the existing decision.
@@ -1176,6 +1265,54 @@ as $$
   left join existing x on x.subject_key = page.id::text;
 $$;
 
+-- functions/curator_family.sql
+-- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
+-- decisions and emails (newest first, up to p_limit), their credits (the ledger) and referrals, the suppressions of
+-- their address, their email preferences, and the emails that count toward the caps now (queued or sent in the
+-- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
+-- there is no such family; the address is the command's to mask, never printed in full.
+create or replace function public.curator_family(
+  p_user_id uuid,
+  p_at timestamptz,
+  p_limit integer
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  select jsonb_build_object(
+    'user', (select jsonb_build_object('id', u.id, 'email', u.email, 'first_name', u.first_name, 'is_active', u.is_active,
+                                       'has_stripe_customer', u.stripe_customer_id is not null)
+             from public.users u where u.id = p_user_id),
+    'decisions', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
+        select e.id, e.pipeline_type, e.period_key, e.status, e.veto_reason, e.confidence_score, e.signal_count,
+               e.error, e.created_at, e.completed_at
+        from public.pipeline_executions e where e.user_id = p_user_id
+        order by e.created_at desc limit p_limit) x), '[]'::jsonb),
+    'emails', coalesce((select jsonb_agg(to_jsonb(x) order by x.queued_at desc) from (
+        select l.execution_id, l.email_type, l.status, l.queued_at, l.sent_at, l.last_event_at, l.error
+        from public.email_delivery_log l where l.user_id = p_user_id
+        order by l.queued_at desc limit p_limit) x), '[]'::jsonb),
+    'ledger', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
+        select g.id, g.amount, g.source, g.status, g.reference_key, g.stripe_balance_transaction_id, g.error_message,
+               g.expires_at, g.created_at
+        from public.reward_ledger g where g.user_id = p_user_id
+        order by g.created_at desc limit p_limit) x), '[]'::jsonb),
+    'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
+        select r.id, r.status, r.reward_status, r.converted_at, r.created_at
+        from public.referral_tracking r where r.referrer_id = p_user_id
+        order by r.created_at desc limit p_limit) x), '[]'::jsonb),
+    'suppressions', coalesce((select jsonb_agg(jsonb_build_object('reason', s.reason, 'created_at', s.created_at))
+        from public.email_suppressions s
+        where s.user_id = p_user_id or s.email = (select lower(btrim(u.email)) from public.users u where u.id = p_user_id)), '[]'::jsonb),
+    'preferences', coalesce((select jsonb_agg(jsonb_build_object('email_type', p.email_type, 'enabled', p.enabled))
+        from public.email_preferences p where p.user_id = p_user_id), '[]'::jsonb),
+    'cap_emails', coalesce((select jsonb_agg(jsonb_build_object('email_type', l.email_type, 'queued_at', l.queued_at) order by l.queued_at)
+        from public.email_delivery_log l
+        where l.user_id = p_user_id and l.status <> 'failed'
+          and l.queued_at > p_at - interval '7 days' and l.queued_at <= p_at), '[]'::jsonb));
+$$;
+
 -- functions/curator_fan_out.sql
 -- Splits the run p_owner holds into shards at p_bounds (from curator_digest_shard_bounds) and hands it to them: the
 -- run's lease owner becomes 'shards', and each shard's invocation takes its own lease. Shards of an earlier attempt
@@ -1202,7 +1339,7 @@ begin
   end if;
   update public.pipeline_runs
   set lease_owner = 'shards', lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
-      shards = v_shards, updated_at = p_now
+      shards = v_shards, population = p_population, updated_at = p_now
   where id = p_run_id and lease_owner = p_owner and status = 'running'
   returning * into v_run;
   if not found then
@@ -1788,6 +1925,25 @@ begin
 end;
 $$;
 
+-- functions/curator_record_dry_run.sql
+-- Keeps a dry run's report (what it would have done, beside the last real run of its job) and answers its id.
+create or replace function public.curator_record_dry_run(
+  p_job_type text,
+  p_period_key text,
+  p_event_id text,
+  p_request_id text,
+  p_report jsonb,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  insert into public.dry_run_reports (job_type, period_key, event_id, request_id, report, requested_at)
+  values (p_job_type, p_period_key, p_event_id, p_request_id, p_report, p_now)
+  returning jsonb_build_object('id', id);
+$$;
+
 -- functions/curator_touch_run.sql
 -- Extends the lease, saves the cursor and adds a page's counts. Returns held = false when the lease is no
 -- longer this owner's (another invocation took the run over): the caller stops acting.
@@ -2215,6 +2371,96 @@ as $$
   select coalesce(jsonb_agg(to_jsonb(targets) order by targets.created_at, targets.id), '[]'::jsonb) from targets;
 $$;
 
+-- functions/curator_run.sql
+-- One run in full, for `ops run`: by its id, or by job and period (the newest run of the job without a period).
+-- The run's row; its attempts in order (the timeline: firing, redeliveries, continuations, shards, replays, each
+-- with its summary); its shards; its decisions by status and veto reason; how many are still pending; and the
+-- last dry runs of its job and period. Null when there is no such run.
+create or replace function public.curator_run(
+  p_run_id uuid,
+  p_job_type text,
+  p_period_key text
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with run as (
+    select r.* from public.pipeline_runs r
+    where (p_run_id is not null and r.id = p_run_id)
+       or (p_run_id is null and r.job_type = p_job_type and (p_period_key is null or r.period_key = p_period_key))
+    order by r.started_at desc
+    limit 1
+  )
+  select case when not exists (select 1 from run) then null else (
+    select jsonb_build_object(
+      'run', to_jsonb(r),
+      'attempts', coalesce((select jsonb_agg(to_jsonb(a) order by a.started_at, a.shard nulls first)
+                            from public.pipeline_run_attempts a where a.run_id = r.id), '[]'::jsonb),
+      'shards', coalesce((select jsonb_agg(jsonb_build_object(
+                            'shard', s.shard, 'status', s.status, 'attempt', s.attempt, 'candidates', s.candidates,
+                            'executed', s.executed, 'vetoed', s.vetoed, 'failed', s.failed, 'error', s.error) order by s.shard)
+                          from public.pipeline_run_shards s where s.run_id = r.id), '[]'::jsonb),
+      'outcomes', coalesce((select jsonb_agg(jsonb_build_object('status', o.status, 'veto_reason', o.veto_reason, 'n', o.n)
+                                             order by o.n desc, o.status)
+                            from (select e.status, e.veto_reason, count(*)::integer as n from public.pipeline_executions e
+                                  where e.run_id = r.id group by e.status, e.veto_reason) o), '[]'::jsonb),
+      'pending', (select count(*)::integer from public.pipeline_executions e where e.run_id = r.id and e.status = 'pending'),
+      'dry_runs', coalesce((select jsonb_agg(to_jsonb(d) order by d.requested_at desc)
+                            from (select * from public.dry_run_reports d
+                                  where d.job_type = r.job_type and d.period_key = r.period_key
+                                  order by d.requested_at desc limit 5) d), '[]'::jsonb))
+    from run r) end;
+$$;
+
+-- functions/curator_run_by_event.sql
+-- What became of the event an ops replay published (by its EventBridge event id), for `ops replay --wait`: the
+-- attempts that carried it (a replay's continuations carry the same id), the run the newest of them worked on, and
+-- the report when it was a dry run. Empty lists and nulls until the curator has taken it.
+create or replace function public.curator_run_by_event(p_event_id text)
+returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with attempts as (
+    select a.* from public.pipeline_run_attempts a where a.event_id = p_event_id
+  ), latest as (
+    select a.run_id from attempts a order by a.started_at desc limit 1
+  )
+  select jsonb_build_object(
+    'attempts', coalesce((select jsonb_agg(to_jsonb(a) order by a.started_at) from attempts a), '[]'::jsonb),
+    'run', (select to_jsonb(r) from public.pipeline_runs r join latest l on l.run_id = r.id),
+    'dry_run', (select to_jsonb(d) from public.dry_run_reports d where d.event_id = p_event_id order by d.requested_at desc limit 1));
+$$;
+
+-- functions/curator_runs.sql
+-- The runs started since p_since (of one job, or all), newest first, for `ops runs`: status, period, counts,
+-- progress (candidates decided of the population, when it is known), how often the run continued in a new
+-- invocation, its shards (done of all), duration and error.
+create or replace function public.curator_runs(
+  p_job_type text,
+  p_since timestamptz,
+  p_limit integer
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  select coalesce(jsonb_agg(to_jsonb(x) order by x.started_at desc), '[]'::jsonb)
+  from (
+    select r.id, r.job_type, r.period_key, r.trigger, r.status, r.attempt, r.candidates, r.executed, r.skipped,
+           r.vetoed, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
+           r.lease_expires_at, r.error,
+           (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'continuation') as continuations,
+           (select count(*)::integer from public.pipeline_run_shards s where s.run_id = r.id and s.status = 'succeeded') as shards_done
+    from public.pipeline_runs r
+    where (p_job_type is null or r.job_type = p_job_type) and r.started_at >= p_since
+    order by r.started_at desc
+    limit p_limit
+  ) x;
+$$;
+
 -- functions/curator_signal_candidate.sql
 -- The one candidate of a realtime signal: the user (null when unknown), their email facts, the count of this
 -- pipeline's alerts for the same child in the type cap's window when the cap is per child, and the existing
@@ -2320,6 +2566,11 @@ revoke all on table public.pipeline_runs from public, anon, authenticated;
 grant select, insert, update, delete on table public.pipeline_runs to service_role;
 create policy service_role_all on public.pipeline_runs as permissive for all to service_role using (true) with check (true);
 
+alter table public.pipeline_run_attempts enable row level security;
+revoke all on table public.pipeline_run_attempts from public, anon, authenticated;
+grant select, insert, update, delete on table public.pipeline_run_attempts to service_role;
+create policy service_role_all on public.pipeline_run_attempts as permissive for all to service_role using (true) with check (true);
+
 alter table public.pipeline_run_shards enable row level security;
 revoke all on table public.pipeline_run_shards from public, anon, authenticated;
 grant select, insert, update, delete on table public.pipeline_run_shards to service_role;
@@ -2370,6 +2621,11 @@ revoke all on table public.email_webhook_events from public, anon, authenticated
 grant select, insert, update, delete on table public.email_webhook_events to service_role;
 create policy service_role_all on public.email_webhook_events as permissive for all to service_role using (true) with check (true);
 
+alter table public.dry_run_reports enable row level security;
+revoke all on table public.dry_run_reports from public, anon, authenticated;
+grant select, insert, update, delete on table public.dry_run_reports to service_role;
+create policy service_role_all on public.dry_run_reports as permissive for all to service_role using (true) with check (true);
+
 revoke execute on function public.archive_expired_records from public, anon, authenticated;
 grant execute on function public.archive_expired_records to service_role;
 
@@ -2412,8 +2668,14 @@ grant execute on function public.curator_digest_candidates to service_role;
 revoke execute on function public.curator_digest_shard_bounds from public, anon, authenticated;
 grant execute on function public.curator_digest_shard_bounds to service_role;
 
+revoke execute on function public.curator_end_attempt from public, anon, authenticated;
+grant execute on function public.curator_end_attempt to service_role;
+
 revoke execute on function public.curator_expiring_credit_candidates from public, anon, authenticated;
 grant execute on function public.curator_expiring_credit_candidates to service_role;
+
+revoke execute on function public.curator_family from public, anon, authenticated;
+grant execute on function public.curator_family to service_role;
 
 revoke execute on function public.curator_fan_out from public, anon, authenticated;
 grant execute on function public.curator_fan_out to service_role;
@@ -2445,6 +2707,9 @@ grant execute on function public.email_caps_hold to service_role;
 revoke execute on function public.curator_record_decisions from public, anon, authenticated;
 grant execute on function public.curator_record_decisions to service_role;
 
+revoke execute on function public.curator_record_dry_run from public, anon, authenticated;
+grant execute on function public.curator_record_dry_run to service_role;
+
 revoke execute on function public.curator_touch_run from public, anon, authenticated;
 grant execute on function public.curator_touch_run to service_role;
 
@@ -2471,6 +2736,15 @@ grant execute on function public.curator_release_shard to service_role;
 
 revoke execute on function public.curator_replay_targets from public, anon, authenticated;
 grant execute on function public.curator_replay_targets to service_role;
+
+revoke execute on function public.curator_run from public, anon, authenticated;
+grant execute on function public.curator_run to service_role;
+
+revoke execute on function public.curator_run_by_event from public, anon, authenticated;
+grant execute on function public.curator_run_by_event to service_role;
+
+revoke execute on function public.curator_runs from public, anon, authenticated;
+grant execute on function public.curator_runs to service_role;
 
 revoke execute on function public.curator_signal_candidate from public, anon, authenticated;
 grant execute on function public.curator_signal_candidate to service_role;

@@ -6,15 +6,27 @@ import { drive, startingSpend, type PageSource } from '../pages/drive.js';
 
 /**
  * A dry run of any job: its pages decided exactly as a real run would, with nothing recorded, sent or credited,
- * and answered beside the last real run of the job.
+ * and answered beside the last real run of the job. The answer of an asynchronous delivery is thrown away, so the
+ * report is also kept (dry_run_reports, by the event's id): `ops run` and `ops replay --dry-run --wait` read it.
  */
 export async function dryRun(
   deps: CuratorDeps,
-  input: { kind: DryRunResult['kind']; jobType: JobType; periodKey: string; pages: PageSource },
+  input: { kind: DryRunResult['kind']; jobType: JobType; periodKey: string; eventId: string | null; pages: PageSource },
 ): Promise<DryRunResult> {
   const startedMs = Date.now();
   const spend = await startingSpend(deps, input.jobType, 0);
   const { tally } = await drive(deps, input.pages, { jobType: input.jobType, lease: null, cursor: null, canContinue: false, spend });
+  const lastRealRun = await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType });
+  const durationMs = Date.now() - startedMs;
+  await deps.store.call(storeFunctions.recordDryRun, {
+    jobType: input.jobType,
+    periodKey: input.periodKey,
+    eventId: input.eventId,
+    requestId: deps.config.owner,
+    report: { tally, lastRealRun, durationMs },
+    now: deps.clock.now(),
+  });
+  deps.logger.info('dry run', { pipeline_type: input.jobType, period_key: input.periodKey, event_id: input.eventId, ...tally, last_real_run: lastRealRun?.id ?? null });
   return {
     ok: true,
     kind: input.kind,
@@ -23,7 +35,7 @@ export async function dryRun(
     runId: null,
     status: 'dry_run',
     tally,
-    durationMs: Date.now() - startedMs,
-    lastRealRun: await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType }),
+    durationMs,
+    lastRealRun,
   };
 }

@@ -15,7 +15,7 @@ import { replayHeld, type HeldReplay } from './held-replay.js';
  */
 export function replayHeldDigests(deps: CuratorDeps, replay: HeldReplay): Promise<RunResult | DryRunResult> {
   const { jobType } = replay.request;
-  return replayHeld(deps, replay, async (targets, options) => {
+  return replayHeld(deps, replay, async (targets, options, deps) => {
     const parts: PageWork[] = [];
     for (const [key, group] of groupBy(targets, (target) => target.period_key)) {
       const firing = firingOfPeriod(jobType, key);

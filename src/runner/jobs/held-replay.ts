@@ -69,7 +69,7 @@ export function heldTargets(deps: CuratorDeps, replay: HeldReplay, after: Replay
 }
 
 /** How a replay turns a page of held executions into pages to decide (in order); the last carries the cursor. */
-export type PartsOf = (targets: readonly ReplayTarget[], options: PageOptions) => Promise<PageWork[]>;
+export type PartsOf = (targets: readonly ReplayTarget[], options: PageOptions, deps: CuratorDeps) => Promise<PageWork[]>;
 
 /**
  * The pages of a replay of held actions: each page of held executions after the cursor, as `partsOf` splits it.
@@ -90,7 +90,7 @@ function heldPages(deps: CuratorDeps, replay: HeldReplay, start: ReplayCursor | 
         if (targets.length < deps.config.pageSize) done = true;
         if (targets.length === 0) break;
         after = cursorAfter(targets[targets.length - 1]!);
-        const parts = await partsOf(targets, options);
+        const parts = await partsOf(targets, options, deps);
         const last = parts.pop();
         if (last) parts.push({ ...last, cursor: encodeReplayCursor(after) });
         ready.push(...parts);
@@ -118,7 +118,7 @@ export async function replayHeld(
   const periodKey = heldReplayKey(replay);
   if (request.dryRun) {
     const pages = heldPages(deps, replay, null, { runId: null, dryRun: true, retakeVetoReason: request.vetoReason }, partsOf);
-    return dryRun(deps, { kind: 'replay', jobType, periodKey, pages });
+    return dryRun(deps, { kind: 'replay', jobType, periodKey, eventId: request.eventId, pages });
   }
   const resumeEvent = eventOf(resolvedRequest(replay));
   const { runId, outcome } = await runHeld(deps, {
@@ -126,7 +126,7 @@ export async function replayHeld(
     labels: { period_key: periodKey },
     resumeEvent,
     take: () => takeRun(deps, { jobType, periodKey, trigger: 'replay', eventId: request.eventId, scheduledFor: null, resumeEvent }),
-    work: async (lease): Promise<Worked> => {
+    work: async (lease, deps): Promise<Worked> => {
       const options = { runId: lease.ref.runId, dryRun: false, retakeVetoReason: request.vetoReason };
       const pages = heldPages(deps, replay, decodeReplayCursor(lease.cursor), options, partsOf);
       const spend = await startingSpend(deps, jobType, lease.emailsBefore);

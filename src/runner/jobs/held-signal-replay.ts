@@ -35,7 +35,7 @@ export function replayHeldSignals(deps: CuratorDeps, replay: HeldReplay): Promis
   return replayHeld(
     deps,
     replay,
-    async (targets, options) => {
+    async (targets, options, deps) => {
       const rules = await readRules(deps, jobType);
       return targets.map((target) => {
         const signal = recordedSignal(target, replay);

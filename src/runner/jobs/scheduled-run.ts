@@ -51,6 +51,7 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
         kind: request.kind,
         jobType,
         periodKey: firing.periodKey,
+        eventId: request.eventId,
         pages: keysetPages(deps, plan, { runId: null, dryRun: true, retakeVetoReason: null, after: null, through: null, subjects }),
       }),
     );
@@ -71,7 +72,7 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
         scheduledFor: firing.scheduledTime,
         resumeEvent,
       }),
-    work: (lease) =>
+    work: (lease, deps) =>
       withPlan(deps, jobType, firing, details, async (plan): Promise<Worked> => {
         if (canaryFirst.has(jobType) && lease.cursor === null) {
           const emailType = pipelineOf(jobType).emailType!;

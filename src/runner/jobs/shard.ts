@@ -74,7 +74,7 @@ export async function runShard(deps: CuratorDeps, request: ShardJob): Promise<Sh
     labels: { period_key: periodKey, shard },
     resumeEvent: shardEvent(request),
     take: () => takeShard(deps, { runId, shard, generation }),
-    work: (lease) =>
+    work: (lease, deps) =>
       withPlan(deps, jobType, firing, {}, async (plan): Promise<Worked> => {
         const walk = await drive(
           deps,

@@ -29,7 +29,7 @@ function signalPage(deps: CuratorDeps, signal: SignalJob): PageSource {
  */
 export async function runSignal(deps: CuratorDeps, signal: SignalJob): Promise<SignalResult | DryRunResult> {
   const startedMs = Date.now();
-  if (signal.dryRun) return dryRun(deps, { kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, pages: signalPage(deps, signal) });
+  if (signal.dryRun) return dryRun(deps, { kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, eventId: null, pages: signalPage(deps, signal) });
   const spend = { emailsThisRun: 0, creditsTodayCents: 0 };
   const { tally } = await drive(deps, signalPage(deps, signal), { jobType: signal.jobType, lease: null, cursor: null, canContinue: false, spend });
   return { ok: true, kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, status: 'succeeded', tally, durationMs: Date.now() - startedMs };

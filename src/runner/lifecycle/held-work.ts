@@ -4,7 +4,9 @@ import type { RunRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HeldOutcome } from '../job-result.js';
 import type { WalkResult } from '../pages/drive.js';
-import { emptyTally } from '../tally.js';
+import { storeFunctions } from '../../store/functions.js';
+import { withFields } from '../log-fields.js';
+import { emptyTally, type Tally } from '../tally.js';
 import { isRefusal, type Lease, type Refusal } from './leases.js';
 
 /** What a job's own work on its lease came to. */
@@ -23,7 +25,8 @@ export interface HeldWork {
   /** Fields of its log lines (period, shard). */
   readonly labels: Readonly<Record<string, unknown>>;
   take(): Promise<Lease | Refusal>;
-  work(lease: Lease): Promise<Worked>;
+  /** The work, with `deps` whose logger names the run: use these, not the job's own. */
+  work(lease: Lease, deps: CuratorDeps): Promise<Worked>;
   /** The event that resumes it: its continuation, and what a redelivery that finds it leased re-queues. */
   readonly resumeEvent: Readonly<Record<string, unknown>>;
 }
@@ -55,23 +58,40 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 export async function runHeld(deps: CuratorDeps, held: HeldWork): Promise<HeldRun> {
   const startedMs = Date.now();
   const taken = await held.take();
-  if (isRefusal(taken)) return { runId: taken.runId, outcome: await refused(deps, held, taken), runEnded: false };
+  if (isRefusal(taken)) {
+    const outcome = await refused(deps, held, taken);
+    if (taken.attemptId !== null && outcome.status === 'skipped' && outcome.reason === 'requeued') {
+      await endAttempt(deps, taken.attemptId, { outcome: 'skipped', reason: 'requeued', summary: null, error: null });
+    }
+    return { runId: taken.runId, outcome, runEnded: false };
+  }
   const lease = taken;
   const fields = { ...held.labels, pipeline_type: held.jobType, run_id: lease.ref.runId };
+  // Every line the work logs names its run and period, so one filter isolates one run.
+  const scoped: CuratorDeps = { ...deps, logger: withFields(deps.logger, { run_id: lease.ref.runId, ...held.labels }) };
   if (lease.stuckMarked > 0) {
     deps.metrics.record({ name: MetricName.StuckRuns, value: lease.stuckMarked, unit: 'Count', pipelineType: held.jobType });
     deps.logger.error('runs found stuck (their lease ran out) and marked', { ...fields, stuck: lease.stuckMarked });
   }
 
-  let worked: Worked;
+  let done: HeldRun;
   try {
-    worked = await held.work(lease);
+    done = await workOn(scoped, held, lease, startedMs);
   } catch (error) {
     deps.logger.error('run failed', { ...fields, error: messageOf(error) });
     await recordFailure(deps, held, lease, messageOf(error), startedMs);
     throw error;
   }
+  const summary = { ...done.outcome.tally, durationMs: Date.now() - startedMs };
+  const reason = done.outcome.status === 'skipped' || done.outcome.status === 'continued' ? done.outcome.reason : null;
+  if (lease.attemptId !== null) await endAttempt(deps, lease.attemptId, { outcome: done.outcome.status, reason, summary, error: null });
+  deps.logger.info('attempt', { ...fields, outcome: done.outcome.status, reason, ...summaryFields(summary) });
+  return done;
+}
 
+/** The job's work on its lease, then its hand-on or its finish. */
+async function workOn(deps: CuratorDeps, held: HeldWork, lease: Lease, startedMs: number): Promise<HeldRun> {
+  const worked = await held.work(lease, deps);
   switch (worked.kind) {
     case 'lease_lost':
       return { runId: lease.ref.runId, outcome: { status: 'skipped', reason: 'lease_lost', tally: emptyTally() }, runEnded: false };
@@ -89,7 +109,7 @@ export async function runHeld(deps: CuratorDeps, held: HeldWork): Promise<HeldRu
   if (walk.continued && deps.continuations) {
     await lease.release(walk.cursor);
     await deps.continuations.continueWith([held.resumeEvent]);
-    deps.logger.info('run continues in a new invocation', fields);
+    deps.logger.info('run continues in a new invocation', { pipeline_type: held.jobType });
     return { runId: lease.ref.runId, outcome: { status: 'continued', reason: 'deadline', tally: walk.tally }, runEnded: false };
   }
   const finished = await lease.finish({ status: 'succeeded' });
@@ -100,6 +120,36 @@ export async function runHeld(deps: CuratorDeps, held: HeldWork): Promise<HeldRu
     outcome: { status: 'succeeded', tally: walk.tally, ...(worked.details && Object.keys(worked.details).length > 0 ? { details: worked.details } : {}) },
     runEnded: finished.run !== null,
   };
+}
+
+/** The attempt's counts as log fields: decisions by outcome, vetoes by reason, emails, credits, duration. */
+function summaryFields(summary: Tally & { durationMs: number }): Record<string, unknown> {
+  return {
+    candidates: summary.candidates,
+    executed: summary.executed,
+    skipped: summary.skipped,
+    unchanged: summary.unchanged,
+    vetoed: summary.vetoed,
+    failed: summary.failed,
+    unknown: summary.unknown,
+    escalated: summary.escalated,
+    emails_sent: summary.emailsSent,
+    credits_issued_cents: summary.creditsIssuedCents,
+    duration_ms: summary.durationMs,
+  };
+}
+
+/** Ends an attempt on its run; a failure to say so is logged, never thrown over the work's own result. */
+async function endAttempt(
+  deps: CuratorDeps,
+  attemptId: string,
+  end: { outcome: string; reason: string | null; summary: Record<string, unknown> | null; error: string | null },
+): Promise<void> {
+  try {
+    await deps.store.call(storeFunctions.endAttempt, { attemptId, ...end, now: deps.clock.now() });
+  } catch (error) {
+    deps.logger.warn('could not record how the attempt ended', { attempt_id: attemptId, error: messageOf(error) });
+  }
 }
 
 /**
@@ -130,6 +180,7 @@ async function recordFailure(deps: CuratorDeps, held: HeldWork, lease: Lease, er
     try {
       const finished = await lease.finish({ status: 'failed', error });
       if (finished.run !== null) publishRunEnd(deps, held.jobType, finished.run, startedMs);
+      if (lease.attemptId !== null) await endAttempt(deps, lease.attemptId, { outcome: 'failed', reason: null, summary: { durationMs: Date.now() - startedMs }, error });
       return;
     } catch (cause) {
       if (attempt === failureRecordAttempts) {

@@ -25,6 +25,8 @@ export interface Lease {
   readonly stuckMarked: number;
   /** Taken over from an earlier invocation of the same work (a continuation, a resume). */
   readonly resumed: boolean;
+  /** This invocation's attempt on the run (pipeline_run_attempts), ended by the lifecycle with its summary. */
+  readonly attemptId: string | null;
   /** Hands the work on to its continuation at `cursor`; false when the lease was no longer this invocation's. */
   release(cursor: string | null): Promise<boolean>;
   /**
@@ -39,6 +41,8 @@ export interface Refusal {
   readonly refused: string;
   readonly runId: string | null;
   readonly leaseUntil: Date | null;
+  /** The refused attempt, recorded as skipped (a re-queue adds its reason). */
+  readonly attemptId: string | null;
 }
 
 export const isRefusal = (taken: Lease | Refusal): taken is Refusal => 'refused' in taken;
@@ -61,7 +65,7 @@ export async function takeRun(
   const result = await deps.store.call(storeFunctions.acquireRun, { ...input, owner, leaseSeconds, now: deps.clock.now() });
   if (!result.acquired) {
     const until = result.run.lease_expires_at;
-    return { refused: result.reason ?? 'taken', runId: result.run.id, leaseUntil: until ? new Date(until) : null };
+    return { refused: result.reason ?? 'taken', runId: result.run.id, leaseUntil: until ? new Date(until) : null, attemptId: result.attempt_id };
   }
   const run = result.run;
   const saved = run.cursor as { after?: unknown } | null;
@@ -73,6 +77,7 @@ export async function takeRun(
     emailsBefore: result.resumed ? run.executed : 0,
     stuckMarked: result.stuck,
     resumed: result.resumed === true,
+    attemptId: result.attempt_id,
     release: (cursor) =>
       deps.store.releaseRun({ runId: run.id, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor: cursor === null ? null : { after: cursor } }),
     async finish(outcome) {
@@ -96,7 +101,7 @@ export async function takeShard(deps: CuratorDeps, input: { runId: string; shard
   const taken = await deps.store.call(storeFunctions.acquireShard, { ...input, owner, leaseSeconds, now: deps.clock.now() });
   if (!taken.acquired || taken.shard === undefined) {
     const until = taken.shard?.lease_expires_at;
-    return { refused: taken.reason ?? 'taken', runId, leaseUntil: until ? new Date(until) : null };
+    return { refused: taken.reason ?? 'taken', runId, leaseUntil: until ? new Date(until) : null, attemptId: null };
   }
   const held = taken.shard;
   return {
@@ -107,6 +112,7 @@ export async function takeShard(deps: CuratorDeps, input: { runId: string; shard
     emailCeilingShare: held.share,
     stuckMarked: 0,
     resumed: held.attempt > 1,
+    attemptId: taken.attempt_id ?? null,
     release: (cursor) => deps.store.releaseShard({ runId, shard, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
     async finish(outcome) {
       const finished = await deps.store.call(storeFunctions.finishShard, {

@@ -5,7 +5,9 @@
 -- run that failed or got stuck is resumed from its cursor by its own firing or event delivered again (Lambda's
 -- retries, a re-queued redelivery, the health job's resume). A succeeded run answers completed to its own firing
 -- or event. Any other replay takes a finished or stuck run over and walks the period again from the start (what
--- succeeded is skipped). Answers acquired, resumed, the run, and how many runs it marked stuck.
+-- succeeded is skipped). Every call is recorded as an attempt on the run (pipeline_run_attempts: a firing, a
+-- redelivery, a continuation or a replay, with its event and request ids; a refused one is recorded skipped with
+-- its reason). Answers acquired, resumed, the run, the attempt's id, and how many runs it marked stuck.
 create or replace function public.curator_acquire_run(
   p_job_type text,
   p_period_key text,
@@ -27,6 +29,8 @@ declare
   v_stuck integer := 0;
   v_again boolean;
   v_resume boolean;
+  v_attempt uuid;
+  v_kind text;
 begin
   for v_stuck_id in
     update public.pipeline_runs
@@ -48,7 +52,10 @@ begin
   on conflict on constraint pipeline_runs_once do nothing
   returning * into v_run;
   if found then
-    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+    values (v_run.id, case when p_trigger = 'schedule' then 'firing' else 'replay' end, p_event_id, p_owner, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
 
   select * into v_run from public.pipeline_runs
@@ -56,15 +63,23 @@ begin
   for update;
 
   if v_run.status = 'running' and v_run.lease_owner is distinct from 'continuation' then
-    return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
+    values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'in_progress', p_now, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
   -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure).
   v_again := p_trigger = 'schedule' or (p_event_id is not null and v_run.event_id = p_event_id);
   if v_run.status = 'succeeded' and v_again then
-    return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run), 'stuck', v_stuck);
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
+    values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'completed', p_now, p_now)
+    returning id into v_attempt;
+    return jsonb_build_object('acquired', false, 'reason', 'completed', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
 
   v_resume := v_run.status = 'running' or (v_run.status in ('failed', 'stuck') and v_again);
+  v_kind := case when v_run.status = 'running' then 'continuation' when v_resume then 'redelivery'
+                 when p_trigger = 'schedule' then 'firing' else 'replay' end;
   update public.pipeline_runs
   set status = 'running',
       trigger = case when v_resume then v_run.trigger else p_trigger end,
@@ -86,6 +101,9 @@ begin
       updated_at = p_now
   where id = v_run.id
   returning * into v_run;
-  return jsonb_build_object('acquired', true, 'resumed', v_resume, 'run', to_jsonb(v_run), 'stuck', v_stuck);
+  insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+  values (v_run.id, v_kind, p_event_id, p_owner, p_now)
+  returning id into v_attempt;
+  return jsonb_build_object('acquired', true, 'resumed', v_resume, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
 end;
 $$;

@@ -18,6 +18,7 @@ as $$
 declare
   v_run public.pipeline_runs;
   v_shard public.pipeline_run_shards;
+  v_attempt uuid;
 begin
   select * into v_run from public.pipeline_runs where id = p_run_id for update;
   if not found or v_run.attempt <> p_generation then
@@ -53,6 +54,9 @@ begin
       attempt = attempt + 1, started_at = coalesce(started_at, p_now), completed_at = null, error = null, updated_at = p_now
   where run_id = p_run_id and shard = p_shard
   returning * into v_shard;
-  return jsonb_build_object('acquired', true, 'shard', to_jsonb(v_shard));
+  insert into public.pipeline_run_attempts (run_id, shard, kind, request_id, started_at)
+  values (p_run_id, p_shard, 'shard', p_owner, p_now)
+  returning id into v_attempt;
+  return jsonb_build_object('acquired', true, 'shard', to_jsonb(v_shard), 'attempt_id', v_attempt);
 end;
 $$;

@@ -23,7 +23,7 @@ begin
   end if;
   update public.pipeline_runs
   set lease_owner = 'shards', lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
-      shards = v_shards, updated_at = p_now
+      shards = v_shards, population = p_population, updated_at = p_now
   where id = p_run_id and lease_owner = p_owner and status = 'running'
   returning * into v_run;
   if not found then

@@ -27,6 +27,8 @@ create table public.pipeline_runs (
   error             text,
   -- How many shards the run was split into; null when one invocation walked it.
   shards            integer check (shards is null or shards >= 2),
+  -- How many candidates the run has in all, when it is known (a split run counts them to cut the shards).
+  population        integer check (population is null or population >= 0),
   -- The event that resumes the run (the one that started it, with its period and range resolved): what a
   -- redelivery re-queues for after a live lease, and what the health job queues for a run whose invocation died.
   resume_event      jsonb,
