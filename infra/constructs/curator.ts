@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
-import { parameterRoot, type Environment } from '../../src/pipelines/index.js';
+import { curatorFunctionName, parameterRoot, type Environment } from '../../src/pipelines/index.js';
 import { anyResource, basicExecutionRole, ssmPathFinding } from '../acknowledgements.js';
 import { NodeFunction } from './node-function.js';
 import type { CuratorSecrets } from './secrets.js';
@@ -46,7 +46,7 @@ export class IntelligenceCurator extends Construct {
   constructor(scope: Construct, id: string, props: IntelligenceCuratorProps) {
     super(scope, id);
     const { environment, settings, secrets } = props;
-    this.functionName = `storytailor-intelligence-curator-${environment}`;
+    this.functionName = curatorFunctionName(environment);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       queueName: `storytailor-curator-dead-letters-${environment}`,

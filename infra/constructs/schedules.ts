@@ -8,7 +8,7 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { healthEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
-import { pipelinesOfRule, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
+import { pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */
 export interface PipelineSchedulesProps {
@@ -31,7 +31,7 @@ export class PipelineSchedules extends Construct {
     super(scope, id);
     const made: Partial<Record<RuleSlug, Rule>> = {};
     for (const slug of Object.keys(rules) as RuleSlug[]) {
-      const name = `storytailor-${slug}-${props.environment}`;
+      const name = ruleName(props.environment, slug);
       const { trigger, description } = rules[slug];
       const rule = new Rule(this, slug, {
         ruleName: name,

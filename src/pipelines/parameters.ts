@@ -17,6 +17,16 @@ export function parameterRoot(env: Environment): string {
   return `/storytailor-${env}/pipelines`;
 }
 
+/** `storytailor-{slug}-{env}`: the EventBridge rule of a catalog rule slug, as the stack names it. */
+export function ruleName(env: Environment, slug: string): string {
+  return `storytailor-${slug}-${env}`;
+}
+
+/** `storytailor-intelligence-curator-{env}`: the curator's Lambda function, as the stack names it. */
+export function curatorFunctionName(env: Environment): string {
+  return `storytailor-intelligence-curator-${env}`;
+}
+
 /** `/storytailor-{env}/pipelines/{slug}/enabled`, the kill switch of a pipeline or of `all`. */
 export function killSwitchPath(env: Environment, slug: string): string {
   return `${parameterRoot(env)}/${slug}/enabled`;

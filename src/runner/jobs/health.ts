@@ -1,7 +1,7 @@
 import { MetricName } from '../../curator/ports.js';
 import { storeFunctions } from '../../store/functions.js';
 import { shardEvent } from '../../events/curator-events.js';
-import { isJobType, jobTypes, lastFiring, pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
+import { isJobType, jobTypes, lastFiring, pipelineOf, ruleName, type Firing, type JobType } from '../../pipelines/index.js';
 import type { RecoverResult } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HealthResult } from '../job-result.js';
@@ -106,7 +106,7 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
       deps.logger.error('scheduled run missing', {
         pipeline_type: missed.job_type,
         period_key: missed.period_key,
-        rule: `storytailor-${pipelineOf(missed.job_type as JobType).rule}-${deps.config.environment}`,
+        rule: ruleName(deps.config.environment, pipelineOf(missed.job_type as JobType).rule),
       });
     }
   } catch (error) {
