@@ -34,3 +34,56 @@ export function frequencyCapsHold(policy: PipelinePolicy, facts: EmailFacts): bo
   }
   return policy.nonCriticalCaps.every((cap, index) => capHolds(cap, facts.nonCriticalCounts[index]!));
 }
+
+/** How one cap stands for a family at a moment: its count in the window, and when it frees up if it is full. */
+export interface CapStanding {
+  readonly cap: string;
+  readonly max: number;
+  readonly windowHours: number;
+  readonly count: number;
+  /** While full: when the oldest email counted leaves the window and one more may go; null when it holds. */
+  readonly freesAt: Date | null;
+}
+
+/**
+ * Where a family stands against the caps of `policies` at `at`, from the emails that count (queued or sent; failed
+ * ones do not), with the same window arithmetic as the decision ((at - window, at], {@link capHolds}): the
+ * non-critical caps over every non-critical email, and each pipeline's own type cap over its type.
+ */
+export function capStandings(
+  policies: readonly PipelinePolicy[],
+  emails: ReadonlyArray<{ readonly emailType: string; readonly queuedAt: Date }>,
+  at: Date,
+): CapStanding[] {
+  const standing = (cap: string, limit: FrequencyCap, counted: readonly Date[]): CapStanding => {
+    const from = at.getTime() - limit.windowHours * 3_600_000;
+    const inWindow = counted.filter((time) => time.getTime() > from && time.getTime() <= at.getTime()).sort((a, b) => a.getTime() - b.getTime());
+    const full = !capHolds(limit, inWindow.length);
+    // The cap holds again once all but max - 1 of the emails in the window have left it.
+    const freeing = full ? inWindow[inWindow.length - limit.max] : undefined;
+    return {
+      cap,
+      max: limit.max,
+      windowHours: limit.windowHours,
+      count: inWindow.length,
+      freesAt: freeing === undefined ? null : new Date(freeing.getTime() + limit.windowHours * 3_600_000),
+    };
+  };
+  const nonCritical = policies.find((policy) => !policy.critical && policy.channel === 'email');
+  const critical = new Set(policies.filter((policy) => policy.critical).map((policy) => policy.emailType));
+  const nonCriticalTimes = emails.filter((email) => !critical.has(email.emailType)).map((email) => email.queuedAt);
+  return [
+    ...(nonCritical?.nonCriticalCaps ?? []).map((limit) => standing(`all non-critical email, ${limit.max} per ${limit.windowHours} h`, limit, nonCriticalTimes)),
+    ...policies.flatMap((policy) =>
+      policy.typeCap === null || policy.emailType === null
+        ? []
+        : [
+            standing(
+              `${policy.emailType}, ${policy.typeCap.max} per ${policy.typeCap.windowHours} h${policy.typeCap.scope === 'child' ? ' per child (the family shown whole)' : ''}`,
+              policy.typeCap,
+              emails.filter((email) => email.emailType === policy.emailType).map((email) => email.queuedAt),
+            ),
+          ],
+    ),
+  ];
+}

@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { systemClock } from '../adapters/clock.js';
 import { jsonLogger } from '../adapters/json-logger.js';
@@ -15,18 +17,30 @@ import { createCuratorHandler } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
 import { environments, isJobType, type Environment } from '../pipelines/index.js';
 import { CuratorStore } from '../store/curator-store.js';
-import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, showSwitches, stopAll, type OpsContext } from './commands.js';
+import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, ruleNames, showSwitches, startAll, stopAll } from './commands.js';
+import type { OpsContext } from './context.js';
+import { deployedDatabase } from './deployed.js';
+import { parseTimeout, showEvent } from './follow.js';
+import { listRuns, parseSince, showFamily, showRun } from './look.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
-commands
+commands to look (each takes --json)
   switches                         every kill switch of the environment and its state
-  disable <slug|all> --reason ...  turn a pipeline (or all) off; records a human override
+  runs [--job J] [--since 24h]     the recent runs: status, progress, counts, duration, continuations, error
+  run <runId|jobType[:periodKey]>  one run in full: its attempts, decisions by outcome and reason, dry runs
+  family <userId>                  one family: decisions, emails, credits, suppressions, preferences, caps now
+  event <eventId>                  what the curator made of an event ops published (a replay, a dry run)
+
+commands to act
+  disable <slug|all> --reason ...  turn a pipeline (or all) off; records a human override (all: confirm or --yes)
   enable <slug|all> --reason ...   turn it back on; records a human override
-  stop-all --reason ...            disable the eight EventBridge rules
+  stop-all --reason ...            disable the eight EventBridge rules, crisis alerts included (confirm or --yes)
+  start-all --reason ...           enable the eight rules again
   replay <jobType> [--period KEY] [--dry-run] [--veto-reason REASON --from ISO --to ISO] [--users id,id]
-                                   publish the replay event on the default bus
+         [--wait [--timeout 10m]]  publish the replay event on the default bus; --wait follows it and prints
+                                   what it did (a dry run: its comparison with the last real run)
   health                           run the health job here (database, SSM, runs, missed runs) and check SSM
   credit <userId> <cents> --ticket SUP-123 --reason ... [--local-payments]
                                    manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
@@ -38,10 +52,15 @@ options
   --actor      who is acting (default: your login name)
   --reason     why (required where shown)
   --ticket     the ticket the action answers
+  --json       one JSON document instead of tables
+  --yes        confirm disable all and stop-all without a question (needed with no terminal)
 
-exit codes: 0 done, 1 failed or unhealthy, 2 bad usage or configuration, 3 no AWS credentials,
-            4 endpoint unreachable, 5 done but the human_overrides record could not be written
-The database is the one the curator uses: DATABASE_URL, or SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY.`;
+exit codes: 0 done, 1 failed, unhealthy or not found, 2 bad usage or configuration (or not confirmed),
+            3 no AWS credentials, 4 endpoint unreachable, 5 done but the human_overrides record could not be written,
+            6 --wait timed out (the curator goes on)
+The database is the one the deployed curator uses: its SUPABASE_URL from GetFunctionConfiguration of
+storytailor-intelligence-curator-{env} and the service key from its Secrets Manager secret, so AWS credentials
+are all on-call needs. Locally: DATABASE_URL, or SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY.`;
 
 /** What a test or the script hands the CLI. */
 export interface OpsIo {
@@ -51,6 +70,21 @@ export interface OpsIo {
   readonly sql?: SqlClient;
   readonly payments?: Payments;
   readonly clock?: Clock;
+  /** How `--wait` pauses between looks (tests run the curator here); default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Asks a yes/no question on the terminal; absent when there is none (then only --yes confirms). */
+  readonly confirm?: (question: string) => Promise<boolean>;
+}
+
+/** How often `--wait` looks at the run. */
+const pollMs = 2_000;
+
+/** Before a command that stops everything: what it stops, then `--yes`, a yes on the terminal, or exit 2. */
+async function confirmed(io: OpsIo, yes: boolean, what: readonly string[]): Promise<void> {
+  for (const line of what) io.out(line);
+  if (yes) return;
+  if (io.confirm === undefined) throw new OpsError(ExitCode.usage, 'not confirmed: no terminal to ask on; add --yes to go ahead');
+  if (!(await io.confirm('Go ahead? [y/N] '))) throw new OpsError(ExitCode.usage, 'not confirmed: nothing was changed');
 }
 
 function required(value: string | undefined, what: string): string {
@@ -82,6 +116,12 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         to: { type: 'string' },
         users: { type: 'string' },
         'local-payments': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '10m' },
+        job: { type: 'string' },
+        since: { type: 'string', default: '24h' },
+        yes: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -101,16 +141,21 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
         : {};
     const clientConfig = { region, ...(endpoint ? { endpoint } : {}), maxAttempts: 3, ...credentials };
-    let config: CuratorConfig | null = null;
-    const configOf = () => {
-      try {
-        config ??= loadConfig({ ...env, CURATOR_ENV: values.env });
-        return config;
-      } catch (error) {
-        if (error instanceof ConfigError) throw new OpsError(ExitCode.usage, error.message);
-        throw error;
-      }
-    };
+    // Local use names its database (DATABASE_URL, SUPABASE_URL); otherwise ops reaches it as the deployed curator does.
+    const namesDatabase = io.sql !== undefined || Boolean(env.DATABASE_URL) || Boolean(env.SUPABASE_URL);
+    let config: Promise<CuratorConfig> | null = null;
+    const configOf = () =>
+      (config ??= (async () => {
+        const deployed = namesDatabase
+          ? {}
+          : await deployedDatabase({ lambda: new LambdaClient(clientConfig), secrets: new SecretsManagerClient(clientConfig) }, values.env as Environment);
+        try {
+          return loadConfig({ ...env, CURATOR_ENV: values.env, AWS_REGION: region, ...deployed });
+        } catch (error) {
+          if (error instanceof ConfigError) throw new OpsError(ExitCode.usage, error.message);
+          throw error;
+        }
+      })());
     let store: CuratorStore | null = null;
     const context: OpsContext = {
       env: values.env as Environment,
@@ -120,23 +165,19 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       out: io.out,
       async payments() {
         if (io.payments) return { payments: io.payments, local: false };
-        const stripe = await stripeOf(configOf());
+        const configured = await configOf();
+        const stripe = await stripeOf(configured);
         if (stripe !== null) return { payments: stripe, local: false };
-        if (values['local-payments']) return { payments: ledgerPayments(configOf().ledgerFile), local: true };
+        if (values['local-payments']) return { payments: ledgerPayments(configured.ledgerFile), local: true };
         throw new OpsError(
           ExitCode.usage,
-          `no Stripe key for ${values.env}: set STRIPE_SECRET_KEY, or STRIPE_SECRET_KEY_SECRET_ARN (the curator's secret), to pay through Stripe; --local-payments uses the local stand-in (${configOf().ledgerFile}), which pays nobody`,
+          `no Stripe key for ${values.env}: set STRIPE_SECRET_KEY, or STRIPE_SECRET_KEY_SECRET_ARN (the curator's secret), to pay through Stripe; --local-payments uses the local stand-in (${configured.ledgerFile}), which pays nobody`,
         );
       },
       async store() {
         if (store !== null) return store;
-        if (io.sql === undefined) {
-          const { database } = configOf();
-          if (database.kind === 'pglite' && database.dataDir === null) {
-            throw new OpsError(ExitCode.usage, 'no database: set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
-          }
-        }
-        store = new CuratorStore(await openTransport(configOf(), io.sql));
+        const configured = await configOf();
+        store = new CuratorStore(await openTransport(configured, io.sql));
         return store;
       },
     };
@@ -146,15 +187,42 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       ticket: values.ticket ?? null,
     };
 
+    const shown = { json: values.json };
+
     switch (command) {
       case 'switches':
         return await showSwitches(context);
-      case 'disable':
-        return await disableSwitch(context, required(rest[0], 'the switch (a pipeline slug or all)'), { ...who, reason: required(values.reason, '--reason') });
+      case 'runs':
+        return await listRuns(context, { job: values.job ?? null, sinceMs: parseSince(values.since), shown });
+      case 'run':
+        return await showRun(context, required(rest[0], 'the run (its id, or jobType[:periodKey])'), shown);
+      case 'family':
+        return await showFamily(context, required(rest[0], 'the user id'), shown);
+      case 'event':
+        return await showEvent(context, required(rest[0], 'the event id (ops replay prints it)'), shown);
+      case 'disable': {
+        const slug = required(rest[0], 'the switch (a pipeline slug or all)');
+        const reason = required(values.reason, '--reason');
+        if (slug === 'all') {
+          await confirmed(io, values.yes, [
+            `disable all turns off every pipeline in ${values.env}: no digest, insight, credit or report, and crisis alerts too`,
+            '(the curator vetoes them KILL_SWITCH_OFF, recorded; undo with `npm run ops -- enable all --reason ...`).',
+          ]);
+        }
+        return await disableSwitch(context, slug, { ...who, reason });
+      }
       case 'enable':
         return await enableSwitch(context, required(rest[0], 'the switch (a pipeline slug or all)'), { ...who, reason: required(values.reason, '--reason') });
-      case 'stop-all':
-        return await stopAll(context, { ...who, reason: required(values.reason, '--reason') });
+      case 'stop-all': {
+        const reason = required(values.reason, '--reason');
+        await confirmed(io, values.yes, [
+          `stop-all disables the eight EventBridge rules of ${values.env}; nothing reaches the curator, crisis alerts included:`,
+          ...ruleNames(context.env).map((rule) => `  ${rule.name}: ${rule.starts}`),
+        ]);
+        return await stopAll(context, { ...who, reason });
+      }
+      case 'start-all':
+        return await startAll(context, { ...who, reason: required(values.reason, '--reason') });
       case 'replay': {
         const jobType = required(rest[0], 'the jobType to replay');
         if (!isJobType(jobType)) throw new OpsError(ExitCode.usage, `unknown jobType "${jobType}"`);
@@ -174,13 +242,17 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
             ...(values['dry-run'] ? { dryRun: true } : {}),
           },
           { ...who, reason: values.reason ?? 'manual replay' },
+          values.wait
+            ? { follow: { timeoutMs: parseTimeout(values.timeout), pollMs, sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))) }, shown }
+            : null,
         );
       }
       case 'health': {
         await checkSsm(context);
         await context.store();
+        const configured = await configOf();
         const deps = await buildDependencies(
-          { ...configOf(), aws: { ...configOf().aws, region, endpoint, switchSource: 'ssm', switchTtlSeconds: 0, metrics: 'memory' } },
+          { ...configured, aws: { ...configured.aws, region, endpoint, switchSource: 'ssm', switchTtlSeconds: 0, metrics: 'memory' } },
           {
             ...(io.sql ? { sql: io.sql } : {}),
             logger: jsonLogger(() => undefined),

@@ -1,8 +1,7 @@
-import { DescribeRuleCommand, DisableRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
-import { GetParameterCommand, PutParameterCommand, type SSMClient, paginateGetParametersByPath } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { publishReplay, type ReplayRequest } from '../adapters/aws/replay-publisher.js';
-import type { Clock, Payments } from '../curator/ports.js';
 import { parseSwitch } from '../curator/switches.js';
 import {
   credits,
@@ -11,32 +10,17 @@ import {
   killSwitchSlugs,
   parameterRoot,
   pipelines,
+  ruleName,
   rules,
   type Environment,
   type JobType,
 } from '../pipelines/index.js';
 import type { CuratorStore } from '../store/curator-store.js';
+import type { Attribution, OpsContext } from './context.js';
 import { ExitCode, explain, OpsError } from './errors.js';
-
-/** What every command may use, made by the CLI from its flags and environment. */
-export interface OpsContext {
-  readonly env: Environment;
-  readonly ssm: SSMClient;
-  readonly events: EventBridgeClient;
-  /** Opened only by the commands that record or read the database. */
-  readonly store: () => Promise<CuratorStore>;
-  /** Stripe as the curator pays, or the local stand-in when asked for (`local`); throws when neither is configured. */
-  readonly payments: () => Promise<{ readonly payments: Payments; readonly local: boolean }>;
-  readonly clock: Clock;
-  readonly out: (line: string) => void;
-}
-
-/** Who did it and why: every flip, stop and credit carries both. */
-export interface Attribution {
-  readonly actor: string;
-  readonly reason: string;
-  readonly ticket: string | null;
-}
+import { readParameters } from './parameters.js';
+import { followEvent, type Follow } from './follow.js';
+import type { Shown } from './look.js';
 
 /** The jobType a kill switch slug belongs to, or `all`. */
 export function pipelineTypeOfSlug(slug: string): JobType | 'all' {
@@ -50,14 +34,7 @@ export function pipelineTypeOfSlug(slug: string): JobType | 'all' {
 
 /** `switches`: every kill switch of the environment, with its value and what the curator makes of it. */
 export async function showSwitches(context: OpsContext): Promise<ExitCode> {
-  const values = new Map<string, string>();
-  try {
-    for await (const page of paginateGetParametersByPath({ client: context.ssm }, { Path: parameterRoot(context.env), Recursive: true })) {
-      for (const parameter of page.Parameters ?? []) if (parameter.Name && parameter.Value !== undefined) values.set(parameter.Name, parameter.Value);
-    }
-  } catch (error) {
-    throw explain(error, `reading ${parameterRoot(context.env)}`);
-  }
+  const values = await readParameters(context);
   const rows = killSwitchSlugs().map((slug) => {
     const path = killSwitchPath(context.env, slug);
     const value = values.get(path);
@@ -139,27 +116,35 @@ export async function enableSwitch(context: OpsContext, slug: string, who: Attri
   return ExitCode.ok;
 }
 
-/** `stop-all`: disables the eight EventBridge rules, then records it. A rule that does not exist fails the command. */
-export async function stopAll(context: OpsContext, who: Attribution): Promise<ExitCode> {
-  const names = Object.keys(rules).map((slug) => `storytailor-${slug}-${context.env}`);
+/** The eight rules of the environment by name, and what each one starts (what `stop-all` stops). */
+export function ruleNames(env: Environment): Array<{ name: string; starts: string }> {
+  return Object.entries(rules).map(([slug, rule]) => ({ name: ruleName(env, slug), starts: rule.description }));
+}
+
+/**
+ * Sets the eight rules' state, then records it (`stop_all` or `start_all`). A rule that does not exist fails the
+ * command after the others were set; a record not written is exit 5 (the rules stay as set).
+ */
+async function setRules(context: OpsContext, state: 'DISABLED' | 'ENABLED', who: Attribution): Promise<ExitCode> {
+  const names = ruleNames(context.env).map((rule) => rule.name);
   const missing: string[] = [];
   for (const name of names) {
     try {
-      await context.events.send(new DisableRuleCommand({ Name: name }));
-      const state = await context.events.send(new DescribeRuleCommand({ Name: name }));
-      context.out(`${name}: ${state.State ?? 'unknown'}`);
+      await context.events.send(state === 'DISABLED' ? new DisableRuleCommand({ Name: name }) : new EnableRuleCommand({ Name: name }));
+      const described = await context.events.send(new DescribeRuleCommand({ Name: name }));
+      context.out(`${name}: ${described.State ?? 'unknown'}`);
     } catch (error) {
       if ((error as Error).name === 'ResourceNotFoundException') {
         missing.push(name);
         context.out(`${name}: NOT FOUND`);
         continue;
       }
-      throw explain(error, `disabling ${name}`);
+      throw explain(error, `${state === 'DISABLED' ? 'disabling' : 'enabling'} ${name}`);
     }
   }
   const recorded = await record(context, {
     pipelineType: 'all',
-    overrideType: 'stop_all',
+    overrideType: state === 'DISABLED' ? 'stop_all' : 'start_all',
     actor: who.actor,
     reason: who.reason,
     ticket: who.ticket,
@@ -168,15 +153,33 @@ export async function stopAll(context: OpsContext, who: Attribution): Promise<Ex
   });
   if (missing.length > 0) throw new OpsError(ExitCode.failed, `${missing.length} rule(s) not found: ${missing.join(', ')}`);
   if (!recorded.recorded) {
-    context.out(`WARNING: the rules are disabled, but the human_overrides row was not written: ${recorded.why}`);
+    context.out(`WARNING: the rules are ${state.toLowerCase()}, but the human_overrides row was not written: ${recorded.why}`);
     return ExitCode.notRecorded;
   }
-  context.out('All eight rules are disabled. Realtime signals stop too; re-enable with `aws events enable-rule --name ...`.');
   return ExitCode.ok;
 }
 
+/** `stop-all`: disables the eight EventBridge rules (crisis alerts and every other realtime signal included). */
+export async function stopAll(context: OpsContext, who: Attribution): Promise<ExitCode> {
+  const code = await setRules(context, 'DISABLED', who);
+  if (code === ExitCode.ok) context.out('All eight rules are disabled: no job runs and no realtime signal (crisis alerts too) reaches the curator. Undo with `npm run ops -- start-all --reason ...`.');
+  return code;
+}
+
+/** `start-all`: enables the eight rules again, the inverse of `stop-all`; kill switches are left as they are. */
+export async function startAll(context: OpsContext, who: Attribution): Promise<ExitCode> {
+  const code = await setRules(context, 'ENABLED', who);
+  if (code === ExitCode.ok) context.out('All eight rules are enabled. Kill switches are unchanged: `npm run ops -- switches` shows them.');
+  return code;
+}
+
 /** `replay <jobType>`: puts the replay event of DESIGN.md section 2 on the default bus, and records it. */
-export async function replay(context: OpsContext, request: ReplayRequest, who: Attribution): Promise<ExitCode> {
+export async function replay(
+  context: OpsContext,
+  request: ReplayRequest,
+  who: Attribution,
+  wait: { readonly follow: Follow; readonly shown: Shown } | null = null,
+): Promise<ExitCode> {
   let eventId: string;
   try {
     eventId = await publishReplay(context.events, request);
@@ -196,11 +199,13 @@ export async function replay(context: OpsContext, request: ReplayRequest, who: A
     details: { environment: context.env, eventId, ...request },
     now: context.clock.now(),
   });
-  if (!recorded.recorded) {
-    context.out(`WARNING: the replay was published, but the human_overrides row was not written: ${recorded.why}`);
-    return ExitCode.notRecorded;
+  if (!recorded.recorded) context.out(`WARNING: the replay was published, but the human_overrides row was not written: ${recorded.why}`);
+  if (wait === null) {
+    context.out(`see what it did: npm run ops -- event ${eventId} --env ${context.env}`);
+    return recorded.recorded ? ExitCode.ok : ExitCode.notRecorded;
   }
-  return ExitCode.ok;
+  const followed = await followEvent(context, eventId, wait.follow, wait.shown);
+  return followed === ExitCode.ok && !recorded.recorded ? ExitCode.notRecorded : followed;
 }
 
 /**

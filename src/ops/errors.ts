@@ -11,6 +11,8 @@ export const ExitCode = {
   unreachable: 4,
   /** The action was taken, but its human_overrides record could not be written. */
   notRecorded: 5,
+  /** `--wait` gave up before the curator was done; the work goes on. */
+  timedOut: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -246,7 +246,7 @@ export const attemptRow = z.object({
 export type AttemptRow = z.infer<typeof attemptRow>;
 
 /** A run as `ops runs` lists it. */
-export const runListing = runRow.extend({
+export const runListing = runRow.omit({ cursor: true }).extend({
   trigger: z.string(),
   skipped: z.number().int(),
   population: z.number().int().nullable(),

@@ -467,7 +467,7 @@ create table public.human_overrides (
                    'org_health_report', 'data_retention',
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
   override_type  text not null check (override_type in (
-                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'replay', 'manual_credit', 'threshold_change')),
+                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,
@@ -2415,8 +2415,9 @@ $$;
 
 -- functions/curator_run_by_event.sql
 -- What became of the event an ops replay published (by its EventBridge event id), for `ops replay --wait`: the
--- attempts that carried it (a replay's continuations carry the same id), the run the newest of them worked on, and
--- the report when it was a dry run. Empty lists and nulls until the curator has taken it.
+-- attempts that carried it, the run the newest of them worked on (its continuations and shards come back on the work
+-- queue without the id, so the run's status says when the whole replay is done), and the report when it was a dry run.
+-- Empty lists and nulls until the curator has taken it.
 create or replace function public.curator_run_by_event(p_event_id text)
 returns jsonb
 language sql

@@ -1,16 +1,28 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DescribeRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
-import { runOps } from '../../src/ops/cli.js';
+import { runOps, type OpsIo } from '../../src/ops/cli.js';
 import { expectedRuns } from '../../src/runner/jobs/health.js';
 import { killSwitchPath, killSwitchSlugs, rules, toAwsCron } from '../../src/pipelines/index.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { describeWithMoto, motoClientConfig, motoEndpoint, motoEnvironment } from '../support/moto.js';
 import { insertUsers } from '../support/seed.js';
+import { curatorHarness, type Harness } from '../support/curator-harness.js';
+import { seedDigestPopulation } from '../support/population.js';
+import { postgrestServer } from '../support/postgrest.js';
+
+const run = promisify(execFile);
+/** The smallest valid zip (an empty archive): moto keeps a function's code without running it. */
+const emptyZip = Buffer.from(`504b0506${'00'.repeat(18)}`, 'hex');
+const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 const region = 'ap-northeast-1';
 let db: TestDatabase;
@@ -20,7 +32,7 @@ let sqs: SQSClient;
 let queueUrl: string;
 const payments = ledgerPayments(null);
 
-async function ops(args: string[], env: Record<string, string> = motoEnvironment(region)) {
+async function ops(args: string[], env: Record<string, string> = motoEnvironment(region), io: Partial<OpsIo> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runOps([...args, '--env', 'staging', '--region', region], env, {
@@ -28,6 +40,7 @@ async function ops(args: string[], env: Record<string, string> = motoEnvironment
     err: (line) => err.push(line),
     sql: db.sql,
     payments,
+    ...io,
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -127,6 +140,7 @@ describeWithMoto('the ops commands', () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/replay of daily_digest published: event /);
     const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
     const delivered = (received.Messages ?? []).map((message) => JSON.parse(message.Body!) as Record<string, unknown>);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true, periodKey: '2026-11-23' } });
@@ -140,14 +154,54 @@ describeWithMoto('the ops commands', () => {
     expect(result.err).toMatch(/not a valid replay: detail\.from/);
   });
 
-  it('stops all eight rules', async () => {
-    const result = await ops(['stop-all', '--reason', 'content error in every template']);
+  it('stops all eight rules once confirmed, saying what it stops', async () => {
+    const result = await ops(['stop-all', '--reason', 'content error in every template', '--yes']);
     expect(result.code).toBe(0);
+    expect(result.out).toMatch(/crisis alerts included/);
+    expect(result.out).toMatch(/storytailor-realtime-signals-staging: The app's emotional signals/);
     for (const slug of Object.keys(rules)) {
       const rule = await events.send(new DescribeRuleCommand({ Name: `storytailor-${slug}-staging` }));
       expect(rule.State, slug).toBe('DISABLED');
     }
     expect(await overrides('stop_all')).toMatchObject([{ pipeline_type: 'all' }]);
+  });
+
+  it('asks before disable all and stop-all; with no terminal and no --yes it exits 2 and changes nothing', async () => {
+    const allSwitch = async () => (await ssm.send(new GetParameterCommand({ Name: killSwitchPath('staging', 'all') }))).Parameter?.Value;
+    const unattended = await ops(['disable', 'all', '--reason', 'spam complaints']);
+    expect(unattended.code).toBe(2);
+    expect(unattended.out).toMatch(/turns off every pipeline in staging: .* crisis alerts too/);
+    expect(unattended.err).toMatch(/not confirmed: no terminal to ask on; add --yes/);
+    expect(await allSwitch()).toBe('true');
+
+    const questions: string[] = [];
+    const declined = await ops(['disable', 'all', '--reason', 'spam complaints'], undefined, { confirm: async (question) => (questions.push(question), false) });
+    expect(declined.code).toBe(2);
+    expect(declined.err).toMatch(/not confirmed: nothing was changed/);
+    expect(questions).toEqual(['Go ahead? [y/N] ']);
+    expect(await allSwitch()).toBe('true');
+
+    const accepted = await ops(['disable', 'all', '--reason', 'spam complaints'], undefined, { confirm: async () => true });
+    expect(accepted.code).toBe(0);
+    expect(await allSwitch()).toBe('false');
+    expect((await ops(['enable', 'all', '--reason', 'complaints explained'])).code).toBe(0);
+    expect(await allSwitch()).toBe('true');
+
+    const before = await db.sql.query(`select count(*)::int as n from human_overrides where override_type = 'stop_all'`);
+    const stop = await ops(['stop-all', '--reason', 'again']);
+    expect(stop.code).toBe(2);
+    expect(stop.out.split('\n').filter((line) => /^  storytailor-.*-staging: /.test(line))).toHaveLength(8);
+    expect(await db.sql.query(`select count(*)::int as n from human_overrides where override_type = 'stop_all'`)).toEqual(before);
+  });
+
+  it('starts all eight rules again and records it', async () => {
+    const result = await ops(['start-all', '--reason', 'templates fixed', '--ticket', 'OPS-9']);
+    expect(result.code).toBe(0);
+    for (const slug of Object.keys(rules)) {
+      const rule = await events.send(new DescribeRuleCommand({ Name: `storytailor-${slug}-staging` }));
+      expect(rule.State, slug).toBe('ENABLED');
+    }
+    expect(await overrides('start_all')).toMatchObject([{ pipeline_type: 'all', reason: 'templates fixed', ticket: 'OPS-9' }]);
   });
 
   it('credits a user once per ticket, however often it is run', async () => {
@@ -165,6 +219,169 @@ describeWithMoto('the ops commands', () => {
     const refused = await ops(['credit', other!, '500', '--ticket', 'SUP-124', '--reason', 'goodwill']);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/no Stripe customer/);
+  });
+
+  describe('following what the curator did', () => {
+    const firing = new Date('2026-11-23T20:00:00Z');
+    let curator: Harness;
+    let engaged: string;
+    const looking = () => ({ clock: curator.clock });
+    /** What EventBridge delivered to the stand-in queue, handed to the curator as its work queue would. */
+    const drainInto = (requestId: string) => async () => {
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const message of received.Messages ?? []) {
+        const answer = await curator.handler({ Records: [{ messageId: message.MessageId!, body: message.Body!, eventSource: 'aws:sqs' }] }, { awsRequestId: requestId });
+        expect(answer).toEqual({ batchItemFailures: [] });
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    };
+    const executions = async () => (await db.sql.query<{ n: number }>(`select count(*)::int as n from pipeline_executions`))[0]!.n;
+
+    beforeAll(async () => {
+      const population = await seedDigestPopulation(db.sql, firing, { engaged: 6, idle: 2, lukewarm: 2, optedOut: 1, suppressed: 1, inactive: 1 });
+      engaged = population.engaged[0]!;
+      curator = curatorHarness(db, { start: new Date(firing.getTime() + 60_000) });
+    });
+
+    it('replay --wait follows the replay through EventBridge and the curator and prints what it did', async () => {
+      const result = await ops(['replay', 'daily_digest', '--period', '2026-11-23', '--reason', 'job timed out', '--wait'], undefined, {
+        ...looking(),
+        sleep: drainInto('req-replay'),
+      });
+      expect(result.err).toBe('');
+      expect(result.code).toBe(0);
+      const eventId = /published: event (\S+)/.exec(result.out)![1]!;
+      expect(result.out).toMatch(/^\S+ \S+ {2}replay {2}succeeded {2}\d+ decided, 6 executed, vetoed /m);
+      const runId = /^run (\S+): daily_digest 2026-11-23, succeeded, executed 6, /m.exec(result.out)![1]!;
+      expect(curator.mailer.sent).toHaveLength(6);
+
+      // One Logs Insights filter on run_id isolates the run; every decision line names its run, period and request.
+      const decisions = curator.logger.lines.filter((line) => line.message === 'decision');
+      expect(decisions.length).toBeGreaterThan(6);
+      expect(decisions.every((line) => line.run_id === runId && line.period_key === '2026-11-23' && line.request_id === 'req-replay')).toBe(true);
+      expect(curator.logger.lines.filter((line) => line.message === 'attempt')).toMatchObject([{ run_id: runId, outcome: 'succeeded', executed: 6 }]);
+
+      const later = await ops(['event', eventId], undefined, looking());
+      expect(later.code).toBe(0);
+      expect(later.out).toContain(`run ${runId}: daily_digest 2026-11-23, succeeded, executed 6`);
+    });
+
+    it('replay --dry-run --wait prints the comparison with the last real run, kept for ops run and ops event', async () => {
+      const before = await executions();
+      const result = await ops(['replay', 'daily_digest', '--period', '2026-11-23', '--dry-run', '--wait'], undefined, {
+        ...looking(),
+        sleep: drainInto('req-dry'),
+      });
+      expect(result.code).toBe(0);
+      // The period already succeeded: a replay would skip what was sent and leave the vetoes as they are.
+      expect(result.out).toMatch(/^dry run \S+ \S+: would decide 14: execute 0, skip 6, veto 0, escalate 0; 8 decided before and left as they are$/m);
+      expect(result.out).toMatch(/the last real run \(2026-11-23, succeeded\): executed 6, vetoed \d+/);
+      expect(await executions()).toBe(before);
+      expect(curator.mailer.sent).toHaveLength(6);
+
+      const eventId = /published: event (\S+)/.exec(result.out)![1]!;
+      const kept = await ops(['event', eventId, '--json'], undefined, looking());
+      expect(JSON.parse(kept.out)).toMatchObject({ done: true, dry_run: { job_type: 'daily_digest', report: { lastRealRun: { period_key: '2026-11-23', executed: 6 } } } });
+      const run = await ops(['run', 'daily_digest:2026-11-23'], undefined, looking());
+      expect(run.out).toMatch(/dry runs of this job and period\n {2}dry run .*would decide/);
+    });
+
+    it('replay --wait gives up with exit 6 when the curator has not finished, and says how to look later', async () => {
+      const result = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--wait', '--timeout', '5s'], undefined, { ...looking(), sleep: async () => undefined });
+      expect(result.code).toBe(6);
+      expect(result.out).toMatch(/^ {2}waiting for the curator to take it$/m);
+      expect(result.err).toMatch(/still not done after 5 s .*See it later: npm run ops -- event \S+ --env staging/);
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      expect(received.Messages).toHaveLength(1);
+    });
+
+    it('runs lists the recent runs; run shows one in full, by id or by job and period', async () => {
+      const list = await ops(['runs', '--since', '24h'], undefined, looking());
+      expect(list.code).toBe(0);
+      expect(list.out).toMatch(/^started \(UTC\)\s+job\s+period\s+status\s+decided\s+executed\s+vetoed\s+failed\s+took\s+continued\s+error$/m);
+      expect(list.out).toMatch(/^\S+ \S+\s+daily_digest\s+2026-11-23\s+succeeded\s+\d+\s+6\s+\d+\s+0\s/m);
+      const json = JSON.parse((await ops(['runs', '--job', 'daily_digest', '--since', '2d', '--json'], undefined, looking())).out) as Array<{ id: string; job_type: string; period_key: string }>;
+      expect(json.map((run) => `${run.job_type} ${run.period_key}`)).toContain('daily_digest 2026-11-23');
+      expect(new Set(json.map((run) => run.job_type))).toEqual(new Set(['daily_digest']));
+
+      const runId = json.find((run) => run.period_key === '2026-11-23')!.id;
+      const byId = await ops(['run', runId], undefined, looking());
+      expect(byId.code).toBe(0);
+      expect(byId.out).toMatch(new RegExp(`^run ${runId}: daily_digest 2026-11-23, succeeded`, 'm'));
+      expect(byId.out).toMatch(/^timeline\n {2}started \(UTC\)\s+attempt\s+event \/ request\s+outcome/m);
+      expect(byId.out).toMatch(/^ {2}\S+ \S+\s+replay\s+\S+ \/ req-replay\s+succeeded\s+\d+ decided, 6 executed/m);
+      expect(byId.out).toMatch(/^ {2}succeeded\s+6$/m);
+      expect(byId.out).toContain('still pending: 0');
+      expect((await ops(['run', 'daily_digest:2026-11-23'], undefined, looking())).out).toBe(byId.out);
+
+      const unknown = await ops(['run', 'daily_digest:2020-01-01'], undefined, looking());
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toMatch(/no run daily_digest:2020-01-01/);
+      expect((await ops(['run', 'yesterday'])).code).toBe(2);
+      expect((await ops(['runs', '--job', 'digest'])).err).toMatch(/unknown jobType "digest"/);
+      expect((await ops(['runs', '--since', 'soon'])).code).toBe(2);
+    });
+
+    it("family shows one family's decisions, emails and caps, never its address in full", async () => {
+      const [{ email }] = (await db.sql.query<{ email: string }>(`select email from users where id = $1`, [engaged])) as [{ email: string }];
+      const result = await ops(['family', engaged], undefined, looking());
+      expect(result.code).toBe(0);
+      expect(result.out).not.toContain(email);
+      expect(result.out).toContain(`family ${engaged}: e***@families.test, Parent, active, has a Stripe customer`);
+      expect(result.out).toMatch(/^decisions \(newest first\)\n.*\n {2}\S+ \S+\s+daily_digest\s+2026-11-23\s+succeeded\s+\s+\d\.\d\d\s+\d+/m);
+      expect(result.out).toMatch(/^emails\n.*\n {2}\S+ \S+\s+daily_digest\s+(queued|sent)/m);
+      expect(result.out).toMatch(/^ {2}all non-critical email, 2 per 24 h\s+1 of 2\s+open$/m);
+      expect(result.out).toMatch(/^ {2}all non-critical email, 10 per 168 h\s+1 of 10\s+open$/m);
+      expect(result.out).toMatch(/^ {2}early_intervention, 1 per 72 h\s+0 of 1\s+open$/m);
+
+      const json = await ops(['family', engaged, '--json'], undefined, looking());
+      expect(json.out).not.toContain(email);
+      expect(JSON.parse(json.out)).toMatchObject({ user: { id: engaged, email: 'e***@families.test' }, decisions: [{ pipeline_type: 'daily_digest' }] });
+
+      const nobody = await ops(['family', '00000000-0000-4000-8000-000000000000'], undefined, looking());
+      expect(nobody.code).toBe(1);
+      expect(nobody.err).toMatch(/no family with user id 00000000-0000-4000-8000-000000000000/);
+      expect((await ops(['family', 'maria'])).code).toBe(2);
+    });
+
+    it('reaches the database as the deployed curator does, so AWS credentials are all on-call needs', async () => {
+      const postgrest = await postgrestServer(db.sql);
+      const onCall = (args: string[]) => ops(args, motoEnvironment(region), { ...looking(), sql: undefined });
+      try {
+        const notDeployed = await onCall(['family', engaged]);
+        expect(notDeployed.code).toBe(2);
+        expect(notDeployed.err).toMatch(/no database: storytailor-intelligence-curator-staging is not deployed in this account and region/);
+
+        const key = 'service-role-key-from-secrets-manager-0123456789';
+        const secret = await new SecretsManagerClient(motoClientConfig(region)).send(
+          new CreateSecretCommand({ Name: 'storytailor/staging/supabase-service-role-key', SecretString: key }),
+        );
+        const { stdout } = await run('aws', ['iam', 'create-role', '--role-name', 'curator-ops-test', '--assume-role-policy-document', lambdaTrust, '--output', 'json'], {
+          env: { ...process.env, ...motoEnvironment(region) },
+        });
+        await new LambdaClient(motoClientConfig(region)).send(
+          new CreateFunctionCommand({
+            FunctionName: 'storytailor-intelligence-curator-staging',
+            Runtime: 'nodejs22.x',
+            Role: (JSON.parse(stdout) as { Role: { Arn: string } }).Role.Arn,
+            Handler: 'index.handler',
+            Code: { ZipFile: emptyZip },
+            Environment: { Variables: { SUPABASE_URL: postgrest.url, SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secret.ARN! } },
+          }),
+        );
+
+        const result = await onCall(['family', engaged]);
+        expect(result.err).toBe('');
+        expect(result.code).toBe(0);
+        expect(result.out).toContain(`family ${engaged}: e***@families.test`);
+        expect(postgrest.requests.map((request) => request.path)).toEqual(['/rest/v1/rpc/curator_family']);
+        expect(postgrest.requests.every((request) => request.apikey === key && request.authorization === `Bearer ${key}`)).toBe(true);
+        expect(result.out).not.toContain(key);
+      } finally {
+        await postgrest.close();
+      }
+    });
   });
 
   it('runs the health job and checks SSM: unhealthy while scheduled runs are missing, healthy once they ran', async () => {

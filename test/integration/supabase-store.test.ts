@@ -1,11 +1,12 @@
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlParameterName, storeFunctions } from '../../src/store/functions.js';
+import { storeFunctions } from '../../src/store/functions.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import { supabaseTransport } from '../../src/store/supabase-transport.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { postgrestFetch, type PostgrestRequest } from '../support/postgrest.js';
 import { curatorHarness, scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { executionsBySubject, seedDigestPopulation } from '../support/population.js';
 
@@ -13,41 +14,13 @@ const serviceRoleKey = 'service-role-key-for-tests-0123456789';
 const firing = new Date('2026-11-23T20:00:00Z');
 
 let db: TestDatabase;
-const requests: Array<{ path: string; apikey: string | null; authorization: string | null }> = [];
-
-/**
- * Stands in for PostgREST: serves supabase-js's `POST /rest/v1/rpc/{fn}` from the same database, as the hosted
- * API would, and answers SQL errors the way PostgREST does.
- */
-function postgrest(): typeof fetch {
-  const sql = sqlTransport(db.sql);
-  return async (input, init) => {
-    const request = new Request(input, init);
-    const url = new URL(request.url);
-    requests.push({ path: url.pathname, apikey: request.headers.get('apikey'), authorization: request.headers.get('authorization') });
-    const name = /^\/rest\/v1\/rpc\/([a-z_]+)$/.exec(url.pathname)?.[1];
-    const fn = Object.values(storeFunctions).find((declared) => declared.name === name);
-    const body = (await request.json()) as Record<string, unknown>;
-    // PostgREST resolves a function by its name and the names of the arguments sent: all of them, as declared.
-    const declared = fn === undefined ? [] : Object.keys(fn.params).map(sqlParameterName);
-    if (request.method !== 'POST' || fn === undefined || Object.keys(body).sort().join() !== [...declared].sort().join()) {
-      return Response.json({ code: 'PGRST202', message: `Could not find the function ${url.pathname}` }, { status: 404 });
-    }
-    try {
-      const args = Object.fromEntries(Object.keys(fn.params).map((param) => [param, body[sqlParameterName(param)]]));
-      const result = await sql.call(fn, args);
-      return Response.json(result);
-    } catch (error) {
-      return Response.json({ code: 'P0001', message: (error as Error).message, details: null, hint: null }, { status: 400 });
-    }
-  };
-}
+const requests: PostgrestRequest[] = [];
 
 function supabaseStoreTransport() {
   return supabaseTransport(
     createClient('http://supabase.test', serviceRoleKey, {
       auth: { persistSession: false, autoRefreshToken: false },
-      global: { fetch: postgrest() },
+      global: { fetch: postgrestFetch(db.sql, requests) },
       realtime: { transport: WebSocket as never },
     }),
   );

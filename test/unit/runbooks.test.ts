@@ -33,6 +33,22 @@ describe('the runbooks', () => {
     }
   });
 
+  it('write every ops command line with flags the command takes', async () => {
+    const lines = documents.flatMap(([file, text]) => [
+      ...shellCommands(text).filter((line) => line.startsWith('npm run ops -- ')).map((line) => [file, line] as const),
+      ...[...text.matchAll(/`(npm run ops -- [^`]+)`/g)].map((match) => [file, match[1]!] as const),
+    ]);
+    expect(lines.length).toBeGreaterThanOrEqual(30);
+    for (const [file, line] of lines) {
+      // Words as the shell splits them (quoted strings whole), up to a comment.
+      const words = [...line.replace(/\s+#.*$/, '').matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3]!);
+      const out: string[] = [];
+      // Flags are checked (strictly, values included) before --help answers; the command's own checks need a database.
+      const code = await runOps([...words.slice(4), '--help'], {}, { out: (text) => out.push(text), err: (text) => out.push(text) });
+      expect(code, `${file}: ${line}\n${out.join('\n')}`).toBe(0);
+    }
+  });
+
   it('use only aws commands that awscli knows', () => {
     const commands = documents.flatMap(([file, text]) => shellCommands(text).filter((line) => line.startsWith('aws ')).map((line) => [file, line] as const));
     expect(commands.length).toBeGreaterThanOrEqual(8);

@@ -1,6 +1,7 @@
 -- What became of the event an ops replay published (by its EventBridge event id), for `ops replay --wait`: the
--- attempts that carried it (a replay's continuations carry the same id), the run the newest of them worked on, and
--- the report when it was a dry run. Empty lists and nulls until the curator has taken it.
+-- attempts that carried it, the run the newest of them worked on (its continuations and shards come back on the work
+-- queue without the id, so the run's status says when the whole replay is done), and the report when it was a dry run.
+-- Empty lists and nulls until the curator has taken it.
 create or replace function public.curator_run_by_event(p_event_id text)
 returns jsonb
 language sql

@@ -6,7 +6,7 @@ create table public.human_overrides (
                    'org_health_report', 'data_retention',
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
   override_type  text not null check (override_type in (
-                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'replay', 'manual_credit', 'threshold_change')),
+                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,

@@ -1,0 +1,26 @@
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { Clock, Payments } from '../curator/ports.js';
+import type { Environment } from '../pipelines/index.js';
+import type { CuratorStore } from '../store/curator-store.js';
+
+/** What every command may use, made by the CLI from its flags and environment. */
+export interface OpsContext {
+  readonly env: Environment;
+  readonly ssm: SSMClient;
+  readonly events: EventBridgeClient;
+  /** Opened only by the commands that record or read the database. */
+  readonly store: () => Promise<CuratorStore>;
+  /** Stripe as the curator pays, or the local stand-in when asked for (`local`); throws when neither is configured. */
+  readonly payments: () => Promise<{ readonly payments: Payments; readonly local: boolean }>;
+  readonly clock: Clock;
+  readonly out: (line: string) => void;
+}
+
+/** Who did it and why: every flip, stop and credit carries both. */
+export interface Attribution {
+  readonly actor: string;
+  readonly reason: string;
+  readonly ticket: string | null;
+}
+
