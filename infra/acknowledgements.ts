@@ -13,6 +13,14 @@ export function ssmPathFinding(scope: IConstruct, path: string): string {
   return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${path}/*]`;
 }
 
+/** The finding id of a wildcard over a log group's streams, as cdk-nag prints it for this stack. */
+export function logGroupFinding(scope: IConstruct, logGroupName: string): string {
+  const stack = Stack.of(scope);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:${account}:log-group:${logGroupName}:*]`;
+}
+
 /** The Lambda functions CDK adds for its own custom resources (log group policies, AwsCustomResource). */
 export function acknowledgeCdkProviders(stack: Stack): void {
   for (const child of stack.node.children) {

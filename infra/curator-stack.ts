@@ -5,6 +5,7 @@ import { acknowledgeCdkProviders } from './acknowledgements.js';
 import { IntelligenceCurator, type CuratorSettings } from './constructs/curator.js';
 import { KillSwitches } from './constructs/kill-switches.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { OnCallAccess } from './constructs/on-call.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { CuratorSecrets } from './constructs/secrets.js';
 import { SendGridWebhook } from './constructs/webhook.js';
@@ -17,7 +18,7 @@ export interface CuratorStackProps extends StackProps {
 
 /**
  * The whole production system of DESIGN.md for one environment: secrets, the curator, its eight rules and health
- * schedule, the twelve kill switches, the SendGrid webhook, and the alarms, topics and dashboard.
+ * schedule, the twelve kill switches, the SendGrid webhook, the alarms, topics and dashboard, and the on-call policy.
  */
 export class CuratorStack extends Stack {
   public readonly curator: IntelligenceCurator;
@@ -37,12 +38,20 @@ export class CuratorStack extends Stack {
     });
     new KillSwitches(this, 'KillSwitches', { environment });
     this.webhook = new SendGridWebhook(this, 'SendGridWebhook', { environment, supabaseUrl: settings.supabaseUrl, secrets });
+    const curatorLogGroupName = `/aws/lambda/${this.curator.functionName}`;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       environment,
       curator: this.curator.fn,
       curatorName: this.curator.functionName,
-      curatorLogGroupName: `/aws/lambda/${this.curator.functionName}`,
+      curatorLogGroupName,
       deadLetterQueue: this.curator.deadLetterQueue,
+    });
+    new OnCallAccess(this, 'OnCall', {
+      environment,
+      curator: this.curator.fn,
+      curatorLogGroupName,
+      rules: Object.values(this.schedules.rules),
+      secrets: [secrets.supabaseServiceRoleKey, secrets.stripeSecretKey],
     });
     acknowledgeCdkProviders(this);
   }

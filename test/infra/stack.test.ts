@@ -152,6 +152,24 @@ describe('the curator stack', () => {
     expect(policies).not.toMatch(/"ssm:\*"|"secretsmanager:\*"|"cloudwatch:\*"/);
   });
 
+  it('offers on-call one managed policy naming exactly what the ops commands touch', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'storytailor-curator-on-call-production' } })) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Sid: string; Action: string | string[]; Resource: unknown }> } };
+    }>;
+    const statements = Object.fromEntries(policy!.Properties.PolicyDocument.Statement.map((statement) => [statement.Sid, statement]));
+    expect(Object.keys(statements).sort()).toEqual(
+      ['KillSwitchesAndTunables', 'PublishReplays', 'ReachTheCurator', 'ReadTheDatabaseAndStripeKeys', 'SearchTheCuratorLogs', 'StopAndStartTheRules'].sort(),
+    );
+    expect(statements.KillSwitchesAndTunables!.Action).toEqual(['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:PutParameter']);
+    expect(JSON.stringify(statements.KillSwitchesAndTunables!.Resource)).toMatch(/:parameter\/storytailor-production\/pipelines\/\*"/);
+    expect(statements.StopAndStartTheRules!.Resource).toHaveLength(8);
+    expect(statements.ReachTheCurator!.Action).toEqual(['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction']);
+    expect(statements.ReadTheDatabaseAndStripeKeys!.Resource).toHaveLength(2);
+    expect(JSON.stringify(statements.SearchTheCuratorLogs!.Resource)).toContain(':log-group:/aws/lambda/storytailor-intelligence-curator-production:*');
+    // Nothing account-wide: every statement names its resources.
+    for (const statement of Object.values(statements)) expect(JSON.stringify(statement.Resource), statement.Sid).not.toBe('"*"');
+  });
+
   it('has every alarm of the table, with its threshold and topic', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length);
     for (const alarm of alarms) {
