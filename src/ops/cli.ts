@@ -163,6 +163,7 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       events: new EventBridgeClient(clientConfig),
       clock: io.clock ?? systemClock,
       out: io.out,
+      err: io.err,
       async payments() {
         if (io.payments) return { payments: io.payments, local: false };
         const configured = await configOf();
@@ -242,9 +243,10 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
             ...(values['dry-run'] ? { dryRun: true } : {}),
           },
           { ...who, reason: values.reason ?? 'manual replay' },
-          values.wait
-            ? { follow: { timeoutMs: parseTimeout(values.timeout), pollMs, sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))) }, shown }
-            : null,
+          {
+            wait: values.wait ? { timeoutMs: parseTimeout(values.timeout), pollMs, sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))) } : null,
+            shown,
+          },
         );
       }
       case 'health': {

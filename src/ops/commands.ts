@@ -92,7 +92,7 @@ export async function disableSwitch(context: OpsContext, slug: string, who: Attr
     now: context.clock.now(),
   });
   if (!recorded.recorded) {
-    context.out(`WARNING: the switch is off, but the human_overrides row was not written: ${recorded.why}`);
+    context.err(`WARNING: the switch is off, but the human_overrides row was not written: ${recorded.why}`);
     return ExitCode.notRecorded;
   }
   return ExitCode.ok;
@@ -153,7 +153,7 @@ async function setRules(context: OpsContext, state: 'DISABLED' | 'ENABLED', who:
   });
   if (missing.length > 0) throw new OpsError(ExitCode.failed, `${missing.length} rule(s) not found: ${missing.join(', ')}`);
   if (!recorded.recorded) {
-    context.out(`WARNING: the rules are ${state.toLowerCase()}, but the human_overrides row was not written: ${recorded.why}`);
+    context.err(`WARNING: the rules are ${state.toLowerCase()}, but the human_overrides row was not written: ${recorded.why}`);
     return ExitCode.notRecorded;
   }
   return ExitCode.ok;
@@ -178,7 +178,7 @@ export async function replay(
   context: OpsContext,
   request: ReplayRequest,
   who: Attribution,
-  wait: { readonly follow: Follow; readonly shown: Shown } | null = null,
+  options: { readonly wait: Follow | null; readonly shown: Shown } = { wait: null, shown: { json: false } },
 ): Promise<ExitCode> {
   let eventId: string;
   try {
@@ -189,7 +189,7 @@ export async function replay(
     }
     throw explain(error, 'publishing the replay');
   }
-  context.out(`replay of ${request.jobType} published: event ${eventId}`);
+  if (!options.shown.json) context.out(`replay of ${request.jobType} published: event ${eventId}`);
   const recorded = await record(context, {
     pipelineType: request.jobType,
     overrideType: 'replay',
@@ -199,12 +199,13 @@ export async function replay(
     details: { environment: context.env, eventId, ...request },
     now: context.clock.now(),
   });
-  if (!recorded.recorded) context.out(`WARNING: the replay was published, but the human_overrides row was not written: ${recorded.why}`);
-  if (wait === null) {
-    context.out(`see what it did: npm run ops -- event ${eventId} --env ${context.env}`);
+  if (!recorded.recorded) context.err(`WARNING: the replay was published, but the human_overrides row was not written: ${recorded.why}`);
+  if (options.wait === null) {
+    if (options.shown.json) context.out(JSON.stringify({ event_id: eventId, recorded: recorded.recorded }, null, 2));
+    else context.out(`see what it did: npm run ops -- event ${eventId} --env ${context.env}`);
     return recorded.recorded ? ExitCode.ok : ExitCode.notRecorded;
   }
-  const followed = await followEvent(context, eventId, wait.follow, wait.shown);
+  const followed = await followEvent(context, eventId, options.wait, options.shown);
   return followed === ExitCode.ok && !recorded.recorded ? ExitCode.notRecorded : followed;
 }
 

@@ -15,6 +15,8 @@ export interface OpsContext {
   readonly payments: () => Promise<{ readonly payments: Payments; readonly local: boolean }>;
   readonly clock: Clock;
   readonly out: (line: string) => void;
+  /** Warnings and errors: never mixed into a `--json` document. */
+  readonly err: (line: string) => void;
 }
 
 /** Who did it and why: every flip, stop and credit carries both. */

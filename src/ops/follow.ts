@@ -36,7 +36,11 @@ function answer(context: OpsContext, progress: EventProgress, eventId: string, s
 
 /** `event <eventId>`: what the curator made of an event, as it stands now (exit 1 when it failed). */
 export async function showEvent(context: OpsContext, eventId: string, shown: Shown): Promise<ExitCode> {
-  return answer(context, await progressOf(context, eventId), eventId, shown);
+  const progress = await progressOf(context, eventId);
+  if (progress.attempts.length === 0 && progress.dry_run === null) {
+    throw new OpsError(ExitCode.failed, `nothing carries event ${eventId}: the curator has not taken it yet, or ops did not publish it`);
+  }
+  return answer(context, progress, eventId, shown);
 }
 
 /**

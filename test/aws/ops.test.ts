@@ -291,9 +291,17 @@ describeWithMoto('the ops commands', () => {
       expect(result.code).toBe(6);
       expect(result.out).toMatch(/^ {2}waiting for the curator to take it$/m);
       expect(result.err).toMatch(/still not done after 5 s .*See it later: npm run ops -- event \S+ --env staging/);
+      const eventId = /npm run ops -- event (\S+)/.exec(result.err)![1]!;
+      const untaken = await ops(['event', eventId], undefined, looking());
+      expect(untaken.code).toBe(1);
+      expect(untaken.err).toContain(`nothing carries event ${eventId}: the curator has not taken it yet`);
+      // For scripts, one JSON document: the event id to follow.
+      const scripted = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--json'], undefined, looking());
+      expect(scripted.code).toBe(0);
+      expect(JSON.parse(scripted.out)).toEqual({ event_id: expect.any(String), recorded: true });
       const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
-      expect(received.Messages).toHaveLength(1);
+      expect(received.Messages).toHaveLength(2);
     });
 
     it('runs lists the recent runs; run shows one in full, by id or by job and period', async () => {
