@@ -38,6 +38,12 @@ export const MetricName = {
   StuckRuns: 'StuckRuns',
   FailedRuns: 'FailedRuns',
   SwitchReadFailures: 'SwitchReadFailures',
+  CreditFailures: 'CreditFailures',
+  StoreCallDuration: 'StoreCallDuration',
+  DatabaseUnreachable: 'DatabaseUnreachable',
+  EmailsDelivered: 'EmailsDelivered',
+  EmailOpens: 'EmailOpens',
+  EmailClicks: 'EmailClicks',
   Unsubscribes: 'Unsubscribes',
   Bounces: 'Bounces',
   SpamReports: 'SpamReports',
@@ -51,6 +57,10 @@ export interface MetricPoint {
   readonly unit: 'Count' | 'Milliseconds' | 'Percent';
   readonly pipelineType?: JobType;
   readonly vetoReason?: VetoReason;
+  /** The email type of `email_delivery_log` (a pipeline's `emailType`). */
+  readonly emailType?: string;
+  /** The store function a duration was measured on (`curator_record_decisions`). */
+  readonly storeFunction?: string;
 }
 
 /** Collects metrics during an invocation and publishes them at its end. */

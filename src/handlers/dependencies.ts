@@ -6,7 +6,7 @@ import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../adapters/stripe/stripe-payments.js';
-import type { Metrics, Logger, Payments } from '../curator/ports.js';
+import { MetricName, type Metrics, type Logger, type Payments } from '../curator/ports.js';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
 import WebSocket from 'ws';
@@ -21,7 +21,7 @@ import { localSwitches } from '../adapters/local/switches.js';
 import { openPostgres } from '../db/postgres-client.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorDeps } from '../runner/deps.js';
-import { CuratorStore } from '../store/curator-store.js';
+import { CuratorStore, type StoreObserver } from '../store/curator-store.js';
 import { sqlTransport } from '../store/sql-transport.js';
 import { supabaseTransport } from '../store/supabase-transport.js';
 import type { StoreTransport } from '../store/transport.js';
@@ -96,12 +96,12 @@ export async function openTransport(config: CuratorConfig, sql: SqlClient | unde
  * are made once, so warm invocations reuse them and the switch cache. `owner` is set per invocation.
  */
 export async function buildDependencies(config: CuratorConfig, overrides: DependencyOverrides = {}): Promise<CuratorDeps> {
-  const store = new CuratorStore(await openTransport(config, overrides.sql));
   const { aws } = config;
   const clientConfig = awsClientConfig(config);
   const secret = secretsOf(config);
   const logger = overrides.logger ?? powertoolsLogger('intelligence-curator', { environment: config.environment });
   const metrics = overrides.metrics ?? metricsFor(config, logger);
+  const store = new CuratorStore(await openTransport(config, overrides.sql), storeTimings(metrics));
   const switches =
     overrides.switches ??
     (aws.switchSource === 'ssm'
@@ -138,6 +138,12 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
   };
 }
 
+/** Each store call's duration as StoreCallDuration (by SQL function), whole milliseconds so Values/Counts stay few. */
+function storeTimings(metrics: Metrics): StoreObserver {
+  return (storeFunction, milliseconds) =>
+    metrics.record({ name: MetricName.StoreCallDuration, value: Math.max(0, Math.round(milliseconds)), unit: 'Milliseconds', storeFunction });
+}
+
 function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
   return config.aws.metrics === 'cloudwatch'
     ? cloudWatchMetrics({ client: new CloudWatchClient(awsClientConfig(config)), environment: config.environment, logger })
@@ -157,9 +163,10 @@ export async function buildWebhookDependencies(
     }
     publicKey = publicKeyOf(await secretsOf(config)(config.webhook.publicKey));
   }
+  const metrics = overrides.metrics ?? metricsFor(config, logger);
   return {
-    store: new CuratorStore(await openTransport(config, overrides.sql)),
-    metrics: overrides.metrics ?? metricsFor(config, logger),
+    store: new CuratorStore(await openTransport(config, overrides.sql), storeTimings(metrics)),
+    metrics,
     logger,
     publicKey,
     toleranceSeconds: config.webhook.toleranceSeconds,

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { storeFunctions } from '../store/functions.js';
+import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import { z } from 'zod';
 import { systemClock } from '../adapters/clock.js';
 import { MetricName, type Clock, type Logger, type Metrics } from '../curator/ports.js';
@@ -31,6 +31,8 @@ export interface WebhookDeps {
   /** How old a signed timestamp may be, either way, before the request is refused as stale. */
   readonly toleranceSeconds: number;
 }
+
+type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
 
 const signatureHeader = 'x-twilio-email-event-webhook-signature';
 const timestampHeader = 'x-twilio-email-event-webhook-timestamp';
@@ -133,8 +135,8 @@ const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlR
  * The SendGrid event webhook behind a Lambda function URL. Verifies the signature over the raw body bytes (base64
  * encoded or not) within the timestamp tolerance; refuses unsigned, forged or stale requests with 401 and
  * a delivery with nothing usable in it with 400, writing nothing. Applies new events (each SendGrid event id once):
- * statuses only move forward, bounces, spam reports and unsubscribes suppress the address, and they are counted as
- * Bounces, SpamReports and Unsubscribes in Storytailor/Email. One bad event does not cost the others: it is cleaned
+ * statuses only move forward, bounces, spam reports and unsubscribes suppress the address, and what it saw is counted
+ * in Storytailor/Email by email type (recordEmailMetrics). One bad event does not cost the others: it is cleaned
  * and applied, or counted and logged (`rejected`), and the delivery is answered 200. Never logs an address.
  */
 export function createSendGridWebhookHandler(dependencies: () => Promise<WebhookDeps>) {
@@ -187,18 +189,40 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     if (cleaned > 0) deps.logger.warn('sendgrid events cleaned before applying', { cleaned });
     const applied = await deps.store.call(storeFunctions.applyEmailEvents, { events: usable.map((entry) => entry.event), now: clock.now() });
     const result = { ...applied, rejected: problems.length, cleaned };
-    const count = (name: MetricName, value: number) => {
-      if (value > 0) deps.metrics.record({ name, value, unit: 'Count' });
-    };
-    count(MetricName.Unsubscribes, result.unsubscribes);
-    count(MetricName.Bounces, result.bounces);
-    count(MetricName.SpamReports, result.spamreports);
+    recordEmailMetrics(deps.metrics, applied);
     await deps.metrics.flush().catch((error: unknown) => {
       deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
     });
     deps.logger.info('sendgrid events applied', { ...result });
     return answer(200, result);
   };
+}
+
+/**
+ * Storytailor/Email from one applied delivery. By email type: the messages seen delivered, opened, clicked, bounced,
+ * unsubscribed or reported for the first time. Without dimensions: their sums, except that Unsubscribes, Bounces and
+ * SpamReports stay every such event (also of messages the curator did not send), as the guide's alarms read them:
+ * the events no typed message accounts for are recorded once more without a type.
+ */
+function recordEmailMetrics(metrics: Metrics, applied: AppliedEvents): void {
+  const count = (name: MetricName, value: number, emailType?: string) => {
+    if (value > 0) metrics.record({ name, value, unit: 'Count', ...(emailType === undefined ? {} : { emailType }) });
+  };
+  const typed = { unsubscribes: 0, bounces: 0, spamreports: 0 };
+  for (const row of applied.by_type) {
+    count(MetricName.EmailsDelivered, row.delivered, row.email_type);
+    count(MetricName.EmailOpens, row.opens, row.email_type);
+    count(MetricName.EmailClicks, row.clicks, row.email_type);
+    count(MetricName.Unsubscribes, row.unsubscribes, row.email_type);
+    count(MetricName.Bounces, row.bounces, row.email_type);
+    count(MetricName.SpamReports, row.spamreports, row.email_type);
+    typed.unsubscribes += row.unsubscribes;
+    typed.bounces += row.bounces;
+    typed.spamreports += row.spamreports;
+  }
+  count(MetricName.Unsubscribes, applied.unsubscribes - typed.unsubscribes);
+  count(MetricName.Bounces, applied.bounces - typed.bounces);
+  count(MetricName.SpamReports, applied.spamreports - typed.spamreports);
 }
 
 /** The Lambda entry point behind the function URL, configured from the environment. */

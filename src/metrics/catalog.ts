@@ -7,7 +7,7 @@ export const Namespace = {
 } as const;
 export type Namespace = (typeof Namespace)[keyof typeof Namespace];
 
-export type DimensionName = 'PipelineType' | 'VetoReason' | 'Environment';
+export type DimensionName = 'PipelineType' | 'VetoReason' | 'Environment' | 'EmailType' | 'Function';
 
 /**
  * How a metric is published: its namespace, every dimension set it is emitted under (CloudWatch matches an
@@ -23,6 +23,7 @@ export interface MetricDefinition {
 
 const none: readonly DimensionName[] = [];
 const byPipeline: readonly DimensionName[] = ['PipelineType'];
+const byEmailType: readonly DimensionName[] = ['EmailType'];
 
 /** Every metric the curator and the webhook publish. The alarms (infra) are built from this same table. */
 export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
@@ -32,10 +33,10 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
     dimensionSets: [['PipelineType', 'VetoReason'], byPipeline, ['VetoReason']],
     aggregate: 'sum',
   },
-  SLAViolations: { namespace: Namespace.Pipelines, dimensionSets: [byPipeline], aggregate: 'sum' },
+  SLAViolations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   VetoRate: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
   EmailDeliveryFailure: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
-  EmailsSent: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  EmailsSent: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline, byEmailType], aggregate: 'sum' },
   CreditsIssued: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   JobDuration: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
   CrisisEscalations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
@@ -45,7 +46,16 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   StuckRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   FailedRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   SwitchReadFailures: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
-  Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
-  Bounces: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
-  SpamReports: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
+  CreditFailures: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  StoreCallDuration: { namespace: Namespace.Pipelines, dimensionSets: [['Function']], aggregate: 'distribution' },
+  DatabaseUnreachable: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  // From the SendGrid webhook. A message counts once per kind (its first open, its first click), under its email
+  // type; Unsubscribes, Bounces and SpamReports keep their no-dimension series as every event counted (the guide's
+  // unsubscribe spike), the typed ones count messages.
+  EmailsDelivered: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  EmailOpens: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  EmailClicks: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  Bounces: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  SpamReports: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
 };

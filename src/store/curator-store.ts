@@ -4,6 +4,9 @@ import { storeFunctions, type AnyStoreFunction, type AnswerOf, type ArgsOf } fro
 import type { DecisionsResult } from './rows.js';
 import type { StoreTransport } from './transport.js';
 
+/** Told the duration of each store call, in milliseconds, by SQL function name. */
+export type StoreObserver = (functionName: string, milliseconds: number) => void;
+
 /** Counts a page adds to its run. */
 export interface RunCounts {
   readonly candidates: number;
@@ -88,11 +91,21 @@ const leaseJson = (lease: LeaseRef) => ({ run_id: lease.runId, shard: lease.shar
  * const last = await store.call(storeFunctions.lastRun, { jobType: 'daily_digest' });
  */
 export class CuratorStore {
-  constructor(private readonly transport: StoreTransport) {}
+  /** `observe` is told how long each call took, answered or not (StoreCallDuration, by function). */
+  constructor(
+    private readonly transport: StoreTransport,
+    private readonly observe: StoreObserver | null = null,
+  ) {}
 
   /** Calls a declared SQL function and checks its answer's shape. */
   async call<F extends AnyStoreFunction>(fn: F, args: ArgsOf<F>): Promise<AnswerOf<F>> {
-    const result = await this.transport.call(fn, args as Readonly<Record<string, unknown>>);
+    const started = performance.now();
+    let result: unknown;
+    try {
+      result = await this.transport.call(fn, args as Readonly<Record<string, unknown>>);
+    } finally {
+      this.observe?.(fn.name, performance.now() - started);
+    }
     const parsed = fn.answer.safeParse(result);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

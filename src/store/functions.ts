@@ -206,6 +206,17 @@ export const storeFunctions = {
       unsubscribes: z.number().int(),
       bounces: z.number().int(),
       spamreports: z.number().int(),
+      by_type: z.array(
+        z.object({
+          email_type: z.string(),
+          delivered: z.number().int(),
+          opens: z.number().int(),
+          clicks: z.number().int(),
+          bounces: z.number().int(),
+          unsubscribes: z.number().int(),
+          spamreports: z.number().int(),
+        }),
+      ),
     }),
   ),
   endAttempt: define(

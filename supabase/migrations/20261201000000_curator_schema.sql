@@ -388,6 +388,14 @@ create table public.email_delivery_log (
   queued_at            timestamptz not null default now(),
   sent_at              timestamptz,
   last_event_at        timestamptz,
+  -- When the webhook first saw each kind of event for this message: the status keeps only the furthest one, and a
+  -- rate (opens over deliveries by type) counts each message once, its first open however many follow.
+  delivered_at         timestamptz,
+  opened_at            timestamptz,
+  clicked_at           timestamptz,
+  bounced_at           timestamptz,
+  unsubscribed_at      timestamptz,
+  spam_reported_at     timestamptz,
   created_at           timestamptz not null default now(),
   updated_at           timestamptz not null default now(),
   constraint email_delivery_log_one_per_execution unique (execution_id),
@@ -564,9 +572,11 @@ begin
   )
   insert into public.email_delivery_log_archive (
     id, execution_id, user_id, email_type, template_id, status, provider_message_id, attempts, error,
-    queued_at, sent_at, last_event_at, created_at, updated_at)
+    queued_at, sent_at, last_event_at, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at,
+    spam_reported_at, created_at, updated_at)
   select id, execution_id, user_id, email_type, template_id, status, provider_message_id, attempts, error,
-         queued_at, sent_at, last_event_at, created_at, updated_at
+         queued_at, sent_at, last_event_at, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at,
+         spam_reported_at, created_at, updated_at
   from moved;
   get diagnostics v_emails = row_count;
 
@@ -912,10 +922,13 @@ $$;
 
 -- functions/curator_apply_email_events.sql
 -- Applies one webhook delivery in one statement: new events only (by sg_event_id); each email row moves to the
--- highest status its events reach, never backwards, and takes the recipient's own message id; hard bounces, spam
--- reports and unsubscribes suppress the address so the curator vetoes it (USER_OPTED_OUT). Events without an
--- execution_id (custom_args of another sender) still suppress. Answers how many events were new, how many rows
--- moved, and the new unsubscribes, bounces and spam reports (for the Storytailor/Email metrics).
+-- highest status its events reach, never backwards, takes the recipient's own message id, and keeps when it first
+-- saw each kind of event (delivered_at, opened_at, ...); hard bounces, spam reports and unsubscribes suppress the
+-- address so the curator vetoes it (USER_OPTED_OUT). Events without an execution_id (custom_args of another sender)
+-- still suppress. Answers how many events were new, how many rows moved, the new unsubscribes, bounces and spam
+-- reports (every event, for the guide's no-dimension Storytailor/Email series), and by email type how many messages
+-- this delivery saw for the first time delivered, opened, clicked, bounced, unsubscribed or reported (a second
+-- open of a message is not a first: the per-type rates count messages).
 --
 -- p_events: [{ sg_event_id, event, email, execution_id, sg_message_id, timestamp, type }]
 create or replace function public.curator_apply_email_events(
@@ -948,16 +961,52 @@ as $$
     from applied
     where execution_id is not null and status is not null
     order by execution_id, public.email_status_rank(status) desc, occurred_at desc
+  ), firsts as (
+    select execution_id,
+           min(occurred_at) filter (where event = 'delivered') as delivered_at,
+           min(occurred_at) filter (where event = 'open') as opened_at,
+           min(occurred_at) filter (where event = 'click') as clicked_at,
+           min(occurred_at) filter (where event = 'bounce' and coalesce(type, 'bounce') = 'bounce') as bounced_at,
+           min(occurred_at) filter (where event in ('unsubscribe', 'group_unsubscribe')) as unsubscribed_at,
+           min(occurred_at) filter (where event = 'spamreport') as spam_reported_at
+    from applied
+    where execution_id is not null and status is not null
+    group by execution_id
   ), moved as (
+    -- A first is a time this delivery set: the row kept its own when it had one (coalesce), also when a concurrent
+    -- delivery set it first (the update re-reads the row it waited for).
     update public.email_delivery_log l
     set status = case when public.email_status_rank(b.status) > public.email_status_rank(l.status) then b.status else l.status end,
         provider_message_id = coalesce(b.sg_message_id, l.provider_message_id),
         sent_at = coalesce(l.sent_at, b.occurred_at),
         last_event_at = greatest(l.last_event_at, b.occurred_at),
+        delivered_at = coalesce(l.delivered_at, f.delivered_at),
+        opened_at = coalesce(l.opened_at, f.opened_at),
+        clicked_at = coalesce(l.clicked_at, f.clicked_at),
+        bounced_at = coalesce(l.bounced_at, f.bounced_at),
+        unsubscribed_at = coalesce(l.unsubscribed_at, f.unsubscribed_at),
+        spam_reported_at = coalesce(l.spam_reported_at, f.spam_reported_at),
         updated_at = p_now
-    from best b
+    from best b join firsts f on f.execution_id = b.execution_id
     where l.execution_id = b.execution_id
-    returning l.id
+    returning l.id, l.email_type,
+              coalesce(l.delivered_at = f.delivered_at, false) as delivered,
+              coalesce(l.opened_at = f.opened_at, false) as opened,
+              coalesce(l.clicked_at = f.clicked_at, false) as clicked,
+              coalesce(l.bounced_at = f.bounced_at, false) as bounced,
+              coalesce(l.unsubscribed_at = f.unsubscribed_at, false) as unsubscribed,
+              coalesce(l.spam_reported_at = f.spam_reported_at, false) as spam_reported
+  ), by_type as (
+    select email_type,
+           count(*) filter (where delivered) as delivered,
+           count(*) filter (where opened) as opens,
+           count(*) filter (where clicked) as clicks,
+           count(*) filter (where bounced) as bounces,
+           count(*) filter (where unsubscribed) as unsubscribes,
+           count(*) filter (where spam_reported) as spamreports
+    from moved
+    group by email_type
+    having count(*) filter (where delivered or opened or clicked or bounced or unsubscribed or spam_reported) > 0
   ), suppressing as (
     select distinct on (lower(btrim(a.email))) lower(btrim(a.email)) as email, a.event, a.sg_event_id
     from applied a
@@ -977,7 +1026,8 @@ as $$
     'suppressed', (select count(*) from suppressed),
     'unsubscribes', (select count(*) from applied where event in ('unsubscribe', 'group_unsubscribe')),
     'bounces', (select count(*) from applied where event = 'bounce' and coalesce(type, 'bounce') = 'bounce'),
-    'spamreports', (select count(*) from applied where event = 'spamreport'));
+    'spamreports', (select count(*) from applied where event = 'spamreport'),
+    'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb));
 $$;
 
 -- functions/curator_credits_issued_on.sql

@@ -39,6 +39,10 @@ describeWithMoto('the handler configured for AWS', () => {
     expect(tallyOf(summary).vetoed).toEqual({ KILL_SWITCH_ACTIVE: 4 });
     const listed = await new CloudWatchClient(motoClientConfig(region)).send(new ListMetricsCommand({ Namespace: 'Storytailor/Pipelines', MetricName: 'PipelineVetoes' }));
     expect(listed.Metrics?.some((metric) => metric.Dimensions?.some((dimension) => dimension.Value === 'KILL_SWITCH_ACTIVE'))).toBe(true);
+    // Each store call is timed by its SQL function, for the database query targets' p99 alarms.
+    const timed = await new CloudWatchClient(motoClientConfig(region)).send(new ListMetricsCommand({ Namespace: 'Storytailor/Pipelines', MetricName: 'StoreCallDuration' }));
+    const functions = (timed.Metrics ?? []).flatMap((metric) => metric.Dimensions ?? []).map((dimension) => `${dimension.Name}=${dimension.Value}`);
+    expect(functions).toEqual(expect.arrayContaining(['Function=curator_acquire_run', 'Function=curator_digest_candidates', 'Function=curator_record_decisions']));
   });
 
   it('names a malformed AWS setting', () => {

@@ -60,6 +60,8 @@ describeWithMoto('metrics in CloudWatch', () => {
       'PipelineVetoes:PipelineType',
       'PipelineVetoes:VetoReason',
       'SLAViolations:PipelineType',
+      'SLAViolations:',
+      'EmailsSent:EmailType',
       'VetoRate:',
       'VetoRate:PipelineType',
       'EmailsSent:',
@@ -79,6 +81,8 @@ describeWithMoto('metrics in CloudWatch', () => {
     expect(await sum(ns, 'PipelineVetoes', dims({ PipelineType: 'daily_digest', VetoReason: 'USER_OPTED_OUT' }))).toBe(3);
     expect(await sum(ns, 'PipelineVetoes', dims({ PipelineType: 'daily_digest', VetoReason: 'INSUFFICIENT_SIGNAL' }))).toBe(3);
     expect(await sum(ns, 'EmailsSent', dims({ PipelineType: 'daily_digest' }))).toBe(8);
+    // The per-type rates' denominators read EmailsSent by EmailType.
+    expect(await sum(ns, 'EmailsSent', dims({ EmailType: 'daily_digest' }))).toBe(8);
     // The monitoring guide's alarm: --dimensions Name=VetoReason,Value=SLA_MISSED Name=PipelineType,Value=crisis_alert
     expect(await sum(ns, 'PipelineVetoes', dims({ VetoReason: 'SLA_MISSED', PipelineType: 'crisis_alert' }))).toBe(1);
     expect(await sum(ns, 'SLAViolations', dims({ PipelineType: 'crisis_alert' }))).toBe(1);

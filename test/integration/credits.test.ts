@@ -90,8 +90,11 @@ describe('referral rewards', () => {
       const outcomes = await credit(movements.filter((movement) => !declined.includes(movement)));
       return [...outcomes, ...declined.map((movement) => ({ ledgerId: movement.ledgerId, status: 'failed' as const, error: 'card_declined' }))];
     };
+    const failuresBefore = curator.metrics.total('CreditFailures', { pipelineType: 'referral_rewards' });
     const first = await curator.handler(scheduledEvent('referral_rewards', firing));
     expect(tallyOf(first)).toMatchObject({ executed: 3, failed: 1 });
+    // The guide's "referral reward failures" alarm reads this.
+    expect(curator.metrics.total('CreditFailures', { pipelineType: 'referral_rewards' }) - failuresBefore).toBe(1);
     declining = false;
     const [failedRow] = await db.sql.query<{ id: string; status: string; error_message: string }>(
       `select id, status, error_message from reward_ledger where reference_key = $1`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { curatorHarness, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
+import { faults } from '../support/faults.js';
 import { insertUsers } from '../support/seed.js';
 
 let db: TestDatabase;
@@ -104,5 +105,17 @@ describe('health', () => {
     expect(missed).toEqual(['daily_digest', 'data_retention', 'expire_credits', 'referral_rewards', 'story_scoring', 'weekly_insights']);
     expect(curator.metrics.total('MissedRuns', { pipelineType: 'daily_digest' })).toBe(1);
     expect(curator.mailer.sent.filter((email) => email.emailType === 'health')).toHaveLength(0);
+    expect(curator.metrics.total('DatabaseUnreachable')).toBe(0);
+  });
+
+  it('counts a database it cannot read as DatabaseUnreachable, which pages (the guide: database unavailable)', async () => {
+    const injected = faults();
+    injected.fail('curator_recover', { times: 1, message: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    injected.fail('curator_health', { times: 1, message: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    const down = curatorHarness(db, { start: new Date('2026-12-07T12:00:00Z'), faults: injected });
+    const summary = await down.handler({ detail: { jobType: 'health' } });
+    const health = summary.ok && summary.kind === 'health' ? summary.health : undefined;
+    expect(health).toMatchObject({ database: 'error', databaseError: expect.stringContaining('ECONNREFUSED'), status: 'unhealthy' });
+    expect(down.metrics.total('DatabaseUnreachable')).toBe(1);
   });
 });

@@ -37,6 +37,8 @@ export function cloudWatchMetrics(options: { client: CloudWatchClient; environme
   const dimensionValue = (point: MetricPoint, name: DimensionName): string | undefined => {
     if (name === 'PipelineType') return point.pipelineType;
     if (name === 'VetoReason') return point.vetoReason;
+    if (name === 'EmailType') return point.emailType;
+    if (name === 'Function') return point.storeFunction;
     return options.environment;
   };
 

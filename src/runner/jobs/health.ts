@@ -113,6 +113,8 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
     checks.database = 'error';
     checks.databaseError = error instanceof Error ? error.message : String(error);
     healthy = false;
+    // The guide's P1 "database unavailable": the health job runs every 15 minutes whatever the database does.
+    deps.metrics.record({ name: MetricName.DatabaseUnreachable, value: 1, unit: 'Count' });
   }
 
   checks.status = healthy ? 'healthy' : 'unhealthy';

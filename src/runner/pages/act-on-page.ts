@@ -152,7 +152,7 @@ function countOutcome(tally: Tally, result: ActResult): void {
   tally.creditsReversedCents += result.reversedCents ?? 0;
 }
 
-/** The page's metrics: decisions, vetoes by reason, SLA misses, sends, failures, credits, escalations. */
+/** The page's metrics: decisions, vetoes by reason, SLA misses, sends (by pipeline and email type), failures, credits, escalations. */
 export function recordPageMetrics(deps: CuratorDeps, pipelineType: JobType, tally: Tally): void {
   const count = (name: MetricName, value: number, vetoReason?: VetoReason) => {
     if (value > 0) deps.metrics.record({ name, value, unit: 'Count', pipelineType, ...(vetoReason ? { vetoReason } : {}) });
@@ -165,8 +165,14 @@ export function recordPageMetrics(deps: CuratorDeps, pipelineType: JobType, tall
     if (reason === 'SLA_MISSED') count(MetricName.SLAViolations, n);
     if (reason === 'BUDGET_EXCEEDED') count(MetricName.BudgetExceeded, n);
   }
-  count(MetricName.EmailsSent, tally.emailsSent);
+  const pipeline = pipelineOf(pipelineType);
+  if (tally.emailsSent > 0) {
+    const emailType = pipeline.emailType === null ? {} : { emailType: pipeline.emailType };
+    deps.metrics.record({ name: MetricName.EmailsSent, value: tally.emailsSent, unit: 'Count', pipelineType, ...emailType });
+  }
   count(MetricName.EmailDeliveryFailure, tally.emailsFailed);
   count(MetricName.CreditsIssued, tally.creditsIssued);
-  if (pipelineOf(pipelineType).critical) count(MetricName.CrisisEscalations, tally.escalated);
+  // A credit pipeline's failed or unanswered movement is a reward not (surely) paid: the guide's "referral reward failures".
+  if (pipeline.channel === 'credit') count(MetricName.CreditFailures, tally.failed + tally.unknown);
+  if (pipeline.critical) count(MetricName.CrisisEscalations, tally.escalated);
 }

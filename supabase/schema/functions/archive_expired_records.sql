@@ -35,9 +35,11 @@ begin
   )
   insert into public.email_delivery_log_archive (
     id, execution_id, user_id, email_type, template_id, status, provider_message_id, attempts, error,
-    queued_at, sent_at, last_event_at, created_at, updated_at)
+    queued_at, sent_at, last_event_at, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at,
+    spam_reported_at, created_at, updated_at)
   select id, execution_id, user_id, email_type, template_id, status, provider_message_id, attempts, error,
-         queued_at, sent_at, last_event_at, created_at, updated_at
+         queued_at, sent_at, last_event_at, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at,
+         spam_reported_at, created_at, updated_at
   from moved;
   get diagnostics v_emails = row_count;
 

@@ -17,6 +17,14 @@ create table public.email_delivery_log (
   queued_at            timestamptz not null default now(),
   sent_at              timestamptz,
   last_event_at        timestamptz,
+  -- When the webhook first saw each kind of event for this message: the status keeps only the furthest one, and a
+  -- rate (opens over deliveries by type) counts each message once, its first open however many follow.
+  delivered_at         timestamptz,
+  opened_at            timestamptz,
+  clicked_at           timestamptz,
+  bounced_at           timestamptz,
+  unsubscribed_at      timestamptz,
+  spam_reported_at     timestamptz,
   created_at           timestamptz not null default now(),
   updated_at           timestamptz not null default now(),
   constraint email_delivery_log_one_per_execution unique (execution_id),
