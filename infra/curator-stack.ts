@@ -45,6 +45,7 @@ export class CuratorStack extends Stack {
       curatorName: this.curator.functionName,
       curatorLogGroupName,
       deadLetterQueue: this.curator.deadLetterQueue,
+      reservedConcurrency: settings.reservedConcurrency,
     });
     new OnCallAccess(this, 'OnCall', {
       environment,

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Dashboard, GraphWidget, GraphWidgetView, Metric, TextWidget, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, GraphWidgetView, MathExpression, Metric, TextWidget, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -8,10 +8,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CfnQueryDefinition } from 'aws-cdk-lib/aws-logs';
-import { alarms, nameIn, type AlarmDefinition } from '../../src/metrics/alarms.js';
+import { alarmDescription } from '../../src/metrics/alarm-table.js';
+import { alarms, nameIn, rateExpression, type AlarmDefinition, type MetricRead } from '../../src/metrics/alarms.js';
 import { guideLogQueries } from '../../src/metrics/log-queries.js';
 import { Namespace } from '../../src/metrics/catalog.js';
-import { jobTypes, type Environment } from '../../src/pipelines/index.js';
+import { jobTypes, pipelineOf, ruleName, type Environment } from '../../src/pipelines/index.js';
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
@@ -21,6 +22,8 @@ export interface MonitoringProps {
   /** The curator's log group, which the guide's Logs Insights queries read. */
   readonly curatorLogGroupName: string;
   readonly deadLetterQueue: IQueue;
+  /** The curator's reserved concurrency (cdk.json), which the capacity warning reads a share of. */
+  readonly reservedConcurrency: number;
 }
 
 /**
@@ -41,25 +44,42 @@ export class Monitoring extends Construct {
     this.critical = new Topic(this, 'Critical', { topicName: nameIn(environment, 'storytailor-critical-alerts'), masterKey: key, enforceSSL: true });
     this.warning = new Topic(this, 'Warning', { topicName: nameIn(environment, 'storytailor-warning-alerts'), masterKey: key, enforceSSL: true });
 
-    const metricOf = (definition: AlarmDefinition): Metric => {
-      const { metric } = definition;
-      const common = { statistic: definition.statistic, period: Duration.seconds(definition.periodSeconds) };
+    const metricOf = ({ metric, statistic }: MetricRead, period: Duration, label?: string): Metric => {
+      const common = { statistic, period, ...(label === undefined ? {} : { label }) };
       if ('resource' in metric) {
+        const { resource } = metric;
         const dimensionsMap: Record<string, string> =
-          metric.resource === 'curator-function' ? { FunctionName: props.curatorName } : { QueueName: props.deadLetterQueue.queueName };
+          resource === 'curator-function'
+            ? { FunctionName: props.curatorName }
+            : resource === 'dead-letter-queue'
+              ? { QueueName: props.deadLetterQueue.queueName }
+              : { RuleName: ruleName(environment, resource.rule) };
         return new Metric({ namespace: metric.namespace, metricName: metric.name, dimensionsMap, ...common });
       }
       return new Metric({ namespace: metric.namespace, metricName: metric.name, dimensionsMap: { ...metric.dimensions }, ...common });
     };
+    const watched = (definition: AlarmDefinition): IMetric => {
+      const period = Duration.seconds(definition.periodSeconds);
+      if (definition.kind === 'metric') return metricOf(definition, period);
+      const terms = { ...definition.rate.numerator, ...definition.rate.denominator };
+      return new MathExpression({
+        expression: rateExpression(definition),
+        usingMetrics: Object.fromEntries(Object.entries(terms).map(([id, read]) => [id, metricOf(read, period)])),
+        label: `${definition.rate.label} (%)`,
+        period,
+      });
+    };
+    const thresholdOf = ({ threshold }: AlarmDefinition): number =>
+      typeof threshold === 'number' ? threshold : Math.floor((props.reservedConcurrency * threshold.percentOfReservedConcurrency) / 100);
 
     this.alarms = alarms.map((definition) => {
       const alarm = new Alarm(this, definition.name, {
         alarmName: nameIn(environment, definition.name),
-        alarmDescription: `${definition.action}. Runbook: runbooks/monitoring.md#${definition.name}`,
-        metric: metricOf(definition),
-        threshold: definition.threshold,
+        alarmDescription: alarmDescription(definition),
+        metric: watched(definition),
+        threshold: thresholdOf(definition),
         evaluationPeriods: definition.evaluationPeriods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator: definition.comparison === 'greater' ? ComparisonOperator.GREATER_THAN_THRESHOLD : ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: definition.missingData === 'breaching' ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new SnsAction(definition.topic === 'critical' ? this.critical : this.warning));
@@ -80,6 +100,23 @@ export class Monitoring extends Construct {
       jobTypes.map(
         (jobType) =>
           new Metric({ namespace: Namespace.Pipelines, metricName: name, dimensionsMap: { PipelineType: jobType }, statistic, period, label: jobType }),
+      );
+    // One expression per email type over the webhook's typed counts; ids are the metric's initial and the type.
+    const emailTypes = jobTypes.flatMap((jobType) => pipelineOf(jobType).emailType ?? []);
+    const byEmailType = (expression: (type: string) => string, terms: Readonly<Record<string, string>>) =>
+      emailTypes.map(
+        (type) =>
+          new MathExpression({
+            expression: expression(type),
+            label: type,
+            period: Duration.days(1),
+            usingMetrics: Object.fromEntries(
+              Object.entries(terms).map(([id, name]) => [
+                `${id}_${type}`,
+                new Metric({ namespace: Namespace.Email, metricName: name, dimensionsMap: { EmailType: type }, statistic: 'Sum', period: Duration.days(1) }),
+              ]),
+            ),
+          }),
       );
     const lambda = (name: string, statistic: string) =>
       new Metric({ namespace: 'AWS/Lambda', metricName: name, dimensionsMap: { FunctionName: props.curatorName }, statistic, period: Duration.minutes(5) });
@@ -122,6 +159,14 @@ export class Monitoring extends Construct {
             ),
             width: 12,
           }),
+        ],
+        [
+          new GraphWidget({ title: 'Delivered by email type (per day)', left: byEmailType((type) => `FILL(d_${type}, 0)`, { d: 'EmailsDelivered' }), stacked: true, width: 12 }),
+          new GraphWidget({ title: 'Open rate by email type (%, first opens / deliveries, per day)', left: byEmailType((type) => `100 * FILL(o_${type}, 0) / d_${type}`, { o: 'EmailOpens', d: 'EmailsDelivered' }), width: 12 }),
+        ],
+        [
+          new GraphWidget({ title: 'Unsubscribe rate by email type (%, per day)', left: byEmailType((type) => `100 * FILL(u_${type}, 0) / d_${type}`, { u: 'Unsubscribes', d: 'EmailsDelivered' }), width: 12 }),
+          new GraphWidget({ title: 'Bounce rate by email type (%, per day)', left: byEmailType((type) => `100 * FILL(b_${type}, 0) / (d_${type} + FILL(b_${type}, 0))`, { b: 'Bounces', d: 'EmailsDelivered' }), width: 12 }),
         ],
         [
           new GraphWidget({ title: 'Lambda errors and throttles', left: [lambda('Errors', 'Sum'), lambda('Throttles', 'Sum')], width: 12 }),

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
-import { alarms } from '../../src/metrics/alarms.js';
+import { alarmDescription } from '../../src/metrics/alarm-table.js';
+import { alarms, rateExpression, type AlarmDefinition } from '../../src/metrics/alarms.js';
 import { killSwitchPath, killSwitchSlugs, pipelinesOfRule, rules, toAwsCron, type RuleSlug } from '../../src/pipelines/index.js';
 
 const context = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
@@ -170,23 +171,60 @@ describe('the curator stack', () => {
     for (const statement of Object.values(statements)) expect(JSON.stringify(statement.Resource), statement.Sid).not.toBe('"*"');
   });
 
-  it('has every alarm of the table, with its threshold and topic', () => {
+  it('has every alarm of the table, with its threshold, window and topic: metric math where it is a rate', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length);
+    const topic = (alarm: AlarmDefinition) => [{ Ref: Match.stringLikeRegexp(alarm.topic === 'critical' ? 'Critical' : 'Warning') }];
+    const comparison = (alarm: AlarmDefinition) => (alarm.comparison === 'greater' ? 'GreaterThanThreshold' : 'LessThanThreshold');
+    const statistic = (stat: string) => (stat.startsWith('p') ? { ExtendedStatistic: stat } : { Statistic: stat });
     for (const alarm of alarms) {
-      const dimensions = 'dimensions' in alarm.metric ? Object.keys(alarm.metric.dimensions).length : 1;
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      const threshold = typeof alarm.threshold === 'number' ? alarm.threshold : Math.floor((20 * alarm.threshold.percentOfReservedConcurrency) / 100);
+      const common = {
         AlarmName: alarm.name,
-        MetricName: alarm.metric.name,
-        Namespace: alarm.metric.namespace,
-        Threshold: alarm.threshold,
-        Period: alarm.periodSeconds,
+        Threshold: threshold,
         EvaluationPeriods: alarm.evaluationPeriods,
-        ComparisonOperator: 'GreaterThanThreshold',
-        ...(alarm.statistic === 'p99' ? { ExtendedStatistic: 'p99' } : { Statistic: alarm.statistic }),
-        ...(dimensions === 0 ? {} : { Dimensions: Match.anyValue() }),
-        AlarmActions: [{ Ref: Match.stringLikeRegexp(alarm.topic === 'critical' ? 'Critical' : 'Warning') }],
+        ComparisonOperator: comparison(alarm),
+        AlarmActions: topic(alarm),
+        AlarmDescription: alarmDescription(alarm),
+      };
+      if (alarm.kind === 'metric') {
+        const dimensions = 'dimensions' in alarm.metric ? Object.keys(alarm.metric.dimensions).length : 1;
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ...common,
+          MetricName: alarm.metric.name,
+          Namespace: alarm.metric.namespace,
+          Period: alarm.periodSeconds,
+          ...statistic(alarm.statistic),
+          ...(dimensions === 0 ? {} : { Dimensions: Match.anyValue() }),
+        });
+        continue;
+      }
+      const terms = { ...alarm.rate.numerator, ...alarm.rate.denominator };
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...common,
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: rateExpression(alarm), ReturnData: true }),
+          ...Object.entries(terms).map(([id, read]) =>
+            Match.objectLike({
+              Id: id,
+              ReturnData: false,
+              MetricStat: Match.objectLike({
+                Metric: Match.objectLike({ MetricName: read.metric.name, Namespace: read.metric.namespace }),
+                Period: alarm.periodSeconds,
+                Stat: read.statistic,
+              }),
+            }),
+          ),
+        ]),
       });
     }
+    // The capacity warning is a share of the environment's reserved concurrency: 80 % of production's 20.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-curator-concurrency', Threshold: 16, MetricName: 'ConcurrentExecutions' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'storytailor-realtime-signals-failed-invocations',
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: 'storytailor-realtime-signals-production' }],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'storytailor-crisis-sla-violations',
       Dimensions: [
