@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the curator's schema is written, one file per table and per function (`npm run schema` reads it). */
+/** Where the curator's schema is written, one file per table, function and view (`npm run schema` reads it). */
 export const schemaDir = fileURLToPath(new URL('../../supabase/schema/', import.meta.url));
 
 /** The one migration generated from the sources, and its version. */
@@ -17,6 +17,8 @@ export interface SchemaSources {
   readonly tables: ReadonlyArray<{ readonly file: string; readonly sql: string }>;
   /** One function per file, named after it. */
   readonly functions: ReadonlyArray<{ readonly file: string; readonly sql: string }>;
+  /** One view per file, named after it: the guides' dashboards, created security_invoker. */
+  readonly views: ReadonlyArray<{ readonly file: string; readonly sql: string }>;
 }
 
 export function readSchemaSources(dir = schemaDir): SchemaSources {
@@ -26,7 +28,7 @@ export function readSchemaSources(dir = schemaDir): SchemaSources {
       .filter((file) => file.endsWith('.sql'))
       .sort()
       .map((file) => ({ file: `${folder}/${file}`, sql: read(join(folder, file)) }));
-  return { roles: read('roles.sql'), appFacts: read('app-facts.sql'), tables: list('tables'), functions: list('functions') };
+  return { roles: read('roles.sql'), appFacts: read('app-facts.sql'), tables: list('tables'), functions: list('functions'), views: list('views') };
 }
 
 /** A schema source that breaks a rule of the generator, named. */
@@ -43,6 +45,20 @@ function functionOf(file: string, sql: string): string {
     throw new SchemaSourceError(`${file} must define exactly one function, public.${expected}, with create or replace; it defines ${names.join(', ') || 'none'}`);
   }
   if (!/^--/.test(sql)) throw new SchemaSourceError(`${file} must start with a comment saying what the function returns and why it exists`);
+  return expected;
+}
+
+/**
+ * The view a file defines: exactly one, named after the file, with security_invoker so it never shows what row level
+ * security hides from the caller (a view otherwise reads as its owner).
+ */
+function viewOf(file: string, sql: string): string {
+  const names = [...sql.matchAll(/^create view public\.(\w+) with \(security_invoker = true\) as$/gm)].map((match) => match[1]!);
+  const expected = file.replace(/^views\//, '').replace(/\.sql$/, '');
+  if (names.length !== 1 || names[0] !== expected || [...sql.matchAll(/create (or replace )?view/gi)].length !== 1) {
+    throw new SchemaSourceError(`${file} must define exactly one view, public.${expected}, as "create view public.${expected} with (security_invoker = true) as"`);
+  }
+  if (!/^--/.test(sql)) throw new SchemaSourceError(`${file} must start with a comment saying what the view shows and for whom`);
   return expected;
 }
 
@@ -75,7 +91,8 @@ function inCallOrder(functions: ReadonlyArray<{ name: string; sql: string }>): A
 export function buildBaseline(sources: SchemaSources): string {
   const tables = sources.tables.flatMap((table) => tablesOf(table.sql));
   const functions = inCallOrder(sources.functions.map((fn) => ({ name: functionOf(fn.file, fn.sql), sql: fn.sql })));
-  for (const source of [...sources.tables, ...sources.functions, { file: 'app-facts.sql', sql: sources.appFacts }]) {
+  const views = sources.views.map((view) => ({ name: viewOf(view.file, view.sql), sql: view.sql }));
+  for (const source of [...sources.tables, ...sources.functions, ...sources.views, { file: 'app-facts.sql', sql: sources.appFacts }]) {
     if (/alter default privileges|in schema public (from|to)|all (tables|functions|sequences) in schema/i.test(source.sql)) {
       throw new SchemaSourceError(`${source.file} grants or revokes on objects it does not name; name the curator's own objects`);
     }
@@ -88,6 +105,9 @@ export function buildBaseline(sources: SchemaSources): string {
         `grant select, insert, update, delete on table public.${table} to service_role;`,
         `create policy service_role_all on public.${table} as permissive for all to service_role using (true) with check (true);`,
       ].join('\n'),
+    ),
+    ...views.map(
+      ({ name }) => `revoke all on table public.${name} from public, anon, authenticated;\ngrant select on table public.${name} to service_role;`,
     ),
     ...functions.map(
       ({ name }) => `revoke execute on function public.${name} from public, anon, authenticated;\ngrant execute on function public.${name} to service_role;`,
@@ -107,6 +127,7 @@ export function buildBaseline(sources: SchemaSources): string {
     section("The app's facts (created only where absent; columns checked)", [sources.appFacts]),
     section("The curator's tables", sources.tables.map((table) => `-- ${table.file}\n${table.sql}`)),
     section("The curator's functions", functions.map((fn) => `-- functions/${fn.name}.sql\n${fn.sql}`)),
+    section("The curator's dashboard views", views.map((view) => `-- views/${view.name}.sql\n${view.sql}`)),
     section("Row level security and grants, on the curator's own objects only", security),
   ].join('\n');
 }

@@ -2590,6 +2590,85 @@ as $$
   returning id;
 $$;
 
+-- ==== The curator's dashboard views
+
+-- views/credits_issued_daily.sql
+-- The monitoring guide's "Daily Credits Issued" widget: by UTC day and source, the credits Stripe accepted (ledger
+-- rows pending on the balance or applied to an invoice; not failed ones, not expiry reversals), in USD.
+-- security_invoker, service role only.
+create view public.credits_issued_daily with (security_invoker = true) as
+  select (r.created_at at time zone 'UTC')::date as day,
+         r.source,
+         count(*) as credits,
+         sum(r.amount) / 100.0 as total_usd
+  from public.reward_ledger r
+  where r.amount > 0 and r.status in ('pending', 'applied')
+  group by 1, 2;
+
+-- views/email_open_rate_by_type.sql
+-- The monitoring guide's "Open Rate by Type" widget over the last 30 days of sending: first opens over deliveries,
+-- in percent, per email type (a message opened five times is one open). security_invoker, service role only.
+create view public.email_open_rate_by_type with (security_invoker = true) as
+  select l.email_type,
+         count(*) as sent,
+         count(l.delivered_at) as delivered,
+         count(l.opened_at) as opened,
+         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate
+  from public.email_delivery_log l
+  where l.sent_at > now() - interval '30 days'
+  group by l.email_type;
+
+-- views/email_performance_daily.sql
+-- The monitoring guide's "Email Performance" widgets, by UTC day (of sending) and email type: volume (sent), and of
+-- those messages how many SendGrid reported delivered, opened, clicked, bounced, unsubscribed and reported as spam,
+-- each message once (the *_at columns keep the first of each), with the rates in percent of the messages sent. A
+-- day's opens keep arriving for days, so the newest rows still grow. security_invoker: it shows what the caller may
+-- read of email_delivery_log (the service role: everything; anon and authenticated are not granted it at all).
+create view public.email_performance_daily with (security_invoker = true) as
+  select (l.sent_at at time zone 'UTC')::date as day,
+         l.email_type,
+         count(*) as sent,
+         count(l.delivered_at) as delivered,
+         count(l.opened_at) as opened,
+         count(l.clicked_at) as clicked,
+         count(l.bounced_at) as bounced,
+         count(l.unsubscribed_at) as unsubscribed,
+         count(l.spam_reported_at) as spam_reported,
+         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate,
+         round(100.0 * count(l.clicked_at) / nullif(count(l.delivered_at), 0), 1) as click_rate,
+         round(100.0 * count(l.unsubscribed_at) / nullif(count(l.delivered_at), 0), 2) as unsubscribe_rate,
+         round(100.0 * count(l.bounced_at) / count(*), 2) as bounce_rate
+  from public.email_delivery_log l
+  where l.sent_at is not null
+  group by 1, 2;
+
+-- views/email_unsubscribe_trend.sql
+-- The monitoring guide's "Unsubscribe Rate" widget: by UTC day of sending, the messages that led to an
+-- unsubscribe, in percent of those sent (the guide's SUM(status = 'unsubscribed') / COUNT(*), counted from
+-- unsubscribed_at so a later spam report does not hide it). Its "7-day trend" is the last seven rows.
+-- security_invoker, service role only.
+create view public.email_unsubscribe_trend with (security_invoker = true) as
+  select (l.sent_at at time zone 'UTC')::date as day,
+         count(*) as sent,
+         count(l.unsubscribed_at) as unsubscribed,
+         round(100.0 * count(l.unsubscribed_at) / count(*), 2) as unsubscribe_rate
+  from public.email_delivery_log l
+  where l.sent_at is not null
+  group by 1;
+
+-- views/referral_conversion_daily.sql
+-- The monitoring guide's "Conversion Rate" widget: by UTC day a referral was made, how many signed up, converted
+-- and were rewarded, and the conversion rate in percent of the referrals. security_invoker, service role only.
+create view public.referral_conversion_daily with (security_invoker = true) as
+  select (t.created_at at time zone 'UTC')::date as day,
+         count(*) as referrals,
+         count(*) filter (where t.status in ('signed_up', 'converted')) as signed_up,
+         count(*) filter (where t.status = 'converted') as converted,
+         count(*) filter (where t.reward_status = 'issued') as rewarded,
+         round(100.0 * count(*) filter (where t.status = 'converted') / count(*), 1) as conversion_rate
+  from public.referral_tracking t
+  group by 1;
+
 -- ==== Row level security and grants, on the curator's own objects only
 
 alter table public.email_suppressions enable row level security;
@@ -2676,6 +2755,21 @@ alter table public.dry_run_reports enable row level security;
 revoke all on table public.dry_run_reports from public, anon, authenticated;
 grant select, insert, update, delete on table public.dry_run_reports to service_role;
 create policy service_role_all on public.dry_run_reports as permissive for all to service_role using (true) with check (true);
+
+revoke all on table public.credits_issued_daily from public, anon, authenticated;
+grant select on table public.credits_issued_daily to service_role;
+
+revoke all on table public.email_open_rate_by_type from public, anon, authenticated;
+grant select on table public.email_open_rate_by_type to service_role;
+
+revoke all on table public.email_performance_daily from public, anon, authenticated;
+grant select on table public.email_performance_daily to service_role;
+
+revoke all on table public.email_unsubscribe_trend from public, anon, authenticated;
+grant select on table public.email_unsubscribe_trend to service_role;
+
+revoke all on table public.referral_conversion_daily from public, anon, authenticated;
+grant select on table public.referral_conversion_daily to service_role;
 
 revoke execute on function public.archive_expired_records from public, anon, authenticated;
 grant execute on function public.archive_expired_records to service_role;

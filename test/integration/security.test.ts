@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { asRole as asRoleIn, openTestDatabase, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
 let tables: string[];
@@ -22,20 +22,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-/** Runs `statement` as `role` inside a transaction that is always rolled back; returns the error, if any. */
-async function asRole(role: string, statement: string): Promise<Error | null> {
-  try {
-    await db.sql.transaction(async (tx) => {
-      await tx.exec(`set local role ${role}`);
-      await tx.query(statement);
-      throw new RollBack();
-    });
-    return null;
-  } catch (error) {
-    return error instanceof RollBack ? null : (error as Error);
-  }
-}
-class RollBack extends Error {}
+const asRole = (role: string, statement: string) => asRoleIn(db.sql, role, statement);
 
 describe('row level security', () => {
   it('is on for every table in public', async () => {

@@ -56,3 +56,19 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+class RolledBack extends Error {}
+
+/** Runs `statement` as `role` in a transaction that is always rolled back; answers the error it met, or null. */
+export async function asRole(sql: SqlClient, role: string, statement: string): Promise<Error | null> {
+  try {
+    await sql.transaction(async (tx) => {
+      await tx.exec(`set local role ${role}`);
+      await tx.query(statement);
+      throw new RolledBack();
+    });
+    return null;
+  } catch (error) {
+    return error instanceof RolledBack ? null : (error as Error);
+  }
+}

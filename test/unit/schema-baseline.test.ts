@@ -46,4 +46,13 @@ describe('the schema baseline', () => {
     const bad = { ...sources, functions: [{ file: 'functions/curator_a.sql', sql: '-- a\ncreate or replace function public.curator_b() returns int language sql as $$ select 1 $$;\n' }] };
     expect(() => buildBaseline(bad)).toThrow(/functions\/curator_a\.sql must define exactly one function, public\.curator_a/);
   });
+
+  it('refuses a view that would read as its owner (no security_invoker), and secures each view by name', () => {
+    const owner = { ...sources, views: [{ file: 'views/email_x.sql', sql: '-- x\ncreate view public.email_x as select 1 as one;\n' }] };
+    expect(() => buildBaseline(owner)).toThrow(/views\/email_x\.sql must define exactly one view, public\.email_x, as "create view public\.email_x with \(security_invoker = true\) as"/);
+    const baseline = buildBaseline(sources);
+    for (const view of ['email_performance_daily', 'email_open_rate_by_type', 'email_unsubscribe_trend', 'credits_issued_daily', 'referral_conversion_daily']) {
+      expect(baseline).toContain(`revoke all on table public.${view} from public, anon, authenticated;\ngrant select on table public.${view} to service_role;`);
+    }
+  });
 });
