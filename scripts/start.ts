@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole curator on this machine with no cloud account. An embedded Postgres (PGlite) with the
- * migrations, a synthetic population, local stand-ins for SSM (switches in memory), SendGrid (an outbox folder)
- * and Stripe (a ledger file), and every job run through the real handler as the rules would fire them over
- * simulated days that include a Sunday and the first Monday of a month. Ends with a report.
+ * migrations, a synthetic population, local stand-ins for SSM (switches in memory), SendGrid (an outbox folder, and
+ * its event webhook's reports each evening through the real webhook handler) and Stripe (a ledger file), and every
+ * job run through the real handler as the rules would fire them over simulated days that include a Sunday and the
+ * first Monday of a month. Ends with a report.
  *
  *   npm start                                   # 10 simulated days, 3,000 families
  *   npm start -- --users 500 --days 9
@@ -10,6 +11,7 @@
  *   npm start -- --data-dir .local/pgdata       # keep the database for the next run
  *   npm start -- --help
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +26,9 @@ import { openPglite } from '../src/db/pglite-client.js';
 import { loadConfig } from '../src/handlers/config.js';
 import { healthEvent, replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
 import { createCuratorHandler } from '../src/handlers/curator.js';
-import { buildDependencies } from '../src/handlers/dependencies.js';
+import { buildDependencies, buildWebhookDependencies } from '../src/handlers/dependencies.js';
+import { createSendGridWebhookHandler } from '../src/handlers/sendgrid-webhook.js';
+import { emailReporter } from '../src/local/sendgrid-events.js';
 import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
 import { formatReport, countOutbox } from '../src/local/report.js';
 import { runSimulation } from '../src/local/simulation.js';
@@ -126,6 +130,13 @@ const logger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'in
 const config = loadConfig({ ...process.env, CURATOR_OUTBOX_DIR: outboxDir, CURATOR_LEDGER_FILE: ledgerFile });
 const deps = await buildDependencies(config, { sql, clock, switches, metrics, payments, logger });
 const handler = createCuratorHandler(async () => deps);
+// SendGrid's event webhook, as deployed, verifying the deliveries the local SendGrid signs with a key of this run.
+const sendGridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const webhookLogger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'sendgrid-webhook', environment: 'local' }, () => clock.now());
+const webhook = createSendGridWebhookHandler(() =>
+  buildWebhookDependencies(config, { sql, metrics, logger: webhookLogger, publicKey: sendGridKey.publicKey, clock }),
+);
+const reportEmails = emailReporter({ sql, webhook, privateKey: sendGridKey.privateKey, clock });
 
 const [{ n: existing } = { n: 0 }] = await sql.query<{ n: number }>('select count(*)::int as n from users');
 progress(existing > 0 ? `using the ${existing} families already in ${keep}` : `seeding ${users} families…`);
@@ -134,7 +145,7 @@ const population = existing > 0 ? null : await seedPopulation(sql, { users, star
 if (args.job !== undefined) {
   await runOneJob(args.job as JobType | 'health', args['dry-run']);
 } else {
-  const result = await runSimulation({ sql, clock, handler, switches, start, days, users, progress });
+  const result = await runSimulation({ sql, clock, handler, switches, reportEmails, start, days, users, progress });
   progress('');
   console.log(
     formatReport(result, {

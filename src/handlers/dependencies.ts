@@ -6,7 +6,7 @@ import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../adapters/stripe/stripe-payments.js';
-import { MetricName, type Metrics, type Logger, type Payments } from '../curator/ports.js';
+import { MetricName, type Clock, type Metrics, type Logger, type Payments } from '../curator/ports.js';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
 import WebSocket from 'ws';
@@ -153,7 +153,7 @@ function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
 /** Wires the SendGrid webhook: the store, metrics, Powertools logs and the verification key. */
 export async function buildWebhookDependencies(
   config: CuratorConfig,
-  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject } = {},
+  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject; clock?: Clock } = {},
 ): Promise<WebhookDeps> {
   const logger = overrides.logger ?? powertoolsLogger('sendgrid-webhook', { environment: config.environment });
   let publicKey = overrides.publicKey;
@@ -170,5 +170,6 @@ export async function buildWebhookDependencies(
     logger,
     publicKey,
     toleranceSeconds: config.webhook.toleranceSeconds,
+    ...(overrides.clock ? { clock: overrides.clock } : {}),
   };
 }

@@ -52,6 +52,39 @@ function whyUnhealthy(checks: Readonly<Record<string, unknown>>, start: Date): s
   if (checks.database !== 'ok') why.push(`database ${String(checks.database)}: ${String(checks.databaseError ?? '')}`);
   return why;
 }
+const percent = (part: number, whole: number) => (whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)} %`);
+
+/**
+ * Email health by type, from the metrics the webhook published (what CloudWatch would hold): sent, delivered,
+ * first opens, unsubscribes and hard bounces, and the rates the alarms read.
+ */
+function emailHealth(metrics: MemoryMetrics): string[] {
+  const types = [...new Set(metrics.points.filter((point) => point.name === 'EmailsSent' && point.emailType).map((point) => point.emailType!))].sort();
+  if (types.length === 0 || metrics.total('EmailsDelivered') + metrics.total('Bounces') === 0) return [];
+  const header = ['email type', 'sent', 'delivered', 'opened', 'unsubscribed', 'bounced', 'delivery', 'open rate', 'unsub rate', 'bounce rate'];
+  const widths = [20, 7, 10, 7, 13, 8, 9, 10, 11, 12];
+  const lines = ['', 'Email health by type (SendGrid webhook; rates of what was delivered, bounces of what reached an outcome)'];
+  lines.push(header.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  for (const emailType of types) {
+    const of = (name: Parameters<MemoryMetrics['total']>[0]) => metrics.total(name, { emailType });
+    const [sent, delivered, opened, unsubscribed, bounced] = [of('EmailsSent'), of('EmailsDelivered'), of('EmailOpens'), of('Unsubscribes'), of('Bounces')];
+    const cells = [
+      emailType,
+      number(sent),
+      number(delivered),
+      number(opened),
+      number(unsubscribed),
+      number(bounced),
+      percent(delivered, sent),
+      percent(opened, delivered),
+      percent(unsubscribed, delivered),
+      percent(bounced, delivered + bounced),
+    ];
+    lines.push(cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  }
+  return lines;
+}
+
 const pad = (text: string, width: number, left = false) => (left ? text.padEnd(width) : text.padStart(width));
 const dollars = (cents: number) => `$${(cents / 100).toFixed(0)}`;
 
@@ -107,6 +140,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   }
   const missing = vetoReasonsInOrder.filter((reason) => !reasonTotals.get(reason));
   lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
+  lines.push(...emailHealth(context.metrics));
   lines.push('', 'Ops, jobs and health');
   for (const note of result.notes) lines.push(`  ${note}`);
   lines.push(`  crisis escalations for a human: ${context.metrics.total('CrisisEscalations')} (CrisisEscalations metric)`);

@@ -15,7 +15,7 @@ export const familyId = (n: number) => `00000000-0000-4000-8000-${n.toString(16)
 export interface SimulatedEvent {
   readonly at: Date;
   readonly label: string;
-  readonly kind: 'reading' | 'schedule' | 'signal' | 'ops' | 'health';
+  readonly kind: 'reading' | 'schedule' | 'signal' | 'ops' | 'health' | 'webhook';
   /** For events the handler receives. */
   readonly event?: unknown;
   /** For ops actions and reading: what to do. */
@@ -25,6 +25,8 @@ export interface SimulatedEvent {
 /** What ops does during the simulation, through the same switches the curator reads. */
 export interface SimulatedOps {
   setSwitch(key: string, value: string): void;
+  /** SendGrid's event webhook reporting on the emails sent in [from, to) (deliveries, opens, unsubscribes, ...). */
+  reportEmails?(from: Date, to: Date): Promise<void>;
 }
 
 const minute = 60_000;
@@ -76,6 +78,12 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
   for (let index = 0; index < days; index += 1) {
     const date = dayAt(index, 0);
     events.push({ at: date, kind: 'reading', label: 'families read', act: () => simulateReading(sql, date) });
+    const { reportEmails } = ops;
+    if (reportEmails) {
+      // Late in the evening SendGrid has reported on the day's email: the digest's deliveries, its first opens.
+      const reported = dayAt(index, 23, 45);
+      events.push({ at: reported, kind: 'webhook', label: "SendGrid reports the day's email events", act: () => reportEmails(date, reported) });
+    }
     for (const jobType of jobTypes) {
       for (const at of firingsOn(jobType, date)) {
         events.push({
@@ -153,7 +161,14 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
     },
     { at: dayAt(days - 1, 23, 59), kind: 'health', label: 'health check', event: healthEvent() },
   );
-  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+  events.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const { reportEmails } = ops;
+  if (reportEmails) {
+    // What was sent after the last evening's report (a late signal) is reported once more at the very end.
+    const last = new Date(events[events.length - 1]!.at.getTime() + minute);
+    events.push({ at: last, kind: 'webhook', label: 'SendGrid reports the last email events', act: () => reportEmails(start, last) });
+  }
+  return events;
 }
 
 /** Runs the timeline through the handler, the clock following the events, a few seconds after each. */
@@ -186,12 +201,18 @@ export async function runSimulation(input: {
   clock: ManualClock;
   handler: (event: unknown) => Promise<CuratorResult>;
   switches: { set(key: string, value: string): void };
+  /** Posts SendGrid's events about the emails sent in [from, to) to the webhook; without it, no email is reported. */
+  reportEmails?: (from: Date, to: Date) => Promise<void>;
   start: Date;
   days: number;
   users: number;
   progress?: (line: string) => void;
 }): Promise<SimulationResult> {
-  const timeline = buildTimeline(input.sql, { setSwitch: (key, value) => input.switches.set(key, value) }, input.start, input.days, input.users);
+  const ops: SimulatedOps = {
+    setSwitch: (key, value) => input.switches.set(key, value),
+    ...(input.reportEmails ? { reportEmails: input.reportEmails } : {}),
+  };
+  const timeline = buildTimeline(input.sql, ops, input.start, input.days, input.users);
   const tallies = new Map<JobType, Tally>();
   const invocations = new Map<JobType, number>();
   const notes: string[] = [];

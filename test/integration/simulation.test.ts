@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { outboxMailer } from '../../src/adapters/local/outbox-mailer.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
 import { vetoReasonsInOrder } from '../../src/curator/verdict.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
+import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
+import { emailReporter } from '../../src/local/sendgrid-events.js';
 import { countOutbox, formatReport } from '../../src/local/report.js';
 import { seedPopulation, type SeededPopulation } from '../../src/local/seed-population.js';
 import { runSimulation, type SimulationResult } from '../../src/local/simulation.js';
@@ -42,7 +45,17 @@ beforeAll(async () => {
     logger: memoryLogger(),
     config: { environment: 'staging' as const, pageSize: 150, leaseSeconds: 360, owner: 'unset', templates: {} },
   };
-  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, start, days: 10, users: 400 });
+  const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const webhook = createSendGridWebhookHandler(async () => ({
+    store: new CuratorStore(sqlTransport(db.sql)),
+    metrics,
+    logger: memoryLogger(),
+    clock,
+    publicKey: key.publicKey,
+    toleranceSeconds: 300,
+  }));
+  const reportEmails = emailReporter({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
+  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, reportEmails, start, days: 10, users: 400 });
 }, 300_000);
 afterAll(async () => {
   rmSync(outboxDir, { recursive: true, force: true });
@@ -89,5 +102,29 @@ describe('the local simulation (npm start)', () => {
     for (const jobType of jobTypes) expect(report).toContain(jobType);
     expect(report).toContain('every veto reason occurred');
     expect(report).toMatch(/held digests sent/);
+    expect(report).toContain('Email health by type');
+    expect(report).toMatch(/^daily_digest\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\s+\d+\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %$/m);
+  });
+
+  it("reports every email SendGrid heard of through the webhook, and the per-type counts are the database's", async () => {
+    const [unreported] = await db.sql.query(`select count(*)::int as n from email_delivery_log where status = 'sent'`);
+    expect(unreported).toEqual({ n: 0 });
+    const byType = await db.sql.query<{ email_type: string; delivered: number; opened: number; bounced: number; unsubscribed: number }>(
+      `select email_type, count(delivered_at)::int as delivered, count(opened_at)::int as opened, count(bounced_at)::int as bounced,
+              count(unsubscribed_at)::int as unsubscribed
+       from email_delivery_log group by email_type order by email_type`,
+    );
+    expect(byType.length).toBeGreaterThanOrEqual(5);
+    for (const row of byType) {
+      const emailType = row.email_type;
+      expect(metrics.total('EmailsDelivered', { emailType }), emailType).toBe(row.delivered);
+      expect(metrics.total('EmailOpens', { emailType }), emailType).toBe(row.opened);
+      expect(metrics.total('Bounces', { emailType }), emailType).toBe(row.bounced);
+      expect(metrics.total('Unsubscribes', { emailType }), emailType).toBe(row.unsubscribed);
+    }
+    const digest = byType.find((row) => row.email_type === 'daily_digest')!;
+    // The local SendGrid opens about 42 % of digests: the open rate the alarm reads is in range, not 0 or 100.
+    expect(digest.opened / digest.delivered).toBeGreaterThan(0.3);
+    expect(digest.opened / digest.delivered).toBeLessThan(0.55);
   });
 });
