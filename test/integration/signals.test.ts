@@ -49,6 +49,10 @@ describe('a crisis alert', () => {
       status: 'succeeded',
       trigger_data: { event_timestamp: '2026-11-23T14:59:00-05:00', child_id: (event.detail.context as { childId: string }).childId },
     });
+    // Its duration is the guide's "single pipeline execution", which the p95 alarm of crisis_alert reads.
+    const durations = curator.metrics.points.filter((point) => point.name === 'JobDuration' && point.pipelineType === 'crisis_alert');
+    expect(durations).toHaveLength(1);
+    expect(durations[0]).toMatchObject({ unit: 'Milliseconds', value: expect.any(Number) });
   });
 
   it('is sent when detected exactly 5 minutes ago', async () => {

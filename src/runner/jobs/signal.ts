@@ -1,3 +1,4 @@
+import { MetricName } from '../../curator/ports.js';
 import type { CuratorDeps } from '../deps.js';
 import type { SignalJob } from '../job-request.js';
 import type { DryRunResult, SignalResult } from '../job-result.js';
@@ -32,5 +33,8 @@ export async function runSignal(deps: CuratorDeps, signal: SignalJob): Promise<S
   if (signal.dryRun) return dryRun(deps, { kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, eventId: null, pages: signalPage(deps, signal) });
   const spend = { emailsThisRun: 0, creditsTodayCents: 0 };
   const { tally } = await drive(deps, signalPage(deps, signal), { jobType: signal.jobType, lease: null, cursor: null, canContinue: false, spend });
-  return { ok: true, kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, status: 'succeeded', tally, durationMs: Date.now() - startedMs };
+  const durationMs = Date.now() - startedMs;
+  // One signal is the guide's "single pipeline execution" (target: under 5 s at p95).
+  deps.metrics.record({ name: MetricName.JobDuration, value: durationMs, unit: 'Milliseconds', pipelineType: signal.jobType });
+  return { ok: true, kind: 'signal', jobType: signal.jobType, periodKey: signal.signalId, status: 'succeeded', tally, durationMs };
 }
