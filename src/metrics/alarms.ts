@@ -136,6 +136,14 @@ const storeTargets: ReadonlyArray<{ fn: string; milliseconds: number; periodSeco
   { fn: 'curator_apply_email_events', milliseconds: 1_000, periodSeconds: 3_600, line: null },
 ];
 
+/** Both guides' email failure rates (5 % critical, 10 % P1) read the same ratio. */
+const emailFailures: RateWatch = {
+  numerator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')) },
+  denominator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')), sent: sum(metric(pipelines, 'EmailsSent')) },
+  minimum: 20,
+  label: 'emails refused or unanswered / emails attempted',
+};
+
 const guideAlarms: AlarmDefinition[] = [
   // The monitoring guide's five put-metric-alarm commands, exactly as written.
   {
@@ -214,12 +222,7 @@ const guideAlarms: AlarmDefinition[] = [
   {
     kind: 'rate',
     name: 'storytailor-email-failure-percent',
-    rate: {
-      numerator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')) },
-      denominator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')), sent: sum(metric(pipelines, 'EmailsSent')) },
-      minimum: 20,
-      label: 'emails refused or unanswered / emails attempted',
-    },
+    rate: emailFailures,
     periodSeconds: hour,
     evaluationPeriods: 1,
     comparison: 'greater',
@@ -232,12 +235,7 @@ const guideAlarms: AlarmDefinition[] = [
   {
     kind: 'rate',
     name: 'storytailor-email-failure-percent-p1',
-    rate: {
-      numerator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')) },
-      denominator: { failed: sum(metric(pipelines, 'EmailDeliveryFailure')), sent: sum(metric(pipelines, 'EmailsSent')) },
-      minimum: 20,
-      label: 'emails refused or unanswered / emails attempted',
-    },
+    rate: emailFailures,
     periodSeconds: hour,
     evaluationPeriods: 1,
     comparison: 'greater',
