@@ -64,7 +64,7 @@ function emailHealth(metrics: MemoryMetrics): string[] {
   const header = ['email type', 'sent', 'delivered', 'opened', 'unsubscribed', 'bounced', 'delivery', 'open rate', 'unsub rate', 'bounce rate'];
   const widths = [20, 7, 10, 7, 13, 8, 9, 10, 11, 12];
   const lines = ['', 'Email health by type (SendGrid webhook; rates of what was delivered, bounces of what reached an outcome)'];
-  lines.push(header.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  lines.push(row(header, widths));
   for (const emailType of types) {
     const of = (name: Parameters<MemoryMetrics['total']>[0]) => metrics.total(name, { emailType });
     const [sent, delivered, opened, unsubscribed, bounced] = [of('EmailsSent'), of('EmailsDelivered'), of('EmailOpens'), of('Unsubscribes'), of('Bounces')];
@@ -80,12 +80,14 @@ function emailHealth(metrics: MemoryMetrics): string[] {
       percent(unsubscribed, delivered),
       percent(bounced, delivered + bounced),
     ];
-    lines.push(cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+    lines.push(row(cells, widths));
   }
   return lines;
 }
 
 const pad = (text: string, width: number, left = false) => (left ? text.padEnd(width) : text.padStart(width));
+/** A table row: the first cell left-aligned, the figures right-aligned, each in its column's width. */
+const row = (cells: readonly string[], widths: readonly number[]) => cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' ');
 const dollars = (cents: number) => `$${(cents / 100).toFixed(0)}`;
 
 /** The readable report of a local run: per pipeline, then per veto reason, then what ops and health saw. */
@@ -104,7 +106,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   lines.push('');
   const header = ['pipeline', 'invoked', 'candidates', 'executed', 'skipped', 'vetoed', 'escalated', 'failed', 'emails', 'credits'];
   const widths = [20, 8, 11, 9, 8, 7, 10, 7, 7, 14];
-  lines.push(header.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+  lines.push(row(header, widths));
   const reasonTotals = new Map<VetoReason, number>();
   for (const jobType of jobTypes) {
     const tally = result.tallies.get(jobType) ?? emptyTally();
@@ -127,7 +129,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
       number(outbox.get(jobType) ?? 0),
       money.trim(),
     ];
-    lines.push(cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' '));
+    lines.push(row(cells, widths));
   }
   lines.push('', 'Vetoed, by reason (in the order the checks run)');
   for (const reason of vetoReasonsInOrder) {

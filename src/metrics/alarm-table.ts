@@ -1,4 +1,4 @@
-import { alarms, rateExpression, readsOf, type AlarmDefinition, type AlarmMetric, type MetricRead } from './alarms.js';
+import { alarms, rateExpression, type AlarmDefinition, type AlarmMetric, type MetricRead } from './alarms.js';
 import { guideLines, unalarmedLines } from './guide-alerts.js';
 
 /** The markers in runbooks/monitoring.md between which `npm run alarms` writes the table. */
@@ -66,7 +66,7 @@ function firesWhen(alarm: AlarmDefinition): string {
   if (alarm.kind === 'rate') {
     return `${sign} ${threshold} % ${window}, once ${alarm.rate.label.split(' / ')[1]} reach ${alarm.rate.minimum}`;
   }
-  const unit = alarm.statistic.startsWith('p') || readsOf(alarm)[0]!.metric.name.endsWith('Duration') ? ' ms' : '';
+  const unit = alarm.metric.name.endsWith('Duration') ? ' ms' : '';
   return `${alarm.statistic} ${sign} ${threshold.toLocaleString('en-US')}${unit} ${window}${silence}`;
 }
 
