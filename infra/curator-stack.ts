@@ -37,7 +37,6 @@ export class CuratorStack extends Stack {
       deadLetterQueue: this.curator.deadLetterQueue,
     });
     new KillSwitches(this, 'KillSwitches', { environment });
-    this.webhook = new SendGridWebhook(this, 'SendGridWebhook', { environment, supabaseUrl: settings.supabaseUrl, secrets });
     const curatorLogGroupName = `/aws/lambda/${this.curator.functionName}`;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       environment,
@@ -46,6 +45,12 @@ export class CuratorStack extends Stack {
       curatorLogGroupName,
       deadLetterQueue: this.curator.deadLetterQueue,
       reservedConcurrency: settings.reservedConcurrency,
+    });
+    this.webhook = new SendGridWebhook(this, 'SendGridWebhook', {
+      environment,
+      supabaseUrl: settings.supabaseUrl,
+      secrets,
+      criticalTopic: this.monitoring.critical,
     });
     new OnCallAccess(this, 'OnCall', {
       environment,

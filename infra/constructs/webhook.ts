@@ -1,9 +1,12 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
-import type { Environment } from '../../src/pipelines/index.js';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
+import { killSwitchPath, parameterRoot, pipelines, type Environment } from '../../src/pipelines/index.js';
 import { acknowledgeLambdaDefaults, putMetricDataIn } from './curator.js';
 import { NodeFunction } from './node-function.js';
 import type { CuratorSecrets } from './secrets.js';
@@ -13,11 +16,15 @@ export interface SendGridWebhookProps {
   readonly environment: Environment;
   readonly supabaseUrl: string;
   readonly secrets: CuratorSecrets;
+  /** The critical alert topic the complaint breaker pages. */
+  readonly criticalTopic: ITopic;
 }
 
 /**
  * SendGrid's signed event webhook: `storytailor-sendgrid-webhook-{env}` behind a function URL with no AWS auth,
- * because SendGrid cannot sign AWS requests; the handler verifies SendGrid's own ECDSA signature instead.
+ * because SendGrid cannot sign AWS requests; the handler verifies SendGrid's own ECDSA signature instead. Its
+ * complaint breaker reads the parameters as the curator does, may put exactly the email pipelines' own kill switches
+ * (never crisis-alert's, never `all`'s) and pages the critical topic.
  */
 export class SendGridWebhook extends Construct {
   public readonly fn: NodejsFunction;
@@ -37,15 +44,33 @@ export class SendGridWebhook extends Construct {
         SUPABASE_URL: props.supabaseUrl,
         SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: props.secrets.supabaseServiceRoleKey.secretArn,
         SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: props.secrets.sendgridWebhookPublicKey.secretArn,
+        CURATOR_SWITCH_SOURCE: 'ssm',
+        CURATOR_CRITICAL_TOPIC_ARN: props.criticalTopic.topicArn,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     this.fn = fn;
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     fn.addToRolePolicy(putMetricDataIn([Namespace.Email]));
+    const stack = Stack.of(this);
+    const parameter = (path: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack);
+    const root = parameterRoot(props.environment);
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadKillSwitches', actions: ['ssm:GetParametersByPath'], resources: [parameter(root), parameter(`${root}/*`)] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'BreakerPutsEmailSwitches',
+        actions: ['ssm:PutParameter'],
+        resources: breakablePipelines.map((jobType) => parameter(killSwitchPath(props.environment, pipelines[jobType].slug))),
+      }),
+    );
+    props.criticalTopic.grantPublish(fn);
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: "Publishing to the encrypted critical topic needs the topic key's data keys (grantPublish scopes it to that key).",
+    });
     props.secrets.sendgridWebhookPublicKey.grantRead(fn);
     props.secrets.supabaseServiceRoleKey.grantRead(fn);
-    acknowledgeLambdaDefaults(fn);
+    acknowledgeLambdaDefaults(fn, root);
     new CfnOutput(this, 'Url', { value: this.url.url, description: 'Paste into SendGrid > Mail Settings > Event Webhook' });
   }
 }

@@ -47,6 +47,8 @@ export const MetricName = {
   Unsubscribes: 'Unsubscribes',
   Bounces: 'Bounces',
   SpamReports: 'SpamReports',
+  BreakerTrips: 'BreakerTrips',
+  FalsePositiveRate: 'FalsePositiveRate',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -130,4 +132,14 @@ export interface Logger {
  */
 export interface Continuations {
   continueWith(events: ReadonlyArray<Readonly<Record<string, unknown>>>, options?: { readonly delaySeconds?: number }): Promise<void>;
+}
+
+/** Turns a pipeline's own kill switch off: the same parameter ops flip, so `ops switches` and `ops enable` see it. */
+export interface SwitchWriter {
+  turnOff(slug: string): Promise<void>;
+}
+
+/** Pages the on-call engineer (the critical alert topic in AWS). The message never carries an address. */
+export interface Pager {
+  page(subject: string, message: string): Promise<void>;
 }

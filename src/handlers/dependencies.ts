@@ -1,6 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { snsPager } from '../adapters/aws/sns-pager.js';
+import { ssmSwitchWriter } from '../adapters/aws/ssm-switch-writer.js';
 import { createClient } from '@supabase/supabase-js';
 import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
@@ -150,10 +153,14 @@ function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
     : memoryMetrics();
 }
 
-/** Wires the SendGrid webhook: the store, metrics, Powertools logs and the verification key. */
+/**
+ * Wires the SendGrid webhook: the store, metrics, Powertools logs, the verification key, and the complaint breaker
+ * (the switches read as the curator reads them, the switch put in SSM, pages to the critical topic). In AWS the
+ * breaker needs the topic; locally it runs only when the caller hands it its switches and pager.
+ */
 export async function buildWebhookDependencies(
   config: CuratorConfig,
-  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject; clock?: Clock } = {},
+  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject; clock?: Clock; breaker?: WebhookDeps['breaker'] } = {},
 ): Promise<WebhookDeps> {
   const logger = overrides.logger ?? powertoolsLogger('sendgrid-webhook', { environment: config.environment });
   let publicKey = overrides.publicKey;
@@ -164,6 +171,7 @@ export async function buildWebhookDependencies(
     publicKey = publicKeyOf(await secretsOf(config)(config.webhook.publicKey));
   }
   const metrics = overrides.metrics ?? metricsFor(config, logger);
+  const breaker = overrides.breaker ?? breakerOf(config, logger, metrics);
   return {
     store: new CuratorStore(await openTransport(config, overrides.sql), storeTimings(metrics)),
     metrics,
@@ -171,5 +179,17 @@ export async function buildWebhookDependencies(
     publicKey,
     toleranceSeconds: config.webhook.toleranceSeconds,
     ...(overrides.clock ? { clock: overrides.clock } : {}),
+    ...(breaker ? { breaker } : {}),
+  };
+}
+
+function breakerOf(config: CuratorConfig, logger: Logger, metrics: Metrics): WebhookDeps['breaker'] {
+  if (config.aws.switchSource !== 'ssm' || config.criticalTopicArn === undefined) return undefined;
+  const ssm = new SSMClient(awsClientConfig(config));
+  return {
+    environment: config.environment,
+    switches: ssmSwitches({ client: ssm, environment: config.environment, ttlSeconds: config.aws.switchTtlSeconds, logger, metrics }),
+    switchWriter: ssmSwitchWriter(ssm, config.environment),
+    pager: snsPager(new SNSClient(awsClientConfig(config)), config.criticalTopicArn),
   };
 }

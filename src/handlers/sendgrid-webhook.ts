@@ -5,6 +5,7 @@ import { systemClock } from '../adapters/clock.js';
 import { MetricName, type Clock, type Logger, type Metrics } from '../curator/ports.js';
 import { isStorableText, storableJson, storableText } from '../events/storable.js';
 import type { CuratorStore } from '../store/curator-store.js';
+import { runComplaintBreaker, type BreakerDeps, type BreakerTrip } from '../breaker/complaint-breaker.js';
 
 /** The part of a Lambda function URL event the webhook reads. */
 export interface FunctionUrlEvent {
@@ -30,6 +31,8 @@ export interface WebhookDeps {
   readonly publicKey: KeyObject;
   /** How old a signed timestamp may be, either way, before the request is refused as stale. */
   readonly toleranceSeconds: number;
+  /** The complaint breaker's switches and pager; without it no pipeline is ever turned off by complaints. */
+  readonly breaker?: Omit<BreakerDeps, 'store' | 'metrics' | 'logger'>;
 }
 
 type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
@@ -136,7 +139,8 @@ const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlR
  * encoded or not) within the timestamp tolerance; refuses unsigned, forged or stale requests with 401 and
  * a delivery with nothing usable in it with 400, writing nothing. Applies new events (each SendGrid event id once):
  * statuses only move forward, bounces, spam reports and unsubscribes suppress the address, and what it saw is counted
- * in Storytailor/Email by email type (recordEmailMetrics). One bad event does not cost the others: it is cleaned
+ * in Storytailor/Email by email type (recordEmailMetrics); a complaint spike turns its pipeline off (the complaint
+ * breaker, breakOnComplaints). One bad event does not cost the others: it is cleaned
  * and applied, or counted and logged (`rejected`), and the delivery is answered 200. Never logs an address.
  */
 export function createSendGridWebhookHandler(dependencies: () => Promise<WebhookDeps>) {
@@ -188,14 +192,31 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     const cleaned = usable.filter((entry) => entry.cleaned).length;
     if (cleaned > 0) deps.logger.warn('sendgrid events cleaned before applying', { cleaned });
     const applied = await deps.store.call(storeFunctions.applyEmailEvents, { events: usable.map((entry) => entry.event), now: clock.now() });
-    const result = { ...applied, rejected: problems.length, cleaned };
     recordEmailMetrics(deps.metrics, applied);
+    const trips = await breakOnComplaints(deps, applied, clock.now());
+    const result = { ...applied, rejected: problems.length, cleaned, breaker_trips: trips.map((trip) => trip.jobType) };
     await deps.metrics.flush().catch((error: unknown) => {
       deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
     });
     deps.logger.info('sendgrid events applied', { ...result });
     return answer(200, result);
   };
+}
+
+/**
+ * The complaint breaker after a delivery that carried new unsubscribes or spam reports of a typed message. The
+ * events are applied whatever it does: a failure here is logged, never answered as an error (SendGrid's retry of
+ * the delivery would find nothing new to apply, and so nothing to check).
+ */
+async function breakOnComplaints(deps: WebhookDeps, applied: AppliedEvents, now: Date): Promise<BreakerTrip[]> {
+  const complained = applied.by_type.filter((row) => row.unsubscribes + row.spamreports > 0).map((row) => row.email_type);
+  if (deps.breaker === undefined || complained.length === 0) return [];
+  try {
+    return await runComplaintBreaker({ ...deps.breaker, store: deps.store, metrics: deps.metrics, logger: deps.logger }, complained, now);
+  } catch (error) {
+    deps.logger.error('complaint breaker failed', { error: error instanceof Error ? error.message : String(error) });
+    return [];
+  }
 }
 
 /**

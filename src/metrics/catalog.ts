@@ -49,6 +49,8 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   CreditFailures: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   StoreCallDuration: { namespace: Namespace.Pipelines, dimensionSets: [['Function']], aggregate: 'distribution' },
   DatabaseUnreachable: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  // The alert pipelines' false-positive rate over 30 days, in percent, published once a day by the ops summary job.
+  FalsePositiveRate: { namespace: Namespace.Pipelines, dimensionSets: [byPipeline], aggregate: 'distribution' },
   // From the SendGrid webhook. A message counts once per kind (its first open, its first click), under its email
   // type; Unsubscribes, Bounces and SpamReports keep their no-dimension series as every event counted (the guide's
   // unsubscribe spike), the typed ones count messages.
@@ -58,4 +60,6 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
   Bounces: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
   SpamReports: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  // The complaint breaker turning a pipeline off, from the webhook.
+  BreakerTrips: { namespace: Namespace.Email, dimensionSets: [none, byPipeline], aggregate: 'sum' },
 };

@@ -40,7 +40,8 @@ export function killSwitchSlugs(): string[] {
 /**
  * Names of the tunable parameters, relative to the parameter root, as `{slug}/{name}`. Per pipeline:
  * `min-confidence`, `min-signals`, `sla-minutes`, `type-cap-max`, `type-cap-window-hours`. Under `all`:
- * `email-cap-24h`, `email-cap-7d`, `daily-credit-ceiling-cents`, `emails-per-run-ceiling`.
+ * `email-cap-24h`, `email-cap-7d`, `daily-credit-ceiling-cents`, `emails-per-run-ceiling`. Per email pipeline, the
+ * complaint breaker's `breaker-enabled`, `breaker-rate-percent` and `breaker-min-events`.
  */
 export const tunableNames = {
   enabled: 'enabled',
@@ -53,6 +54,9 @@ export const tunableNames = {
   emailCap7d: 'email-cap-7d',
   dailyCreditCeilingCents: 'daily-credit-ceiling-cents',
   emailsPerRunCeiling: 'emails-per-run-ceiling',
+  breakerEnabled: 'breaker-enabled',
+  breakerRatePercent: 'breaker-rate-percent',
+  breakerMinEvents: 'breaker-min-events',
 } as const;
 
 /** The relative key of a pipeline's parameter, e.g. `crisis-alert/min-confidence`. */

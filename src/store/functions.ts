@@ -7,6 +7,8 @@ import {
   runDetail,
   runListing,
   expiringCredit,
+  falsePositiveRate,
+  falsePositiveReview,
   fanOutResult,
   finishShardResult,
   healthResult,
@@ -219,6 +221,22 @@ export const storeFunctions = {
       ),
     }),
   ),
+  complaintRates: define(
+    'curator_complaint_rates',
+    { types: 'jsonb', now: 'timestamptz' },
+    z.array(z.object({ email_type: z.string(), pipeline_type: z.string(), since: z.string(), complaints: z.number().int(), deliveries: z.number().int() })),
+  ),
+  recordBreakerTrip: define(
+    'curator_record_breaker_trip',
+    { pipelineType: 'text', reason: 'text', details: 'jsonb', now: 'timestamptz' },
+    z.object({ recorded: z.boolean(), id: z.string().nullable() }),
+  ),
+  markFalsePositive: define(
+    'curator_mark_false_positive',
+    { id: 'text', undo: 'boolean', actor: 'text', reason: 'text', ticket: 'text', now: 'timestamptz' },
+    falsePositiveReview,
+  ),
+  falsePositiveRates: define('curator_false_positive_rates', { since: 'timestamptz', until: 'timestamptz' }, z.array(falsePositiveRate)),
   endAttempt: define(
     'curator_end_attempt',
     { attemptId: 'uuid', outcome: 'text', reason: 'text', summary: 'jsonb', error: 'text', now: 'timestamptz' },

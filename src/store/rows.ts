@@ -333,3 +333,31 @@ export const familyStory = z.object({
   cap_emails: z.array(z.object({ email_type: z.string(), queued_at: z.string() })),
 });
 export type FamilyStory = z.infer<typeof familyStory>;
+
+/** The execution a false-positive review is about, as the review answers it. */
+const reviewedExecution = z.looseObject({
+  id: z.string(),
+  pipeline_type: z.string(),
+  period_key: z.string(),
+  user_id: z.string().nullable(),
+  status: z.string(),
+  created_at: z.string(),
+});
+
+/** What `curator_mark_false_positive` did with one review. */
+export const falsePositiveReview = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.enum(['marked', 'undone']), override_id: z.string(), execution: reviewedExecution }),
+  z.object({ outcome: z.enum(['already_marked', 'not_marked', 'not_an_alert', 'not_sent']), execution: reviewedExecution }),
+  z.object({ outcome: z.literal('not_found') }),
+  z.object({ outcome: z.literal('ambiguous'), matches: z.number().int() }),
+]);
+export type FalsePositiveReview = z.infer<typeof falsePositiveReview>;
+
+/** One alert pipeline's false-positive rate over a window; `rate_percent` is null without alerts. */
+export const falsePositiveRate = z.object({
+  pipeline_type: z.string(),
+  alerts: z.number().int(),
+  false_positives: z.number().int(),
+  rate_percent: z.number().nullable(),
+});
+export type FalsePositiveRate = z.infer<typeof falsePositiveRate>;

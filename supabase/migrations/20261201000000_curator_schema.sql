@@ -408,6 +408,9 @@ create index email_delivery_log_created on public.email_delivery_log (created_at
 -- The SendGrid webhook joins its events back by message id.
 create index email_delivery_log_provider_message on public.email_delivery_log (provider_message_id)
   where provider_message_id is not null;
+-- The complaint breaker reads a type's deliveries of the last 24 hours after every delivery with a complaint in it.
+create index email_delivery_log_type_delivered on public.email_delivery_log (email_type, delivered_at)
+  where delivered_at is not null;
 
 -- tables/10_reward_ledger.sql
 -- Every credit movement, in US cents. Credits are positive; an expiry reversal is negative.
@@ -467,7 +470,8 @@ create index referral_tracking_unrewarded on public.referral_tracking (converted
   where status = 'converted' and reward_status <> 'issued';
 
 -- tables/12_human_overrides.sql
--- What ops did by hand: kill switch flips, stop-all, replays, manual credits.
+-- What ops did by hand (kill switch flips, stop-all, replays, manual credits, the clinical review's false positives)
+-- and what the complaint breaker did in their place (breaker_disable, actor 'curator').
 create table public.human_overrides (
   id             uuid primary key default gen_random_uuid(),
   pipeline_type  text not null check (pipeline_type in (
@@ -475,14 +479,20 @@ create table public.human_overrides (
                    'org_health_report', 'data_retention',
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
   override_type  text not null check (override_type in (
-                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change')),
+                   'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
+                   'breaker_disable', 'false_positive')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,
   details        jsonb not null default '{}'::jsonb,
+  -- The execution a review is about (false_positive): the latest such row of an execution says whether it stands.
+  execution_id   uuid references public.pipeline_executions (id) on delete set null,
   occurred_at    timestamptz not null default now()
 );
 create index human_overrides_occurred on public.human_overrides (occurred_at);
+create index human_overrides_execution on public.human_overrides (execution_id, occurred_at) where execution_id is not null;
+-- The breaker and the summary look up a pipeline's latest enable, trip or review.
+create index human_overrides_pipeline_type on public.human_overrides (pipeline_type, override_type, occurred_at);
 
 -- tables/13_archives.sql
 -- Data retention moves rows older than 90 days here. Same columns and checks, no unique claim and no foreign
@@ -1030,6 +1040,45 @@ as $$
     'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb));
 $$;
 
+-- functions/curator_complaint_rates.sql
+-- The complaint breaker's figures per email type: the messages the webhook received an unsubscribe or a spam report
+-- for since the later of an hour ago and the pipeline's last kill_switch_enable (so complaints from before ops turned
+-- it back on do not trip it again), over the type's deliveries in the last 24 hours (the digest all goes out at once).
+-- A message complaining twice counts once.
+--
+-- p_types: [{ email_type, pipeline_type }]
+create or replace function public.curator_complaint_rates(
+  p_types jsonb,
+  p_now timestamptz
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with wanted as (
+    select t.email_type, t.pipeline_type,
+           greatest(p_now - interval '1 hour',
+                    (select max(o.occurred_at) from public.human_overrides o
+                     where o.pipeline_type = t.pipeline_type and o.override_type = 'kill_switch_enable')) as since
+    from jsonb_to_recordset(p_types) as t(email_type text, pipeline_type text)
+  )
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'email_type', w.email_type,
+           'pipeline_type', w.pipeline_type,
+           'since', w.since,
+           'complaints', (select count(distinct e.execution_id)
+                          from public.email_webhook_events e
+                          join public.email_delivery_log l on l.execution_id = e.execution_id
+                          where e.received_at >= w.since and e.received_at <= p_now
+                            and e.event in ('unsubscribe', 'group_unsubscribe', 'spamreport')
+                            and l.email_type = w.email_type),
+           'deliveries', (select count(*) from public.email_delivery_log l
+                          where l.email_type = w.email_type and l.delivered_at is not null
+                            and l.delivered_at > p_now - interval '24 hours' and l.delivered_at <= p_now))
+         order by w.email_type), '[]'::jsonb)
+  from wanted w;
+$$;
+
 -- functions/curator_credits_issued_on.sql
 -- Cents of credit issued in the UTC day of p_at (failed credits excluded): the spend guard's count so far.
 create or replace function public.curator_credits_issued_on(p_at timestamptz)
@@ -1313,6 +1362,46 @@ as $$
   from page
   left join public.reward_ledger r on r.source = 'expiry' and r.reference_key = page.id::text
   left join existing x on x.subject_key = page.id::text;
+$$;
+
+-- functions/curator_false_positive_rates.sql
+-- The false-positive rate of the alert pipelines the clinical team reviews, over executions created in
+-- [p_since, p_until): alerts that went out (succeeded, or escalated to a human) and how many of them stand marked
+-- false (the latest false_positive override of the execution is not an undo). One row per pipeline, also without
+-- alerts (rate null). The FalsePositiveRate metric and the morning email read this; runbooks/database-queries.md
+-- has the same query to run by hand.
+create or replace function public.curator_false_positive_rates(
+  p_since timestamptz,
+  p_until timestamptz
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with pipelines(pipeline_type) as (values ('crisis_alert'), ('early_intervention')),
+  alerts as (
+    select e.id, e.pipeline_type from public.pipeline_executions e
+    where e.pipeline_type in ('crisis_alert', 'early_intervention') and e.status in ('succeeded', 'escalated')
+      and e.created_at >= p_since and e.created_at < p_until
+  ), reviews as (
+    select distinct on (o.execution_id) o.execution_id, not coalesce((o.details->>'undone')::boolean, false) as stands
+    from public.human_overrides o join alerts a on a.id = o.execution_id
+    where o.override_type = 'false_positive'
+    order by o.execution_id, o.occurred_at desc, o.id desc
+  )
+  select jsonb_agg(jsonb_build_object(
+           'pipeline_type', p.pipeline_type,
+           'alerts', coalesce(c.alerts, 0),
+           'false_positives', coalesce(c.false_positives, 0),
+           'rate_percent', case when coalesce(c.alerts, 0) = 0 then null
+                                else round(100.0 * c.false_positives / c.alerts, 2) end)
+         order by p.pipeline_type)
+  from pipelines p
+  left join (
+    select a.pipeline_type, count(*) as alerts, count(*) filter (where r.stands) as false_positives
+    from alerts a left join reviews r on r.execution_id = a.id
+    group by a.pipeline_type
+  ) c on c.pipeline_type = p.pipeline_type;
 $$;
 
 -- functions/curator_family.sql
@@ -1635,6 +1724,62 @@ begin
 end;
 $$;
 
+-- functions/curator_mark_false_positive.sql
+-- The clinical review of one alert: marks a crisis alert or early intervention that went out (succeeded, or escalated
+-- to a human) as a false positive, or undoes that mark, as a false_positive override linked to the execution (an undo
+-- is a later row with details.undone = true; the latest row of an execution says whether the mark stands). Found by
+-- execution id or by the app's signalId. Marking twice or undoing what is not marked writes nothing and says so.
+-- outcome: marked | undone | already_marked | not_marked | not_found | ambiguous | not_an_alert | not_sent
+create or replace function public.curator_mark_false_positive(
+  p_id text,
+  p_undo boolean,
+  p_actor text,
+  p_reason text,
+  p_ticket text,
+  p_now timestamptz
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_found integer;
+  v_execution public.pipeline_executions;
+  v_marked boolean;
+  v_id uuid;
+begin
+  select count(*) into v_found from public.pipeline_executions e
+  where (p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' and e.id = p_id::uuid)
+     or (e.period_key = p_id and e.pipeline_type in ('crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout'));
+  if v_found = 0 then return jsonb_build_object('outcome', 'not_found'); end if;
+  if v_found > 1 then return jsonb_build_object('outcome', 'ambiguous', 'matches', v_found); end if;
+  select * into v_execution from public.pipeline_executions e
+  where (p_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' and e.id = p_id::uuid)
+     or (e.period_key = p_id and e.pipeline_type in ('crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout'))
+  for update;
+  if v_execution.pipeline_type not in ('crisis_alert', 'early_intervention') then
+    return jsonb_build_object('outcome', 'not_an_alert', 'execution', to_jsonb(v_execution));
+  end if;
+  if v_execution.status not in ('succeeded', 'escalated') then
+    return jsonb_build_object('outcome', 'not_sent', 'execution', to_jsonb(v_execution));
+  end if;
+  select not coalesce((o.details->>'undone')::boolean, false) into v_marked
+  from public.human_overrides o
+  where o.execution_id = v_execution.id and o.override_type = 'false_positive'
+  order by o.occurred_at desc, o.id desc
+  limit 1;
+  v_marked := coalesce(v_marked, false);
+  if v_marked and not p_undo then return jsonb_build_object('outcome', 'already_marked', 'execution', to_jsonb(v_execution)); end if;
+  if not v_marked and p_undo then return jsonb_build_object('outcome', 'not_marked', 'execution', to_jsonb(v_execution)); end if;
+  insert into public.human_overrides (pipeline_type, override_type, actor, reason, ticket, details, execution_id, occurred_at)
+  values (v_execution.pipeline_type, 'false_positive', p_actor, p_reason, p_ticket,
+          jsonb_build_object('undone', p_undo, 'signal_id', v_execution.period_key), v_execution.id, p_now)
+  returning id into v_id;
+  return jsonb_build_object('outcome', case when p_undo then 'undone' else 'marked' end, 'override_id', v_id,
+                            'execution', to_jsonb(v_execution));
+end;
+$$;
+
 -- functions/curator_mark_requests.sql
 -- Records that a page's provider requests are about to leave: its request batch, and the lease renewed. Fenced: with
 -- p_lease ({ run_id, shard, owner, lease_seconds }) nothing is recorded and held = false when the lease is no longer
@@ -1741,6 +1886,40 @@ as $$
   left join org_stats os on os.organization_id = page.organization_id
   left join facts f on f.user_id = page.user_id
   left join existing x on x.subject_key = page.subject_key;
+$$;
+
+-- functions/curator_record_breaker_trip.sql
+-- Records that the complaint breaker turned a pipeline off (a breaker_disable override, actor 'curator'), once per
+-- spell: when the pipeline already has a trip since its last kill_switch_enable, nothing is written and the answer
+-- says so, so two webhook invocations seeing the same spike page once. Serialised per pipeline by an advisory lock.
+create or replace function public.curator_record_breaker_trip(
+  p_pipeline_type text,
+  p_reason text,
+  p_details jsonb,
+  p_now timestamptz
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_id uuid;
+begin
+  perform pg_advisory_xact_lock(hashtext('curator_breaker:' || p_pipeline_type));
+  if exists (
+    select 1 from public.human_overrides o
+    where o.pipeline_type = p_pipeline_type and o.override_type = 'breaker_disable'
+      and o.occurred_at >= coalesce((select max(e.occurred_at) from public.human_overrides e
+                                     where e.pipeline_type = p_pipeline_type and e.override_type = 'kill_switch_enable'),
+                                    '-infinity'::timestamptz)
+  ) then
+    return jsonb_build_object('recorded', false, 'id', null);
+  end if;
+  insert into public.human_overrides (pipeline_type, override_type, actor, reason, details, occurred_at)
+  values (p_pipeline_type, 'breaker_disable', 'curator', p_reason, coalesce(p_details, '{}'::jsonb), p_now)
+  returning id into v_id;
+  return jsonb_build_object('recorded', true, 'id', v_id);
+end;
 $$;
 
 -- functions/email_caps_hold.sql
@@ -2798,6 +2977,9 @@ grant execute on function public.email_status_rank to service_role;
 revoke execute on function public.curator_apply_email_events from public, anon, authenticated;
 grant execute on function public.curator_apply_email_events to service_role;
 
+revoke execute on function public.curator_complaint_rates from public, anon, authenticated;
+grant execute on function public.curator_complaint_rates to service_role;
+
 revoke execute on function public.curator_credits_issued_on from public, anon, authenticated;
 grant execute on function public.curator_credits_issued_on to service_role;
 
@@ -2818,6 +3000,9 @@ grant execute on function public.curator_end_attempt to service_role;
 
 revoke execute on function public.curator_expiring_credit_candidates from public, anon, authenticated;
 grant execute on function public.curator_expiring_credit_candidates to service_role;
+
+revoke execute on function public.curator_false_positive_rates from public, anon, authenticated;
+grant execute on function public.curator_false_positive_rates to service_role;
 
 revoke execute on function public.curator_family from public, anon, authenticated;
 grant execute on function public.curator_family to service_role;
@@ -2840,11 +3025,17 @@ grant execute on function public.curator_last_run to service_role;
 revoke execute on function public.curator_manual_credit from public, anon, authenticated;
 grant execute on function public.curator_manual_credit to service_role;
 
+revoke execute on function public.curator_mark_false_positive from public, anon, authenticated;
+grant execute on function public.curator_mark_false_positive to service_role;
+
 revoke execute on function public.curator_mark_requests from public, anon, authenticated;
 grant execute on function public.curator_mark_requests to service_role;
 
 revoke execute on function public.curator_org_admin_candidates from public, anon, authenticated;
 grant execute on function public.curator_org_admin_candidates to service_role;
+
+revoke execute on function public.curator_record_breaker_trip from public, anon, authenticated;
+grant execute on function public.curator_record_breaker_trip to service_role;
 
 revoke execute on function public.email_caps_hold from public, anon, authenticated;
 grant execute on function public.email_caps_hold to service_role;

@@ -130,6 +130,30 @@ describe('the curator stack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'storytailor-sendgrid-webhook-production' });
   });
 
+  it("lets the webhook's complaint breaker put exactly the email pipelines' own switches and page the critical topic", () => {
+    const webhookRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('SendGridWebhookFunctionServiceRole'))![0];
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter((resource) =>
+      JSON.stringify((resource as { Properties: { Roles: unknown } }).Properties.Roles).includes(webhookRole),
+    ) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> } } }>;
+    const statements = policy!.Properties.PolicyDocument.Statement;
+    const puts = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('ssm:Put')));
+    expect(puts).toHaveLength(1);
+    const putResources = JSON.stringify(puts[0]!.Resource);
+    const emailSlugs = ['daily-digest', 'weekly-insights', 'org-health-reports', 'early-intervention', 'story-failure', 'asset-timeout'];
+    expect((puts[0]!.Resource as unknown[]).length).toBe(emailSlugs.length);
+    for (const slug of emailSlugs) expect(putResources).toContain(`:parameter${killSwitchPath('production', slug)}"`);
+    for (const slug of killSwitchSlugs().filter((slug) => !emailSlugs.includes(slug))) {
+      expect(putResources).not.toContain(`${killSwitchPath('production', slug)}"`);
+    }
+    expect(putResources).not.toContain('*');
+    const publish = statements.find((statement) => statement.Action === 'sns:Publish');
+    expect(JSON.stringify(publish!.Resource)).toContain('MonitoringCritical');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-sendgrid-webhook-production',
+      Environment: { Variables: Match.objectLike({ CURATOR_SWITCH_SOURCE: 'ssm', CURATOR_CRITICAL_TOPIC_ARN: Match.anyValue() }) },
+    });
+  });
+
   it('grants least privilege: metrics only in its namespaces, switches only under their path', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

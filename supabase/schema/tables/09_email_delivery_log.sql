@@ -37,3 +37,6 @@ create index email_delivery_log_created on public.email_delivery_log (created_at
 -- The SendGrid webhook joins its events back by message id.
 create index email_delivery_log_provider_message on public.email_delivery_log (provider_message_id)
   where provider_message_id is not null;
+-- The complaint breaker reads a type's deliveries of the last 24 hours after every delivery with a complaint in it.
+create index email_delivery_log_type_delivered on public.email_delivery_log (email_type, delivered_at)
+  where delivered_at is not null;
