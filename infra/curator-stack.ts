@@ -18,7 +18,7 @@ export interface CuratorStackProps extends StackProps {
 
 /**
  * The whole production system of DESIGN.md for one environment: secrets, the curator, its eight rules and health
- * schedule, the twelve kill switches, the SendGrid webhook, the alarms, topics and dashboard, and the on-call policy.
+ * schedule, the thirteen kill switches, the SendGrid webhook, the alarms, topics and dashboard, and the on-call policy.
  */
 export class CuratorStack extends Stack {
   public readonly curator: IntelligenceCurator;

@@ -20,6 +20,7 @@ import { jsonLogger } from '../src/adapters/json-logger.js';
 import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../src/adapters/local/metrics.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
+import { memoryPager } from '../src/adapters/local/pager.js';
 import { StaleDatabaseError } from '../src/db/errors.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
@@ -28,9 +29,9 @@ import { healthEvent, replayEvent, scheduledJobEvent } from '../src/events/curat
 import { createCuratorHandler } from '../src/handlers/curator.js';
 import { buildDependencies, buildWebhookDependencies } from '../src/handlers/dependencies.js';
 import { createSendGridWebhookHandler } from '../src/handlers/sendgrid-webhook.js';
-import { emailReporter } from '../src/local/sendgrid-events.js';
+import { complaintSpiker, emailReporter } from '../src/local/sendgrid-events.js';
 import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
-import { formatReport, countOutbox } from '../src/local/report.js';
+import { formatReport, countOutbox, reviewLoop } from '../src/local/report.js';
 import { runSimulation } from '../src/local/simulation.js';
 import { isJobType, jobTypes, lastFiring, type JobType } from '../src/pipelines/index.js';
 
@@ -127,16 +128,26 @@ const payments = ledgerPayments(ledgerFile);
 const logStream = createWriteStream(logFile, { flags: 'w' });
 // Log lines carry the simulated time, as they would have in the days simulated.
 const logger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'intelligence-curator', environment: 'local' }, () => clock.now());
-const config = loadConfig({ ...process.env, CURATOR_OUTBOX_DIR: outboxDir, CURATOR_LEDGER_FILE: ledgerFile });
+const config = loadConfig({
+  ...process.env,
+  CURATOR_OUTBOX_DIR: outboxDir,
+  CURATOR_LEDGER_FILE: ledgerFile,
+  // The morning ops summary goes to the local outbox, addressed as cdk.json addresses it per environment.
+  CURATOR_OPS_SUMMARY_RECIPIENTS: process.env.CURATOR_OPS_SUMMARY_RECIPIENTS ?? 'ops-team@storytailor.local',
+});
 const deps = await buildDependencies(config, { sql, clock, switches, metrics, payments, logger });
 const handler = createCuratorHandler(async () => deps);
 // SendGrid's event webhook, as deployed, verifying the deliveries the local SendGrid signs with a key of this run.
 const sendGridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const webhookLogger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'sendgrid-webhook', environment: 'local' }, () => clock.now());
+// Its complaint breaker flips the same in-memory switches the curator reads, and pages into the report.
+const pager = memoryPager();
+const breaker = { environment: config.environment, switches, switchWriter: { turnOff: async (slug: string) => switches.set(`${slug}/enabled`, 'false') }, pager };
 const webhook = createSendGridWebhookHandler(() =>
-  buildWebhookDependencies(config, { sql, metrics, logger: webhookLogger, publicKey: sendGridKey.publicKey, clock }),
+  buildWebhookDependencies(config, { sql, metrics, logger: webhookLogger, publicKey: sendGridKey.publicKey, clock, breaker }),
 );
 const reportEmails = emailReporter({ sql, webhook, privateKey: sendGridKey.privateKey, clock });
+const complaintSpike = complaintSpiker({ sql, webhook, privateKey: sendGridKey.privateKey, clock });
 
 const [{ n: existing } = { n: 0 }] = await sql.query<{ n: number }>('select count(*)::int as n from users');
 progress(existing > 0 ? `using the ${existing} families already in ${keep}` : `seeding ${users} families…`);
@@ -145,7 +156,7 @@ const population = existing > 0 ? null : await seedPopulation(sql, { users, star
 if (args.job !== undefined) {
   await runOneJob(args.job as JobType | 'health', args['dry-run']);
 } else {
-  const result = await runSimulation({ sql, clock, handler, switches, reportEmails, start, days, users, progress });
+  const result = await runSimulation({ sql, clock, handler, switches, reportEmails, complaintSpike, start, days, users, progress });
   progress('');
   console.log(
     formatReport(result, {
@@ -158,6 +169,8 @@ if (args.job !== undefined) {
       transactions: payments.transactions.length,
       logFile,
       metrics,
+      pages: pager.pages,
+      review: await reviewLoop(sql, clock.now()),
     }),
   );
 }

@@ -9,7 +9,7 @@ export interface KillSwitchesProps {
 }
 
 /**
- * The twelve kill switches, `/storytailor-{env}/pipelines/{slug}/enabled`, String parameters created with `true`
+ * The thirteen kill switches, `/storytailor-{env}/pipelines/{slug}/enabled`, String parameters created with `true`
  * only when absent: a deploy never turns back on a switch ops turned off, and deleting the stack leaves them.
  * CloudFormation cannot express "create if absent", so a custom resource calls PutParameter without Overwrite and
  * accepts ParameterAlreadyExists.

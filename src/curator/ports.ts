@@ -89,10 +89,28 @@ export type SendOutcome =
   | { readonly executionId: string; readonly status: 'sent'; readonly providerMessageId: string | null }
   | { readonly executionId: string; readonly status: 'failed' | 'unknown'; readonly error: string };
 
-/** Sends emails in batches of at most `maxBatchSize`. */
+/**
+ * An internal email whose content the curator renders itself (the morning ops summary): no template, no execution,
+ * never in `email_delivery_log`. `category` tags it at the provider so it stays apart from the families' email.
+ */
+export interface ContentEmail {
+  readonly to: readonly string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly category: string;
+}
+
+/** What the provider said about a content email, as {@link SendOutcome} says it of a family's. */
+export type ContentOutcome =
+  | { readonly status: 'sent'; readonly providerMessageId: string | null }
+  | { readonly status: 'failed' | 'unknown'; readonly error: string };
+
+/** Sends emails in batches of at most `maxBatchSize`, and the curator's own content emails one at a time. */
 export interface Mailer {
   readonly maxBatchSize: number;
   send(emails: readonly OutgoingEmail[]): Promise<SendOutcome[]>;
+  sendContent(email: ContentEmail): Promise<ContentOutcome>;
 }
 
 /** A movement on a customer's credit balance; `ledgerId` is the idempotency key. Amounts are positive cents. */

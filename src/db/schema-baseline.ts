@@ -85,7 +85,7 @@ function inCallOrder(functions: ReadonlyArray<{ name: string; sql: string }>): A
 
 /**
  * The baseline migration: the roles, the app's facts (created only where absent), the curator's tables, its
- * functions in call order, and the row level security, grants and EXECUTE revocations of the curator's own objects
+ * dashboard views, its functions in call order, and the row level security, grants and EXECUTE revocations of the curator's own objects
  * named one by one. Nothing here touches an object it did not create, and no default privileges change.
  */
 export function buildBaseline(sources: SchemaSources): string {
@@ -126,8 +126,9 @@ export function buildBaseline(sources: SchemaSources): string {
     section('Supabase roles (where absent)', [sources.roles]),
     section("The app's facts (created only where absent; columns checked)", [sources.appFacts]),
     section("The curator's tables", sources.tables.map((table) => `-- ${table.file}\n${table.sql}`)),
-    section("The curator's functions", functions.map((fn) => `-- functions/${fn.name}.sql\n${fn.sql}`)),
+    // Views first: they read tables only, and the ops summary's function reads them.
     section("The curator's dashboard views", views.map((view) => `-- views/${view.name}.sql\n${view.sql}`)),
+    section("The curator's functions", functions.map((fn) => `-- functions/${fn.name}.sql\n${fn.sql}`)),
     section("Row level security and grants, on the curator's own objects only", security),
   ].join('\n');
 }

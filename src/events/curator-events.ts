@@ -97,6 +97,12 @@ export function shardEvent(input: { jobType: JobType; runId: string; shard: numb
   };
 }
 
+/**
+ * The morning ops summary's input: from the Scheduler schedule, `scheduledTime` is its placeholder
+ * `<aws.scheduler.scheduled-time>`, so a retried or redelivered invocation summarises the same day.
+ */
+export const opsSummaryEvent = (scheduledTime?: string) => ({ detail: { jobType: 'ops_summary' as const, ...(scheduledTime ? { scheduledTime } : {}) } });
+
 /** The health check's input (direct invoke, the Scheduler schedule, or `aws lambda invoke`). */
 export const healthEvent = () => ({ detail: { jobType: 'health' as const } });
 

@@ -81,10 +81,11 @@ const shard = z.object({
 });
 
 const health = z.object({ detail: z.object({ jobType: z.literal('health') }) });
+const opsSummaryRequest = z.object({ detail: z.object({ jobType: z.literal('ops_summary'), scheduledTime: instant.optional() }).strict() });
 
 const sources: readonly string[] = [EventSource.scheduler, EventSource.manual, EventSource.agent, EventSource.curator];
 const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, shard]);
-const sourceError = `source: expected one of ${EventSource.scheduler}, ${EventSource.manual}, ${EventSource.agent}, or detail.jobType "health"`;
+const sourceError = `source: expected one of ${EventSource.scheduler}, ${EventSource.manual}, ${EventSource.agent}, or detail.jobType "health" or "ops_summary"`;
 
 /** The event was understood, or here is what is wrong with it, field by field. */
 export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string };
@@ -110,6 +111,12 @@ export interface ParseOptions {
  */
 export function parseCuratorEvent(event: unknown, options: ParseOptions = {}): ParsedEvent {
   if (health.safeParse(event).success) return { ok: true, request: { kind: 'health' } };
+  if ((event as { detail?: { jobType?: unknown } } | null)?.detail?.jobType === 'ops_summary') {
+    const summary = opsSummaryRequest.safeParse(event);
+    if (!summary.success) return { ok: false, error: describe(summary.error) };
+    const { scheduledTime } = summary.data.detail;
+    return { ok: true, request: { kind: 'ops_summary', scheduledTime: scheduledTime ? new Date(scheduledTime) : null } };
+  }
   const parsed = sourced.safeParse(event);
   if (!parsed.success) {
     const source = (event as { source?: unknown } | null)?.source;

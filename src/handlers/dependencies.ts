@@ -137,6 +137,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
       owner: 'unset',
       templates: config.templates,
       canaryRecipients: config.canaryRecipients,
+      opsSummaryRecipients: config.opsSummaryRecipients,
     },
   };
 }

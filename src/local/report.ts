@@ -6,14 +6,19 @@ import { firingOfPeriod, isJobType, jobTypes } from '../pipelines/index.js';
 import { emptyTally, vetoTotal } from '../runner/tally.js';
 import type { SeededPopulation } from './seed-population.js';
 import type { SimulationResult } from './simulation.js';
+import type { SqlClient } from '../db/sql-client.js';
+import type { FalsePositiveRate } from '../store/rows.js';
 
 /** Emails in the outbox folder, by email type. */
 export function countOutbox(dir: string): Map<string, number> {
   const counts = new Map<string, number>();
   if (!existsSync(dir)) return counts;
   for (const file of readdirSync(dir)) {
-    const { emailType } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { emailType: string };
-    counts.set(emailType, (counts.get(emailType) ?? 0) + 1);
+    if (!file.endsWith('.json')) continue;
+    // A family's email names its type; the curator's own (the ops summary) its category.
+    const { emailType, category } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { emailType?: string; category?: string };
+    const kind = emailType ?? category ?? 'unknown';
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   return counts;
 }
@@ -29,6 +34,49 @@ export interface ReportContext {
   readonly transactions: number;
   readonly logFile: string;
   readonly metrics: MemoryMetrics;
+  /** What the complaint breaker paged. */
+  readonly pages?: ReadonlyArray<{ subject: string; message: string }>;
+  /** The review loop as the database holds it at the end. */
+  readonly review?: ReviewLoop;
+}
+
+/** The breaker's trips, the morning summaries and the false-positive rates, read back from the database. */
+export interface ReviewLoop {
+  readonly trips: ReadonlyArray<{ pipeline_type: string; occurred_at: string; reason: string }>;
+  readonly summaries: ReadonlyArray<{ summary_date: string; status: string; monthly: boolean; attempts: number }>;
+  readonly falsePositives: readonly FalsePositiveRate[];
+}
+
+/** Reads the review loop's records: breaker trips, ops summaries sent, false-positive rates of the last 30 days. */
+export async function reviewLoop(sql: SqlClient, now: Date): Promise<ReviewLoop> {
+  const trips = await sql.query<{ pipeline_type: string; occurred_at: string; reason: string }>(
+    `select pipeline_type, occurred_at::text, reason from human_overrides where override_type = 'breaker_disable' order by occurred_at`,
+  );
+  const summaries = await sql.query<{ summary_date: string; status: string; monthly: boolean; attempts: number }>(
+    `select summary_date::text, status, monthly, attempts from ops_summaries order by summary_date`,
+  );
+  const [rates] = await sql.query<{ rates: FalsePositiveRate[] }>(`select curator_false_positive_rates($1, $2) as rates`, [new Date(now.getTime() - 30 * 86_400_000), now]);
+  return { trips, summaries, falsePositives: rates?.rates ?? [] };
+}
+
+function reviewLines(context: ReportContext, summaries: SimulationResult['summaries']): string[] {
+  const review = context.review;
+  if (review === undefined) return [];
+  const lines = ['', 'Review loop (complaint breaker, morning ops summary, clinical review)'];
+  if (review.trips.length === 0) lines.push('  complaint breaker: no trip');
+  for (const trip of review.trips) lines.push(`  complaint breaker tripped ${trip.pipeline_type} at ${trip.occurred_at.slice(0, 16)}: ${trip.reason}`);
+  for (const page of context.pages ?? []) lines.push(`  paged: ${page.subject}`);
+  const sent = review.summaries.filter((summary) => summary.status === 'sent');
+  const skipped = summaries.filter((summary) => summary.status === 'skipped');
+  lines.push(
+    `  ops summaries sent: ${sent.length} (one per day, ${sent.filter((summary) => summary.monthly).length} with the monthly ops health report; ${skipped.length} invocation(s) sent nothing: ${[...new Set(skipped.map((summary) => summary.reason))].join('; ') || '-'})`,
+  );
+  const last = [...summaries].reverse().find((summary) => summary.status === 'succeeded');
+  if (last?.subject) lines.push(`  last summary: "${last.subject}"`);
+  for (const rate of review.falsePositives) {
+    lines.push(`  false positives ${rate.pipeline_type}: ${rate.false_positives} of ${rate.alerts} alerts sent${rate.rate_percent === null ? '' : ` (${rate.rate_percent} %)`}`);
+  }
+  return lines;
 }
 
 const number = (value: number) => value.toLocaleString('en-US');
@@ -143,6 +191,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   const missing = vetoReasonsInOrder.filter((reason) => !reasonTotals.get(reason));
   lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
   lines.push(...emailHealth(context.metrics));
+  lines.push(...reviewLines(context, result.summaries));
   lines.push('', 'Ops, jobs and health');
   for (const note of result.notes) lines.push(`  ${note}`);
   lines.push(`  crisis escalations for a human: ${context.metrics.total('CrisisEscalations')} (CrisisEscalations metric)`);
@@ -153,7 +202,9 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   }
   const emails = [...outbox.values()].reduce((sum, n) => sum + n, 0);
   lines.push('', 'Where to look');
-  lines.push(`  emails sent:      ${context.outboxDir}/ (${number(emails)} files: recipient, template, data)`);
+  const summaryFiles = outbox.get('ops_summary') ?? 0;
+  lines.push(`  emails sent:      ${context.outboxDir}/ (${number(emails - summaryFiles)} files: recipient, template, data)`);
+  lines.push(`  ops summaries:    ${context.outboxDir}/ops_summary-*.json and .html (${summaryFiles}: the morning email to ops, rendered)`);
   lines.push(`  Stripe stand-in:  ${context.ledgerFile} (${context.transactions} balance transactions)`);
   lines.push(`  decision log:     ${context.logFile} (one JSON line per decision)`);
   lines.push(`  metrics:          ${[...new Set(context.metrics.points.map((point) => point.name))].join(', ')}`);

@@ -105,3 +105,39 @@ export function emailReporter(input: {
     }
   };
 }
+
+/**
+ * A complaint spike as SendGrid would report it: `share` of the digests sent in [from, to) answered with an
+ * unsubscribe or a spam report (alternately) a minute before `at`, in signed deliveries to the real webhook.
+ */
+export function complaintSpiker(input: {
+  sql: SqlClient;
+  webhook: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
+  privateKey: KeyObject;
+  clock: Clock;
+}): (from: Date, to: Date, share: number) => Promise<void> {
+  return async (from, to, share) => {
+    const sent = await input.sql.query<{ execution_id: string; provider_message_id: string | null; email: string | null }>(
+      `select l.execution_id, l.provider_message_id, u.email
+       from email_delivery_log l left join users u on u.id = l.user_id
+       where l.email_type = 'daily_digest' and l.delivered_at is not null and l.unsubscribed_at is null and l.spam_reported_at is null
+         and l.sent_at >= $1 and l.sent_at < $2
+       order by l.execution_id`,
+      [from, to],
+    );
+    const now = input.clock.now();
+    const chosen = sent.filter((message) => draws(message.execution_id)('complaint spike') < share);
+    const events = chosen.map((message, index) => ({
+      email: message.email ?? 'unknown@example.invalid',
+      timestamp: Math.floor(now.getTime() / 1_000) - 60,
+      event: index % 2 === 0 ? 'unsubscribe' : 'spamreport',
+      sg_event_id: `local-spike-${message.execution_id}`,
+      sg_message_id: message.provider_message_id,
+      execution_id: message.execution_id,
+    }));
+    for (let start = 0; start < events.length; start += eventsPerDelivery) {
+      const answer = await input.webhook(signedDelivery(events.slice(start, start + eventsPerDelivery), input.privateKey, now));
+      if (answer.statusCode !== 200) throw new Error(`the SendGrid webhook refused a delivery: ${answer.statusCode} ${answer.body}`);
+    }
+  };
+}

@@ -1,10 +1,10 @@
 import type { ManualClock } from '../adapters/clock.js';
-import { healthEvent, replayEvent, scheduledJobEvent, signalEvent } from '../events/curator-events.js';
+import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../handlers/curator.js';
 import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';
-import type { HealthResult } from '../runner/job-result.js';
+import type { HealthResult, OpsSummaryResult } from '../runner/job-result.js';
 import { addTally, emptyTally, vetoTotal, type Tally } from '../runner/tally.js';
 import { simulateReading } from './seed-population.js';
 
@@ -27,6 +27,8 @@ export interface SimulatedOps {
   setSwitch(key: string, value: string): void;
   /** SendGrid's event webhook reporting on the emails sent in [from, to) (deliveries, opens, unsubscribes, ...). */
   reportEmails?(from: Date, to: Date): Promise<void>;
+  /** A share of the digests sent in [from, to) answered with unsubscribes and spam reports, through the webhook. */
+  complaintSpike?(from: Date, to: Date, share: number): Promise<void>;
 }
 
 const minute = 60_000;
@@ -78,6 +80,9 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
   for (let index = 0; index < days; index += 1) {
     const date = dayAt(index, 0);
     events.push({ at: date, kind: 'reading', label: 'families read', act: () => simulateReading(sql, date) });
+    // The morning ops summary at 09:00, as EventBridge Scheduler hands it over.
+    const morning = dayAt(index, 9);
+    events.push({ at: morning, kind: 'schedule', label: 'ops summary (09:00)', event: opsSummaryEvent(morning.toISOString()) });
     const { reportEmails } = ops;
     if (reportEmails) {
       // Late in the evening SendGrid has reported on the day's email: the digest's deliveries, its first opens.
@@ -160,7 +165,54 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
       event: replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: off.toISOString(), to: on.toISOString() }, 'local-replay-ops-118'),
     },
     { at: dayAt(days - 1, 23, 59), kind: 'health', label: 'health check', event: healthEvent() },
+    // The Scheduler redelivers one morning's summary: it is sent once.
+    { at: dayAt(1, 9, 3), kind: 'schedule', label: 'ops summary redelivered', event: opsSummaryEvent(dayAt(1, 9).toISOString()) },
   );
+  const { complaintSpike } = ops;
+  if (complaintSpike && days > 4) {
+    // One evening a digest goes wrong: 1 % of its families unsubscribe or report it as spam within the hour, and the
+    // complaint breaker turns the digest off, so the next evening's digest is held. Ops turn it back on once the
+    // template is fixed and replay what the switch held.
+    const digest = dayAt(4, 20);
+    const tripped = dayAt(4, 23, 50);
+    events.push({ at: tripped, kind: 'webhook', label: 'SendGrid reports a complaint spike on the digest', act: () => complaintSpike(digest, dayAt(4, 23, 45), 0.01) });
+    const enabled = dayAt(5, 20, 30);
+    events.push({
+      at: enabled,
+      kind: 'ops',
+      label: 'ops: daily-digest back on after the complaint breaker',
+      act: async () => {
+        await sql.query(
+          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
+           values ('daily_digest', 'kill_switch_enable', 'ops-oncall@storytailor', 'Digest template fixed after the complaint spike', 'OPS-131', $1)`,
+          [enabled],
+        );
+        ops.setSwitch('daily-digest/enabled', 'true');
+      },
+    });
+    events.push({
+      at: new Date(enabled.getTime() + 5 * minute),
+      kind: 'ops',
+      label: 'ops: replay what the complaint breaker held',
+      event: replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: tripped.toISOString(), to: enabled.toISOString() }, 'local-replay-ops-131'),
+    });
+  }
+  if (days > 6) {
+    // The clinical review finds one of the crisis alerts a false positive.
+    const reviewed = dayAt(6, 15);
+    events.push({
+      at: reviewed,
+      kind: 'ops',
+      label: 'clinical review: one crisis alert marked a false positive',
+      act: async () => {
+        await sql.query(
+          `select curator_mark_false_positive(e.id::text, false, 'clinical-review@storytailor', 'Child was role-playing a story', 'CLIN-7', $1)
+           from pipeline_executions e where e.pipeline_type = 'crisis_alert' and e.status = 'succeeded' order by e.created_at limit 1`,
+          [reviewed],
+        );
+      },
+    });
+  }
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
   const { reportEmails } = ops;
   if (reportEmails) {
@@ -192,6 +244,8 @@ export interface SimulationResult {
   readonly invocations: ReadonlyMap<JobType, number>;
   readonly notes: readonly string[];
   readonly health: HealthResult | null;
+  /** Every morning summary's answer, in order (a redelivery's too). */
+  readonly summaries: readonly OpsSummaryResult[];
   readonly seconds: number;
 }
 
@@ -203,6 +257,8 @@ export async function runSimulation(input: {
   switches: { set(key: string, value: string): void };
   /** Posts SendGrid's events about the emails sent in [from, to) to the webhook; without it, no email is reported. */
   reportEmails?: (from: Date, to: Date) => Promise<void>;
+  /** Posts a complaint spike on the digests sent in [from, to) to the webhook; without it, there is none. */
+  complaintSpike?: (from: Date, to: Date, share: number) => Promise<void>;
   start: Date;
   days: number;
   users: number;
@@ -211,6 +267,7 @@ export async function runSimulation(input: {
   const ops: SimulatedOps = {
     setSwitch: (key, value) => input.switches.set(key, value),
     ...(input.reportEmails ? { reportEmails: input.reportEmails } : {}),
+    ...(input.complaintSpike ? { complaintSpike: input.complaintSpike } : {}),
   };
   const timeline = buildTimeline(input.sql, ops, input.start, input.days, input.users);
   const tallies = new Map<JobType, Tally>();
@@ -218,6 +275,7 @@ export async function runSimulation(input: {
   const notes: string[] = [];
   const details = new Map<JobType, string[]>();
   let health: HealthResult | null = null;
+  const summaries: OpsSummaryResult[] = [];
   const started = Date.now();
   const when = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
 
@@ -232,6 +290,10 @@ export async function runSimulation(input: {
       health = result;
       return;
     }
+    if (result.kind === 'ops_summary') {
+      summaries.push(result);
+      return;
+    }
     const jobType = result.jobType as JobType;
     tallies.set(jobType, addTally(tallies.get(jobType) ?? emptyTally(), result.tally));
     invocations.set(jobType, (invocations.get(jobType) ?? 0) + 1);
@@ -244,5 +306,5 @@ export async function runSimulation(input: {
     }
   });
   for (const [jobType, runs] of details) notes.push(`${jobType}: ${runs.length} run(s); ${runs.slice(-2).join('; ')}`);
-  return { tallies, invocations, notes, health, seconds: (Date.now() - started) / 1000 };
+  return { tallies, invocations, notes, health, summaries, seconds: (Date.now() - started) / 1000 };
 }

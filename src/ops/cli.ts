@@ -23,6 +23,8 @@ import { deployedDatabase } from './deployed.js';
 import { parseTimeout, showEvent } from './follow.js';
 import { listRuns, parseSince, showFamily, showRun } from './look.js';
 import { ExitCode, explain, OpsError } from './errors.js';
+import { falsePositiveWindowDays } from '../ops-summary/false-positives.js';
+import { markFalsePositive, showFalsePositives } from './review.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
@@ -32,6 +34,7 @@ commands to look (each takes --json)
   run <runId|jobType[:periodKey]>  one run in full: its attempts, decisions by outcome and reason, dry runs
   family <userId>                  one family: decisions, emails, credits, suppressions, preferences, caps now
   event <eventId>                  what the curator made of an event ops published (a replay, a dry run)
+  false-positives [--since 30d]    the crisis and early-intervention alerts sent, and the share marked false
 
 commands to act
   disable <slug|all> --reason ...  turn a pipeline (or all) off; records a human override (all: confirm or --yes)
@@ -45,6 +48,9 @@ commands to act
   credit <userId> <cents> --ticket SUP-123 --reason ... [--local-payments]
                                    manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
                                    ticket; records a human override. --local-payments: the local stand-in, paying nobody
+  false-positive <executionId|signalId> --reason ... [--undo]
+                                   the clinical review: mark a crisis or early-intervention alert that went out a
+                                   false positive (or undo the mark); records a human override linked to it
 
 options
   --env        production (default) or staging
@@ -120,8 +126,9 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         wait: { type: 'boolean', default: false },
         timeout: { type: 'string', default: '10m' },
         job: { type: 'string' },
-        since: { type: 'string', default: '24h' },
+        since: { type: 'string' },
         yes: { type: 'boolean', default: false },
+        undo: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -194,13 +201,17 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       case 'switches':
         return await showSwitches(context);
       case 'runs':
-        return await listRuns(context, { job: values.job ?? null, sinceMs: parseSince(values.since), shown });
+        return await listRuns(context, { job: values.job ?? null, sinceMs: parseSince(values.since ?? '24h'), shown });
       case 'run':
         return await showRun(context, required(rest[0], 'the run (its id, or jobType[:periodKey])'), shown);
       case 'family':
         return await showFamily(context, required(rest[0], 'the user id'), shown);
       case 'event':
         return await showEvent(context, required(rest[0], 'the event id (ops replay prints it)'), shown);
+      case 'false-positives':
+        return await showFalsePositives(context, parseSince(values.since ?? `${falsePositiveWindowDays}d`), shown);
+      case 'false-positive':
+        return await markFalsePositive(context, required(rest[0], 'the execution id or signalId of the alert'), values.undo, { ...who, reason: required(values.reason, '--reason') }, shown);
       case 'disable': {
         const slug = required(rest[0], 'the switch (a pipeline slug or all)');
         const reason = required(values.reason, '--reason');

@@ -8,6 +8,7 @@ import {
   globalSwitchSlug,
   killSwitchPath,
   killSwitchSlugs,
+  opsSummary,
   parameterRoot,
   pipelines,
   ruleName,
@@ -22,9 +23,10 @@ import { readParameters } from './parameters.js';
 import { followEvent, type Follow } from './follow.js';
 import type { Shown } from './look.js';
 
-/** The jobType a kill switch slug belongs to, or `all`. */
-export function pipelineTypeOfSlug(slug: string): JobType | 'all' {
+/** The jobType a kill switch slug belongs to, `ops_summary`, or `all`. */
+export function pipelineTypeOfSlug(slug: string): JobType | 'all' | typeof opsSummary.jobType {
   if (slug === globalSwitchSlug) return 'all';
+  if (slug === opsSummary.slug) return opsSummary.jobType;
   const found = (Object.keys(pipelines) as JobType[]).find((jobType) => pipelines[jobType].slug === slug);
   if (found === undefined) {
     throw new OpsError(ExitCode.usage, `unknown switch "${slug}": expected one of ${killSwitchSlugs().join(', ')}`);

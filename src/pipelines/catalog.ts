@@ -1,4 +1,5 @@
 import type { FrequencyCap, PipelineDefinition, RuleDefinition } from './definition.js';
+import type { CronSchedule } from './schedule.js';
 
 /**
  * The eight EventBridge rules (DESIGN.md section 2). Scheduled rules fire one pipeline each; the realtime rule
@@ -198,6 +199,20 @@ export const pipelines = {
 } as const satisfies Record<string, PipelineDefinition>;
 
 export type JobType = keyof typeof pipelines;
+
+/**
+ * The morning ops summary: the curator's own internal email to the ops list, not a pipeline (no candidates, no
+ * families, no decisions). EventBridge Scheduler runs it at 09:00 UTC, the operations guide's morning checklist. Its
+ * kill switch is its own, and the global `all` switch does not stop it: ops want the report most when everything is
+ * stopped.
+ */
+export const opsSummary = {
+  jobType: 'ops_summary',
+  slug: 'ops-summary',
+  displayName: 'Ops summary',
+  schedule: { minute: 0, hour: 9 },
+  description: "The morning ops summary (and the first Monday's monthly ops health report) to the ops list",
+} as const satisfies { jobType: string; slug: string; displayName: string; schedule: CronSchedule; description: string };
 
 /** Every jobType, in catalog order. */
 export const jobTypes = Object.keys(pipelines) as JobType[];

@@ -1,4 +1,4 @@
-import { pipelines, type JobType } from './catalog.js';
+import { opsSummary, pipelines, type JobType } from './catalog.js';
 
 /** The deployment a name belongs to (a CDK context value). */
 export const environments = ['production', 'staging'] as const;
@@ -32,9 +32,9 @@ export function killSwitchPath(env: Environment, slug: string): string {
   return `${parameterRoot(env)}/${slug}/enabled`;
 }
 
-/** The twelve kill switches: one per pipeline slug, then `all`. */
+/** The thirteen kill switches: one per pipeline slug, the ops summary's, then `all`. */
 export function killSwitchSlugs(): string[] {
-  return [...Object.values(pipelines).map((pipeline) => pipeline.slug), globalSwitchSlug];
+  return [...Object.values(pipelines).map((pipeline) => pipeline.slug), opsSummary.slug, globalSwitchSlug];
 }
 
 /**

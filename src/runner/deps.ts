@@ -28,6 +28,8 @@ export interface RunnerConfig {
   readonly delivery?: 'direct' | 'work_queue';
   /** Internal addresses that receive a digest or insights run's first send; a failure there stops the run. */
   readonly canaryRecipients?: readonly string[];
+  /** Who receives the morning ops summary; none: it is not sent. */
+  readonly opsSummaryRecipients?: readonly string[];
 }
 
 /** Everything a job needs, wired once by the handler. */

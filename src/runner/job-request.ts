@@ -62,4 +62,10 @@ export interface HealthJob {
   readonly kind: 'health';
 }
 
-export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob;
+/** The morning ops summary of the day before `scheduledTime` (the Scheduler's own time; now when absent). */
+export interface OpsSummaryJob {
+  readonly kind: 'ops_summary';
+  readonly scheduledTime: Date | null;
+}
+
+export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob | OpsSummaryJob;

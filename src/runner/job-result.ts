@@ -66,5 +66,16 @@ export interface HealthResult extends Answered {
   readonly health: Readonly<Record<string, unknown>>;
 }
 
+/** The morning ops summary's answer: sent, skipped (its switch, no recipients, already sent) or failed. */
+export interface OpsSummaryResult extends Answered {
+  readonly kind: 'ops_summary';
+  readonly jobType: 'ops_summary';
+  readonly status: 'succeeded' | 'skipped' | 'failed';
+  readonly reason: string | null;
+  readonly summaryDate: string;
+  readonly monthly: boolean;
+  readonly subject: string | null;
+}
+
 /** The handler's answer for one event, one variant per kind of job. */
-export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult;
+export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult | OpsSummaryResult;

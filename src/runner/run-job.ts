@@ -4,6 +4,7 @@ import { JobRequestError } from './errors.js';
 import type { JobRequest, ReplayJob } from './job-request.js';
 import type { JobResult } from './job-result.js';
 import { runHealth } from './jobs/health.js';
+import { runOpsSummary } from './jobs/ops-summary.js';
 import { replayHeldDigests } from './jobs/held-digest-replay.js';
 import type { HeldReplay } from './jobs/held-replay.js';
 import { replayHeldSignals } from './jobs/held-signal-replay.js';
@@ -31,6 +32,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
   switch (request.kind) {
     case 'health':
       return runHealth(deps);
+    case 'ops_summary':
+      return runOpsSummary(deps, request);
     case 'signal':
       return runSignal(deps, request);
     case 'scheduled':

@@ -9,6 +9,7 @@ import {
   expiringCredit,
   falsePositiveRate,
   falsePositiveReview,
+  opsSummaryFigures,
   fanOutResult,
   finishShardResult,
   healthResult,
@@ -237,6 +238,21 @@ export const storeFunctions = {
     falsePositiveReview,
   ),
   falsePositiveRates: define('curator_false_positive_rates', { since: 'timestamptz', until: 'timestamptz' }, z.array(falsePositiveRate)),
+  opsSummary: define(
+    'curator_ops_summary',
+    { from: 'timestamptz', until: 'timestamptz', expected: 'jsonb', monthly: 'boolean', now: 'timestamptz' },
+    opsSummaryFigures,
+  ),
+  claimOpsSummary: define(
+    'curator_claim_ops_summary',
+    { summaryDate: 'text', monthly: 'boolean', leaseSeconds: 'integer', now: 'timestamptz' },
+    z.object({ claimed: z.boolean(), status: z.string(), attempts: z.number().int() }),
+  ),
+  finishOpsSummary: define(
+    'curator_finish_ops_summary',
+    { summaryDate: 'text', status: 'text', recipients: 'integer', providerMessageId: 'text', error: 'text', figures: 'jsonb', now: 'timestamptz' },
+    z.object({ summary_date: z.string(), status: z.string() }).nullable(),
+  ),
   endAttempt: define(
     'curator_end_attempt',
     { attemptId: 'uuid', outcome: 'text', reason: 'text', summary: 'jsonb', error: 'text', now: 'timestamptz' },

@@ -361,3 +361,81 @@ export const falsePositiveRate = z.object({
   rate_percent: z.number().nullable(),
 });
 export type FalsePositiveRate = z.infer<typeof falsePositiveRate>;
+
+const count = z.number().int();
+const usd = z.number();
+const rate = z.number().nullable();
+
+/** What the morning ops summary says, as `curator_ops_summary` answers it (each part from its own table or view). */
+export const opsSummaryFigures = z.object({
+  from: z.string(),
+  until: z.string(),
+  runs: z.array(
+    z.object({
+      job_type: z.string(),
+      period_key: z.string(),
+      trigger: z.string(),
+      status: z.string(),
+      candidates: count,
+      executed: count,
+      skipped: count,
+      vetoed: count,
+      failed: count,
+      escalated: count,
+      duration_ms: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+  missed: z.array(z.object({ job_type: z.string(), period_key: z.string() })),
+  executions: z.array(z.object({ pipeline_type: z.string(), status: z.string(), count })),
+  email: z.array(
+    z.object({
+      email_type: z.string(),
+      sent: count,
+      delivered: count,
+      opened: count,
+      clicked: count,
+      bounced: count,
+      unsubscribed: count,
+      spam_reported: count,
+      open_rate: rate,
+      click_rate: rate,
+      unsubscribe_rate: rate,
+      bounce_rate: rate,
+    }),
+  ),
+  credits_issued: z.array(z.object({ source: z.string(), credits: count, total_usd: usd })),
+  credits_expired: z.object({ count, total_usd: usd }),
+  credits_failed: z.object({ count, total_usd: usd }),
+  crisis_escalations: count,
+  vetoes: z.array(z.object({ pipeline_type: z.string(), veto_reason: z.string(), count })),
+  breaker_trips: z.array(z.object({ pipeline_type: z.string(), occurred_at: z.string(), reason: z.string() })),
+  overrides: z.array(
+    z.object({ pipeline_type: z.string(), override_type: z.string(), actor: z.string(), reason: z.string(), ticket: z.string().nullable(), occurred_at: z.string() }),
+  ),
+  last_flips: z.array(z.object({ pipeline_type: z.string(), override_type: z.string(), actor: z.string(), occurred_at: z.string() })),
+  false_positives: z.array(falsePositiveRate),
+  monthly: z
+    .object({
+      from: z.string(),
+      email: z.array(
+        z.object({
+          email_type: z.string(),
+          sent: count,
+          delivered: count,
+          opened: count,
+          unsubscribed: count,
+          bounced: count,
+          open_rate: rate,
+          unsubscribe_rate: rate,
+          bounce_rate: rate,
+        }),
+      ),
+      referrals: z.object({ referrals: count, signed_up: count, converted: count, rewarded: count, conversion_rate: rate }),
+      credits: z.array(z.object({ source: z.string(), credits: count, total_usd: usd })),
+      executions: z.array(z.object({ pipeline_type: z.string(), status: z.string(), count })),
+      override_patterns: z.array(z.object({ pipeline_type: z.string(), override_type: z.string(), count })),
+    })
+    .nullable(),
+});
+export type OpsSummaryFigures = z.infer<typeof opsSummaryFigures>;

@@ -477,7 +477,7 @@ create table public.human_overrides (
   pipeline_type  text not null check (pipeline_type in (
                    'all', 'daily_digest', 'weekly_insights', 'story_scoring', 'referral_rewards', 'expire_credits',
                    'org_health_report', 'data_retention',
-                   'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
+                   'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout', 'ops_summary')),
   override_type  text not null check (override_type in (
                    'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
                    'breaker_disable', 'false_positive')),
@@ -541,6 +541,103 @@ create table public.dry_run_reports (
 );
 create index dry_run_reports_job on public.dry_run_reports (job_type, requested_at);
 create index dry_run_reports_event on public.dry_run_reports (event_id) where event_id is not null;
+
+-- tables/16_ops_summaries.sql
+-- The morning ops summary, one row per day it summarises: claimed before SendGrid is called and marked sent after,
+-- so a redelivered schedule sends it once. It is the curator's own internal email: never in email_delivery_log, so
+-- never in a rate, a cap or the complaint breaker. `figures` keeps what it said.
+create table public.ops_summaries (
+  summary_date         date primary key,
+  status               text not null check (status in ('sending', 'sent', 'failed', 'unknown')),
+  monthly              boolean not null default false,
+  recipients           integer not null default 0 check (recipients >= 0),
+  attempts             integer not null default 1 check (attempts >= 1),
+  provider_message_id  text,
+  error                text,
+  figures              jsonb,
+  claimed_at           timestamptz not null,
+  sent_at              timestamptz,
+  constraint ops_summaries_sent_has_time check (status <> 'sent' or sent_at is not null)
+);
+
+-- ==== The curator's dashboard views
+
+-- views/credits_issued_daily.sql
+-- The monitoring guide's "Daily Credits Issued" widget: by UTC day and source, the credits Stripe accepted (ledger
+-- rows pending on the balance or applied to an invoice; not failed ones, not expiry reversals), in USD.
+-- security_invoker, service role only.
+create view public.credits_issued_daily with (security_invoker = true) as
+  select (r.created_at at time zone 'UTC')::date as day,
+         r.source,
+         count(*) as credits,
+         sum(r.amount) / 100.0 as total_usd
+  from public.reward_ledger r
+  where r.amount > 0 and r.status in ('pending', 'applied')
+  group by 1, 2;
+
+-- views/email_open_rate_by_type.sql
+-- The monitoring guide's "Open Rate by Type" widget over the last 30 days of sending: first opens over deliveries,
+-- in percent, per email type (a message opened five times is one open). security_invoker, service role only.
+create view public.email_open_rate_by_type with (security_invoker = true) as
+  select l.email_type,
+         count(*) as sent,
+         count(l.delivered_at) as delivered,
+         count(l.opened_at) as opened,
+         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate
+  from public.email_delivery_log l
+  where l.sent_at > now() - interval '30 days'
+  group by l.email_type;
+
+-- views/email_performance_daily.sql
+-- The monitoring guide's "Email Performance" widgets, by UTC day (of sending) and email type: volume (sent), and of
+-- those messages how many SendGrid reported delivered, opened, clicked, bounced, unsubscribed and reported as spam,
+-- each message once (the *_at columns keep the first of each), with the rates in percent of the messages sent. A
+-- day's opens keep arriving for days, so the newest rows still grow. security_invoker: it shows what the caller may
+-- read of email_delivery_log (the service role: everything; anon and authenticated are not granted it at all).
+create view public.email_performance_daily with (security_invoker = true) as
+  select (l.sent_at at time zone 'UTC')::date as day,
+         l.email_type,
+         count(*) as sent,
+         count(l.delivered_at) as delivered,
+         count(l.opened_at) as opened,
+         count(l.clicked_at) as clicked,
+         count(l.bounced_at) as bounced,
+         count(l.unsubscribed_at) as unsubscribed,
+         count(l.spam_reported_at) as spam_reported,
+         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate,
+         round(100.0 * count(l.clicked_at) / nullif(count(l.delivered_at), 0), 1) as click_rate,
+         round(100.0 * count(l.unsubscribed_at) / nullif(count(l.delivered_at), 0), 2) as unsubscribe_rate,
+         round(100.0 * count(l.bounced_at) / count(*), 2) as bounce_rate
+  from public.email_delivery_log l
+  where l.sent_at is not null
+  group by 1, 2;
+
+-- views/email_unsubscribe_trend.sql
+-- The monitoring guide's "Unsubscribe Rate" widget: by UTC day of sending, the messages that led to an
+-- unsubscribe, in percent of those sent (the guide's SUM(status = 'unsubscribed') / COUNT(*), counted from
+-- unsubscribed_at so a later spam report does not hide it). Its "7-day trend" is the last seven rows.
+-- security_invoker, service role only.
+create view public.email_unsubscribe_trend with (security_invoker = true) as
+  select (l.sent_at at time zone 'UTC')::date as day,
+         count(*) as sent,
+         count(l.unsubscribed_at) as unsubscribed,
+         round(100.0 * count(l.unsubscribed_at) / count(*), 2) as unsubscribe_rate
+  from public.email_delivery_log l
+  where l.sent_at is not null
+  group by 1;
+
+-- views/referral_conversion_daily.sql
+-- The monitoring guide's "Conversion Rate" widget: by UTC day a referral was made, how many signed up, converted
+-- and were rewarded, and the conversion rate in percent of the referrals. security_invoker, service role only.
+create view public.referral_conversion_daily with (security_invoker = true) as
+  select (t.created_at at time zone 'UTC')::date as day,
+         count(*) as referrals,
+         count(*) filter (where t.status in ('signed_up', 'converted')) as signed_up,
+         count(*) filter (where t.status = 'converted') as converted,
+         count(*) filter (where t.reward_status = 'issued') as rewarded,
+         round(100.0 * count(*) filter (where t.status = 'converted') / count(*), 1) as conversion_rate
+  from public.referral_tracking t
+  group by 1;
 
 -- ==== The curator's functions
 
@@ -1040,6 +1137,38 @@ as $$
     'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb));
 $$;
 
+-- functions/curator_claim_ops_summary.sql
+-- Claims the ops summary of one day before it is sent: the first claim, a retry of one that failed, or of one whose
+-- sender died (still 'sending' after p_lease_seconds) wins; a summary already sent, one whose outcome is unknown (it
+-- may have gone out) or one being sent now is answered not claimed, with its status, and nothing changes.
+create or replace function public.curator_claim_ops_summary(
+  p_summary_date text,
+  p_monthly boolean,
+  p_lease_seconds integer,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with claimed as (
+    insert into public.ops_summaries (summary_date, status, monthly, claimed_at)
+    values (p_summary_date::date, 'sending', p_monthly, p_now)
+    on conflict (summary_date) do update
+      set status = 'sending', attempts = ops_summaries.attempts + 1, claimed_at = p_now, error = null,
+          monthly = excluded.monthly
+      where ops_summaries.status = 'failed'
+         or (ops_summaries.status = 'sending' and ops_summaries.claimed_at < p_now - make_interval(secs => p_lease_seconds))
+    returning attempts
+  )
+  select case
+    when exists (select 1 from claimed) then jsonb_build_object('claimed', true, 'status', 'sending', 'attempts', (select attempts from claimed))
+    else jsonb_build_object('claimed', false, 'status', s.status, 'attempts', s.attempts)
+  end
+  from (select 1) one
+  left join public.ops_summaries s on s.summary_date = p_summary_date::date;
+$$;
+
 -- functions/curator_complaint_rates.sql
 -- The complaint breaker's figures per email type: the messages the webhook received an unsubscribe or a spam report
 -- for since the later of an hour ago and the pipeline's last kill_switch_enable (so complaints from before ops turned
@@ -1500,6 +1629,29 @@ begin
 end;
 $$;
 
+-- functions/curator_finish_ops_summary.sql
+-- Records how the claimed ops summary of a day ended: sent (with SendGrid's message id), failed (it may be claimed
+-- again), or unknown (the request left without an answer: never resent on its own). Keeps what it said.
+create or replace function public.curator_finish_ops_summary(
+  p_summary_date text,
+  p_status text,
+  p_recipients integer,
+  p_provider_message_id text,
+  p_error text,
+  p_figures jsonb,
+  p_now timestamptz
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  update public.ops_summaries
+  set status = p_status, recipients = p_recipients, provider_message_id = p_provider_message_id, error = p_error,
+      figures = p_figures, sent_at = case when p_status = 'sent' then p_now end
+  where summary_date = p_summary_date::date and status = 'sending'
+  returning jsonb_build_object('summary_date', summary_date, 'status', status);
+$$;
+
 -- functions/curator_finish_run.sql
 -- Ends a run as succeeded or failed, with its last counts, and releases its lease. A failed run's pending actions
 -- are settled first (what may have left is unknown, the rest is decidable again). Returns the run, or null when
@@ -1815,6 +1967,132 @@ begin
   on conflict (id) do nothing;
   return jsonb_build_object('held', true);
 end;
+$$;
+
+-- functions/curator_ops_summary.sql
+-- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (with
+-- the expected scheduled firings of p_expected that never started), executions by pipeline and status, email by type
+-- as email_performance_daily has that day, credits issued (credits_issued_daily), expired and failed, crisis
+-- escalations, SLA violations and veto reasons, the breaker's trips, the day's overrides, each pipeline's last switch
+-- flip (so a switch off for more than a day shows), and the false-positive rates of the 30 days to p_until. With
+-- p_monthly, also the monthly ops health report over those 30 days: open, unsubscribe and bounce rates by type,
+-- referral conversion, credit volume, executions and the guide's override patterns.
+--
+-- p_expected: [{ job_type, period_key }]
+create or replace function public.curator_ops_summary(
+  p_from timestamptz,
+  p_until timestamptz,
+  p_expected jsonb,
+  p_monthly boolean,
+  p_now timestamptz
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with day as (select (p_from at time zone 'UTC')::date as d),
+  month as (select p_until - interval '30 days' as m_from),
+  expected as (select * from jsonb_to_recordset(coalesce(p_expected, '[]'::jsonb)) as x(job_type text, period_key text))
+  select jsonb_build_object(
+    'from', p_from,
+    'until', p_until,
+    'runs', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'job_type', r.job_type, 'period_key', r.period_key, 'trigger', r.trigger,
+               'status', case when r.status = 'running' and r.lease_expires_at < p_now then 'stuck' else r.status end,
+               'candidates', r.candidates, 'executed', r.executed, 'skipped', r.skipped, 'vetoed', r.vetoed,
+               'failed', r.failed, 'escalated', r.escalated,
+               'duration_ms', case when r.completed_at is null then null
+                                   else round(extract(epoch from r.completed_at - r.started_at) * 1000) end,
+               'error', r.error)
+             order by r.started_at, r.job_type)
+      from public.pipeline_runs r
+      where r.started_at >= p_from and r.started_at < p_until), '[]'::jsonb),
+    'missed', coalesce((
+      select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
+      from expected x
+      where not exists (select 1 from public.pipeline_runs r where r.job_type = x.job_type and r.period_key = x.period_key)), '[]'::jsonb),
+    'executions', coalesce((
+      select jsonb_agg(to_jsonb(t) order by t.pipeline_type, t.status)
+      from (select e.pipeline_type, e.status, count(*) as count from public.pipeline_executions e
+            where e.created_at >= p_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+    'email', coalesce((
+      select jsonb_agg(to_jsonb(v) - 'day' order by v.email_type)
+      from public.email_performance_daily v, day where v.day = day.d), '[]'::jsonb),
+    'credits_issued', coalesce((
+      select jsonb_agg(to_jsonb(c) - 'day' order by c.source)
+      from public.credits_issued_daily c, day where c.day = day.d), '[]'::jsonb),
+    'credits_expired', (
+      select jsonb_build_object('count', count(*), 'total_usd', coalesce(-sum(l.amount), 0) / 100.0)
+      from public.reward_ledger l
+      where l.source = 'expiry' and l.status <> 'failed' and l.created_at >= p_from and l.created_at < p_until),
+    'credits_failed', (
+      select jsonb_build_object('count', count(*), 'total_usd', coalesce(sum(abs(l.amount)), 0) / 100.0)
+      from public.reward_ledger l
+      where l.status = 'failed' and l.created_at >= p_from and l.created_at < p_until),
+    'crisis_escalations', (
+      select count(*) from public.pipeline_executions e
+      where e.pipeline_type = 'crisis_alert' and e.status = 'escalated' and e.created_at >= p_from and e.created_at < p_until),
+    'vetoes', coalesce((
+      select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.veto_reason)
+      from (select e.pipeline_type, e.veto_reason, count(*) as count from public.pipeline_executions e
+            where e.vetoed and e.created_at >= p_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+    'breaker_trips', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', o.pipeline_type, 'occurred_at', o.occurred_at, 'reason', o.reason)
+                       order by o.occurred_at)
+      from public.human_overrides o
+      where o.override_type = 'breaker_disable' and o.occurred_at >= p_from and o.occurred_at < p_until), '[]'::jsonb),
+    'overrides', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', o.pipeline_type, 'override_type', o.override_type,
+                                          'actor', o.actor, 'reason', o.reason, 'ticket', o.ticket, 'occurred_at', o.occurred_at)
+                       order by o.occurred_at)
+      from public.human_overrides o
+      where o.occurred_at >= p_from and o.occurred_at < p_until), '[]'::jsonb),
+    'last_flips', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', f.pipeline_type, 'override_type', f.override_type,
+                                          'actor', f.actor, 'occurred_at', f.occurred_at) order by f.pipeline_type)
+      from (select distinct on (o.pipeline_type) o.pipeline_type, o.override_type, o.actor, o.occurred_at
+            from public.human_overrides o
+            where o.override_type in ('kill_switch_disable', 'kill_switch_enable', 'breaker_disable') and o.occurred_at < p_now
+            order by o.pipeline_type, o.occurred_at desc) f), '[]'::jsonb),
+    'false_positives', (select public.curator_false_positive_rates(month.m_from, p_until) from month),
+    'monthly', case when not p_monthly then null else (
+      select jsonb_build_object(
+        'from', month.m_from,
+        'email', coalesce((
+          select jsonb_agg(jsonb_build_object(
+                   'email_type', t.email_type, 'sent', t.sent, 'delivered', t.delivered, 'opened', t.opened,
+                   'unsubscribed', t.unsubscribed, 'bounced', t.bounced,
+                   'open_rate', round(100.0 * t.opened / nullif(t.delivered, 0), 1),
+                   'unsubscribe_rate', round(100.0 * t.unsubscribed / nullif(t.delivered, 0), 2),
+                   'bounce_rate', round(100.0 * t.bounced / nullif(t.sent, 0), 2)) order by t.email_type)
+          from (select v.email_type, sum(v.sent) as sent, sum(v.delivered) as delivered, sum(v.opened) as opened,
+                       sum(v.unsubscribed) as unsubscribed, sum(v.bounced) as bounced
+                from public.email_performance_daily v
+                where v.day >= (month.m_from at time zone 'UTC')::date and v.day < (p_until at time zone 'UTC')::date
+                group by v.email_type) t), '[]'::jsonb),
+        'referrals', (
+          select jsonb_build_object('referrals', coalesce(sum(r.referrals), 0), 'signed_up', coalesce(sum(r.signed_up), 0),
+                                    'converted', coalesce(sum(r.converted), 0), 'rewarded', coalesce(sum(r.rewarded), 0),
+                                    'conversion_rate', round(100.0 * sum(r.converted) / nullif(sum(r.referrals), 0), 1))
+          from public.referral_conversion_daily r
+          where r.day >= (month.m_from at time zone 'UTC')::date and r.day < (p_until at time zone 'UTC')::date),
+        'credits', coalesce((
+          select jsonb_agg(jsonb_build_object('source', c.source, 'credits', c.credits, 'total_usd', c.total_usd) order by c.source)
+          from (select c.source, sum(c.credits) as credits, sum(c.total_usd) as total_usd
+                from public.credits_issued_daily c
+                where c.day >= (month.m_from at time zone 'UTC')::date and c.day < (p_until at time zone 'UTC')::date
+                group by c.source) c), '[]'::jsonb),
+        'executions', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.pipeline_type, t.status)
+          from (select e.pipeline_type, e.status, count(*) as count from public.pipeline_executions e
+                where e.created_at >= month.m_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+        'override_patterns', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.override_type)
+          from (select o.pipeline_type, o.override_type, count(*) as count from public.human_overrides o
+                where o.occurred_at >= month.m_from and o.occurred_at < p_until group by 1, 2) t), '[]'::jsonb))
+      from month) end)
+  from month;
 $$;
 
 -- functions/curator_org_admin_candidates.sql
@@ -2769,85 +3047,6 @@ as $$
   returning id;
 $$;
 
--- ==== The curator's dashboard views
-
--- views/credits_issued_daily.sql
--- The monitoring guide's "Daily Credits Issued" widget: by UTC day and source, the credits Stripe accepted (ledger
--- rows pending on the balance or applied to an invoice; not failed ones, not expiry reversals), in USD.
--- security_invoker, service role only.
-create view public.credits_issued_daily with (security_invoker = true) as
-  select (r.created_at at time zone 'UTC')::date as day,
-         r.source,
-         count(*) as credits,
-         sum(r.amount) / 100.0 as total_usd
-  from public.reward_ledger r
-  where r.amount > 0 and r.status in ('pending', 'applied')
-  group by 1, 2;
-
--- views/email_open_rate_by_type.sql
--- The monitoring guide's "Open Rate by Type" widget over the last 30 days of sending: first opens over deliveries,
--- in percent, per email type (a message opened five times is one open). security_invoker, service role only.
-create view public.email_open_rate_by_type with (security_invoker = true) as
-  select l.email_type,
-         count(*) as sent,
-         count(l.delivered_at) as delivered,
-         count(l.opened_at) as opened,
-         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate
-  from public.email_delivery_log l
-  where l.sent_at > now() - interval '30 days'
-  group by l.email_type;
-
--- views/email_performance_daily.sql
--- The monitoring guide's "Email Performance" widgets, by UTC day (of sending) and email type: volume (sent), and of
--- those messages how many SendGrid reported delivered, opened, clicked, bounced, unsubscribed and reported as spam,
--- each message once (the *_at columns keep the first of each), with the rates in percent of the messages sent. A
--- day's opens keep arriving for days, so the newest rows still grow. security_invoker: it shows what the caller may
--- read of email_delivery_log (the service role: everything; anon and authenticated are not granted it at all).
-create view public.email_performance_daily with (security_invoker = true) as
-  select (l.sent_at at time zone 'UTC')::date as day,
-         l.email_type,
-         count(*) as sent,
-         count(l.delivered_at) as delivered,
-         count(l.opened_at) as opened,
-         count(l.clicked_at) as clicked,
-         count(l.bounced_at) as bounced,
-         count(l.unsubscribed_at) as unsubscribed,
-         count(l.spam_reported_at) as spam_reported,
-         round(100.0 * count(l.opened_at) / nullif(count(l.delivered_at), 0), 1) as open_rate,
-         round(100.0 * count(l.clicked_at) / nullif(count(l.delivered_at), 0), 1) as click_rate,
-         round(100.0 * count(l.unsubscribed_at) / nullif(count(l.delivered_at), 0), 2) as unsubscribe_rate,
-         round(100.0 * count(l.bounced_at) / count(*), 2) as bounce_rate
-  from public.email_delivery_log l
-  where l.sent_at is not null
-  group by 1, 2;
-
--- views/email_unsubscribe_trend.sql
--- The monitoring guide's "Unsubscribe Rate" widget: by UTC day of sending, the messages that led to an
--- unsubscribe, in percent of those sent (the guide's SUM(status = 'unsubscribed') / COUNT(*), counted from
--- unsubscribed_at so a later spam report does not hide it). Its "7-day trend" is the last seven rows.
--- security_invoker, service role only.
-create view public.email_unsubscribe_trend with (security_invoker = true) as
-  select (l.sent_at at time zone 'UTC')::date as day,
-         count(*) as sent,
-         count(l.unsubscribed_at) as unsubscribed,
-         round(100.0 * count(l.unsubscribed_at) / count(*), 2) as unsubscribe_rate
-  from public.email_delivery_log l
-  where l.sent_at is not null
-  group by 1;
-
--- views/referral_conversion_daily.sql
--- The monitoring guide's "Conversion Rate" widget: by UTC day a referral was made, how many signed up, converted
--- and were rewarded, and the conversion rate in percent of the referrals. security_invoker, service role only.
-create view public.referral_conversion_daily with (security_invoker = true) as
-  select (t.created_at at time zone 'UTC')::date as day,
-         count(*) as referrals,
-         count(*) filter (where t.status in ('signed_up', 'converted')) as signed_up,
-         count(*) filter (where t.status = 'converted') as converted,
-         count(*) filter (where t.reward_status = 'issued') as rewarded,
-         round(100.0 * count(*) filter (where t.status = 'converted') / count(*), 1) as conversion_rate
-  from public.referral_tracking t
-  group by 1;
-
 -- ==== Row level security and grants, on the curator's own objects only
 
 alter table public.email_suppressions enable row level security;
@@ -2935,6 +3134,11 @@ revoke all on table public.dry_run_reports from public, anon, authenticated;
 grant select, insert, update, delete on table public.dry_run_reports to service_role;
 create policy service_role_all on public.dry_run_reports as permissive for all to service_role using (true) with check (true);
 
+alter table public.ops_summaries enable row level security;
+revoke all on table public.ops_summaries from public, anon, authenticated;
+grant select, insert, update, delete on table public.ops_summaries to service_role;
+create policy service_role_all on public.ops_summaries as permissive for all to service_role using (true) with check (true);
+
 revoke all on table public.credits_issued_daily from public, anon, authenticated;
 grant select on table public.credits_issued_daily to service_role;
 
@@ -2977,6 +3181,9 @@ grant execute on function public.email_status_rank to service_role;
 revoke execute on function public.curator_apply_email_events from public, anon, authenticated;
 grant execute on function public.curator_apply_email_events to service_role;
 
+revoke execute on function public.curator_claim_ops_summary from public, anon, authenticated;
+grant execute on function public.curator_claim_ops_summary to service_role;
+
 revoke execute on function public.curator_complaint_rates from public, anon, authenticated;
 grant execute on function public.curator_complaint_rates to service_role;
 
@@ -3010,6 +3217,9 @@ grant execute on function public.curator_family to service_role;
 revoke execute on function public.curator_fan_out from public, anon, authenticated;
 grant execute on function public.curator_fan_out to service_role;
 
+revoke execute on function public.curator_finish_ops_summary from public, anon, authenticated;
+grant execute on function public.curator_finish_ops_summary to service_role;
+
 revoke execute on function public.curator_finish_run from public, anon, authenticated;
 grant execute on function public.curator_finish_run to service_role;
 
@@ -3030,6 +3240,9 @@ grant execute on function public.curator_mark_false_positive to service_role;
 
 revoke execute on function public.curator_mark_requests from public, anon, authenticated;
 grant execute on function public.curator_mark_requests to service_role;
+
+revoke execute on function public.curator_ops_summary from public, anon, authenticated;
+grant execute on function public.curator_ops_summary to service_role;
 
 revoke execute on function public.curator_org_admin_candidates from public, anon, authenticated;
 grant execute on function public.curator_org_admin_candidates to service_role;

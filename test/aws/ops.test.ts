@@ -93,7 +93,7 @@ describeWithMoto('the ops commands', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^switch\s+parameter\s+value\s+state$/m);
     expect(out).toMatch(/^daily-digest\s+\/storytailor-staging\/pipelines\/daily-digest\/enabled\s+true\s+ON$/m);
-    expect(out.split('\n').filter((line) => / ON$/.test(line))).toHaveLength(12);
+    expect(out.split('\n').filter((line) => / ON$/.test(line))).toHaveLength(13);
   });
 
   it('disables and enables a switch, recording who and why', async () => {

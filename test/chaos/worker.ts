@@ -105,6 +105,7 @@ async function main(): Promise<void> {
   const sendgrid = sendGridMailer({ apiKey: 'SG.chaos-suite-key', from: { email: 'hello@storytailor.test' }, baseUrl: input.sendgrid, timeoutMs: 5_000 });
   const mailer: Mailer = {
     maxBatchSize: sendgrid.maxBatchSize,
+    sendContent: (email) => sendgrid.sendContent(email),
     send: (emails) => {
       // Noted synchronously as the request is handed over: what the suite may find `unknown` afterwards.
       appendFileSync(input.handedLog, emails.map((email) => `${email.executionId}\n`).join(''));

@@ -114,7 +114,7 @@ describe('the curator stack', () => {
     expect(variables).not.toMatch(/SENDGRID_API_KEY"|STRIPE_SECRET_KEY"|SUPABASE_SERVICE_ROLE_KEY"/);
   });
 
-  it('creates the twelve kill switches only when absent', () => {
+  it('creates the thirteen kill switches only when absent', () => {
     const switches = Object.values(template.findResources('Custom::AWS')).map((resource) => JSON.stringify(resource.Properties));
     for (const slug of killSwitchSlugs()) {
       const create = switches.find((properties) => properties.includes(killSwitchPath('production', slug)));

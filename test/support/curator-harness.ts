@@ -3,9 +3,9 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
-import type { Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
+import type { ContentEmail, Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
 import { createCuratorHandler, type CuratorResult } from '../../src/handlers/curator.js';
-import type { CuratorDeps } from '../../src/runner/deps.js';
+import type { CuratorDeps, RunnerConfig } from '../../src/runner/deps.js';
 import type { Tally } from '../../src/runner/tally.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
@@ -17,6 +17,7 @@ import type { faults } from './faults.js';
 export interface RecordingMailer extends Mailer {
   readonly sent: OutgoingEmail[];
   readonly requests: number[];
+  readonly contentSent: ContentEmail[];
   failWith: ((email: OutgoingEmail) => SendOutcome['status'] | null) | null;
 }
 
@@ -25,7 +26,12 @@ export function recordingMailer(maxBatchSize = 1_000): RecordingMailer {
     maxBatchSize,
     sent: [],
     requests: [],
+    contentSent: [],
     failWith: null,
+    async sendContent(email) {
+      mailer.contentSent.push(email);
+      return { status: 'sent', providerMessageId: `content-${mailer.contentSent.length}` };
+    },
     async send(emails) {
       mailer.requests.push(emails.length);
       return emails.map((email): SendOutcome => {
@@ -68,6 +74,8 @@ export function curatorHarness(
     faults?: ReturnType<typeof faults>;
     /** Instead of the local ledger stand-in (Stripe's SDK against a local server, say). */
     paymentsAdapter?: Payments;
+    /** Runner settings beside the defaults (the ops summary's recipients, say). */
+    config?: Partial<RunnerConfig>;
   } = {},
 ): Harness {
   const clock = manualClock(options.start ?? new Date('2026-11-23T20:00:00Z'));
@@ -86,7 +94,7 @@ export function curatorHarness(
     payments: injected ? injected.payments(options.paymentsAdapter ?? payments) : (options.paymentsAdapter ?? payments),
     clock,
     logger,
-    config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3 },
+    config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3, ...options.config },
   };
   const handler = createCuratorHandler(async () => deps);
   return { deps, clock, switches, metrics, mailer, payments, logger, handler };

@@ -60,7 +60,7 @@ describe('the pipeline catalog', () => {
     }
   });
 
-  it('has twelve kill switches: eleven pipeline slugs and all', () => {
+  it('has thirteen kill switches: eleven pipeline slugs, the ops summary and all', () => {
     expect(killSwitchSlugs().map((slug) => killSwitchPath('production', slug))).toEqual([
       '/storytailor-production/pipelines/daily-digest/enabled',
       '/storytailor-production/pipelines/weekly-insights/enabled',
@@ -73,9 +73,10 @@ describe('the pipeline catalog', () => {
       '/storytailor-production/pipelines/early-intervention/enabled',
       '/storytailor-production/pipelines/story-failure/enabled',
       '/storytailor-production/pipelines/asset-timeout/enabled',
+      '/storytailor-production/pipelines/ops-summary/enabled',
       '/storytailor-production/pipelines/all/enabled',
     ]);
-    expect(new Set(killSwitchSlugs()).size).toBe(12);
+    expect(new Set(killSwitchSlugs()).size).toBe(13);
   });
 
   it('carries the thresholds, SLAs and caps of DESIGN.md section 3', () => {

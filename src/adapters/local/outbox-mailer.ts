@@ -1,15 +1,23 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
 
 /**
  * A mailer for running without SendGrid: each email (recipient, template, data) becomes a JSON file named for
- * its execution in `dir`. Writing it is sending it; the outbox is what a family would have received.
+ * its execution in `dir`. Writing it is sending it; the outbox is what a family would have received. A content email
+ * (the ops summary) becomes `{category}-{hash}.json` with its text, beside the `.html` SendGrid would have sent.
  */
 export function outboxMailer(dir: string, maxBatchSize = 1_000): Mailer {
   mkdirSync(dir, { recursive: true });
   return {
     maxBatchSize,
+    async sendContent(email) {
+      const name = `${email.category}-${createHash('sha256').update(email.subject + email.text).digest('hex').slice(0, 12)}`;
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ to: email.to, subject: email.subject, category: email.category, text: email.text }, null, 2));
+      writeFileSync(join(dir, `${name}.html`), email.html);
+      return { status: 'sent', providerMessageId: `outbox-${name}` };
+    },
     async send(emails: readonly OutgoingEmail[]): Promise<SendOutcome[]> {
       return emails.map((email) => {
         const file = join(dir, `${email.executionId}.json`);

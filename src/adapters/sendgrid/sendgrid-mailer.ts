@@ -1,5 +1,5 @@
 import { Client } from '@sendgrid/client';
-import type { Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
+import type { ContentOutcome, Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
 import { groupBy } from '../../group-by.js';
 import { defaultRetryPolicy, retryAfterMs, withRetries, type Classified, type RetryPolicy } from '../retry.js';
 
@@ -96,6 +96,26 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
 
   return {
     maxBatchSize: 1_000,
+    // One personalization per recipient, so no one on the ops list sees the others' addresses.
+    async sendContent(email): Promise<ContentOutcome> {
+      const body = {
+        from,
+        subject: email.subject,
+        categories: [email.category],
+        personalizations: email.to.map((to) => ({ to: [{ email: to }] })),
+        content: [
+          { type: 'text/plain', value: email.text },
+          { type: 'text/html', value: email.html },
+        ],
+      };
+      try {
+        const [response] = await withRetries(policy, () => client.request({ method: 'POST', url: '/v3/mail/send', body }), classify);
+        const messageId = response.headers?.['x-message-id'];
+        return { status: 'sent', providerMessageId: typeof messageId === 'string' ? messageId : null };
+      } catch (error) {
+        return { status: mayHaveLeft(error) ? 'unknown' : 'failed', error: describe(error) };
+      }
+    },
     async send(emails) {
       const outcomes: SendOutcome[] = [];
       for (const group of groupBy(emails, (email) => email.templateId).values()) {

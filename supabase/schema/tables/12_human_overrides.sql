@@ -5,7 +5,7 @@ create table public.human_overrides (
   pipeline_type  text not null check (pipeline_type in (
                    'all', 'daily_digest', 'weekly_insights', 'story_scoring', 'referral_rewards', 'expire_credits',
                    'org_health_report', 'data_retention',
-                   'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
+                   'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout', 'ops_summary')),
   override_type  text not null check (override_type in (
                    'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
                    'breaker_disable', 'false_positive')),

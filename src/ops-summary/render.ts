@@ -1,0 +1,235 @@
+import type { FalsePositiveRate, OpsSummaryFigures } from '../store/rows.js';
+
+/** A kill switch as the summary reports it: off, and since when (from the last recorded flip) when known. */
+export interface SwitchLine {
+  readonly slug: string;
+  readonly state: 'on' | 'off' | 'unknown';
+  /** When the last recorded flip turned it off, and who did (ops, or the curator's breaker). */
+  readonly offSince: string | null;
+  readonly offBy: string | null;
+}
+
+/** What the summary renders: the figures of the day and the configuration as it stands. */
+export interface OpsSummaryInput {
+  readonly environment: string;
+  /** The UTC day summarised, `YYYY-MM-DD`. */
+  readonly summaryDate: string;
+  readonly figures: OpsSummaryFigures;
+  readonly switches: readonly SwitchLine[];
+  /** Threshold and cap overrides in force, `{slug}/{name} = value`. */
+  readonly overridesInForce: readonly string[];
+  /** Overrides the curator ignores (malformed, or for a check the pipeline lacks). */
+  readonly ignoredOverrides: readonly string[];
+  /** Whether the switches could be read. */
+  readonly switchesReadable: boolean;
+  readonly now: Date;
+  /** The guide's false-positive ceilings, percent. */
+  readonly falsePositiveCeilings: Readonly<Record<string, number>>;
+}
+
+/** One rendered section: a title and its table (header first), or a sentence when there is nothing to tabulate. */
+export interface Section {
+  readonly title: string;
+  readonly header?: readonly string[];
+  readonly rows?: ReadonlyArray<readonly string[]>;
+  readonly note?: string;
+}
+
+export interface RenderedSummary {
+  readonly subject: string;
+  readonly sections: readonly Section[];
+  readonly text: string;
+  readonly html: string;
+  /** The attention lines at the top: failures, misses, stuck runs, trips, drift. */
+  readonly attention: readonly string[];
+}
+
+const dayMs = 86_400_000;
+const percent = (value: number | null) => (value === null ? 'n/a' : `${value} %`);
+const usd = (value: number) => `$${value.toFixed(2)}`;
+const seconds = (ms: number | null) => (ms === null ? '' : ms < 60_000 ? `${(ms / 1_000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
+const time = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+
+function falsePositiveRows(rates: readonly FalsePositiveRate[], ceilings: Readonly<Record<string, number>>): string[][] {
+  return rates.map((rate) => {
+    const ceiling = ceilings[rate.pipeline_type];
+    const over = rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling;
+    return [rate.pipeline_type, String(rate.alerts), String(rate.false_positives), percent(rate.rate_percent), ceiling === undefined ? '' : `< ${ceiling} %`, over ? 'ABOVE: escalate to engineering' : ''];
+  });
+}
+
+/** What needs a human today, first: the same facts the tables below hold, said in one line each. */
+function attentionOf(input: OpsSummaryInput): string[] {
+  const { figures } = input;
+  const lines: string[] = [];
+  for (const run of figures.runs.filter((entry) => entry.status === 'failed' || entry.status === 'stuck')) {
+    lines.push(`${run.job_type} ${run.period_key} ${run.status.toUpperCase()}${run.error ? `: ${run.error}` : ''}`);
+  }
+  for (const missed of figures.missed) lines.push(`${missed.job_type} ${missed.period_key} never started (MissedRuns)`);
+  for (const trip of figures.breaker_trips) lines.push(`complaint breaker turned off ${trip.pipeline_type} at ${time(trip.occurred_at)} UTC`);
+  if (figures.crisis_escalations > 0) lines.push(`${figures.crisis_escalations} crisis alert(s) escalated to a human`);
+  if (figures.credits_failed.count > 0) lines.push(`${figures.credits_failed.count} credit movement(s) failed (${usd(figures.credits_failed.total_usd)})`);
+  for (const line of input.switches.filter((entry) => entry.state === 'off')) {
+    const long = line.offSince !== null && input.now.getTime() - Date.parse(line.offSince) > dayMs;
+    lines.push(`${line.slug} is OFF${line.offSince ? ` since ${time(line.offSince)} UTC (${line.offBy})` : ''}${long ? ': more than a day (config drift)' : ''}`);
+  }
+  if (!input.switchesReadable) lines.push('the kill switches could not be read: email and credit pipelines veto');
+  for (const ignored of input.ignoredOverrides) lines.push(`ignored override: ${ignored}`);
+  for (const rate of figures.false_positives) {
+    const ceiling = input.falsePositiveCeilings[rate.pipeline_type];
+    if (rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling) {
+      lines.push(`${rate.pipeline_type} false-positive rate ${rate.rate_percent} % is above ${ceiling} %: escalate to engineering`);
+    }
+  }
+  return lines;
+}
+
+/** The sections of the summary, then of the monthly report when the figures carry it. */
+function sectionsOf(input: OpsSummaryInput): Section[] {
+  const { figures } = input;
+  const sections: Section[] = [
+    {
+      title: 'Runs',
+      header: ['job', 'period', 'trigger', 'status', 'candidates', 'executed', 'skipped', 'vetoed', 'failed', 'duration'],
+      rows: figures.runs.map((run) => [run.job_type, run.period_key, run.trigger, run.status, String(run.candidates), String(run.executed), String(run.skipped), String(run.vetoed), String(run.failed), seconds(run.duration_ms)]),
+      note: figures.missed.length === 0 ? 'Every scheduled firing of the day started.' : `Never started: ${figures.missed.map((missed) => `${missed.job_type} ${missed.period_key}`).join(', ')}.`,
+    },
+    {
+      title: 'Executions by pipeline',
+      header: ['pipeline', 'status', 'count'],
+      rows: figures.executions.map((row) => [row.pipeline_type, row.status, String(row.count)]),
+    },
+    {
+      title: 'Email by type (sent that day; opens keep arriving)',
+      header: ['type', 'sent', 'delivered', 'opened', 'unsubscribed', 'bounced', 'spam', 'open rate', 'unsubscribe rate', 'bounce rate'],
+      rows: figures.email.map((row) => [row.email_type, String(row.sent), String(row.delivered), String(row.opened), String(row.unsubscribed), String(row.bounced), String(row.spam_reported), percent(row.open_rate), percent(row.unsubscribe_rate), percent(row.bounce_rate)]),
+    },
+    {
+      title: 'Credits',
+      header: ['what', 'count', 'USD'],
+      rows: [
+        ...figures.credits_issued.map((row) => [`issued (${row.source})`, String(row.credits), usd(row.total_usd)]),
+        ['expired (reversed)', String(figures.credits_expired.count), usd(figures.credits_expired.total_usd)],
+        ['failed', String(figures.credits_failed.count), usd(figures.credits_failed.total_usd)],
+      ],
+    },
+    {
+      title: 'Crisis escalations and SLA violations',
+      header: ['what', 'count'],
+      rows: [
+        ['crisis alerts escalated', String(figures.crisis_escalations)],
+        ...figures.vetoes.filter((row) => row.veto_reason === 'SLA_MISSED').map((row) => [`SLA_MISSED ${row.pipeline_type}`, String(row.count)]),
+      ],
+    },
+    {
+      title: 'Veto reasons',
+      header: ['pipeline', 'reason', 'count'],
+      rows: figures.vetoes.map((row) => [row.pipeline_type, row.veto_reason, String(row.count)]),
+    },
+    {
+      title: 'Complaint breaker trips',
+      header: ['pipeline', 'at (UTC)', 'why'],
+      rows: figures.breaker_trips.map((trip) => [trip.pipeline_type, time(trip.occurred_at), trip.reason]),
+    },
+    {
+      title: 'Kill switches off and overrides in force',
+      header: ['switch or parameter', 'state'],
+      rows: [
+        ...input.switches.filter((line) => line.state !== 'on').map((line) => [line.slug, `${line.state.toUpperCase()}${line.offSince ? ` since ${time(line.offSince)} UTC (${line.offBy})` : ''}`]),
+        ...input.overridesInForce.map((line) => [line, 'override in force']),
+        ...input.ignoredOverrides.map((line) => [line, 'IGNORED']),
+      ],
+      note: input.switchesReadable ? undefined : 'The switches could not be read.',
+    },
+    {
+      title: 'Human overrides that day',
+      header: ['at (UTC)', 'pipeline', 'type', 'actor', 'reason', 'ticket'],
+      rows: figures.overrides.map((row) => [time(row.occurred_at), row.pipeline_type, row.override_type, row.actor, row.reason, row.ticket ?? '']),
+    },
+  ];
+  const monthly = figures.monthly;
+  if (monthly !== null) {
+    sections.push(
+      {
+        title: `Monthly ops health report (30 days from ${monthly.from.slice(0, 10)}): email by type`,
+        header: ['type', 'sent', 'delivered', 'opened', 'unsubscribed', 'bounced', 'open rate', 'unsubscribe rate', 'bounce rate'],
+        rows: monthly.email.map((row) => [row.email_type, String(row.sent), String(row.delivered), String(row.opened), String(row.unsubscribed), String(row.bounced), percent(row.open_rate), percent(row.unsubscribe_rate), percent(row.bounce_rate)]),
+      },
+      {
+        title: 'Monthly: referral conversion',
+        header: ['referrals', 'signed up', 'converted', 'rewarded', 'conversion rate'],
+        rows: [[String(monthly.referrals.referrals), String(monthly.referrals.signed_up), String(monthly.referrals.converted), String(monthly.referrals.rewarded), percent(monthly.referrals.conversion_rate)]],
+      },
+      {
+        title: 'Monthly: credit volume',
+        header: ['source', 'credits', 'USD'],
+        rows: monthly.credits.map((row) => [row.source, String(row.credits), usd(row.total_usd)]),
+      },
+      {
+        title: 'Monthly: pipeline executions',
+        header: ['pipeline', 'status', 'count'],
+        rows: monthly.executions.map((row) => [row.pipeline_type, row.status, String(row.count)]),
+      },
+      {
+        title: 'Monthly: human override patterns',
+        header: ['pipeline', 'override', 'count'],
+        rows: monthly.override_patterns.map((row) => [row.pipeline_type, row.override_type, String(row.count)]),
+      },
+      {
+        title: 'Monthly: false-positive rates (alerts sent in the 30 days)',
+        header: ['pipeline', 'alerts', 'false positives', 'rate', 'ceiling', ''],
+        rows: falsePositiveRows(figures.false_positives, input.falsePositiveCeilings),
+      },
+    );
+  }
+  return sections;
+}
+
+function textTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+/**
+ * The morning ops summary as the curator sends it: a subject that says whether anything needs attention, the
+ * attention lines, then one table per part (and the monthly report's on the first Monday), as plain text and HTML.
+ * Pure: the same input renders the same email.
+ */
+export function renderOpsSummary(input: OpsSummaryInput): RenderedSummary {
+  const attention = attentionOf(input);
+  const sections = sectionsOf(input);
+  const monthly = input.figures.monthly !== null;
+  const subject = `Storytailor ${input.environment} ops summary ${input.summaryDate}${monthly ? ' + monthly ops health report' : ''}: ${attention.length === 0 ? 'all clear' : `${attention.length} need${attention.length === 1 ? 's' : ''} attention`}`;
+  const text = [
+    subject,
+    '',
+    ...(attention.length === 0 ? ['Nothing needs attention.'] : ['Needs attention:', ...attention.map((line) => `- ${line}`)]),
+    ...sections.flatMap((section) => [
+      '',
+      `## ${section.title}`,
+      ...(section.rows && section.rows.length > 0 && section.header ? textTable(section.header, section.rows) : ['(none)']),
+      ...(section.note ? [section.note] : []),
+    ]),
+    '',
+    'Runbooks: runbooks/operations.md (the ops commands), runbooks/monitoring.md (alarms and dashboards).',
+  ].join('\n');
+  const html = [
+    '<!doctype html><html><body style="font-family: sans-serif">',
+    `<h2>${escape(subject)}</h2>`,
+    attention.length === 0 ? '<p>Nothing needs attention.</p>' : `<ul>${attention.map((line) => `<li>${escape(line)}</li>`).join('')}</ul>`,
+    ...sections.map((section) =>
+      [
+        `<h3>${escape(section.title)}</h3>`,
+        section.rows && section.rows.length > 0 && section.header
+          ? `<table border="1" cellpadding="4" cellspacing="0"><tr>${section.header.map((cell) => `<th>${escape(cell)}</th>`).join('')}</tr>${section.rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('')}</table>`
+          : '<p>(none)</p>',
+        section.note ? `<p>${escape(section.note)}</p>` : '',
+      ].join(''),
+    ),
+    '</body></html>',
+  ].join('\n');
+  return { subject, sections, text, html, attention };
+}

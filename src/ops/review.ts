@@ -1,0 +1,87 @@
+import { storeFunctions } from '../store/functions.js';
+import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
+import type { FalsePositiveRate } from '../store/rows.js';
+import type { Attribution, OpsContext } from './context.js';
+import { ExitCode, explain, OpsError } from './errors.js';
+import type { Shown } from './look.js';
+import { formatTable, when } from './table.js';
+
+
+const refusals: Record<string, string> = {
+  already_marked: 'is already marked a false positive; nothing written',
+  not_marked: 'is not marked a false positive; nothing to undo',
+  not_an_alert: 'is not a crisis alert or an early intervention; only those are reviewed for false positives',
+  not_sent: 'did not go out (vetoed, skipped, failed or pending); only an alert that was sent can be a false positive',
+};
+
+/**
+ * `false-positive <executionId|signalId> --reason … [--undo]`: the clinical review's verdict on one alert, recorded
+ * as a `false_positive` override linked to the execution (an undo is a later row). Exit 1 when the alert is not
+ * found or cannot be marked (the message says why), and nothing is written then.
+ */
+export async function markFalsePositive(context: OpsContext, id: string, undo: boolean, who: Attribution, shown: Shown): Promise<ExitCode> {
+  const store = await context.store();
+  let review;
+  try {
+    review = await store.call(storeFunctions.markFalsePositive, { id, undo, actor: who.actor, reason: who.reason, ticket: who.ticket, now: context.clock.now() });
+  } catch (error) {
+    throw explain(error, 'recording the review');
+  }
+  if (shown.json) context.out(JSON.stringify(review, null, 2));
+  switch (review.outcome) {
+    case 'not_found':
+      throw new OpsError(ExitCode.failed, `no execution or realtime signal ${id}`);
+    case 'ambiguous':
+      throw new OpsError(ExitCode.failed, `${id} names ${review.matches} executions; give the execution id (ops family <userId> lists them)`);
+    case 'marked':
+    case 'undone':
+      if (!shown.json) {
+        const { execution } = review;
+        context.out(
+          `${execution.pipeline_type} ${execution.id} (signal ${execution.period_key}, ${when(execution.created_at)}) ${review.outcome === 'marked' ? 'marked a false positive' : 'no longer marked a false positive'}; override ${review.override_id}`,
+        );
+      }
+      return ExitCode.ok;
+    default:
+      throw new OpsError(ExitCode.failed, `${review.execution.pipeline_type} ${review.execution.id} ${refusals[review.outcome]}`);
+  }
+}
+
+/** The rates as a table: alerts, marked false, rate and the guide's ceiling. */
+export function falsePositiveLines(rates: readonly FalsePositiveRate[]): string[] {
+  return formatTable(
+    ['pipeline', 'alerts', 'false positives', 'rate', 'ceiling', ''],
+    rates.map((rate) => {
+      const ceiling = falsePositiveCeilings[rate.pipeline_type];
+      const over = rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling;
+      return [
+        rate.pipeline_type,
+        String(rate.alerts),
+        String(rate.false_positives),
+        rate.rate_percent === null ? 'n/a' : `${rate.rate_percent.toFixed(1)} %`,
+        ceiling === undefined ? '' : `< ${ceiling} %`,
+        over ? 'ABOVE: escalate to engineering' : '',
+      ];
+    }),
+  );
+}
+
+/** `false-positives [--since 30d]`: the rate per alert pipeline over the window, as the monthly review reads it. */
+export async function showFalsePositives(context: OpsContext, sinceMs: number, shown: Shown): Promise<ExitCode> {
+  const store = await context.store();
+  const until = context.clock.now();
+  const since = new Date(until.getTime() - sinceMs);
+  let rates;
+  try {
+    rates = await store.call(storeFunctions.falsePositiveRates, { since, until });
+  } catch (error) {
+    throw explain(error, 'reading the false-positive rates');
+  }
+  if (shown.json) {
+    context.out(JSON.stringify({ since: since.toISOString(), until: until.toISOString(), rates }, null, 2));
+    return ExitCode.ok;
+  }
+  context.out(`false positives of alerts sent since ${when(since)}`);
+  for (const line of falsePositiveLines(rates)) context.out(line);
+  return ExitCode.ok;
+}

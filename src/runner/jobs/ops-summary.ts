@@ -1,0 +1,140 @@
+import { MetricName } from '../../curator/ports.js';
+import { resolvePolicy } from '../../curator/policy.js';
+import { parseSwitch } from '../../curator/switches.js';
+import { renderOpsSummary, type SwitchLine } from '../../ops-summary/render.js';
+import { falsePositiveCeilings } from '../../ops-summary/false-positives.js';
+import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
+import type { OpsSummaryFigures } from '../../store/rows.js';
+import type { CuratorDeps } from '../deps.js';
+import type { OpsSummaryJob } from '../job-request.js';
+import type { OpsSummaryResult } from '../job-result.js';
+
+const dayMs = 86_400_000;
+
+/** The UTC day before `at`'s: what the 09:00 summary reports on. */
+export function summaryWindow(at: Date): { from: Date; until: Date; summaryDate: string; monthly: boolean } {
+  const until = new Date(Math.floor(at.getTime() / dayMs) * dayMs);
+  const from = new Date(until.getTime() - dayMs);
+  // The operations guide's monthly checklist is on the first Monday of the month.
+  const monthly = until.getUTCDay() === 1 && until.getUTCDate() <= 7;
+  return { from, until, summaryDate: from.toISOString().slice(0, 10), monthly };
+}
+
+/** The scheduled firings that fell in [from, until): what should have started that day. */
+function expectedFirings(from: Date, until: Date): Array<{ job_type: JobType; period_key: string }> {
+  return jobTypes.flatMap((jobType) => {
+    const firing = lastFiring(jobType, new Date(until.getTime() - 1));
+    return firing !== null && firing.scheduledTime.getTime() >= from.getTime() ? [{ job_type: jobType, period_key: firing.periodKey }] : [];
+  });
+}
+
+const slugOfType = (pipelineType: string) =>
+  pipelineType === 'all' ? globalSwitchSlug : pipelineType === opsSummary.jobType ? opsSummary.slug : (pipelines[pipelineType as JobType]?.slug ?? pipelineType);
+
+function switchLines(parameters: ReadonlyMap<string, string> | null, flips: OpsSummaryFigures['last_flips']): SwitchLine[] {
+  return killSwitchSlugs().map((slug) => {
+    const state = parseSwitch(parameters?.get(`${slug}/${tunableNames.enabled}`));
+    const flip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug && entry.override_type !== 'kill_switch_enable');
+    const lastFlip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug);
+    const offRecorded = state === 'off' && flip !== undefined && lastFlip === flip;
+    return { slug, state, offSince: offRecorded ? flip.occurred_at : null, offBy: offRecorded ? flip.actor : null };
+  });
+}
+
+/**
+ * The morning ops summary (09:00 UTC, EventBridge Scheduler): yesterday's runs, email, credits, escalations, vetoes,
+ * breaker trips, switches off and overrides in force, with the monthly ops health report on the first Monday. It
+ * publishes FalsePositiveRate (30 days, per alert pipeline) first, whatever its switch says, since the alarm reads
+ * it daily. Then it sends through the mailer to the ops list unless `ops-summary/enabled` is false (the global `all`
+ * switch does not stop it), claiming the day first so a redelivered schedule sends once. Nothing goes to
+ * `email_delivery_log`.
+ */
+export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): Promise<OpsSummaryResult> {
+  const startedMs = Date.now();
+  const now = deps.clock.now();
+  const window = summaryWindow(request.scheduledTime ?? now);
+  const answer = (status: OpsSummaryResult['status'], reason: string | null, extra: Partial<OpsSummaryResult> = {}): OpsSummaryResult => ({
+    ok: true,
+    kind: 'ops_summary',
+    jobType: opsSummary.jobType,
+    status,
+    reason,
+    summaryDate: window.summaryDate,
+    monthly: window.monthly,
+    durationMs: Date.now() - startedMs,
+    subject: null,
+    ...extra,
+  });
+
+  const figures = await deps.store.call(storeFunctions.opsSummary, {
+    from: window.from,
+    until: window.until,
+    expected: expectedFirings(window.from, window.until),
+    monthly: window.monthly,
+    now,
+  });
+  for (const rate of figures.false_positives) {
+    if (rate.rate_percent !== null) {
+      deps.metrics.record({ name: MetricName.FalsePositiveRate, value: rate.rate_percent, unit: 'Percent', pipelineType: rate.pipeline_type as JobType });
+    }
+  }
+
+  const snapshot = await deps.switches.read();
+  const parameters = snapshot.parameters;
+  if (parseSwitch(parameters?.get(`${opsSummary.slug}/${tunableNames.enabled}`)) === 'off') {
+    deps.logger.info('ops summary not sent: its switch is off', { summary_date: window.summaryDate });
+    return answer('skipped', `${opsSummary.slug}/enabled is false`);
+  }
+  const recipients = deps.config.opsSummaryRecipients ?? [];
+  if (recipients.length === 0) {
+    deps.logger.warn('ops summary not sent: no recipients configured (CURATOR_OPS_SUMMARY_RECIPIENTS)', { summary_date: window.summaryDate });
+    return answer('skipped', 'no recipients configured');
+  }
+
+  const ignored = jobTypes.flatMap((jobType) => resolvePolicy(jobType, parameters ?? new Map()).problems);
+  const overridesInForce = [...(parameters?.entries() ?? [])]
+    .filter(([key]) => !key.endsWith(`/${tunableNames.enabled}`))
+    .map(([key, value]) => `${key} = ${value}`)
+    .sort();
+  const rendered = renderOpsSummary({
+    environment: deps.config.environment,
+    summaryDate: window.summaryDate,
+    figures,
+    switches: switchLines(parameters, figures.last_flips),
+    overridesInForce,
+    ignoredOverrides: [...new Set(ignored)],
+    switchesReadable: parameters !== null,
+    now,
+    falsePositiveCeilings,
+  });
+
+  const claim = await deps.store.call(storeFunctions.claimOpsSummary, {
+    summaryDate: window.summaryDate,
+    monthly: window.monthly,
+    leaseSeconds: deps.config.leaseSeconds,
+    now,
+  });
+  if (!claim.claimed) {
+    deps.logger.info('ops summary already sent or being sent', { summary_date: window.summaryDate, status: claim.status });
+    return answer('skipped', `the summary of ${window.summaryDate} is ${claim.status}`, { subject: rendered.subject });
+  }
+  const outcome = await deps.mailer.sendContent({ to: recipients, subject: rendered.subject, text: rendered.text, html: rendered.html, category: 'ops_summary' });
+  await deps.store.call(storeFunctions.finishOpsSummary, {
+    summaryDate: window.summaryDate,
+    status: outcome.status,
+    recipients: recipients.length,
+    providerMessageId: outcome.status === 'sent' ? outcome.providerMessageId : null,
+    error: outcome.status === 'sent' ? null : outcome.error,
+    figures: { ...figures, attention: rendered.attention },
+    now: deps.clock.now(),
+  });
+  if (outcome.status !== 'sent') {
+    deps.logger.error('ops summary not sent', { summary_date: window.summaryDate, status: outcome.status, error: outcome.error });
+    // Failed: thrown so the schedule's retry claims it again. Unknown: it may have gone out, so it is left for a human.
+    if (outcome.status === 'failed') throw new Error(`the ops summary of ${window.summaryDate} was refused: ${outcome.error}`);
+    return answer('failed', outcome.error, { subject: rendered.subject });
+  }
+  deps.logger.info('ops summary sent', { summary_date: window.summaryDate, monthly: window.monthly, recipients: recipients.length, attention: rendered.attention.length });
+  return answer('succeeded', null, { subject: rendered.subject });
+}

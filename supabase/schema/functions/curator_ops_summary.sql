@@ -1,0 +1,124 @@
+-- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (with
+-- the expected scheduled firings of p_expected that never started), executions by pipeline and status, email by type
+-- as email_performance_daily has that day, credits issued (credits_issued_daily), expired and failed, crisis
+-- escalations, SLA violations and veto reasons, the breaker's trips, the day's overrides, each pipeline's last switch
+-- flip (so a switch off for more than a day shows), and the false-positive rates of the 30 days to p_until. With
+-- p_monthly, also the monthly ops health report over those 30 days: open, unsubscribe and bounce rates by type,
+-- referral conversion, credit volume, executions and the guide's override patterns.
+--
+-- p_expected: [{ job_type, period_key }]
+create or replace function public.curator_ops_summary(
+  p_from timestamptz,
+  p_until timestamptz,
+  p_expected jsonb,
+  p_monthly boolean,
+  p_now timestamptz
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with day as (select (p_from at time zone 'UTC')::date as d),
+  month as (select p_until - interval '30 days' as m_from),
+  expected as (select * from jsonb_to_recordset(coalesce(p_expected, '[]'::jsonb)) as x(job_type text, period_key text))
+  select jsonb_build_object(
+    'from', p_from,
+    'until', p_until,
+    'runs', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'job_type', r.job_type, 'period_key', r.period_key, 'trigger', r.trigger,
+               'status', case when r.status = 'running' and r.lease_expires_at < p_now then 'stuck' else r.status end,
+               'candidates', r.candidates, 'executed', r.executed, 'skipped', r.skipped, 'vetoed', r.vetoed,
+               'failed', r.failed, 'escalated', r.escalated,
+               'duration_ms', case when r.completed_at is null then null
+                                   else round(extract(epoch from r.completed_at - r.started_at) * 1000) end,
+               'error', r.error)
+             order by r.started_at, r.job_type)
+      from public.pipeline_runs r
+      where r.started_at >= p_from and r.started_at < p_until), '[]'::jsonb),
+    'missed', coalesce((
+      select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
+      from expected x
+      where not exists (select 1 from public.pipeline_runs r where r.job_type = x.job_type and r.period_key = x.period_key)), '[]'::jsonb),
+    'executions', coalesce((
+      select jsonb_agg(to_jsonb(t) order by t.pipeline_type, t.status)
+      from (select e.pipeline_type, e.status, count(*) as count from public.pipeline_executions e
+            where e.created_at >= p_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+    'email', coalesce((
+      select jsonb_agg(to_jsonb(v) - 'day' order by v.email_type)
+      from public.email_performance_daily v, day where v.day = day.d), '[]'::jsonb),
+    'credits_issued', coalesce((
+      select jsonb_agg(to_jsonb(c) - 'day' order by c.source)
+      from public.credits_issued_daily c, day where c.day = day.d), '[]'::jsonb),
+    'credits_expired', (
+      select jsonb_build_object('count', count(*), 'total_usd', coalesce(-sum(l.amount), 0) / 100.0)
+      from public.reward_ledger l
+      where l.source = 'expiry' and l.status <> 'failed' and l.created_at >= p_from and l.created_at < p_until),
+    'credits_failed', (
+      select jsonb_build_object('count', count(*), 'total_usd', coalesce(sum(abs(l.amount)), 0) / 100.0)
+      from public.reward_ledger l
+      where l.status = 'failed' and l.created_at >= p_from and l.created_at < p_until),
+    'crisis_escalations', (
+      select count(*) from public.pipeline_executions e
+      where e.pipeline_type = 'crisis_alert' and e.status = 'escalated' and e.created_at >= p_from and e.created_at < p_until),
+    'vetoes', coalesce((
+      select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.veto_reason)
+      from (select e.pipeline_type, e.veto_reason, count(*) as count from public.pipeline_executions e
+            where e.vetoed and e.created_at >= p_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+    'breaker_trips', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', o.pipeline_type, 'occurred_at', o.occurred_at, 'reason', o.reason)
+                       order by o.occurred_at)
+      from public.human_overrides o
+      where o.override_type = 'breaker_disable' and o.occurred_at >= p_from and o.occurred_at < p_until), '[]'::jsonb),
+    'overrides', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', o.pipeline_type, 'override_type', o.override_type,
+                                          'actor', o.actor, 'reason', o.reason, 'ticket', o.ticket, 'occurred_at', o.occurred_at)
+                       order by o.occurred_at)
+      from public.human_overrides o
+      where o.occurred_at >= p_from and o.occurred_at < p_until), '[]'::jsonb),
+    'last_flips', coalesce((
+      select jsonb_agg(jsonb_build_object('pipeline_type', f.pipeline_type, 'override_type', f.override_type,
+                                          'actor', f.actor, 'occurred_at', f.occurred_at) order by f.pipeline_type)
+      from (select distinct on (o.pipeline_type) o.pipeline_type, o.override_type, o.actor, o.occurred_at
+            from public.human_overrides o
+            where o.override_type in ('kill_switch_disable', 'kill_switch_enable', 'breaker_disable') and o.occurred_at < p_now
+            order by o.pipeline_type, o.occurred_at desc) f), '[]'::jsonb),
+    'false_positives', (select public.curator_false_positive_rates(month.m_from, p_until) from month),
+    'monthly', case when not p_monthly then null else (
+      select jsonb_build_object(
+        'from', month.m_from,
+        'email', coalesce((
+          select jsonb_agg(jsonb_build_object(
+                   'email_type', t.email_type, 'sent', t.sent, 'delivered', t.delivered, 'opened', t.opened,
+                   'unsubscribed', t.unsubscribed, 'bounced', t.bounced,
+                   'open_rate', round(100.0 * t.opened / nullif(t.delivered, 0), 1),
+                   'unsubscribe_rate', round(100.0 * t.unsubscribed / nullif(t.delivered, 0), 2),
+                   'bounce_rate', round(100.0 * t.bounced / nullif(t.sent, 0), 2)) order by t.email_type)
+          from (select v.email_type, sum(v.sent) as sent, sum(v.delivered) as delivered, sum(v.opened) as opened,
+                       sum(v.unsubscribed) as unsubscribed, sum(v.bounced) as bounced
+                from public.email_performance_daily v
+                where v.day >= (month.m_from at time zone 'UTC')::date and v.day < (p_until at time zone 'UTC')::date
+                group by v.email_type) t), '[]'::jsonb),
+        'referrals', (
+          select jsonb_build_object('referrals', coalesce(sum(r.referrals), 0), 'signed_up', coalesce(sum(r.signed_up), 0),
+                                    'converted', coalesce(sum(r.converted), 0), 'rewarded', coalesce(sum(r.rewarded), 0),
+                                    'conversion_rate', round(100.0 * sum(r.converted) / nullif(sum(r.referrals), 0), 1))
+          from public.referral_conversion_daily r
+          where r.day >= (month.m_from at time zone 'UTC')::date and r.day < (p_until at time zone 'UTC')::date),
+        'credits', coalesce((
+          select jsonb_agg(jsonb_build_object('source', c.source, 'credits', c.credits, 'total_usd', c.total_usd) order by c.source)
+          from (select c.source, sum(c.credits) as credits, sum(c.total_usd) as total_usd
+                from public.credits_issued_daily c
+                where c.day >= (month.m_from at time zone 'UTC')::date and c.day < (p_until at time zone 'UTC')::date
+                group by c.source) c), '[]'::jsonb),
+        'executions', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.pipeline_type, t.status)
+          from (select e.pipeline_type, e.status, count(*) as count from public.pipeline_executions e
+                where e.created_at >= month.m_from and e.created_at < p_until group by 1, 2) t), '[]'::jsonb),
+        'override_patterns', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.override_type)
+          from (select o.pipeline_type, o.override_type, count(*) as count from public.human_overrides o
+                where o.occurred_at >= month.m_from and o.occurred_at < p_until group by 1, 2) t), '[]'::jsonb))
+      from month) end)
+  from month;
+$$;
