@@ -18,6 +18,8 @@ const settingsSchema = z.object({
   /** A digest or insights population above this is split into shards of this many, one invocation each. */
   shardSize: z.number().int().min(1_000).max(10_000_000).default(50_000),
   canaryRecipients: z.array(z.email()).default([]),
+  /** Who receives the morning ops summary (09:00 UTC); at least one address, the guide's Info alerts go there. */
+  opsSummaryRecipients: z.array(z.email()).min(1),
 });
 
 /** Builds the app for one environment, from CDK context or the values given (tests). */

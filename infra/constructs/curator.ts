@@ -23,6 +23,8 @@ export interface CuratorSettings {
   /** A digest or insights population above this many is split into shards through the work queue. */
   readonly shardSize: number;
   readonly canaryRecipients: readonly string[];
+  /** The ops list the morning ops summary goes to. */
+  readonly opsSummaryRecipients: readonly string[];
 }
 
 /** Props of {@link IntelligenceCurator}. */
@@ -89,6 +91,7 @@ export class IntelligenceCurator extends Construct {
         CURATOR_FROM_EMAIL: settings.fromEmail,
         CURATOR_TEMPLATES: JSON.stringify(settings.templates),
         CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
+        CURATOR_OPS_SUMMARY_RECIPIENTS: settings.opsSummaryRecipients.join(','),
         CURATOR_WORK_QUEUE_URL: this.workQueue.queueUrl,
         CURATOR_SHARD_SIZE: String(settings.shardSize),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -7,8 +7,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { healthEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
-import { pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
+import { healthEvent, opsSummaryEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
+import { opsSummary, pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */
 export interface PipelineSchedulesProps {
@@ -21,8 +21,8 @@ export interface PipelineSchedulesProps {
  * The eight EventBridge rules of the catalog on the default bus, `storytailor-{slug}-{env}`. A scheduled rule hands
  * the curator an EventBridge-shaped event with `detail.jobType` and the firing's own `time` and `id`; the realtime
  * rule hands over the app's event as it came. Each rule also logs what it delivers to
- * `/aws/events/storytailor-{slug}-{env}`. Beside the rules, an EventBridge Scheduler schedule runs the health job
- * every 15 minutes, which publishes MissedRuns.
+ * `/aws/events/storytailor-{slug}-{env}`. Beside the rules, EventBridge Scheduler runs the health job every 15
+ * minutes (it publishes MissedRuns) and the morning ops summary at 09:00 UTC.
  */
 export class PipelineSchedules extends Construct {
   public readonly rules: Readonly<Record<RuleSlug, Rule>>;
@@ -67,7 +67,7 @@ export class PipelineSchedules extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
-      description: 'Lets EventBridge Scheduler run the curator health job',
+      description: 'Lets EventBridge Scheduler run the curator health job and the morning ops summary',
     });
     invoker.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.curator.functionArn] }));
     new CfnSchedule(this, 'Health', {
@@ -80,6 +80,22 @@ export class PipelineSchedules extends Construct {
         roleArn: invoker.roleArn,
         input: JSON.stringify(healthEvent()),
         retryPolicy: { maximumRetryAttempts: 0 },
+        deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
+      },
+    });
+    // The morning ops summary. Its input carries the schedule's own time, so a retry or a redelivery summarises the
+    // same day (and the job sends it once); a refused send is retried twice.
+    new CfnSchedule(this, 'OpsSummary', {
+      name: `storytailor-ops-summary-${props.environment}`,
+      description: opsSummary.description,
+      scheduleExpression: toAwsCron(opsSummary.schedule),
+      scheduleExpressionTimezone: 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: props.curator.functionArn,
+        roleArn: invoker.roleArn,
+        input: JSON.stringify(opsSummaryEvent('<aws.scheduler.scheduled-time>')),
+        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3_600 },
         deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
       },
     });

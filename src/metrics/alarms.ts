@@ -1,5 +1,6 @@
 import type { MetricName } from '../curator/ports.js';
 import { jobTypes, pipelineOf, rules, type JobType, type RuleSlug } from '../pipelines/index.js';
+import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
 import { Namespace } from './catalog.js';
 import type { GuideLine } from './guide-alerts.js';
 
@@ -560,6 +561,24 @@ const guideAlarms: AlarmDefinition[] = [
 
 /** Alarms of our own, for what the guides do not name. */
 const ownAlarms: AlarmDefinition[] = [
+  // The operations guide's monthly checklist: "Review false positive rates: Therapeutic: Should be <30 %, Crisis:
+  // Should be <10 %. If higher, escalate to engineering." The ops summary job publishes the 30-day rate daily.
+  ...(['crisis_alert', 'early_intervention'] as const).map(
+    (jobType): AlarmDefinition => ({
+      kind: 'metric',
+      name: `storytailor-false-positive-rate-${pipelineOf(jobType).slug}`,
+      metric: metric(pipelines, 'FalsePositiveRate', { PipelineType: jobType }),
+      statistic: 'Maximum',
+      periodSeconds: day,
+      evaluationPeriods: 1,
+      comparison: 'greater',
+      threshold: falsePositiveCeilings[jobType]!,
+      topic: 'warning',
+      action: `More than ${falsePositiveCeilings[jobType]} % of the last 30 days' ${jobType} alerts were marked false positives by the clinical review: escalate to engineering (ops false-positives)`,
+      section: 'storytailor-false-positive-rate',
+      answers: [],
+    }),
+  ),
   {
     kind: 'metric',
     name: 'storytailor-crisis-escalations',

@@ -64,8 +64,8 @@ export const guideLines = [
 
 export type GuideLine = (typeof guideLines)[number];
 
-const dailyEmail = 'an Info line: the daily ops email (the next issue) carries it, not a page';
-const dailyReview = 'a P4 line: the daily review (the morning ops email), not an alarm';
+const dailyEmail = 'an Info line: the morning ops summary email (09:00 UTC, runbooks/operations.md "The morning ops summary") carries it, not a page';
+const dailyReview = 'a P4 line: the daily review of the morning ops summary email, not an alarm';
 
 /** The lines no alarm answers, and why. */
 export const unalarmedLines: Readonly<Partial<Record<GuideLine, string>>> = {
@@ -80,7 +80,7 @@ export const unalarmedLines: Readonly<Partial<Record<GuideLine, string>>> = {
   'monitoring · Baseline · Sent to delivered: <30s':
     'SendGrid reports delivery with a one-second timestamp, minutes after in batches; the webhook keeps delivered_at, and database-queries.md measures sent to delivered by type',
   'monitoring · P3 · Config drift detected':
-    'drift is a state, not an event: a switch off for more than a day or an override in force is listed by `ops switches` now, and in the daily ops email (the next issue)',
+    'drift is a state, not an event: a switch off for more than a day or an override in force is listed by `ops switches` and in the morning ops summary email, which flags a switch off for more than a day',
   'monitoring · P4 · Minor metric deviations': dailyReview,
   'monitoring · P4 · Optimization opportunities': dailyReview,
   'monitoring · P4 · Feature requests': dailyReview,

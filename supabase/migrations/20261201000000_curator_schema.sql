@@ -487,10 +487,12 @@ create table public.human_overrides (
   details        jsonb not null default '{}'::jsonb,
   -- The execution a review is about (false_positive): the latest such row of an execution says whether it stands.
   execution_id   uuid references public.pipeline_executions (id) on delete set null,
-  occurred_at    timestamptz not null default now()
+  occurred_at    timestamptz not null default now(),
+  -- The order rows were written in: two reviews of one alert at the same instant are still one after the other.
+  seq            bigint generated always as identity
 );
 create index human_overrides_occurred on public.human_overrides (occurred_at);
-create index human_overrides_execution on public.human_overrides (execution_id, occurred_at) where execution_id is not null;
+create index human_overrides_execution on public.human_overrides (execution_id, occurred_at, seq) where execution_id is not null;
 -- The breaker and the summary look up a pipeline's latest enable, trip or review.
 create index human_overrides_pipeline_type on public.human_overrides (pipeline_type, override_type, occurred_at);
 
@@ -1516,7 +1518,7 @@ as $$
     select distinct on (o.execution_id) o.execution_id, not coalesce((o.details->>'undone')::boolean, false) as stands
     from public.human_overrides o join alerts a on a.id = o.execution_id
     where o.override_type = 'false_positive'
-    order by o.execution_id, o.occurred_at desc, o.id desc
+    order by o.execution_id, o.occurred_at desc, o.seq desc
   )
   select jsonb_agg(jsonb_build_object(
            'pipeline_type', p.pipeline_type,
@@ -1918,7 +1920,7 @@ begin
   select not coalesce((o.details->>'undone')::boolean, false) into v_marked
   from public.human_overrides o
   where o.execution_id = v_execution.id and o.override_type = 'false_positive'
-  order by o.occurred_at desc, o.id desc
+  order by o.occurred_at desc, o.seq desc
   limit 1;
   v_marked := coalesce(v_marked, false);
   if v_marked and not p_undo then return jsonb_build_object('outcome', 'already_marked', 'execution', to_jsonb(v_execution)); end if;

@@ -292,6 +292,29 @@ describe('the curator stack', () => {
     });
   });
 
+  it('sends the morning ops summary at 09:00 UTC with the schedule time, to the ops list of cdk.json', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'storytailor-ops-summary-production',
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: Match.objectLike({
+        Input: JSON.stringify({ detail: { jobType: 'ops_summary', scheduledTime: '<aws.scheduler.scheduled-time>' } }),
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-intelligence-curator-production',
+      Environment: { Variables: Match.objectLike({ CURATOR_OPS_SUMMARY_RECIPIENTS: 'ops-team@storytailor.com' }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'storytailor-false-positive-rate-crisis-alert',
+      MetricName: 'FalsePositiveRate',
+      Threshold: 10,
+      Dimensions: [{ Name: 'PipelineType', Value: 'crisis_alert' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-false-positive-rate-early-intervention', Threshold: 30 });
+  });
+
   it('appends -staging to the guides names in staging', () => {
     staging.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'storytailor-critical-alerts-staging' });
     staging.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-email-failure-rate-staging' });

@@ -20,7 +20,7 @@ as $$
     select distinct on (o.execution_id) o.execution_id, not coalesce((o.details->>'undone')::boolean, false) as stands
     from public.human_overrides o join alerts a on a.id = o.execution_id
     where o.override_type = 'false_positive'
-    order by o.execution_id, o.occurred_at desc, o.id desc
+    order by o.execution_id, o.occurred_at desc, o.seq desc
   )
   select jsonb_agg(jsonb_build_object(
            'pipeline_type', p.pipeline_type,

@@ -39,7 +39,7 @@ begin
   select not coalesce((o.details->>'undone')::boolean, false) into v_marked
   from public.human_overrides o
   where o.execution_id = v_execution.id and o.override_type = 'false_positive'
-  order by o.occurred_at desc, o.id desc
+  order by o.occurred_at desc, o.seq desc
   limit 1;
   v_marked := coalesce(v_marked, false);
   if v_marked and not p_undo then return jsonb_build_object('outcome', 'already_marked', 'execution', to_jsonb(v_execution)); end if;

@@ -15,9 +15,11 @@ create table public.human_overrides (
   details        jsonb not null default '{}'::jsonb,
   -- The execution a review is about (false_positive): the latest such row of an execution says whether it stands.
   execution_id   uuid references public.pipeline_executions (id) on delete set null,
-  occurred_at    timestamptz not null default now()
+  occurred_at    timestamptz not null default now(),
+  -- The order rows were written in: two reviews of one alert at the same instant are still one after the other.
+  seq            bigint generated always as identity
 );
 create index human_overrides_occurred on public.human_overrides (occurred_at);
-create index human_overrides_execution on public.human_overrides (execution_id, occurred_at) where execution_id is not null;
+create index human_overrides_execution on public.human_overrides (execution_id, occurred_at, seq) where execution_id is not null;
 -- The breaker and the summary look up a pipeline's latest enable, trip or review.
 create index human_overrides_pipeline_type on public.human_overrides (pipeline_type, override_type, occurred_at);
