@@ -107,7 +107,7 @@ export function emailReporter(input: {
 }
 
 /**
- * A complaint spike as SendGrid would report it: `share` of the digests sent in [from, to) answered with an
+ * A complaint spike as SendGrid would report it: `share` of the digests sent in [from, to) (at least `atLeast`) answered with an
  * unsubscribe or a spam report (alternately) a minute before `at`, in signed deliveries to the real webhook.
  */
 export function complaintSpiker(input: {
@@ -115,8 +115,8 @@ export function complaintSpiker(input: {
   webhook: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
   privateKey: KeyObject;
   clock: Clock;
-}): (from: Date, to: Date, share: number) => Promise<void> {
-  return async (from, to, share) => {
+}): (from: Date, to: Date, share: number, atLeast: number) => Promise<void> {
+  return async (from, to, share, atLeast) => {
     const sent = await input.sql.query<{ execution_id: string; provider_message_id: string | null; email: string | null }>(
       `select l.execution_id, l.provider_message_id, u.email
        from email_delivery_log l left join users u on u.id = l.user_id
@@ -126,7 +126,9 @@ export function complaintSpiker(input: {
       [from, to],
     );
     const now = input.clock.now();
-    const chosen = sent.filter((message) => draws(message.execution_id)('complaint spike') < share);
+    // The share, but never fewer than `atLeast` (a small local population's 1 % is a handful).
+    const wanted = Math.min(sent.length, Math.max(Math.ceil(share * sent.length), atLeast));
+    const chosen = [...sent].sort((a, b) => draws(a.execution_id)('complaint spike') - draws(b.execution_id)('complaint spike')).slice(0, wanted);
     const events = chosen.map((message, index) => ({
       email: message.email ?? 'unknown@example.invalid',
       timestamp: Math.floor(now.getTime() / 1_000) - 60,

@@ -28,7 +28,7 @@ export interface SimulatedOps {
   /** SendGrid's event webhook reporting on the emails sent in [from, to) (deliveries, opens, unsubscribes, ...). */
   reportEmails?(from: Date, to: Date): Promise<void>;
   /** A share of the digests sent in [from, to) answered with unsubscribes and spam reports, through the webhook. */
-  complaintSpike?(from: Date, to: Date, share: number): Promise<void>;
+  complaintSpike?(from: Date, to: Date, share: number, atLeast: number): Promise<void>;
 }
 
 const minute = 60_000;
@@ -170,12 +170,12 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
   );
   const { complaintSpike } = ops;
   if (complaintSpike && days > 4) {
-    // One evening a digest goes wrong: 1 % of its families unsubscribe or report it as spam within the hour, and the
+    // One evening a digest goes wrong: 1 % of its families (15 at least) unsubscribe or report it as spam within the hour, and the
     // complaint breaker turns the digest off, so the next evening's digest is held. Ops turn it back on once the
     // template is fixed and replay what the switch held.
     const digest = dayAt(4, 20);
     const tripped = dayAt(4, 23, 50);
-    events.push({ at: tripped, kind: 'webhook', label: 'SendGrid reports a complaint spike on the digest', act: () => complaintSpike(digest, dayAt(4, 23, 45), 0.01) });
+    events.push({ at: tripped, kind: 'webhook', label: 'SendGrid reports a complaint spike on the digest', act: () => complaintSpike(digest, dayAt(4, 23, 45), 0.01, 15) });
     const enabled = dayAt(5, 20, 30);
     events.push({
       at: enabled,
@@ -258,7 +258,7 @@ export async function runSimulation(input: {
   /** Posts SendGrid's events about the emails sent in [from, to) to the webhook; without it, no email is reported. */
   reportEmails?: (from: Date, to: Date) => Promise<void>;
   /** Posts a complaint spike on the digests sent in [from, to) to the webhook; without it, there is none. */
-  complaintSpike?: (from: Date, to: Date, share: number) => Promise<void>;
+  complaintSpike?: (from: Date, to: Date, share: number, atLeast: number) => Promise<void>;
   start: Date;
   days: number;
   users: number;

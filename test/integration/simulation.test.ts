@@ -12,8 +12,9 @@ import { memorySwitches } from '../../src/adapters/local/switches.js';
 import { vetoReasonsInOrder } from '../../src/curator/verdict.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
-import { emailReporter } from '../../src/local/sendgrid-events.js';
-import { countOutbox, formatReport } from '../../src/local/report.js';
+import { complaintSpiker, emailReporter } from '../../src/local/sendgrid-events.js';
+import { memoryPager } from '../../src/adapters/local/pager.js';
+import { countOutbox, formatReport, reviewLoop, type ReviewLoop } from '../../src/local/report.js';
 import { seedPopulation, type SeededPopulation } from '../../src/local/seed-population.js';
 import { runSimulation, type SimulationResult } from '../../src/local/simulation.js';
 import { jobTypes } from '../../src/pipelines/index.js';
@@ -27,6 +28,8 @@ let outboxDir: string;
 let result: SimulationResult;
 let population: SeededPopulation;
 const metrics = memoryMetrics();
+const pager = memoryPager();
+let review: ReviewLoop;
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -43,7 +46,7 @@ beforeAll(async () => {
     payments,
     clock,
     logger: memoryLogger(),
-    config: { environment: 'staging' as const, pageSize: 150, leaseSeconds: 360, owner: 'unset', templates: {} },
+    config: { environment: 'staging' as const, pageSize: 150, leaseSeconds: 360, owner: 'unset', templates: {}, opsSummaryRecipients: ['ops@storytailor.test'] },
   };
   const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const webhook = createSendGridWebhookHandler(async () => ({
@@ -53,9 +56,12 @@ beforeAll(async () => {
     clock,
     publicKey: key.publicKey,
     toleranceSeconds: 300,
+    breaker: { environment: 'staging', switches, switchWriter: { turnOff: async (slug) => switches.set(`${slug}/enabled`, 'false') }, pager },
   }));
   const reportEmails = emailReporter({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
-  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, reportEmails, start, days: 10, users: 400 });
+  const complaintSpike = complaintSpiker({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
+  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, reportEmails, complaintSpike, start, days: 10, users: 400 });
+  review = await reviewLoop(db.sql, clock.now());
 }, 300_000);
 afterAll(async () => {
   rmSync(outboxDir, { recursive: true, force: true });
@@ -79,7 +85,32 @@ describe('the local simulation (npm start)', () => {
     expect(pending).toEqual({ n: 0 });
     const emailsSent = [...result.tallies.values()].reduce((sum, tally) => sum + tally.emailsSent, 0);
     const outbox = countOutbox(outboxDir);
-    expect([...outbox.values()].reduce((sum, n) => sum + n, 0)).toBe(emailsSent);
+    const families = [...outbox.entries()].filter(([kind]) => kind !== 'ops_summary');
+    expect(families.reduce((sum, [, n]) => sum + n, 0)).toBe(emailsSent);
+  });
+
+  it('trips the complaint breaker on the spike evening, pages once, and holds the next digest until ops replay it', async () => {
+    expect(review.trips).toEqual([expect.objectContaining({ pipeline_type: 'daily_digest', occurred_at: expect.stringMatching(/^2026-12-02 23:50/) })]);
+    expect(pager.pages.map((page) => page.subject)).toEqual(['Storytailor staging: complaint breaker turned off daily-digest']);
+    const [held] = await db.sql.query<{ n: number }>(
+      `select count(*)::int as n from pipeline_executions where pipeline_type = 'daily_digest' and period_key = '2026-12-03' and status = 'succeeded'
+         and completed_at > '2026-12-03T20:30:00Z'`,
+    );
+    expect(held!.n).toBeGreaterThan(0);
+  });
+
+  it('renders one ops summary a day into the outbox, the first Monday with the monthly report, none in email_delivery_log', async () => {
+    expect(review.summaries.map((summary) => [summary.summary_date, summary.status, summary.monthly, summary.attempts])).toEqual(
+      Array.from({ length: 10 }, (_, n) => {
+        const date = new Date(start.getTime() + (n - 1) * 86_400_000).toISOString().slice(0, 10);
+        return [date, 'sent', date === '2026-12-06', 1];
+      }),
+    );
+    expect(result.summaries.filter((summary) => summary.status === 'skipped')).toHaveLength(1);
+    expect(countOutbox(outboxDir).get('ops_summary')).toBe(10);
+    const [logged] = await db.sql.query<{ n: number }>(`select count(*)::int as n from email_delivery_log where template_id is null or email_type not in ('daily_digest', 'weekly_insights', 'org_health_report', 'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')`);
+    expect(logged!.n).toBe(0);
+    expect(review.falsePositives.find((rate) => rate.pipeline_type === 'crisis_alert')).toMatchObject({ false_positives: 1 });
   });
 
   it('escalates the late crisis alert and the one for a deleted account, and stays healthy', () => {
@@ -98,11 +129,16 @@ describe('the local simulation (npm start)', () => {
       transactions: 0,
       logFile: 'curator.log',
       metrics,
+      pages: pager.pages,
+      review,
     });
     for (const jobType of jobTypes) expect(report).toContain(jobType);
     expect(report).toContain('every veto reason occurred');
     expect(report).toMatch(/held digests sent/);
     expect(report).toContain('Email health by type');
+    expect(report).toMatch(/complaint breaker tripped daily_digest at 2026-12-02 23:50/);
+    expect(report).toMatch(/ops summaries sent: 10 \(one per day, 1 with the monthly ops health report/);
+    expect(report).toMatch(/false positives crisis_alert: 1 of \d+ alerts sent/);
     expect(report).toMatch(/^daily_digest\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\s+\d+\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %$/m);
   });
 
