@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendGridMailer } from '../../src/adapters/sendgrid/sendgrid-mailer.js';
 import type { Mailer } from '../../src/curator/ports.js';
+import { opsSummaryEvent } from '../../src/events/curator-events.js';
 import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { fakeSendGrid } from '../support/fake-providers.js';
@@ -119,5 +120,29 @@ describe("the daily digest through SendGrid's client", () => {
     const replay = await healthy.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-11-23' }));
     expect(tallyOf(replay).executed).toBe(4);
     expect(sendgrid.requests.map((request) => request.body.personalizations.length)).toEqual([1, 1, 4]);
+  });
+});
+
+describe("the morning ops summary through SendGrid's client", () => {
+  it('sends one rendered email to every address of the ops list, each apart; a refused send is claimed again by the retry', async () => {
+    const curator = curatorWith(mailerFor());
+    (curator.deps as { config: object }).config = { ...curator.deps.config, opsSummaryRecipients: ['ops@storytailor.test', 'lead@storytailor.test'] };
+    const morning = new Date('2026-11-24T09:00:00Z');
+    curator.clock.set(morning);
+    sendgrid.script.push({ status: 400, body: { errors: [{ field: 'content', message: 'refused for the test' }] } });
+    await expect(curator.handler(opsSummaryEvent(morning.toISOString()))).rejects.toThrow(/ops summary of 2026-11-23 was refused: SendGrid 400: content: refused for the test/);
+    expect(await db.sql.query(`select status, error from ops_summaries`)).toEqual([{ status: 'failed', error: 'SendGrid 400: content: refused for the test' }]);
+
+    expect(await curator.handler(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-11-23' });
+    expect(await curator.handler(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'skipped' });
+    expect(sendgrid.requests).toHaveLength(2);
+    const body = sendgrid.requests[1]!.body as unknown as { subject: string; categories: string[]; template_id?: string; personalizations: unknown[]; content: Array<{ type: string; value: string }> };
+    expect(body.template_id).toBeUndefined();
+    expect(body.categories).toEqual(['ops_summary']);
+    expect(body.subject).toMatch(/^Storytailor staging ops summary 2026-11-23: /);
+    expect(body.personalizations).toEqual([{ to: [{ email: 'ops@storytailor.test' }] }, { to: [{ email: 'lead@storytailor.test' }] }]);
+    expect(body.content.map((part) => part.type)).toEqual(['text/plain', 'text/html']);
+    expect(await db.sql.query(`select status, attempts, provider_message_id from ops_summaries`)).toEqual([{ status: 'sent', attempts: 2, provider_message_id: 'sg-message-1' }]);
+    expect(await db.sql.query(`select * from email_delivery_log`)).toHaveLength(0);
   });
 });
