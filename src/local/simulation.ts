@@ -77,6 +77,22 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
   const dayAt = (index: number, hours: number, minutes = 0) => new Date(start.getTime() + index * day + hours * hour + minutes * minute);
   const family = (n: number) => ((n - 1) % users) + 1;
 
+  /** Ops flipping the daily digest's switch as `ops disable`/`enable` do: the switch and its human_overrides row. */
+  const digestSwitch = (at: Date, label: string, on: boolean, reason: string, ticket: string): SimulatedEvent => ({
+    at,
+    kind: 'ops',
+    label,
+    act: async () => {
+      if (!on) ops.setSwitch('daily-digest/enabled', 'false');
+      await sql.query(
+        `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
+         values ('daily_digest', $1, 'ops-oncall@storytailor', $2, $3, $4)`,
+        [on ? 'kill_switch_enable' : 'kill_switch_disable', reason, ticket, at],
+      );
+      if (on) ops.setSwitch('daily-digest/enabled', 'true');
+    },
+  });
+
   for (let index = 0; index < days; index += 1) {
     const date = dayAt(index, 0);
     events.push({ at: date, kind: 'reading', label: 'families read', act: () => simulateReading(sql, date) });
@@ -132,32 +148,8 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
   const off = dayAt(2, 19, 30);
   const on = dayAt(2, 21);
   events.push(
-    {
-      at: off,
-      kind: 'ops',
-      label: 'ops: daily-digest kill switch off',
-      act: async () => {
-        ops.setSwitch('daily-digest/enabled', 'false');
-        await sql.query(
-          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
-           values ('daily_digest', 'kill_switch_disable', 'ops-oncall@storytailor', 'Typo in the digest template', 'OPS-118', $1)`,
-          [off],
-        );
-      },
-    },
-    {
-      at: on,
-      kind: 'ops',
-      label: 'ops: daily-digest kill switch on',
-      act: async () => {
-        ops.setSwitch('daily-digest/enabled', 'true');
-        await sql.query(
-          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
-           values ('daily_digest', 'kill_switch_enable', 'ops-oncall@storytailor', 'Template fixed and checked in staging', 'OPS-118', $1)`,
-          [on],
-        );
-      },
-    },
+    digestSwitch(off, 'ops: daily-digest kill switch off', false, 'Typo in the digest template', 'OPS-118'),
+    digestSwitch(on, 'ops: daily-digest kill switch on', true, 'Template fixed and checked in staging', 'OPS-118'),
     {
       at: new Date(on.getTime() + 5 * minute),
       kind: 'ops',
@@ -177,19 +169,7 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
     const tripped = dayAt(4, 23, 50);
     events.push({ at: tripped, kind: 'webhook', label: 'SendGrid reports a complaint spike on the digest', act: () => complaintSpike(digest, dayAt(4, 23, 45), 0.01, 15) });
     const enabled = dayAt(5, 20, 30);
-    events.push({
-      at: enabled,
-      kind: 'ops',
-      label: 'ops: daily-digest back on after the complaint breaker',
-      act: async () => {
-        await sql.query(
-          `insert into human_overrides (pipeline_type, override_type, actor, reason, ticket, occurred_at)
-           values ('daily_digest', 'kill_switch_enable', 'ops-oncall@storytailor', 'Digest template fixed after the complaint spike', 'OPS-131', $1)`,
-          [enabled],
-        );
-        ops.setSwitch('daily-digest/enabled', 'true');
-      },
-    });
+    events.push(digestSwitch(enabled, 'ops: daily-digest back on after the complaint breaker', true, 'Digest template fixed after the complaint spike', 'OPS-131'));
     events.push({
       at: new Date(enabled.getTime() + 5 * minute),
       kind: 'ops',
