@@ -79,6 +79,10 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
   };
 
   const { thresholds } = pipeline;
+  if (pipeline.typeCap === null) {
+    // No per-type cap to override: reported as read() reports a check the pipeline lacks.
+    for (const name of [tunableNames.typeCapMax, tunableNames.typeCapWindowHours]) read(pipeline.slug, name, count, null);
+  }
   const typeCap: TypeCap | null =
     pipeline.typeCap === null
       ? null

@@ -15,7 +15,7 @@ import type { SqlClient } from '../db/sql-client.js';
 import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.js';
 import { createCuratorHandler } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
-import { environments, isJobType, type Environment } from '../pipelines/index.js';
+import { environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, ruleNames, showSwitches, startAll, stopAll } from './commands.js';
 import type { OpsContext } from './context.js';
@@ -25,11 +25,14 @@ import { listRuns, parseSince, showFamily, showRun } from './look.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 import { falsePositiveWindowDays } from '../ops-summary/false-positives.js';
 import { markFalsePositive, showFalsePositives } from './review.js';
+import { showThresholds } from './thresholds.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
 commands to look (each takes --json)
   switches                         every kill switch of the environment and its state
+  thresholds [slug|jobType]        every threshold, cap and ceiling in force: default, override (who set it when),
+                                   overrides ignored as malformed, parameters the curator does not read
   runs [--job J] [--since 24h]     the recent runs: status, progress, counts, duration, continuations, error
   run <runId|jobType[:periodKey]>  one run in full: its attempts, decisions by outcome and reason, dry runs
   family <userId>                  one family: decisions, emails, credits, suppressions, preferences, caps now
@@ -91,6 +94,14 @@ async function confirmed(io: OpsIo, yes: boolean, what: readonly string[]): Prom
   if (yes) return;
   if (io.confirm === undefined) throw new OpsError(ExitCode.usage, 'not confirmed: no terminal to ask on; add --yes to go ahead');
   if (!(await io.confirm('Go ahead? [y/N] '))) throw new OpsError(ExitCode.usage, 'not confirmed: nothing was changed');
+}
+
+/** A pipeline named by its jobType (`daily_digest`) or its slug (`daily-digest`). */
+function jobTypeOf(name: string): JobType {
+  if (isJobType(name)) return name;
+  const bySlug = jobTypes.find((jobType) => pipelineOf(jobType).slug === name);
+  if (bySlug === undefined) throw new OpsError(ExitCode.usage, `unknown pipeline "${name}": expected a jobType or slug such as daily_digest or daily-digest`);
+  return bySlug;
 }
 
 function required(value: string | undefined, what: string): string {
@@ -200,6 +211,10 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
     switch (command) {
       case 'switches':
         return await showSwitches(context);
+      case 'thresholds': {
+        const only = rest[0] === undefined ? null : jobTypeOf(rest[0]);
+        return await showThresholds(context, only, shown);
+      }
       case 'runs':
         return await listRuns(context, { job: values.job ?? null, sinceMs: parseSince(values.since ?? '24h'), shown });
       case 'run':

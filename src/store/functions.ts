@@ -253,6 +253,20 @@ export const storeFunctions = {
     { summaryDate: 'text', status: 'text', recipients: 'integer', providerMessageId: 'text', error: 'text', figures: 'jsonb', now: 'timestamptz' },
     z.object({ summary_date: z.string(), status: z.string() }).nullable(),
   ),
+  thresholdChanges: define(
+    'curator_threshold_changes',
+    { keys: 'text[]' },
+    z.array(
+      z.object({
+        parameter: z.string(),
+        actor: z.string(),
+        reason: z.string(),
+        ticket: z.string().nullable(),
+        occurred_at: z.string(),
+        details: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  ),
   endAttempt: define(
     'curator_end_attempt',
     { attemptId: 'uuid', outcome: 'text', reason: 'text', summary: 'jsonb', error: 'text', now: 'timestamptz' },

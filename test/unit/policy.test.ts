@@ -35,6 +35,12 @@ describe('resolvePolicy', () => {
     const { policy, problems } = resolvePolicy('org_health_report', new Map([['org-health-reports/min-confidence', '0.4']]));
     expect(policy.minConfidence).toBeNull();
     expect(problems[0]).toMatch(/has no such check/);
+    const capless = resolvePolicy('daily_digest', new Map([['daily-digest/type-cap-max', '2'], ['daily-digest/type-cap-window-hours', '6']]));
+    expect(capless.policy.typeCap).toBeNull();
+    expect(capless.problems).toEqual([
+      'daily-digest/type-cap-max: daily-digest has no such check; ignored',
+      'daily-digest/type-cap-window-hours: daily-digest has no such check; ignored',
+    ]);
   });
 
   it('serialises the email rules the SQL functions take', () => {

@@ -1,0 +1,156 @@
+import { breakablePipelines, breakerDefaults, breakerPolicy } from '../breaker/complaint-breaker.js';
+import { resolvePolicy, type PipelinePolicy } from '../curator/policy.js';
+import {
+  globalSwitchSlug,
+  jobTypes,
+  nonCriticalEmailCaps,
+  parameterKey,
+  pipelineOf,
+  spendCeilings,
+  tunableNames,
+  type JobType,
+} from '../pipelines/index.js';
+import { storeFunctions, type AnswerOf } from '../store/functions.js';
+import type { OpsContext } from './context.js';
+import { ExitCode, explain } from './errors.js';
+import type { Shown } from './look.js';
+import { readTunables } from './parameters.js';
+import { formatTable, when } from './table.js';
+
+/** What a `threshold_change` override records in `details`: the parameter, its value before and after, who approved. */
+export interface ThresholdChangeDetails {
+  readonly parameter: string;
+  readonly before: string | null;
+  readonly after: string | null;
+  readonly approved_by?: string;
+}
+
+/** One tunable as it stands: the catalog's default, the value the curator applies, and where that comes from. */
+export interface ThresholdLine {
+  readonly pipeline: JobType | 'all';
+  readonly parameter: string;
+  readonly default: string;
+  readonly effective: string;
+  /** `default`, `override` (in force), or `ignored` (set, but malformed or for a check the pipeline lacks). */
+  readonly source: 'default' | 'override' | 'ignored';
+  readonly value: string | null;
+  readonly problem: string | null;
+  readonly setBy: string | null;
+  readonly setAt: string | null;
+  readonly reason: string | null;
+}
+
+const shown = (value: number | null | undefined) => (value === null || value === undefined ? '(none)' : String(value));
+
+/** The tunables of one pipeline, each with its default and the value the policy applies. */
+function pipelineTunables(jobType: JobType, policy: PipelinePolicy, parameters: ReadonlyMap<string, string>) {
+  const pipeline = pipelineOf(jobType);
+  const rows: Array<{ name: string; fallback: string; effective: string }> = [];
+  const add = (name: string, fallback: number | null, effective: number | null) => {
+    if (fallback === null && !parameters.has(parameterKey(jobType, name))) return;
+    rows.push({ name, fallback: shown(fallback), effective: shown(effective) });
+  };
+  add(tunableNames.minConfidence, pipeline.thresholds.minConfidence, policy.minConfidence);
+  add(tunableNames.minSignals, pipeline.thresholds.minSignals, policy.minSignals);
+  add(tunableNames.slaMinutes, pipeline.thresholds.slaMinutes, policy.slaMinutes);
+  add(tunableNames.typeCapMax, pipeline.typeCap?.max ?? null, policy.typeCap?.max ?? null);
+  add(tunableNames.typeCapWindowHours, pipeline.typeCap?.windowHours ?? null, policy.typeCap?.windowHours ?? null);
+  if (breakablePipelines.includes(jobType)) {
+    const breaker = breakerPolicy(jobType, parameters).policy;
+    rows.push({ name: tunableNames.breakerEnabled, fallback: 'true', effective: String(breaker.enabled) });
+    rows.push({ name: tunableNames.breakerRatePercent, fallback: String(breakerDefaults.ratePercent), effective: String(breaker.ratePercent) });
+    rows.push({ name: tunableNames.breakerMinEvents, fallback: String(breakerDefaults.minEvents), effective: String(breaker.minEvents) });
+  }
+  return rows;
+}
+
+/**
+ * Every tunable of the environment as the curator applies it now: per pipeline, then the caps and ceilings under
+ * `all`, each with its catalog default, the override in force (and who set it when, from the latest
+ * `threshold_change` override naming it) or why an override is ignored, and any parameter under the root the
+ * curator does not know (a typo is ignored, not applied).
+ */
+export async function thresholdLines(context: OpsContext, only: JobType | null): Promise<{ lines: ThresholdLine[]; unknown: string[] }> {
+  const parameters = await readTunables(context);
+  const wanted = only === null ? jobTypes : [only];
+  const problemsByKey = new Map<string, string>();
+  const entries: Array<{ pipeline: JobType | 'all'; key: string; fallback: string; effective: string }> = [];
+  let globals: PipelinePolicy | null = null;
+  for (const jobType of jobTypes) {
+    const { policy, problems } = resolvePolicy(jobType, parameters);
+    for (const problem of [...problems, ...breakerPolicy(jobType, parameters).problems]) problemsByKey.set(problem.slice(0, problem.indexOf(':')), problem);
+    globals ??= policy;
+    if (!wanted.includes(jobType)) continue;
+    for (const row of pipelineTunables(jobType, policy, parameters)) {
+      entries.push({ pipeline: jobType, key: parameterKey(jobType, row.name), fallback: row.fallback, effective: row.effective });
+    }
+  }
+  const [day, week] = nonCriticalEmailCaps;
+  const global = (name: string, fallback: number, effective: number) =>
+    entries.push({ pipeline: 'all', key: `${globalSwitchSlug}/${name}`, fallback: String(fallback), effective: String(effective) });
+  global(tunableNames.emailCap24h, day.max, globals!.nonCriticalCaps[0]!.max);
+  global(tunableNames.emailCap7d, week.max, globals!.nonCriticalCaps[1]!.max);
+  global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals!.ceilings.dailyCreditCents);
+  global(tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun, globals!.ceilings.emailsPerRun);
+
+  const known = new Set([...entries.map((entry) => entry.key), ...jobTypes.flatMap((jobType) => pipelineTunables(jobType, resolvePolicy(jobType).policy, new Map()).map((row) => parameterKey(jobType, row.name)))]);
+  const unknown = [...parameters.keys()].filter((key) => !key.endsWith(`/${tunableNames.enabled}`) && !known.has(key)).sort();
+
+  const overridden = entries.filter((entry) => parameters.has(entry.key)).map((entry) => entry.key);
+  let changes: AnswerOf<typeof storeFunctions.thresholdChanges> = [];
+  if (overridden.length > 0) {
+    const store = await context.store();
+    try {
+      changes = await store.call(storeFunctions.thresholdChanges, { keys: overridden });
+    } catch (error) {
+      throw explain(error, 'reading who changed the thresholds');
+    }
+  }
+  const changeOf = new Map(changes.map((change) => [change.parameter, change]));
+  const lines = entries.map((entry): ThresholdLine => {
+    const value = parameters.get(entry.key) ?? null;
+    const problem = problemsByKey.get(entry.key) ?? null;
+    const change = changeOf.get(entry.key);
+    return {
+      pipeline: entry.pipeline,
+      parameter: entry.key,
+      default: entry.fallback,
+      effective: entry.effective,
+      source: value === null ? 'default' : problem === null ? 'override' : 'ignored',
+      value,
+      problem,
+      setBy: value === null ? null : (change?.actor ?? null),
+      setAt: value === null ? null : (change?.occurred_at ?? null),
+      reason: value === null ? null : (change?.reason ?? null),
+    };
+  });
+  return { lines, unknown };
+}
+
+/** `thresholds [slug|jobType]`: the effective policy, for people (a table) or scripts (`--json`). */
+export async function showThresholds(context: OpsContext, only: JobType | null, display: Shown): Promise<ExitCode> {
+  const { lines, unknown } = await thresholdLines(context, only);
+  if (display.json) {
+    context.out(JSON.stringify({ environment: context.env, thresholds: lines, unknownParameters: unknown }, null, 2));
+    return ExitCode.ok;
+  }
+  const rows = lines.map((line) => [
+    line.parameter,
+    line.default,
+    line.effective,
+    line.source === 'default' ? 'default' : line.source === 'override' ? `override ${line.value}` : `IGNORED ${JSON.stringify(line.value)}`,
+    line.source === 'default' ? '' : line.setBy === null ? '(no ops tune record: set by hand)' : `${line.setBy} ${when(line.setAt)}`,
+  ]);
+  for (const row of formatTable(['parameter', 'default', 'in force', 'source', 'set by'], rows)) context.out(row);
+  const ignored = lines.filter((line) => line.problem !== null);
+  if (ignored.length > 0) {
+    context.out('');
+    context.out('ignored overrides (the curator applies the default):');
+    for (const line of ignored) context.out(`  ${line.problem}`);
+  }
+  if (unknown.length > 0) {
+    context.out('');
+    context.out(`parameters the curator does not read (a typo?): ${unknown.join(', ')}`);
+  }
+  return ExitCode.ok;
+}
