@@ -87,35 +87,34 @@ export function signedDelivery(events: readonly unknown[], privateKey: KeyObject
   };
 }
 
-/**
- * Reports the emails sent in [from, to) through the webhook as SendGrid would: signed deliveries of up to 1,000
- * events each, to the real handler. A refused delivery fails the local run (it would be lost in production).
- */
-export function emailReporter(input: {
+type WebhookInput = {
   sql: SqlClient;
   webhook: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
   privateKey: KeyObject;
   clock: Clock;
-}): (from: Date, to: Date) => Promise<void> {
-  return async (from, to) => {
-    const events = await sendGridReports(input.sql, from, to);
-    for (let start = 0; start < events.length; start += eventsPerDelivery) {
-      const answer = await input.webhook(signedDelivery(events.slice(start, start + eventsPerDelivery), input.privateKey, input.clock.now()));
-      if (answer.statusCode !== 200) throw new Error(`the SendGrid webhook refused a delivery: ${answer.statusCode} ${answer.body}`);
-    }
-  };
+};
+
+/** Posts events as SendGrid does: signed deliveries of up to 1,000; a refused one fails the local run. */
+async function post(input: WebhookInput, events: readonly unknown[]): Promise<void> {
+  for (let start = 0; start < events.length; start += eventsPerDelivery) {
+    const answer = await input.webhook(signedDelivery(events.slice(start, start + eventsPerDelivery), input.privateKey, input.clock.now()));
+    if (answer.statusCode !== 200) throw new Error(`the SendGrid webhook refused a delivery: ${answer.statusCode} ${answer.body}`);
+  }
+}
+
+/**
+ * Reports the emails sent in [from, to) through the webhook as SendGrid would: signed deliveries of up to 1,000
+ * events each, to the real handler. A refused delivery fails the local run (it would be lost in production).
+ */
+export function emailReporter(input: WebhookInput): (from: Date, to: Date) => Promise<void> {
+  return async (from, to) => post(input, await sendGridReports(input.sql, from, to));
 }
 
 /**
  * A complaint spike as SendGrid would report it: `share` of the digests sent in [from, to) (at least `atLeast`) answered with an
  * unsubscribe or a spam report (alternately) a minute before `at`, in signed deliveries to the real webhook.
  */
-export function complaintSpiker(input: {
-  sql: SqlClient;
-  webhook: (event: FunctionUrlEvent) => Promise<FunctionUrlResult>;
-  privateKey: KeyObject;
-  clock: Clock;
-}): (from: Date, to: Date, share: number, atLeast: number) => Promise<void> {
+export function complaintSpiker(input: WebhookInput): (from: Date, to: Date, share: number, atLeast: number) => Promise<void> {
   return async (from, to, share, atLeast) => {
     const sent = await input.sql.query<{ execution_id: string; provider_message_id: string | null; email: string | null }>(
       `select l.execution_id, l.provider_message_id, u.email
@@ -137,9 +136,6 @@ export function complaintSpiker(input: {
       sg_message_id: message.provider_message_id,
       execution_id: message.execution_id,
     }));
-    for (let start = 0; start < events.length; start += eventsPerDelivery) {
-      const answer = await input.webhook(signedDelivery(events.slice(start, start + eventsPerDelivery), input.privateKey, now));
-      if (answer.statusCode !== 200) throw new Error(`the SendGrid webhook refused a delivery: ${answer.statusCode} ${answer.body}`);
-    }
+    await post(input, events);
   };
 }

@@ -1,4 +1,6 @@
-import type { FalsePositiveRate, OpsSummaryFigures } from '../store/rows.js';
+import { formatTable } from '../ops/table.js';
+import type { OpsSummaryFigures } from '../store/rows.js';
+import { falsePositiveCeilings, falsePositiveHeader, falsePositiveRows } from './false-positives.js';
 
 /** A kill switch as the summary reports it: off, and since when (from the last recorded flip) when known. */
 export interface SwitchLine {
@@ -23,8 +25,6 @@ export interface OpsSummaryInput {
   /** Whether the switches could be read. */
   readonly switchesReadable: boolean;
   readonly now: Date;
-  /** The guide's false-positive ceilings, percent. */
-  readonly falsePositiveCeilings: Readonly<Record<string, number>>;
 }
 
 /** One rendered section: a title and its table (header first), or a sentence when there is nothing to tabulate. */
@@ -50,14 +50,6 @@ const usd = (value: number) => `$${value.toFixed(2)}`;
 const seconds = (ms: number | null) => (ms === null ? '' : ms < 60_000 ? `${(ms / 1_000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
 const time = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
-function falsePositiveRows(rates: readonly FalsePositiveRate[], ceilings: Readonly<Record<string, number>>): string[][] {
-  return rates.map((rate) => {
-    const ceiling = ceilings[rate.pipeline_type];
-    const over = rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling;
-    return [rate.pipeline_type, String(rate.alerts), String(rate.false_positives), percent(rate.rate_percent), ceiling === undefined ? '' : `< ${ceiling} %`, over ? 'ABOVE: escalate to engineering' : ''];
-  });
-}
-
 /** What needs a human today, first: the same facts the tables below hold, said in one line each. */
 function attentionOf(input: OpsSummaryInput): string[] {
   const { figures } = input;
@@ -76,7 +68,7 @@ function attentionOf(input: OpsSummaryInput): string[] {
   if (!input.switchesReadable) lines.push('the kill switches could not be read: email and credit pipelines veto');
   for (const ignored of input.ignoredOverrides) lines.push(`ignored override: ${ignored}`);
   for (const rate of figures.false_positives) {
-    const ceiling = input.falsePositiveCeilings[rate.pipeline_type];
+    const ceiling = falsePositiveCeilings[rate.pipeline_type];
     if (rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling) {
       lines.push(`${rate.pipeline_type} false-positive rate ${rate.rate_percent} % is above ${ceiling} %: escalate to engineering`);
     }
@@ -177,18 +169,12 @@ function sectionsOf(input: OpsSummaryInput): Section[] {
       },
       {
         title: 'Monthly: false-positive rates (alerts sent in the 30 days)',
-        header: ['pipeline', 'alerts', 'false positives', 'rate', 'ceiling', ''],
-        rows: falsePositiveRows(figures.false_positives, input.falsePositiveCeilings),
+        header: falsePositiveHeader,
+        rows: falsePositiveRows(figures.false_positives),
       },
     );
   }
   return sections;
-}
-
-function textTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
 }
 
 const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
@@ -210,7 +196,7 @@ export function renderOpsSummary(input: OpsSummaryInput): RenderedSummary {
     ...sections.flatMap((section) => [
       '',
       `## ${section.title}`,
-      ...(section.rows && section.rows.length > 0 && section.header ? textTable(section.header, section.rows) : ['(none)']),
+      ...(section.rows && section.rows.length > 0 && section.header ? formatTable(section.header, section.rows) : ['(none)']),
       ...(section.note ? [section.note] : []),
     ]),
     '',

@@ -1,6 +1,5 @@
 import { storeFunctions } from '../store/functions.js';
-import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
-import type { FalsePositiveRate } from '../store/rows.js';
+import { falsePositiveHeader, falsePositiveRows } from '../ops-summary/false-positives.js';
 import type { Attribution, OpsContext } from './context.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 import type { Shown } from './look.js';
@@ -47,25 +46,6 @@ export async function markFalsePositive(context: OpsContext, id: string, undo: b
   }
 }
 
-/** The rates as a table: alerts, marked false, rate and the guide's ceiling. */
-export function falsePositiveLines(rates: readonly FalsePositiveRate[]): string[] {
-  return formatTable(
-    ['pipeline', 'alerts', 'false positives', 'rate', 'ceiling', ''],
-    rates.map((rate) => {
-      const ceiling = falsePositiveCeilings[rate.pipeline_type];
-      const over = rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling;
-      return [
-        rate.pipeline_type,
-        String(rate.alerts),
-        String(rate.false_positives),
-        rate.rate_percent === null ? 'n/a' : `${rate.rate_percent.toFixed(1)} %`,
-        ceiling === undefined ? '' : `< ${ceiling} %`,
-        over ? 'ABOVE: escalate to engineering' : '',
-      ];
-    }),
-  );
-}
-
 /** `false-positives [--since 30d]`: the rate per alert pipeline over the window, as the monthly review reads it. */
 export async function showFalsePositives(context: OpsContext, sinceMs: number, shown: Shown): Promise<ExitCode> {
   const store = await context.store();
@@ -82,6 +62,6 @@ export async function showFalsePositives(context: OpsContext, sinceMs: number, s
     return ExitCode.ok;
   }
   context.out(`false positives of alerts sent since ${when(since)}`);
-  for (const line of falsePositiveLines(rates)) context.out(line);
+  for (const line of formatTable(falsePositiveHeader, falsePositiveRows(rates))) context.out(line);
   return ExitCode.ok;
 }

@@ -72,31 +72,30 @@ function pipelineTunables(jobType: JobType, policy: PipelinePolicy, parameters: 
  */
 export async function thresholdLines(context: OpsContext, only: JobType | null): Promise<{ lines: ThresholdLine[]; unknown: string[] }> {
   const parameters = await readTunables(context);
-  const wanted = only === null ? jobTypes : [only];
   const problemsByKey = new Map<string, string>();
   const entries: Array<{ pipeline: JobType | 'all'; key: string; fallback: string; effective: string }> = [];
-  let globals: PipelinePolicy | null = null;
-  for (const jobType of jobTypes) {
-    const { policy, problems } = resolvePolicy(jobType, parameters);
+  const policies = jobTypes.map((jobType) => ({ jobType, ...resolvePolicy(jobType, parameters) }));
+  for (const { jobType, policy, problems } of policies) {
     for (const problem of [...problems, ...breakerPolicy(jobType, parameters).problems]) problemsByKey.set(problem.slice(0, problem.indexOf(':')), problem);
-    globals ??= policy;
-    if (!wanted.includes(jobType)) continue;
     for (const row of pipelineTunables(jobType, policy, parameters)) {
       entries.push({ pipeline: jobType, key: parameterKey(jobType, row.name), fallback: row.fallback, effective: row.effective });
     }
   }
+  // The caps and ceilings under `all` are the same in every pipeline's policy.
+  const globals = policies[0]!.policy;
   const [day, week] = nonCriticalEmailCaps;
   const global = (name: string, fallback: number, effective: number) =>
     entries.push({ pipeline: 'all', key: `${globalSwitchSlug}/${name}`, fallback: String(fallback), effective: String(effective) });
-  global(tunableNames.emailCap24h, day.max, globals!.nonCriticalCaps[0]!.max);
-  global(tunableNames.emailCap7d, week.max, globals!.nonCriticalCaps[1]!.max);
-  global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals!.ceilings.dailyCreditCents);
-  global(tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun, globals!.ceilings.emailsPerRun);
+  global(tunableNames.emailCap24h, day.max, globals.nonCriticalCaps[0]!.max);
+  global(tunableNames.emailCap7d, week.max, globals.nonCriticalCaps[1]!.max);
+  global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals.ceilings.dailyCreditCents);
+  global(tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun, globals.ceilings.emailsPerRun);
 
-  const known = new Set([...entries.map((entry) => entry.key), ...jobTypes.flatMap((jobType) => pipelineTunables(jobType, resolvePolicy(jobType).policy, new Map()).map((row) => parameterKey(jobType, row.name)))]);
+  const known = new Set(entries.map((entry) => entry.key));
   const unknown = [...parameters.keys()].filter((key) => !key.endsWith(`/${tunableNames.enabled}`) && !known.has(key)).sort();
+  const shownEntries = only === null ? entries : entries.filter((entry) => entry.pipeline === only || entry.pipeline === 'all');
 
-  const overridden = entries.filter((entry) => parameters.has(entry.key)).map((entry) => entry.key);
+  const overridden = shownEntries.filter((entry) => parameters.has(entry.key)).map((entry) => entry.key);
   let changes: AnswerOf<typeof storeFunctions.thresholdChanges> = [];
   if (overridden.length > 0) {
     const store = await context.store();
@@ -107,7 +106,7 @@ export async function thresholdLines(context: OpsContext, only: JobType | null):
     }
   }
   const changeOf = new Map(changes.map((change) => [change.parameter, change]));
-  const lines = entries.map((entry): ThresholdLine => {
+  const lines = shownEntries.map((entry): ThresholdLine => {
     const value = parameters.get(entry.key) ?? null;
     const problem = problemsByKey.get(entry.key) ?? null;
     const change = changeOf.get(entry.key);

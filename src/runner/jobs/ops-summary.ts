@@ -2,7 +2,6 @@ import { MetricName } from '../../curator/ports.js';
 import { resolvePolicy } from '../../curator/policy.js';
 import { parseSwitch } from '../../curator/switches.js';
 import { renderOpsSummary, type SwitchLine } from '../../ops-summary/render.js';
-import { falsePositiveCeilings } from '../../ops-summary/false-positives.js';
 import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { OpsSummaryFigures } from '../../store/rows.js';
@@ -35,9 +34,9 @@ const slugOfType = (pipelineType: string) =>
 function switchLines(parameters: ReadonlyMap<string, string> | null, flips: OpsSummaryFigures['last_flips']): SwitchLine[] {
   return killSwitchSlugs().map((slug) => {
     const state = parseSwitch(parameters?.get(`${slug}/${tunableNames.enabled}`));
-    const flip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug && entry.override_type !== 'kill_switch_enable');
-    const lastFlip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug);
-    const offRecorded = state === 'off' && flip !== undefined && lastFlip === flip;
+    // last_flips holds each pipeline's latest flip: it says since when a switch is off, when it was a disable.
+    const flip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug);
+    const offRecorded = state === 'off' && flip !== undefined && flip.override_type !== 'kill_switch_enable';
     return { slug, state, offSince: offRecorded ? flip.occurred_at : null, offBy: offRecorded ? flip.actor : null };
   });
 }
@@ -106,7 +105,6 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     ignoredOverrides: [...new Set(ignored)],
     switchesReadable: parameters !== null,
     now,
-    falsePositiveCeilings,
   });
 
   const claim = await deps.store.call(storeFunctions.claimOpsSummary, {
