@@ -17,6 +17,14 @@ const jsonObject = (name: string) =>
       return z.NEVER;
     });
 
+/** A comma-separated list of addresses, each checked. */
+const emailList = () =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text ? text.split(',').map((address) => address.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.email()));
+
 const schema = z
   .object({
     CURATOR_ENV: z.enum(environments).default('staging'),
@@ -66,16 +74,8 @@ const schema = z
     /** The critical alert topic: the complaint breaker pages it. */
     CURATOR_CRITICAL_TOPIC_ARN: z.string().startsWith('arn:').optional(),
     /** Who receives the morning ops summary: comma-separated addresses. */
-    CURATOR_OPS_SUMMARY_RECIPIENTS: z
-      .string()
-      .optional()
-      .transform((text) => (text ? text.split(',').map((address) => address.trim()).filter(Boolean) : []))
-      .pipe(z.array(z.email())),
-    CURATOR_CANARY_RECIPIENTS: z
-      .string()
-      .optional()
-      .transform((text) => (text ? text.split(',').map((address) => address.trim()).filter(Boolean) : []))
-      .pipe(z.array(z.email())),
+    CURATOR_OPS_SUMMARY_RECIPIENTS: emailList(),
+    CURATOR_CANARY_RECIPIENTS: emailList(),
   })
   .refine(
     (env) => (env.SUPABASE_URL === undefined) === (env.SUPABASE_SERVICE_ROLE_KEY === undefined && env.SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN === undefined),
@@ -120,7 +120,7 @@ export interface CuratorConfig {
   readonly canaryRecipients: readonly string[];
   /** The critical alert topic's ARN (the complaint breaker's pages), when set. */
   readonly criticalTopicArn: string | undefined;
-  /** The morning ops summary's recipients; none means it is rendered and recorded but not sent. */
+  /** The morning ops summary's recipients; with none it is not sent. */
   readonly opsSummaryRecipients: readonly string[];
   readonly aws: {
     readonly region: string;

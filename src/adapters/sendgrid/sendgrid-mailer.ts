@@ -69,6 +69,13 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
   const policy = options.retry ?? defaultRetryPolicy;
   const from = options.from.name === undefined ? { email: options.from.email } : { email: options.from.email, name: options.from.name };
 
+  /** One v3 mail/send request with retries; answers SendGrid's X-Message-Id. */
+  const mailSend = async (body: object): Promise<string | null> => {
+    const [response] = await withRetries(policy, () => client.request({ method: 'POST', url: '/v3/mail/send', body }), classify);
+    const messageId = response.headers?.['x-message-id'];
+    return typeof messageId === 'string' ? messageId : null;
+  };
+
   const sendOne = async (emails: readonly OutgoingEmail[]): Promise<SendOutcome[]> => {
     const body = {
       from,
@@ -80,13 +87,8 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
       })),
     };
     try {
-      const [response] = await withRetries(policy, () => client.request({ method: 'POST', url: '/v3/mail/send', body }), classify);
-      const messageId = response.headers?.['x-message-id'];
-      return emails.map((email) => ({
-        executionId: email.executionId,
-        status: 'sent',
-        providerMessageId: typeof messageId === 'string' ? messageId : null,
-      }));
+      const providerMessageId = await mailSend(body);
+      return emails.map((email) => ({ executionId: email.executionId, status: 'sent', providerMessageId }));
     } catch (error) {
       const status = mayHaveLeft(error) ? 'unknown' : 'failed';
       const reason = describe(error);
@@ -109,9 +111,7 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
         ],
       };
       try {
-        const [response] = await withRetries(policy, () => client.request({ method: 'POST', url: '/v3/mail/send', body }), classify);
-        const messageId = response.headers?.['x-message-id'];
-        return { status: 'sent', providerMessageId: typeof messageId === 'string' ? messageId : null };
+        return { status: 'sent', providerMessageId: await mailSend(body) };
       } catch (error) {
         return { status: mayHaveLeft(error) ? 'unknown' : 'failed', error: describe(error) };
       }
