@@ -19,9 +19,14 @@ const clickRate = 0.12;
 const unsubscribeRate = 0.002;
 const spamReportRate = 0.0004;
 
-/** Uniform draws in [0, 1) that depend only on the message and what is drawn, so a rerun reports the same. */
-function draws(executionId: string): (what: string) => number {
-  return (what) => createHash('sha256').update(`${executionId}:${what}`).digest().readUInt32BE(0) / 2 ** 32;
+/**
+ * Uniform draws in [0, 1) that depend only on the message and what is drawn, so a rerun reports the same. The
+ * message is named by who got what when (simulated time), not by its execution id: ids are random, and a family
+ * whose address bounces by chance would make the local run, and the test of it, differ from one run to the next.
+ */
+function draws(message: { user_id: string; email_type: string; sent_at: Date | string }): (what: string) => number {
+  const key = `${message.user_id}:${message.email_type}:${new Date(message.sent_at).toISOString()}`;
+  return (what) => createHash('sha256').update(`${key}:${what}`).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /**
@@ -30,17 +35,17 @@ function draws(executionId: string): (what: string) => number {
  * reported as spam, at plausible times before `to`. Events carry the `execution_id` custom arg, as the real ones do.
  */
 export async function sendGridReports(sql: SqlClient, from: Date, to: Date): Promise<Array<Record<string, unknown>>> {
-  const sent = await sql.query<{ execution_id: string; email_type: string; provider_message_id: string | null; sent_at: Date | string; email: string | null }>(
-    `select l.execution_id, l.email_type, l.provider_message_id, l.sent_at, u.email
+  const sent = await sql.query<{ execution_id: string; user_id: string; email_type: string; provider_message_id: string | null; sent_at: Date | string; email: string | null }>(
+    `select l.execution_id, l.user_id, l.email_type, l.provider_message_id, l.sent_at, u.email
      from email_delivery_log l left join users u on u.id = l.user_id
      where l.status = 'sent' and l.sent_at >= $1 and l.sent_at < $2 and l.execution_id is not null
-     order by l.sent_at, l.execution_id`,
+     order by l.sent_at, l.user_id, l.email_type`,
     [from, to],
   );
   const last = Math.floor(to.getTime() / 1_000) - 1;
   const events: Array<Record<string, unknown>> = [];
   for (const message of sent) {
-    const draw = draws(message.execution_id);
+    const draw = draws(message);
     const sentAt = Math.floor(new Date(message.sent_at).getTime() / 1_000);
     const at = (offsetSeconds: number) => Math.min(last, sentAt + Math.round(offsetSeconds));
     const event = (kind: string, timestamp: number, extra: Record<string, unknown> = {}) =>
@@ -116,18 +121,18 @@ export function emailReporter(input: WebhookInput): (from: Date, to: Date) => Pr
  */
 export function complaintSpiker(input: WebhookInput): (from: Date, to: Date, share: number, atLeast: number) => Promise<void> {
   return async (from, to, share, atLeast) => {
-    const sent = await input.sql.query<{ execution_id: string; provider_message_id: string | null; email: string | null }>(
-      `select l.execution_id, l.provider_message_id, u.email
+    const sent = await input.sql.query<{ execution_id: string; user_id: string; email_type: string; sent_at: Date | string; provider_message_id: string | null; email: string | null }>(
+      `select l.execution_id, l.user_id, l.email_type, l.sent_at, l.provider_message_id, u.email
        from email_delivery_log l left join users u on u.id = l.user_id
        where l.email_type = 'daily_digest' and l.delivered_at is not null and l.unsubscribed_at is null and l.spam_reported_at is null
          and l.sent_at >= $1 and l.sent_at < $2
-       order by l.execution_id`,
+       order by l.user_id, l.sent_at`,
       [from, to],
     );
     const now = input.clock.now();
     // The share, but never fewer than `atLeast` (a small local population's 1 % is a handful).
     const wanted = Math.min(sent.length, Math.max(Math.ceil(share * sent.length), atLeast));
-    const chosen = [...sent].sort((a, b) => draws(a.execution_id)('complaint spike') - draws(b.execution_id)('complaint spike')).slice(0, wanted);
+    const chosen = [...sent].sort((a, b) => draws(a)('complaint spike') - draws(b)('complaint spike')).slice(0, wanted);
     const events = chosen.map((message, index) => ({
       email: message.email ?? 'unknown@example.invalid',
       timestamp: Math.floor(now.getTime() / 1_000) - 60,
