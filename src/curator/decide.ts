@@ -123,9 +123,10 @@ export function decide(candidate: Candidate, context: DecisionContext): Verdict 
   return { outcome: 'execute', sla };
 }
 
-/** Verdicts for a batch, and the spend after it. */
+/** Verdicts for a batch, the spend each candidate saw (recorded with its decision), and the spend after it. */
 export interface BatchDecision {
   readonly verdicts: readonly Verdict[];
+  readonly spendsBefore: readonly SpendSoFar[];
   readonly spend: SpendSoFar;
 }
 
@@ -139,7 +140,9 @@ export function decideBatch(
   spendBefore: SpendSoFar,
 ): BatchDecision {
   let spend = spendBefore;
+  const spendsBefore: SpendSoFar[] = [];
   const verdicts = candidates.map((candidate) => {
+    spendsBefore.push(spend);
     const verdict = decide(candidate, { ...context, spend });
     if (verdict.outcome === 'execute') {
       if (context.policy.channel === 'email') spend = { ...spend, emailsThisRun: spend.emailsThisRun + 1 };
@@ -150,5 +153,5 @@ export function decideBatch(
     }
     return verdict;
   });
-  return { verdicts, spend };
+  return { verdicts, spendsBefore, spend };
 }

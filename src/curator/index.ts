@@ -1,4 +1,5 @@
 export * from './caps.js';
+export * from './decision-facts.js';
 export * from './decide.js';
 export * from './errors.js';
 export * from './escalation.js';

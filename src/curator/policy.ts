@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   criticalEmailTypes,
@@ -139,4 +140,37 @@ export function emailPolicyJson(policy: PipelinePolicy): EmailPolicyJson {
     nonCriticalCaps: policy.nonCriticalCaps.map(({ max, windowHours }) => ({ max, windowHours })),
     criticalEmailTypes,
   };
+}
+
+/**
+ * A policy as the parameters that make it: every tunable the policy has, with its value, keyed relative to the
+ * parameter root. resolvePolicy of these gives the policy back (a test holds them to it), so a recorded policy
+ * with a proposed override on top is resolved, and validated, exactly as the curator resolves ops' overrides.
+ */
+export function policyParameters(policy: PipelinePolicy): Map<string, string> {
+  const parameters = new Map<string, string>();
+  const put = (slug: string, name: string, value: number | null) => {
+    if (value !== null) parameters.set(parameterKey(slug, name), String(value));
+  };
+  put(policy.slug, tunableNames.minConfidence, policy.minConfidence);
+  put(policy.slug, tunableNames.minSignals, policy.minSignals);
+  put(policy.slug, tunableNames.slaMinutes, policy.slaMinutes);
+  put(policy.slug, tunableNames.typeCapMax, policy.typeCap?.max ?? null);
+  put(policy.slug, tunableNames.typeCapWindowHours, policy.typeCap?.windowHours ?? null);
+  put(globalSwitchSlug, tunableNames.emailCap24h, policy.nonCriticalCaps[0]?.max ?? null);
+  put(globalSwitchSlug, tunableNames.emailCap7d, policy.nonCriticalCaps[1]?.max ?? null);
+  put(globalSwitchSlug, tunableNames.dailyCreditCeilingCents, policy.ceilings.dailyCreditCents);
+  put(globalSwitchSlug, tunableNames.emailsPerRunCeiling, policy.ceilings.emailsPerRun);
+  return parameters;
+}
+
+/** A policy as `decision_policies` keeps it: its hash (the key each execution points at) and its JSON. */
+export interface PolicyVersion {
+  readonly hash: string;
+  readonly policy: PipelinePolicy;
+}
+
+/** The version of a policy: 16 hex digits of the SHA-256 of its JSON (resolvePolicy builds it in one key order). */
+export function policyVersion(policy: PipelinePolicy): PolicyVersion {
+  return { hash: createHash('sha256').update(JSON.stringify(policy)).digest('hex').slice(0, 16), policy };
 }

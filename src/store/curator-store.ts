@@ -1,4 +1,5 @@
 import type { VetoReason } from '../curator/verdict.js';
+import type { DecisionFacts } from '../curator/decision-facts.js';
 import { StoreError } from './errors.js';
 import { storeFunctions, type AnyStoreFunction, type AnswerOf, type ArgsOf } from './functions.js';
 import type { DecisionsResult } from './rows.js';
@@ -39,6 +40,8 @@ export interface DecisionRow {
   readonly veto_reason: VetoReason | null;
   readonly confidence_score: number | null;
   readonly signal_count: number | null;
+  /** What the decision read (src/curator/decision-facts.ts), kept so it can be made again. */
+  readonly facts: DecisionFacts;
   readonly trigger_data: Readonly<Record<string, unknown>>;
   readonly error: string | null;
   readonly template_id: string | null;

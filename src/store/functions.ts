@@ -173,6 +173,7 @@ export const storeFunctions = {
       now: 'timestamptz',
       rows: 'jsonb',
       batch: 'uuid',
+      policyVersion: 'jsonb',
     },
     recordedDecisions,
   ),

@@ -331,6 +331,11 @@ create table public.pipeline_executions (
   signal_count      integer check (signal_count >= 0),
   -- Realtime rows carry the app's event_timestamp (ISO-8601) here; the SLA queries of the guides read it.
   trigger_data      jsonb not null default '{}'::jsonb,
+  -- The policy the decision was made under (decision_policies.hash; not a foreign key, so the hot insert pays no
+  -- lookup: curator_record_decisions writes the policy first, and policies are never deleted) and what it read
+  -- (src/curator/decision-facts.ts). Null for decisions recorded before they were kept: what-if names them apart.
+  policy_hash       text,
+  decision_facts    jsonb,
   attempts          integer not null default 0 check (attempts >= 0),
   error             text,
   -- The request batch of the claim (see pipeline_request_batches): once the batch is recorded, the claim's provider
@@ -560,6 +565,18 @@ create table public.ops_summaries (
   claimed_at           timestamptz not null,
   sent_at              timestamptz,
   constraint ops_summaries_sent_has_time check (status <> 'sent' or sent_at is not null)
+);
+
+-- tables/17_decision_policies.sql
+-- The policies decisions were made under: a pipeline's thresholds, caps and ceilings after ops' overrides
+-- (src/curator/policy.ts), stored once and keyed by 16 hex digits of the SHA-256 of their JSON. Each execution
+-- points at its policy (pipeline_executions.policy_hash) so `ops what-if` re-makes it under a proposed change.
+-- Written by curator_record_decisions, never updated or deleted.
+create table public.decision_policies (
+  hash           text primary key check (hash ~ '^[0-9a-f]{16}$'),
+  pipeline_type  text not null,
+  policy         jsonb not null,
+  first_used_at  timestamptz not null
 );
 
 -- ==== The curator's dashboard views
@@ -2238,8 +2255,13 @@ $$;
 -- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim. Returns what
 -- was claimed, what was written final, and the subjects left unchanged because already decided.
 --
--- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, trigger_data,
---            error, template_id, credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
+-- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
+-- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
+-- make it again; where the caps were re-checked here, the facts are this function's counts, which decided it.
+--
+-- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, facts,
+--            trigger_data, error, template_id,
+--            credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
 create or replace function public.curator_record_decisions(
   p_run_id uuid,
   p_job_type text,
@@ -2251,7 +2273,8 @@ create or replace function public.curator_record_decisions(
   p_retake_unknown boolean,
   p_now timestamptz,
   p_rows jsonb,
-  p_batch uuid default null
+  p_batch uuid default null,
+  p_policy_version jsonb default null
 ) returns jsonb
 language plpgsql
 volatile
@@ -2265,6 +2288,12 @@ declare
 begin
   if jsonb_typeof(p_rows) is distinct from 'array' then
     raise exception 'curator_record_decisions: p_rows must be a JSON array';
+  end if;
+
+  if p_policy_version is not null then
+    insert into public.decision_policies (hash, pipeline_type, policy, first_used_at)
+    values (p_policy_version->>'hash', p_job_type, p_policy_version->'policy', p_now)
+    on conflict (hash) do nothing;
   end if;
 
   if v_recheck_caps then
@@ -2284,7 +2313,7 @@ begin
     from jsonb_array_elements(p_rows) with ordinality as e(value, position)
     cross join lateral jsonb_to_record(e.value) as r(
       subject_key text, period_key text, user_id uuid, status text, veto_reason text,
-      confidence_score float8, signal_count integer, trigger_data jsonb, error text, template_id text,
+      confidence_score float8, signal_count integer, facts jsonb, trigger_data jsonb, error text, template_id text,
       credit jsonb)
   ), facts as (
     select f.* from public.email_cap_facts(
@@ -2325,17 +2354,27 @@ begin
              when i.status <> 'pending' then i.veto_reason
              when v_recheck_caps and not (
                coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
-               and public.email_caps_hold(
-                 f.type_count + rk.earlier::integer,
-                 array(select c + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(c, k) order by k),
-                 p_policy))
+               and public.email_caps_hold(f.type_count + rk.earlier::integer, rc.counts, p_policy))
                then case when coalesce(f.opted_out, true) or coalesce(f.suppressed, true) then 'USER_OPTED_OUT' else 'FREQUENCY_CAP' end
              when p_credit_ceiling_cents is not null and nm.running is not null and v_spent + nm.running > p_credit_ceiling_cents
                then 'BUDGET_EXCEEDED'
-           end as final_reason
+           end as final_reason,
+           case
+             when f.user_id is null or rc.counts is null then i.facts
+             else (coalesce(i.facts, '{}'::jsonb) - 'optedOut' - 'suppressed' - 'typeCount' - 'windowCounts')
+                  || jsonb_build_object('windowCounts', to_jsonb(rc.counts))
+                  || case when jsonb_typeof(p_policy->'typeCap') = 'object'
+                          then jsonb_build_object('typeCount', f.type_count + rk.earlier::integer) else '{}'::jsonb end
+                  || case when f.opted_out then '{"optedOut": true}'::jsonb else '{}'::jsonb end
+                  || case when f.suppressed then '{"suppressed": true}'::jsonb else '{}'::jsonb end
+           end as recorded_facts
     from input i
     left join facts f on f.user_id = i.user_id
     left join ranked rk on rk.position = i.position
+    left join lateral (
+      select array(select c + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(c, k) order by k) as counts
+      where v_recheck_caps and i.status = 'pending'
+    ) rc on true
     left join new_money nm on nm.position = i.position
   ), settled as (
     select d.*,
@@ -2347,10 +2386,12 @@ begin
   ), written as (
     insert into public.pipeline_executions as e (
       run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
-      confidence_score, signal_count, trigger_data, attempts, error, request_batch, started_at, completed_at, created_at, updated_at)
+      confidence_score, signal_count, trigger_data, policy_hash, decision_facts, attempts, error, request_batch,
+      started_at, completed_at, created_at, updated_at)
     select p_run_id, p_job_type, p_pipeline_name, s.subject_key, s.period_key, s.user_id, s.final_status,
            s.final_reason is not null, s.final_reason,
            s.confidence_score, s.signal_count, coalesce(s.trigger_data, '{}'::jsonb),
+           p_policy_version->>'hash', s.recorded_facts,
            case when s.final_status = 'pending' then 1 else 0 end,
            s.error, case when s.final_status = 'pending' then p_batch end,
            p_now, case when s.final_status = 'pending' then null else p_now end, p_now, p_now
@@ -2364,6 +2405,8 @@ begin
       confidence_score = excluded.confidence_score,
       signal_count = excluded.signal_count,
       trigger_data = excluded.trigger_data,
+      policy_hash = excluded.policy_hash,
+      decision_facts = excluded.decision_facts,
       attempts = e.attempts + excluded.attempts,
       error = excluded.error,
       request_batch = excluded.request_batch,
@@ -3162,6 +3205,11 @@ alter table public.ops_summaries enable row level security;
 revoke all on table public.ops_summaries from public, anon, authenticated;
 grant select, insert, update, delete on table public.ops_summaries to service_role;
 create policy service_role_all on public.ops_summaries as permissive for all to service_role using (true) with check (true);
+
+alter table public.decision_policies enable row level security;
+revoke all on table public.decision_policies from public, anon, authenticated;
+grant select, insert, update, delete on table public.decision_policies to service_role;
+create policy service_role_all on public.decision_policies as permissive for all to service_role using (true) with check (true);
 
 revoke all on table public.credits_issued_daily from public, anon, authenticated;
 grant select on table public.credits_issued_daily to service_role;

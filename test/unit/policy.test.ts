@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emailPolicyJson, parseSwitch, resolvePolicy, switchesAllow } from '../../src/curator/index.js';
+import { emailPolicyJson, parseSwitch, policyParameters, policyVersion, resolvePolicy, switchesAllow } from '../../src/curator/index.js';
+import { jobTypes } from '../../src/pipelines/index.js';
 
 describe('resolvePolicy', () => {
   it('uses the catalog when ops set nothing', () => {
@@ -73,5 +74,29 @@ describe('kill switch values', () => {
     expect(switchesAllow({ global: 'unknown', pipeline: 'on' }, true)).toBe(true);
     expect(switchesAllow({ global: 'on', pipeline: 'unknown' }, false)).toBe(false);
     expect(switchesAllow({ global: 'off', pipeline: 'unknown' }, true)).toBe(false);
+  });
+});
+
+describe('a policy as its parameters', () => {
+  it('resolves back to itself for every pipeline, with and without overrides', () => {
+    const overrides = new Map([
+      ['daily-digest/min-confidence', '0.6'],
+      ['early-intervention/type-cap-max', '2'],
+      ['all/email-cap-24h', '1'],
+      ['all/daily-credit-ceiling-cents', '1500'],
+    ]);
+    for (const jobType of jobTypes) {
+      for (const parameters of [new Map<string, string>(), overrides]) {
+        const { policy } = resolvePolicy(jobType, parameters);
+        expect(resolvePolicy(jobType, policyParameters(policy))).toEqual({ policy, problems: [] });
+      }
+    }
+  });
+
+  it('versions a policy by its content', () => {
+    const base = resolvePolicy('daily_digest').policy;
+    expect(policyVersion(base).hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(policyVersion(resolvePolicy('daily_digest').policy).hash).toBe(policyVersion(base).hash);
+    expect(policyVersion(resolvePolicy('daily_digest', new Map([['daily-digest/min-confidence', '0.6']])).policy).hash).not.toBe(policyVersion(base).hash);
   });
 });

@@ -1,4 +1,4 @@
-import { emailPolicyJson } from '../../curator/policy.js';
+import { emailPolicyJson, policyVersion } from '../../curator/policy.js';
 import { MetricName } from '../../curator/ports.js';
 import type { VetoReason } from '../../curator/verdict.js';
 import { pipelineOf, type JobType } from '../../pipelines/index.js';
@@ -57,6 +57,7 @@ export async function actOnPage<Row>(
     now: page.startedAt,
     rows: page.decisionRows,
     batch,
+    policyVersion: policyVersion(policy),
   });
 
   tally.unchanged += recorded.unchanged.length;

@@ -1,4 +1,5 @@
 import { decideBatch, type Candidate, type SpendSoFar } from '../../curator/decide.js';
+import { decisionFacts } from '../../curator/decision-facts.js';
 import type { PipelinePolicy } from '../../curator/policy.js';
 import { recordedStatus, type Verdict } from '../../curator/verdict.js';
 import { pipelineOf, type JobType } from '../../pipelines/index.js';
@@ -112,6 +113,7 @@ export async function decidePage<Row>(
       veto_reason: verdict.outcome === 'veto' ? verdict.reason : null,
       confidence_score: candidate.confidence,
       signal_count: candidate.signalCount,
+      facts: decisionFacts(candidate, policy, switches, decided.spendsBefore[index]!),
       error: verdict.outcome === 'fail' ? verdict.error : null,
       ...plan.recordOf(row, verdict, policy),
     });

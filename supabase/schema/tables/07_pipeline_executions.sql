@@ -22,6 +22,11 @@ create table public.pipeline_executions (
   signal_count      integer check (signal_count >= 0),
   -- Realtime rows carry the app's event_timestamp (ISO-8601) here; the SLA queries of the guides read it.
   trigger_data      jsonb not null default '{}'::jsonb,
+  -- The policy the decision was made under (decision_policies.hash; not a foreign key, so the hot insert pays no
+  -- lookup: curator_record_decisions writes the policy first, and policies are never deleted) and what it read
+  -- (src/curator/decision-facts.ts). Null for decisions recorded before they were kept: what-if names them apart.
+  policy_hash       text,
+  decision_facts    jsonb,
   attempts          integer not null default 0 check (attempts >= 0),
   error             text,
   -- The request batch of the claim (see pipeline_request_batches): once the batch is recorded, the claim's provider
