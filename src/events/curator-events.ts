@@ -103,6 +103,11 @@ export function shardEvent(input: { jobType: JobType; runId: string; shard: numb
  */
 export const opsSummaryEvent = (scheduledTime?: string) => ({ detail: { jobType: 'ops_summary' as const, ...(scheduledTime ? { scheduledTime } : {}) } });
 
+/** Asks the curator what a policy change would have done (`ops what-if`, `ops tune`): run where the data is. */
+export const whatIfEvent = (input: { scope: string; changes: Readonly<Record<string, string>>; days: number }) => ({
+  detail: { jobType: 'what_if' as const, scope: input.scope, changes: { ...input.changes }, days: input.days },
+});
+
 /** The health check's input (direct invoke, the Scheduler schedule, or `aws lambda invoke`). */
 export const healthEvent = () => ({ detail: { jobType: 'health' as const } });
 

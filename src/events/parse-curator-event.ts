@@ -83,9 +83,20 @@ const shard = z.object({
 const health = z.object({ detail: z.object({ jobType: z.literal('health') }) });
 const opsSummaryRequest = z.object({ detail: z.object({ jobType: z.literal('ops_summary'), scheduledTime: instant.optional() }).strict() });
 
+const whatIfRequest = z.object({
+  detail: z
+    .object({
+      jobType: z.literal('what_if'),
+      scope: z.string().min(1).max(40),
+      changes: z.record(z.string().min(1).max(40), z.string().min(1).max(40)),
+      days: z.number().int().min(1).max(31),
+    })
+    .strict(),
+});
+
 const sources: readonly string[] = [EventSource.scheduler, EventSource.manual, EventSource.agent, EventSource.curator];
 const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, shard]);
-const sourceError = `source: expected one of ${EventSource.scheduler}, ${EventSource.manual}, ${EventSource.agent}, or detail.jobType "health" or "ops_summary"`;
+const sourceError = `source: expected one of ${EventSource.scheduler}, ${EventSource.manual}, ${EventSource.agent}, or detail.jobType "health", "ops_summary" or "what_if"`;
 
 /** The event was understood, or here is what is wrong with it, field by field. */
 export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string };
@@ -116,6 +127,12 @@ export function parseCuratorEvent(event: unknown, options: ParseOptions = {}): P
     if (!summary.success) return { ok: false, error: describe(summary.error) };
     const { scheduledTime } = summary.data.detail;
     return { ok: true, request: { kind: 'ops_summary', scheduledTime: scheduledTime ? new Date(scheduledTime) : null } };
+  }
+  if ((event as { detail?: { jobType?: unknown } } | null)?.detail?.jobType === 'what_if') {
+    const whatIf = whatIfRequest.safeParse(event);
+    if (!whatIf.success) return { ok: false, error: describe(whatIf.error) };
+    const { scope, changes, days } = whatIf.data.detail;
+    return { ok: true, request: { kind: 'what_if', scope, changes, days } };
   }
   const parsed = sourced.safeParse(event);
   if (!parsed.success) {

@@ -274,6 +274,7 @@ export async function runSimulation(input: {
       summaries.push(result);
       return;
     }
+    if (result.kind === 'what_if') return;
     const jobType = result.jobType as JobType;
     tallies.set(jobType, addTally(tallies.get(jobType) ?? emptyTally(), result.tally));
     invocations.set(jobType, (invocations.get(jobType) ?? 0) + 1);

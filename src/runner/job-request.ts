@@ -68,4 +68,15 @@ export interface OpsSummaryJob {
   readonly scheduledTime: Date | null;
 }
 
-export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob | OpsSummaryJob;
+/**
+ * What a proposed policy change would have done over the last `days` (`ops what-if`, and `ops tune` before it
+ * changes anything): `changes` as ops typed them, name to value, for `scope` (a pipeline or `all`).
+ */
+export interface WhatIfJob {
+  readonly kind: 'what_if';
+  readonly scope: string;
+  readonly changes: Readonly<Record<string, string>>;
+  readonly days: number;
+}
+
+export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob | OpsSummaryJob | WhatIfJob;

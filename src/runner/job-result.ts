@@ -1,5 +1,6 @@
 import type { JobType } from '../pipelines/index.js';
 import type { LastRun } from '../store/rows.js';
+import type { WhatIfReport } from '../what-if/report.js';
 import type { Tally } from './tally.js';
 
 /**
@@ -77,5 +78,14 @@ export interface OpsSummaryResult extends Answered {
   readonly subject: string | null;
 }
 
+/** A what-if's answer: its report, kept in what_if_reports under `reportId`. */
+export interface WhatIfResult extends Answered {
+  readonly kind: 'what_if';
+  readonly jobType: 'what_if';
+  readonly status: 'succeeded';
+  readonly reportId: string;
+  readonly report: WhatIfReport;
+}
+
 /** The handler's answer for one event, one variant per kind of job. */
-export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult | OpsSummaryResult;
+export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult | OpsSummaryResult | WhatIfResult;

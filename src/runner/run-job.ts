@@ -11,6 +11,7 @@ import { replayHeldSignals } from './jobs/held-signal-replay.js';
 import { runPeriod } from './jobs/scheduled-run.js';
 import { runShard } from './jobs/shard.js';
 import { runSignal } from './jobs/signal.js';
+import { runWhatIf } from './jobs/what-if.js';
 
 /** A replay of held actions without a range looks back this far. */
 const defaultReplayRangeMs = 7 * 86_400_000;
@@ -34,6 +35,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
       return runHealth(deps);
     case 'ops_summary':
       return runOpsSummary(deps, request);
+    case 'what_if':
+      return runWhatIf(deps, request);
     case 'signal':
       return runSignal(deps, request);
     case 'scheduled':

@@ -23,6 +23,7 @@ import {
   shardBounds,
   signalCandidate,
   userCandidate,
+  whatIfPage,
 } from './rows.js';
 
 /** The SQL types of the store functions' parameters, as Postgres names them in a cast. */
@@ -253,6 +254,16 @@ export const storeFunctions = {
     'curator_finish_ops_summary',
     { summaryDate: 'text', status: 'text', recipients: 'integer', providerMessageId: 'text', error: 'text', figures: 'jsonb', now: 'timestamptz' },
     z.object({ summary_date: z.string(), status: z.string() }).nullable(),
+  ),
+  whatIfPage: define(
+    'curator_what_if_page',
+    { from: 'timestamptz', to: 'timestamptz', jobTypes: 'text[]', after: 'uuid', limit: 'integer' },
+    whatIfPage,
+  ),
+  recordWhatIf: define(
+    'curator_record_what_if',
+    { now: 'timestamptz', scope: 'text', overrides: 'jsonb', days: 'integer', report: 'jsonb' },
+    z.object({ id: z.string() }),
   ),
   thresholdChanges: define(
     'curator_threshold_changes',

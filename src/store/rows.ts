@@ -439,3 +439,30 @@ export const opsSummaryFigures = z.object({
     .nullable(),
 });
 export type OpsSummaryFigures = z.infer<typeof opsSummaryFigures>;
+
+/**
+ * One recorded decision as curator_what_if_page answers it: an array, in this order, so a week of decisions at
+ * 100,000 families travels compactly. `facts` is checked by src/curator/decision-facts.ts where it is read.
+ */
+export const whatIfRow = z.tuple([
+  z.string(), // id
+  z.string(), // pipeline_type
+  z.string(), // subject_key
+  z.string(), // period_key
+  z.string(), // user_id
+  z.string(), // started_at
+  executionStatus,
+  vetoReason.nullable(),
+  z.number().nullable(), // confidence_score
+  z.number().int().nullable(), // signal_count
+  z.string().nullable(), // policy_hash
+  z.unknown(), // decision_facts, null when not kept
+  z.string().nullable(), // trigger_data.child_id
+]);
+export type WhatIfRow = z.infer<typeof whatIfRow>;
+export const whatIfPage = z.object({
+  last: z.string().nullable(),
+  rows: z.array(whatIfRow),
+  policies: z.record(z.string(), z.unknown()),
+  without_family: z.number().int().nullable(),
+});

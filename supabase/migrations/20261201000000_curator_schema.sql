@@ -579,6 +579,20 @@ create table public.decision_policies (
   first_used_at  timestamptz not null
 );
 
+-- tables/18_what_if_reports.sql
+-- What `ops what-if` (and `ops tune` before it changes anything) found: the proposed overrides, the window, and the
+-- report (per pipeline and day, the decisions that would change, emails and credits before and after, a sample of
+-- families, what could not be made again). Kept like a dry run's report, apart from the product tables.
+create table public.what_if_reports (
+  id            uuid primary key default gen_random_uuid(),
+  requested_at  timestamptz not null,
+  scope         text not null,
+  overrides     jsonb not null,
+  days          integer not null check (days between 1 and 31),
+  report        jsonb not null
+);
+create index what_if_reports_requested on public.what_if_reports (requested_at);
+
 -- ==== The curator's dashboard views
 
 -- views/credits_issued_daily.sql
@@ -2698,6 +2712,24 @@ as $$
   returning to_jsonb(human_overrides.*);
 $$;
 
+-- functions/curator_record_what_if.sql
+-- Keeps one what-if report (see what_if_reports) and answers its id.
+create or replace function public.curator_record_what_if(
+  p_now timestamptz,
+  p_scope text,
+  p_overrides jsonb,
+  p_days integer,
+  p_report jsonb
+) returns jsonb
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  insert into public.what_if_reports (requested_at, scope, overrides, days, report)
+  values (p_now, p_scope, p_overrides, p_days, p_report)
+  returning jsonb_build_object('id', id);
+$$;
+
 -- functions/curator_recover.sql
 -- What the health job recovers, in one statement: every run whose lease ran out while running (except one held by
 -- its shards) is marked stuck and its pending actions settled; the pending actions of realtime signals whose
@@ -3075,6 +3107,58 @@ as $$
   ) c;
 $$;
 
+-- functions/curator_what_if_page.sql
+-- One page of the recorded decisions `ops what-if` makes again: every decision in [p_from, p_to) of the pipelines
+-- in p_job_types for the next p_limit families after p_after (user id order), each family's in the order they
+-- were made, with the policies they point at. Rows are arrays (src/what-if/recorded.ts reads them) so a week of
+-- digests at 100,000 families is a few dozen calls. The first page also counts the decisions with no family
+-- (a signal for an account deleted since), which cannot be made again.
+create or replace function public.curator_what_if_page(
+  p_from timestamptz,
+  p_to timestamptz,
+  p_job_types text[],
+  p_after uuid,
+  p_limit integer
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with families as (
+    select distinct e.user_id
+    from public.pipeline_executions e
+    where e.user_id > coalesce(p_after, '00000000-0000-0000-0000-000000000000'::uuid)
+      and e.pipeline_type = any(p_job_types)
+      and e.started_at >= p_from and e.started_at < p_to
+    order by e.user_id
+    limit p_limit
+  ), decisions as (
+    select e.*
+    from public.pipeline_executions e
+    join families f on f.user_id = e.user_id
+    where e.pipeline_type = any(p_job_types)
+      and e.started_at >= p_from and e.started_at < p_to
+  )
+  select jsonb_build_object(
+    'last', (select f.user_id from families f order by f.user_id desc limit 1),
+    'rows', coalesce((
+      select jsonb_agg(jsonb_build_array(
+               d.id, d.pipeline_type, d.subject_key, d.period_key, d.user_id, d.started_at, d.status, d.veto_reason,
+               d.confidence_score, d.signal_count, d.policy_hash, d.decision_facts, d.trigger_data->>'child_id')
+             order by d.user_id, d.started_at, d.id)
+      from decisions d), '[]'::jsonb),
+    'policies', coalesce((
+      select jsonb_object_agg(p.hash, p.policy)
+      from public.decision_policies p
+      where p.hash in (select distinct d.policy_hash from decisions d)), '{}'::jsonb),
+    'without_family', case when p_after is null then (
+      select count(*)::integer
+      from public.pipeline_executions e
+      where e.user_id is null and e.pipeline_type = any(p_job_types)
+        and e.started_at >= p_from and e.started_at < p_to) end
+  );
+$$;
+
 -- functions/should_send_email.sql
 -- Whether p_user_id may receive an email of p_email_type at p_at under p_policy: not opted out, a deliverable
 -- address, and every cap holding. The batch path decides the same question in TypeScript over the same facts.
@@ -3211,6 +3295,11 @@ revoke all on table public.decision_policies from public, anon, authenticated;
 grant select, insert, update, delete on table public.decision_policies to service_role;
 create policy service_role_all on public.decision_policies as permissive for all to service_role using (true) with check (true);
 
+alter table public.what_if_reports enable row level security;
+revoke all on table public.what_if_reports from public, anon, authenticated;
+grant select, insert, update, delete on table public.what_if_reports to service_role;
+create policy service_role_all on public.what_if_reports as permissive for all to service_role using (true) with check (true);
+
 revoke all on table public.credits_issued_daily from public, anon, authenticated;
 grant select on table public.credits_issued_daily to service_role;
 
@@ -3343,6 +3432,9 @@ grant execute on function public.curator_record_outcomes to service_role;
 revoke execute on function public.curator_record_override from public, anon, authenticated;
 grant execute on function public.curator_record_override to service_role;
 
+revoke execute on function public.curator_record_what_if from public, anon, authenticated;
+grant execute on function public.curator_record_what_if to service_role;
+
 revoke execute on function public.curator_recover from public, anon, authenticated;
 grant execute on function public.curator_recover to service_role;
 
@@ -3372,6 +3464,9 @@ grant execute on function public.curator_signal_candidate to service_role;
 
 revoke execute on function public.curator_threshold_changes from public, anon, authenticated;
 grant execute on function public.curator_threshold_changes to service_role;
+
+revoke execute on function public.curator_what_if_page from public, anon, authenticated;
+grant execute on function public.curator_what_if_page to service_role;
 
 revoke execute on function public.should_send_email from public, anon, authenticated;
 grant execute on function public.should_send_email to service_role;

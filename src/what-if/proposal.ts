@@ -1,0 +1,99 @@
+import { policyParameters, resolvePolicy, type PipelinePolicy } from '../curator/policy.js';
+import { globalSwitchSlug, isJobType, jobTypes, parameterKey, pipelineOf, tunableNames, type JobType } from '../pipelines/index.js';
+
+/** A proposed policy change is malformed or names what does not exist: nothing is asked or written. */
+export class ProposalError extends Error {
+  override readonly name = 'ProposalError';
+}
+
+/** The tunables a policy reads, per pipeline or under `all` (the kill switches and the breaker are not a policy). */
+const pipelineTunables: readonly string[] = [
+  tunableNames.minConfidence,
+  tunableNames.minSignals,
+  tunableNames.slaMinutes,
+  tunableNames.typeCapMax,
+  tunableNames.typeCapWindowHours,
+];
+const globalTunables: readonly string[] = [tunableNames.emailCap24h, tunableNames.emailCap7d, tunableNames.dailyCreditCeilingCents, tunableNames.emailsPerRunCeiling];
+
+/**
+ * A proposed change to the policy: `scope` as ops typed it (a pipeline or `all`), and the parameters it would put,
+ * keyed relative to the parameter root as the curator reads them (`daily-digest/min-confidence`).
+ */
+export interface Proposal {
+  readonly scope: JobType | 'all';
+  readonly overrides: ReadonlyMap<string, string>;
+  /** The pipelines whose policy the overrides change. */
+  readonly affected: readonly JobType[];
+}
+
+/** A pipeline named by its jobType or slug, or `all`. */
+export function scopeOf(name: string): JobType | 'all' {
+  if (name === globalSwitchSlug) return 'all';
+  if (isJobType(name)) return name;
+  const bySlug = jobTypes.find((jobType) => pipelineOf(jobType).slug === name);
+  if (bySlug === undefined) throw new ProposalError(`unknown pipeline "${name}": expected all, a slug such as daily-digest or a jobType such as daily_digest`);
+  return bySlug;
+}
+
+const hasCheck = (jobType: JobType, name: string) => resolvePolicy(jobType, new Map([[parameterKey(jobType, name), '1']])).problems.length === 0;
+
+/**
+ * Reads `name=value[,name=value…]` for `scope` and validates every value with the schema the curator's policy
+ * uses (resolvePolicy): an out-of-range or malformed value, an unknown name, or a check the pipeline lacks is a
+ * {@link ProposalError} naming it, before anything is read or written. A per-pipeline name under `all` applies to
+ * every pipeline that has the check; the caps and ceilings under `all` only under `all`.
+ *
+ * @example
+ * parseProposal('daily-digest', 'min-confidence=0.6').overrides // Map { 'daily-digest/min-confidence' => '0.6' }
+ */
+export function parseProposal(scopeName: string, assignments: string | readonly string[]): Proposal {
+  const scope = scopeOf(scopeName);
+  const text = (typeof assignments === 'string' ? [assignments] : assignments).join(',');
+  const pairs = text.split(',').map((pair) => pair.trim()).filter((pair) => pair !== '');
+  if (pairs.length === 0) throw new ProposalError('nothing proposed: give name=value, for example min-confidence=0.6');
+  const overrides = new Map<string, string>();
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const name = at < 0 ? pair : pair.slice(0, at).trim();
+    const value = at < 0 ? '' : pair.slice(at + 1).trim();
+    if (at < 0 || value === '') throw new ProposalError(`"${pair}" is not name=value`);
+    if (globalTunables.includes(name)) {
+      if (scope !== 'all') throw new ProposalError(`${name} is one cap or ceiling for every pipeline: propose it for all (all ${name}=${value})`);
+      overrides.set(`${globalSwitchSlug}/${name}`, value);
+      continue;
+    }
+    if (!pipelineTunables.includes(name)) {
+      throw new ProposalError(`unknown tunable "${name}": expected one of ${[...pipelineTunables, ...globalTunables].join(', ')}`);
+    }
+    const targets = scope === 'all' ? jobTypes.filter((jobType) => hasCheck(jobType, name)) : [scope];
+    if (scope !== 'all' && !hasCheck(scope, name)) throw new ProposalError(`${pipelineOf(scope).slug} has no ${name} check`);
+    for (const jobType of targets) overrides.set(parameterKey(jobType, name), value);
+  }
+  for (const jobType of jobTypes) {
+    const { problems } = resolvePolicy(jobType, overrides);
+    const refused = problems.find((problem) => overrides.has(problem.slice(0, problem.indexOf(':'))) && !problem.includes('has no such check'));
+    if (refused !== undefined) throw new ProposalError(`refused: ${refused.replace(/; using .*$/, '')}`);
+  }
+  return { scope, overrides, affected: jobTypes.filter((jobType) => readsAny(jobType, overrides)) };
+}
+
+/** Whether a pipeline's policy reads one of the overridden parameters (its own, or a cap or ceiling it applies). */
+function readsAny(jobType: JobType, overrides: ReadonlyMap<string, string>): boolean {
+  const pipeline = pipelineOf(jobType);
+  const global = (name: string) => overrides.has(`${globalSwitchSlug}/${name}`);
+  if (pipelineTunables.some((name) => overrides.has(parameterKey(jobType, name)))) return true;
+  if (pipeline.channel === 'email' && !pipeline.critical && (global(tunableNames.emailCap24h) || global(tunableNames.emailCap7d))) return true;
+  if (pipeline.channel === 'email' && global(tunableNames.emailsPerRunCeiling)) return true;
+  return pipeline.channel === 'credit' && global(tunableNames.dailyCreditCeilingCents);
+}
+
+/** The policy a recorded one becomes under the proposal: its own parameters with the proposed ones on top. */
+export function proposedPolicy(proposal: Proposal, recorded: PipelinePolicy): PipelinePolicy {
+  const parameters = policyParameters(recorded);
+  for (const [key, value] of proposal.overrides) parameters.set(key, value);
+  return resolvePolicy(recorded.jobType, parameters).policy;
+}
+
+/** The overrides as ops typed them, keyed by name relative to the root (`daily-digest/min-confidence`). */
+export const overridesObject = (proposal: Proposal): Record<string, string> => Object.fromEntries(proposal.overrides);
