@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { systemClock } from '../adapters/clock.js';
@@ -13,9 +13,9 @@ import type { Clock, Payments } from '../curator/ports.js';
 import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 import type { SqlClient } from '../db/sql-client.js';
 import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.js';
-import { createCuratorHandler } from '../handlers/curator.js';
+import { createCuratorHandler, type CuratorResult } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
-import { environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
+import { curatorFunctionName, environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, ruleNames, showSwitches, startAll, stopAll } from './commands.js';
 import type { OpsContext } from './context.js';
@@ -26,6 +26,7 @@ import { ExitCode, explain, OpsError } from './errors.js';
 import { falsePositiveWindowDays } from '../ops-summary/false-positives.js';
 import { markFalsePositive, showFalsePositives } from './review.js';
 import { showThresholds } from './thresholds.js';
+import { parseDays, showWhatIf, tune } from './what-if.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
@@ -38,6 +39,10 @@ commands to look (each takes --json)
   family <userId>                  one family: decisions, emails, credits, suppressions, preferences, caps now
   event <eventId>                  what the curator made of an event ops published (a replay, a dry run)
   false-positives [--since 30d]    the crisis and early-intervention alerts sent, and the share marked false
+  what-if <slug|all> name=value[,name=value] [--days 7]
+                                   what a threshold or cap change would have done: the recorded decisions of the
+                                   last days made again under it, per pipeline and day (changes nothing; the report
+                                   is kept in what_if_reports). Runs in the deployed curator, where the data is
 
 commands to act
   disable <slug|all> --reason ...  turn a pipeline (or all) off; records a human override (all: confirm or --yes)
@@ -51,6 +56,12 @@ commands to act
   credit <userId> <cents> --ticket SUP-123 --reason ... [--local-payments]
                                    manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
                                    ticket; records a human override. --local-payments: the local stand-in, paying nobody
+  tune <slug|all> name=value[,name=value] --reason ... [--ticket T] [--approved-by NAME] [--days 7]
+                                   validate, show the what-if, confirm (or --yes), then write the SSM parameters and
+                                   a threshold_change override with before and after; crisis-alert and
+                                   early-intervention need --approved-by (clinical approval)
+  tune <slug|all> name[,name] --reset --reason ...
+                                   remove the overrides (back to the catalog default), recorded the same way
   false-positive <executionId|signalId> --reason ... [--undo]
                                    the clinical review: mark a crisis or early-intervention alert that went out a
                                    false positive (or undo the mark); records a human override linked to it
@@ -62,7 +73,8 @@ options
   --reason     why (required where shown)
   --ticket     the ticket the action answers
   --json       one JSON document instead of tables
-  --yes        confirm disable all and stop-all without a question (needed with no terminal)
+  --yes        confirm disable all, stop-all and tune without a question (needed with no terminal)
+  --days       the what-if window in whole days, ending now (1 to 31, default 7)
 
 exit codes: 0 done, 1 failed, unhealthy or not found, 2 bad usage or configuration (or not confirmed),
             3 no AWS credentials, 4 endpoint unreachable, 5 done but the human_overrides record could not be written,
@@ -140,6 +152,9 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         since: { type: 'string' },
         yes: { type: 'boolean', default: false },
         undo: { type: 'boolean', default: false },
+        days: { type: 'string', default: '7' },
+        'approved-by': { type: 'string' },
+        reset: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -175,6 +190,21 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         }
       })());
     let store: CuratorStore | null = null;
+    let here: ReturnType<typeof createCuratorHandler> | null = null;
+    const curatorHere = async () => {
+      if (here !== null) return here;
+      const configured = await configOf();
+      const deps = await buildDependencies(
+        { ...configured, aws: { ...configured.aws, region, endpoint, switchSource: 'ssm', switchTtlSeconds: 0, metrics: 'memory' } },
+        {
+          ...(io.sql ? { sql: io.sql } : {}),
+          logger: jsonLogger(() => undefined),
+          clock: io.clock ?? systemClock,
+          switches: ssmSwitches({ client: new SSMClient(clientConfig), environment: values.env as Environment, ttlSeconds: 0, logger: jsonLogger(() => undefined), metrics: memoryMetrics() }),
+        },
+      );
+      return (here = createCuratorHandler(async () => deps));
+    };
     const context: OpsContext = {
       env: values.env as Environment,
       ssm: new SSMClient(clientConfig),
@@ -192,6 +222,14 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
           ExitCode.usage,
           `no Stripe key for ${values.env}: set STRIPE_SECRET_KEY, or STRIPE_SECRET_KEY_SECRET_ARN (the curator's secret), to pay through Stripe; --local-payments uses the local stand-in (${configured.ledgerFile}), which pays nobody`,
         );
+      },
+      async curator(event) {
+        if (namesDatabase) return (await curatorHere())(event);
+        const name = curatorFunctionName(values.env as Environment);
+        const answer = await new LambdaClient(clientConfig).send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+        const payload = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+        if (answer.FunctionError) throw new OpsError(ExitCode.failed, `${name} failed (${answer.FunctionError}): ${payload.slice(0, 500)}`);
+        return JSON.parse(payload) as CuratorResult;
       },
       async store() {
         if (store !== null) return store;
@@ -278,20 +316,28 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       case 'health': {
         await checkSsm(context);
         await context.store();
-        const configured = await configOf();
-        const deps = await buildDependencies(
-          { ...configured, aws: { ...configured.aws, region, endpoint, switchSource: 'ssm', switchTtlSeconds: 0, metrics: 'memory' } },
-          {
-            ...(io.sql ? { sql: io.sql } : {}),
-            logger: jsonLogger(() => undefined),
-            clock: context.clock,
-            switches: ssmSwitches({ client: context.ssm, environment: context.env, ttlSeconds: 0, logger: jsonLogger(() => undefined), metrics: memoryMetrics() }),
-          },
-        );
-        const result = await createCuratorHandler(async () => deps)({ detail: { jobType: 'health' } });
+        // The health job runs here whichever database ops reaches: it checks what ops can reach.
+        const result = await (await curatorHere())({ detail: { jobType: 'health' } });
         io.out(JSON.stringify(result.ok && result.kind === 'health' ? result.health : result, null, 2));
         return result.ok && result.status === 'succeeded' ? ExitCode.ok : ExitCode.failed;
       }
+      case 'what-if':
+        return await showWhatIf(context, rest[0], rest.slice(1), parseDays(values.days), shown);
+      case 'tune':
+        return await tune(
+          context,
+          {
+            scope: rest[0],
+            assignments: rest.slice(1),
+            reset: values.reset,
+            approvedBy: values['approved-by'] ?? null,
+            days: parseDays(values.days),
+            yes: values.yes,
+            confirm: io.confirm,
+          },
+          who,
+          shown,
+        );
       case 'credit': {
         const userId = required(rest[0], 'the user id');
         const cents = Number(required(rest[1], 'the amount in cents'));

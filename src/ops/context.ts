@@ -2,6 +2,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock, Payments } from '../curator/ports.js';
 import type { Environment } from '../pipelines/index.js';
+import type { CuratorResult } from '../handlers/curator.js';
 import type { CuratorStore } from '../store/curator-store.js';
 
 /** What every command may use, made by the CLI from its flags and environment. */
@@ -14,6 +15,11 @@ export interface OpsContext {
   /** Stripe as the curator pays, or the local stand-in when asked for (`local`); throws when neither is configured. */
   readonly payments: () => Promise<{ readonly payments: Payments; readonly local: boolean }>;
   readonly clock: Clock;
+  /**
+   * Runs a curator job where the data is: the deployed function (Lambda Invoke) when ops reaches the database as
+   * the deployed curator does, else the curator here, against the database ops named (DATABASE_URL, SUPABASE_URL).
+   */
+  readonly curator: (event: Readonly<Record<string, unknown>>) => Promise<CuratorResult>;
   readonly out: (line: string) => void;
   /** Warnings and errors: never mixed into a `--json` document. */
   readonly err: (line: string) => void;

@@ -1,0 +1,142 @@
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { memoryLogger } from '../../src/adapters/json-logger.js';
+import { memoryMetrics } from '../../src/adapters/local/metrics.js';
+import { ssmSwitches } from '../../src/adapters/aws/ssm-switches.js';
+import { runOps } from '../../src/ops/cli.js';
+import { killSwitchPath, killSwitchSlugs, parameterRoot } from '../../src/pipelines/index.js';
+import type { WhatIfReport } from '../../src/what-if/report.js';
+import { curatorHarness, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
+import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { describeWithMoto, motoClientConfig, motoEnvironment } from '../support/moto.js';
+import { seedDigestPopulation, type DigestPopulation } from '../support/population.js';
+
+const region = 'ap-southeast-1';
+const firing = new Date('2026-11-23T20:00:00Z');
+const nextFiring = new Date('2026-11-24T20:00:00Z');
+const root = parameterRoot('staging');
+let db: TestDatabase;
+let ssm: SSMClient;
+let harness: Harness;
+let population: DigestPopulation;
+/** Engaged families who also started a story they did not finish: confidence 0.5, sent under 0.5, held under 0.6. */
+let halfReaders: string[];
+
+async function ops(args: string[], options: { confirm?: (question: string) => Promise<boolean> } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runOps([...args, '--env', 'staging', '--region', region], motoEnvironment(region), {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    sql: db.sql,
+    clock: { now: () => new Date(nextFiring.getTime() - 3_600_000) },
+    ...options,
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const parameter = async (key: string) => {
+  try {
+    return (await ssm.send(new GetParameterCommand({ Name: `${root}/${key}` }))).Parameter?.Value ?? null;
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return null;
+    throw error;
+  }
+};
+const thresholdChanges = () =>
+  db.sql.query<{ pipeline_type: string; actor: string; reason: string; ticket: string | null; details: Record<string, unknown> }>(
+    `select pipeline_type, actor, reason, ticket, details from human_overrides where override_type = 'threshold_change' order by seq`,
+  );
+
+describeWithMoto('ops tune: validate, show the what-if, write SSM and the override, and the next decision uses it', () => {
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    ssm = new SSMClient(motoClientConfig(region));
+    for (const slug of killSwitchSlugs()) await ssm.send(new PutParameterCommand({ Name: killSwitchPath('staging', slug), Value: 'true', Type: 'String', Overwrite: true }));
+    population = await seedDigestPopulation(db.sql, firing);
+    halfReaders = population.engaged.slice(0, 5);
+    const [story] = await db.sql.query<{ id: string }>(`select id from stories limit 1`);
+    await db.sql.query(
+      `insert into consumption_metrics (user_id, story_id, event_type, occurred_at) select u, $2, 'started', $3::timestamptz - interval '2 hours' from unnest($1::uuid[]) u`,
+      [halfReaders, story!.id, firing],
+    );
+    // The same reading the next day.
+    await db.sql.query(
+      `insert into consumption_metrics (user_id, story_id, event_type, occurred_at) select user_id, story_id, event_type, occurred_at + interval '1 day' from consumption_metrics`,
+    );
+    harness = curatorHarness(db, {
+      start: firing,
+      switchSource: ssmSwitches({ client: ssm, environment: 'staging', ttlSeconds: 1, logger: memoryLogger(), metrics: memoryMetrics() }),
+    });
+    expect(tallyOf(await harness.handler(scheduledEvent('daily_digest', firing))).executed).toBe(population.engaged.length);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('refuses min-confidence=1.5 naming the bound, before any call, and writes nothing', async () => {
+    const refused = await ops(['tune', 'daily-digest', 'min-confidence=1.5', '--reason', 'spam complaints', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/daily-digest\/min-confidence: "1\.5" is not valid \(.*1\)/);
+    expect(await parameter('daily-digest/min-confidence')).toBeNull();
+    expect(await thresholdChanges()).toEqual([]);
+    expect((await db.sql.query(`select count(*)::int as n from what_if_reports`))[0]).toEqual({ n: 0 });
+    expect((await ops(['tune', 'daily-digest', 'min-confidance=0.6', '--reason', 'x', '--yes'])).err).toContain('unknown tunable "min-confidance"');
+    expect((await ops(['tune', 'daily-digest', 'email-cap-24h=1', '--reason', 'x', '--yes'])).err).toContain('propose it for all');
+    expect((await ops(['tune', 'daily-digest', 'min-confidence=0.6', '--yes'])).err).toContain('--reason is required');
+  });
+
+  it('asks for confirmation: with no terminal and no --yes it exits 2 and changes nothing', async () => {
+    const unconfirmed = await ops(['tune', 'daily-digest', 'min-confidence=0.6', '--reason', 'spam complaints']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.out).toContain('would change');
+    expect(unconfirmed.err).toContain('add --yes');
+    const declined = await ops(['tune', 'daily-digest', 'min-confidence=0.6', '--reason', 'spam complaints'], { confirm: async () => false });
+    expect(declined.code).toBe(2);
+    expect(await parameter('daily-digest/min-confidence')).toBeNull();
+    expect(await thresholdChanges()).toEqual([]);
+  });
+
+  it('shows the what-if of the last days, writes the parameter and the override, and the next digest applies it', async () => {
+    const whatIf = await ops(['what-if', 'daily-digest', 'min-confidence=0.6', '--json']);
+    expect(whatIf.code).toBe(0);
+    const report = JSON.parse(whatIf.out) as WhatIfReport & { reportId: string };
+    const digest = report.pipelines.find((pipeline) => pipeline.pipelineType === 'daily_digest')!;
+    expect(digest.total.executedToVetoed).toEqual({ LOW_CONFIDENCE: halfReaders.length });
+    expect(digest.total).toMatchObject({ emailsBefore: population.engaged.length, emailsAfter: population.engaged.length - halfReaders.length });
+    expect([...digest.sampleFamilies].sort()).toEqual([...halfReaders].sort());
+
+    const tuned = await ops(['tune', 'daily-digest', 'min-confidence=0.6', '--reason', 'spam complaints', '--ticket', 'OPS-7', '--yes']);
+    expect(tuned.code).toBe(0);
+    expect(tuned.out).toMatch(/daily_digest\s+all days\s+\d+\s+5\s+LOW_CONFIDENCE 5/);
+    expect(tuned.out).toContain(`${root}/daily-digest/min-confidence: (default) -> 0.6`);
+    expect(await parameter('daily-digest/min-confidence')).toBe('0.6');
+    expect(await thresholdChanges()).toEqual([
+      expect.objectContaining({ pipeline_type: 'daily_digest', reason: 'spam complaints', ticket: 'OPS-7', details: { environment: 'staging', parameter: 'daily-digest/min-confidence', before: null, after: '0.6' } }),
+    ]);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    harness.clock.set(nextFiring);
+    const next = tallyOf(await harness.handler(scheduledEvent('daily_digest', nextFiring)));
+    expect(next.vetoed.LOW_CONFIDENCE).toBe(population.lukewarm.length + halfReaders.length);
+    expect(next.executed).toBe(population.engaged.length - halfReaders.length);
+  });
+
+  it('needs clinical approval for crisis-alert and early-intervention, and records who approved', async () => {
+    const unapproved = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--yes']);
+    expect(unapproved).toMatchObject({ code: 2, err: expect.stringContaining('--approved-by') });
+    expect(await parameter('crisis-alert/min-confidence')).toBeNull();
+    const approved = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--approved-by', 'Dr. Rivera', '--yes']);
+    expect(approved.code).toBe(0);
+    expect(await parameter('crisis-alert/min-confidence')).toBe('0.9');
+    expect((await thresholdChanges()).at(-1)).toMatchObject({ pipeline_type: 'crisis_alert', details: { parameter: 'crisis-alert/min-confidence', before: null, after: '0.9', approved_by: 'Dr. Rivera' } });
+  });
+
+  it('resets an override to the default and records it', async () => {
+    const reset = await ops(['tune', 'daily-digest', 'min-confidence', '--reset', '--reason', 'complaints are back to normal', '--yes']);
+    expect(reset.code).toBe(0);
+    expect(await parameter('daily-digest/min-confidence')).toBeNull();
+    expect((await thresholdChanges()).at(-1)).toMatchObject({ details: { parameter: 'daily-digest/min-confidence', before: '0.6', after: null } });
+    expect((await ops(['tune', 'daily-digest', 'min-confidence', '--reset', '--reason', 'again', '--yes'])).out).toContain('nothing to reset');
+  });
+});
