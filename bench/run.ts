@@ -2,7 +2,8 @@
  * `npm run bench`: the daily digest at scale, through the real handler and adapters, against a real Postgres and
  * local servers that answer like SendGrid and CloudWatch. Prints one table with two references: the naive way
  * (per user: check, insert, send one email; timed on a sample and extrapolated) and the floor (one SQL statement
- * writing the same rows, sending nothing).
+ * writing the same rows, sending nothing). Then `what-if daily-digest min-confidence=0.6` over a week of recorded
+ * digests at the largest N, through the handler as ops invokes it.
  *
  *   npm run bench                          # N = 10,000 and 100,000 on the local Postgres server
  *   npm run bench -- --sizes 10000,250000 --latency-ms 20
@@ -11,6 +12,8 @@
  *   npm run bench -- --page-size 2000 --pages-in-flight 2
  *   npm run bench -- --sizes 100000 --db-rtt-ms 10   # the database 10 ms away, measured rather than projected
  *   npm run bench -- --sizes 100000 --replay         # also time replaying what a kill switch held back
+ *   npm run bench -- --skip-what-if                # the digest alone
+ *   KEEP_DB=1 npm run bench                        # leave the curator_bench_* databases behind, to look into
  *   DATABASE_URL=postgres://… npm run bench
  */
 import { parseArgs } from 'node:util';
@@ -18,8 +21,8 @@ import { manualClock } from '../src/adapters/clock.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
 import { sendGridMailer } from '../src/adapters/sendgrid/sendgrid-mailer.js';
-import { emailPolicyJson, resolvePolicy } from '../src/curator/policy.js';
-import { replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
+import { emailPolicyJson, policyVersion, resolvePolicy } from '../src/curator/policy.js';
+import { replayEvent, scheduledJobEvent, whatIfEvent } from '../src/events/curator-events.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { openPostgres } from '../src/db/postgres-client.js';
@@ -46,6 +49,8 @@ const { values: args } = parseArgs({
     replay: { type: 'boolean', default: false },
     /** Also print the time spent in each SQL function the run called. */
     profile: { type: 'boolean', default: false },
+    /** Leave out timing what-if over a week of digests at the largest size. */
+    'skip-what-if': { type: 'boolean', default: false },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -118,7 +123,7 @@ async function freshDatabase(name: string): Promise<{ sql: SqlClient; runSql: Sq
         await proxy.close();
       }
       await sql.close();
-      await admin.exec(`drop database if exists ${name} with (force)`);
+      if (!process.env.KEEP_DB) await admin.exec(`drop database if exists ${name} with (force)`);
       await admin.close();
     },
   };
@@ -277,6 +282,63 @@ async function measure(n: number): Promise<Row> {
   }
 }
 
+interface WhatIfRow {
+  readonly n: number;
+  readonly decisions: number;
+  readonly changed: number;
+  readonly wall: number;
+  readonly trips: number;
+}
+
+/**
+ * `ops what-if daily-digest min-confidence=0.6` over a week of recorded digests at N families (7 x N decisions, with
+ * their facts and policy as curator_record_decisions keeps them), through the handler as ops invokes it.
+ */
+async function measureWhatIf(n: number): Promise<WhatIfRow> {
+  const bench = await benchSetUp(`curator_bench_what_if_${n}`, n, memorySwitches());
+  try {
+    process.stderr.write('recording a week of digests… ');
+    const version = policyVersion(resolvePolicy('daily_digest').policy);
+    await bench.database.sql.query(`insert into decision_policies (hash, pipeline_type, policy, first_used_at) values ($1, 'daily_digest', $2::jsonb, $3)`, [
+      version.hash,
+      JSON.stringify(version.policy),
+      firing,
+    ]);
+    // 80 % sent (confidence 0.5 to 1), 10 % held for low confidence, 10 % for no signal; the facts a digest keeps.
+    await bench.database.sql.query(
+      `insert into pipeline_executions as e (pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+                                        confidence_score, signal_count, policy_hash, decision_facts, completed_at, started_at, created_at)
+       select 'daily_digest', 'daily-digest', u.id::text, to_char(t.at, 'YYYY-MM-DD'), u.id,
+              case when k.n % 10 < 8 then 'succeeded' else 'vetoed' end, k.n % 10 >= 8,
+              case k.n % 10 when 8 then 'LOW_CONFIDENCE' when 9 then 'INSUFFICIENT_SIGNAL' end,
+              case when k.n % 10 = 9 then null when k.n % 10 = 8 then 0 else 0.5 + ((k.n + d) % 6) / 10.0 end,
+              case when k.n % 10 = 9 then 0 else 1 + (k.n + d) % 3 end,
+              $2, jsonb_build_object('windowCounts', jsonb_build_array(1, least(6, d)), 'emailsThisRun', (k.n * 4) / 5),
+              t.at, t.at, t.at
+       from users u
+       cross join lateral (select ('x' || right(u.id::text, 12))::bit(48)::bigint as n) k
+       cross join generate_series(0, 6) d
+       cross join lateral (select $1::timestamptz - d * interval '1 day' as at) t
+       on conflict on constraint pipeline_executions_once do update set
+         status = excluded.status, vetoed = excluded.vetoed, veto_reason = excluded.veto_reason,
+         confidence_score = excluded.confidence_score, signal_count = excluded.signal_count,
+         policy_hash = excluded.policy_hash, decision_facts = excluded.decision_facts`,
+      [firing, version.hash],
+    );
+    await bench.database.sql.exec('analyze');
+    await bench.settle();
+    process.stderr.write('what-if…\n');
+    const tripsBefore = bench.sql.trips();
+    const started = performance.now();
+    const answer = await bench.handler(whatIfEvent({ scope: 'daily-digest', changes: { 'min-confidence': '0.6' }, days: 7 }));
+    const wall = (performance.now() - started) / 1_000;
+    if (!answer.ok || answer.kind !== 'what_if') throw new Error(answer.ok ? `a ${answer.kind} answer` : answer.error);
+    return { n, decisions: answer.report.redecided, changed: answer.report.changed, wall, trips: bench.sql.trips() - tripsBefore };
+  } finally {
+    await bench.close();
+  }
+}
+
 interface ReplayRow {
   readonly n: number;
   readonly switchedOff: number;
@@ -387,6 +449,14 @@ if (args.replay) {
   ]);
   const replayWidths = replayHeader.map((cell, i) => Math.max(cell.length, ...replayLines.map((line) => line[i]!.length)));
   for (const line of [replayHeader, ...replayLines]) console.log(line.map((cell, i) => cell.padStart(replayWidths[i]!)).join('  '));
+}
+if (!args['skip-what-if']) {
+  const whatIf = await measureWhatIf(Math.max(...sizes));
+  console.log(
+    `\nwhat-if daily-digest min-confidence=0.6 over a week of ${whatIf.n.toLocaleString('en-US')}-family digests, through the handler: ` +
+      `${whatIf.decisions.toLocaleString('en-US')} decisions made again in ${fmt(whatIf.wall, 2)} s (${fmt(whatIf.decisions / whatIf.wall, 0)}/s), ` +
+      `${whatIf.changed.toLocaleString('en-US')} would change, ${whatIf.trips} DB trips`,
+  );
 }
 if (args.profile) {
   console.log('\nTime in the database by function (summed over concurrent calls, so it can exceed the wall time):');

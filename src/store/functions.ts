@@ -23,6 +23,7 @@ import {
   shardBounds,
   signalCandidate,
   userCandidate,
+  whatIfBounds,
   whatIfPage,
 } from './rows.js';
 
@@ -255,11 +256,8 @@ export const storeFunctions = {
     { summaryDate: 'text', status: 'text', recipients: 'integer', providerMessageId: 'text', error: 'text', figures: 'jsonb', now: 'timestamptz' },
     z.object({ summary_date: z.string(), status: z.string() }).nullable(),
   ),
-  whatIfPage: define(
-    'curator_what_if_page',
-    { from: 'timestamptz', to: 'timestamptz', jobTypes: 'text[]', after: 'uuid', limit: 'integer' },
-    whatIfPage,
-  ),
+  whatIfBounds: define('curator_what_if_bounds', { from: 'timestamptz', to: 'timestamptz', jobTypes: 'text[]', limit: 'integer' }, whatIfBounds),
+  whatIfPage: define('curator_what_if_page', { from: 'timestamptz', to: 'timestamptz', jobTypes: 'text[]', after: 'uuid', through: 'uuid' }, whatIfPage),
   recordWhatIf: define(
     'curator_record_what_if',
     { now: 'timestamptz', scope: 'text', overrides: 'jsonb', days: 'integer', report: 'jsonb' },

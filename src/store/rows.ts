@@ -461,8 +461,7 @@ export const whatIfRow = z.tuple([
 ]);
 export type WhatIfRow = z.infer<typeof whatIfRow>;
 export const whatIfPage = z.object({
-  last: z.string().nullable(),
   rows: z.array(whatIfRow),
   policies: z.record(z.string(), z.unknown()),
-  without_family: z.number().int().nullable(),
 });
+export const whatIfBounds = z.object({ bounds: z.array(z.string()), without_family: z.number().int() });

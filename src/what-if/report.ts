@@ -69,7 +69,7 @@ export const changedDecision = (before: Decided, after: Decided) => label(before
 
 /** Collects re-made decisions into the report's figures, page after page. */
 export class WhatIfTally {
-  private readonly byPipeline = new Map<JobType, { total: WhatIfFigures; days: Map<string, WhatIfFigures>; sample: Set<string> }>();
+  private readonly byPipeline = new Map<JobType, { total: WhatIfFigures; days: Map<number, WhatIfFigures>; sample: Set<string> }>();
   readonly notRedecided: Record<string, number> = {};
   redecided = 0;
   changed = 0;
@@ -85,9 +85,9 @@ export class WhatIfTally {
       pipeline = { total: emptyFigures(null), days: new Map(), sample: new Set() };
       this.byPipeline.set(decision.jobType, pipeline);
     }
-    const date = decision.startedAt.toISOString().slice(0, 10);
-    let day = pipeline.days.get(date);
-    if (day === undefined) pipeline.days.set(date, (day = emptyFigures(date)));
+    const dayNumber = Math.floor(decision.startedAt.getTime() / 86_400_000);
+    let day = pipeline.days.get(dayNumber);
+    if (day === undefined) pipeline.days.set(dayNumber, (day = emptyFigures(new Date(dayNumber * 86_400_000).toISOString().slice(0, 10))));
     const changed = changedDecision(before, after);
     this.redecided += 1;
     if (changed) {

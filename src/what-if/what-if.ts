@@ -7,8 +7,15 @@ import { overridesObject, proposedPolicy, type Proposal } from './proposal.js';
 import { redecideFamily, type RecordedDecision, type Redecided } from './redecide.js';
 import { WhatIfTally, type WhatIfReport } from './report.js';
 
-/** Families per page: a week of digests at 2,000 families is 14,000 decisions, about 2 MB of JSON. */
-export const whatIfFamiliesPerPage = 2_000;
+/** Families per page: a week of digests at 1,000 families is 7,000 decisions, about 1 MB of JSON. */
+export const whatIfFamiliesPerPage = 1_000;
+
+const yieldEveryFamilies = 250;
+/**
+ * Pages read at once: the database builds some while others travel and one is decided here. Measured on the bench's
+ * week at 100,000 families: 13.7 s one at a time, 9 s two, 6.6 s four.
+ */
+const pagesInFlight = 4;
 
 export interface WhatIfRequest {
   readonly proposal: Proposal;
@@ -63,11 +70,11 @@ export async function whatIf(store: CuratorStore, request: WhatIfRequest, option
   const pipelines = walkedPipelines(request.proposal);
   const tally = new WhatIfTally();
   const policies = new Map<string, PipelinePolicy>();
-  const proposed = new Map<string, PipelinePolicy>();
+  // Keyed by the recorded policy object: one per hash, so each is resolved once however many decisions point at it.
+  const proposed = new Map<PipelinePolicy, PipelinePolicy>();
   const propose = (policy: PipelinePolicy) => {
-    const key = JSON.stringify(policy);
-    let found = proposed.get(key);
-    if (found === undefined) proposed.set(key, (found = proposedPolicy(request.proposal, policy)));
+    let found = proposed.get(policy);
+    if (found === undefined) proposed.set(policy, (found = proposedPolicy(request.proposal, policy)));
     return found;
   };
   const record = (result: Redecided) => {
@@ -75,25 +82,34 @@ export async function whatIf(store: CuratorStore, request: WhatIfRequest, option
     options.onDecision?.(result);
   };
 
-  let after: string | null = null;
-  for (;;) {
-    const page: AnswerOf<typeof storeFunctions.whatIfPage> = await store.call(storeFunctions.whatIfPage, { from, to, jobTypes: pipelines, after, limit: options.familiesPerPage ?? whatIfFamiliesPerPage });
-    if (page.without_family) tally.notRedecided['no family: the account was deleted'] = page.without_family;
+  const limit = options.familiesPerPage ?? whatIfFamiliesPerPage;
+  const { bounds, without_family: withoutFamily } = await store.call(storeFunctions.whatIfBounds, { from, to, jobTypes: pipelines, limit });
+  if (withoutFamily > 0) tally.notRedecided['no family: the account was deleted'] = withoutFamily;
+  const decidePage = async (page: AnswerOf<typeof storeFunctions.whatIfPage>) => {
     for (const [hash, policy] of Object.entries(page.policies)) if (!policies.has(hash)) policies.set(hash, policy as PipelinePolicy);
     let family: RecordedDecision[] = [];
-    const flush = () => {
-      for (const result of redecideFamily(family, policies, propose)) record(result);
-      family = [];
-    };
+    let families = 0;
     for (const row of page.rows) {
       const decision = recordedOf(row);
-      if (family.length > 0 && family[0]!.userId !== decision.userId) flush();
+      if (family.length > 0 && family[0]!.userId !== decision.userId) {
+        for (const result of redecideFamily(family, policies, propose)) record(result);
+        family = [];
+        // Let the other pages' requests go out and their answers come in between families.
+        if (++families % yieldEveryFamilies === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
       family.push(decision);
     }
-    flush();
-    if (page.last === null) break;
-    after = page.last;
-  }
+    for (const result of redecideFamily(family, policies, propose)) record(result);
+  };
+  // Families are independent of each other, so pages are read and decided in any order, a few at once.
+  let nextPage = 0;
+  const worker = async () => {
+    while (nextPage < bounds.length) {
+      const index = nextPage++;
+      await decidePage(await store.call(storeFunctions.whatIfPage, { from, to, jobTypes: pipelines, after: index === 0 ? null : bounds[index - 1]!, through: bounds[index]! }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(pagesInFlight, bounds.length) }, worker));
 
   return {
     scope: request.proposal.scope,
