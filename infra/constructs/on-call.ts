@@ -4,7 +4,7 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { parameterRoot, type Environment } from '../../src/pipelines/index.js';
+import { parameterRoot, policyTunableNames, type Environment } from '../../src/pipelines/index.js';
 import { logGroupFinding, ssmPathFinding } from '../acknowledgements.js';
 
 /** Props of {@link OnCallAccess}. */
@@ -41,6 +41,12 @@ export class OnCallAccess extends Construct {
             Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path }, stack),
             Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path}/*` }, stack),
           ],
+        }),
+        new PolicyStatement({
+          // `ops tune … --reset` deletes a threshold or cap override; a kill switch can be flipped but never deleted.
+          sid: 'ResetTunables',
+          actions: ['ssm:DeleteParameter'],
+          resources: policyTunableNames.map((name) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path}/*/${name}` }, stack)),
         }),
         new PolicyStatement({
           sid: 'StopAndStartTheRules',

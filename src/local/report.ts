@@ -138,6 +138,24 @@ const pad = (text: string, width: number, left = false) => (left ? text.padEnd(w
 const row = (cells: readonly string[], widths: readonly number[]) => cells.map((cell, i) => pad(cell, widths[i]!, i === 0)).join(' ');
 const dollars = (cents: number) => `$${(cents / 100).toFixed(0)}`;
 
+/** The what-if the run ended with: what it would have changed, per pipeline. */
+function whatIfLines(result: SimulationResult): string[] {
+  const asked = result.whatIf;
+  if (asked === null) return [];
+  const { report } = asked;
+  const overrides = Object.entries(report.overrides).map(([key, value]) => `${key}=${value}`).join(', ');
+  const lines = ['', `Tuning with evidence (ops what-if ${overrides}, last ${report.days} days)`];
+  lines.push(`  ${number(report.redecided)} recorded decisions made again with the curator's decide(): ${number(report.changed)} would change`);
+  for (const pipeline of report.pipelines.filter((entry) => entry.total.changed > 0)) {
+    const held = Object.entries(pipeline.total.executedToVetoed).map(([reason, n]) => `${number(n)} held ${reason}`);
+    const freed = Object.entries(pipeline.total.vetoedToExecuted).map(([reason, n]) => `${number(n)} no longer held ${reason}`);
+    lines.push(`  ${pad(pipeline.pipelineType, 20, true)} ${[...held, ...freed].join(', ')}; emails ${number(pipeline.total.emailsBefore)} -> ${number(pipeline.total.emailsAfter)}`);
+  }
+  for (const [why, n] of Object.entries(report.notRedecided)) lines.push(`  not re-decided: ${number(n)} ${why}`);
+  lines.push(`  kept in what_if_reports (${asked.reportId}); \`npm run ops -- tune …\` would apply it`);
+  return lines;
+}
+
 /** The readable report of a local run: per pipeline, then per veto reason, then what ops and health saw. */
 export function formatReport(result: SimulationResult, context: ReportContext): string {
   const { start, days, population, outbox } = context;
@@ -192,6 +210,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
   lines.push(...emailHealth(context.metrics));
   lines.push(...reviewLines(context, result.summaries));
+  lines.push(...whatIfLines(result));
   lines.push('', 'Ops, jobs and health');
   for (const note of result.notes) lines.push(`  ${note}`);
   lines.push(`  crisis escalations for a human: ${context.metrics.total('CrisisEscalations')} (CrisisEscalations metric)`);

@@ -1,10 +1,10 @@
 import type { ManualClock } from '../adapters/clock.js';
-import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent } from '../events/curator-events.js';
+import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../handlers/curator.js';
 import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';
-import type { HealthResult, OpsSummaryResult } from '../runner/job-result.js';
+import type { HealthResult, OpsSummaryResult, WhatIfResult } from '../runner/job-result.js';
 import { addTally, emptyTally, vetoTotal, type Tally } from '../runner/tally.js';
 import { simulateReading } from './seed-population.js';
 
@@ -226,8 +226,13 @@ export interface SimulationResult {
   readonly health: HealthResult | null;
   /** Every morning summary's answer, in order (a redelivery's too). */
   readonly summaries: readonly OpsSummaryResult[];
+  /** At the end, as ops would ask before tuning: what a digest threshold of 0.6 would have done over the last week. */
+  readonly whatIf: WhatIfResult | null;
   readonly seconds: number;
 }
+
+/** The what-if the local run ends with (the spam-complaints runbook's first question). */
+export const localWhatIf = { scope: 'daily-digest', changes: { 'min-confidence': '0.6' }, days: 7 } as const;
 
 /** Runs the simulated days through the handler and sums what every invocation answered. */
 export async function runSimulation(input: {
@@ -287,5 +292,9 @@ export async function runSimulation(input: {
     }
   });
   for (const [jobType, runs] of details) notes.push(`${jobType}: ${runs.length} run(s); ${runs.slice(-2).join('; ')}`);
-  return { tallies, invocations, notes, health, summaries, seconds: (Date.now() - started) / 1000 };
+  input.progress?.(`what-if ${localWhatIf.scope} min-confidence=${localWhatIf.changes['min-confidence']} over the last ${localWhatIf.days} days`);
+  const asked = await input.handler(whatIfEvent(localWhatIf));
+  if (!asked.ok) notes.push(`the what-if was refused: ${asked.error}`);
+  const whatIf = asked.ok && asked.kind === 'what_if' ? asked : null;
+  return { tallies, invocations, notes, health, summaries, whatIf, seconds: (Date.now() - started) / 1000 };
 }

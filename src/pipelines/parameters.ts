@@ -59,6 +59,24 @@ export const tunableNames = {
   breakerMinEvents: 'breaker-min-events',
 } as const;
 
+/** The tunables of a pipeline's own policy: its thresholds and its type cap (`{slug}/{name}`). */
+export const pipelinePolicyTunables: readonly string[] = [
+  tunableNames.minConfidence,
+  tunableNames.minSignals,
+  tunableNames.slaMinutes,
+  tunableNames.typeCapMax,
+  tunableNames.typeCapWindowHours,
+];
+/** The caps and ceilings every pipeline's policy shares (`all/{name}`). */
+export const globalPolicyTunables: readonly string[] = [
+  tunableNames.emailCap24h,
+  tunableNames.emailCap7d,
+  tunableNames.dailyCreditCeilingCents,
+  tunableNames.emailsPerRunCeiling,
+];
+/** Every tunable a policy reads: what `ops what-if` and `ops tune` take (the switches and the breaker are not a policy). */
+export const policyTunableNames: readonly string[] = [...pipelinePolicyTunables, ...globalPolicyTunables];
+
 /** The relative key of a pipeline's parameter, e.g. `crisis-alert/min-confidence`. */
 export function parameterKey(slugOrJobType: string, name: string): string {
   const slug = Object.hasOwn(pipelines, slugOrJobType) ? pipelines[slugOrJobType as JobType].slug : slugOrJobType;

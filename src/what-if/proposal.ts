@@ -1,20 +1,20 @@
 import { policyParameters, resolvePolicy, type PipelinePolicy } from '../curator/policy.js';
-import { globalSwitchSlug, isJobType, jobTypes, parameterKey, pipelineOf, tunableNames, type JobType } from '../pipelines/index.js';
+import {
+  globalPolicyTunables as globalTunables,
+  globalSwitchSlug,
+  isJobType,
+  jobTypes,
+  parameterKey,
+  pipelineOf,
+  pipelinePolicyTunables as pipelineTunables,
+  tunableNames,
+  type JobType,
+} from '../pipelines/index.js';
 
 /** A proposed policy change is malformed or names what does not exist: nothing is asked or written. */
 export class ProposalError extends Error {
   override readonly name = 'ProposalError';
 }
-
-/** The tunables a policy reads, per pipeline or under `all` (the kill switches and the breaker are not a policy). */
-const pipelineTunables: readonly string[] = [
-  tunableNames.minConfidence,
-  tunableNames.minSignals,
-  tunableNames.slaMinutes,
-  tunableNames.typeCapMax,
-  tunableNames.typeCapWindowHours,
-];
-const globalTunables: readonly string[] = [tunableNames.emailCap24h, tunableNames.emailCap7d, tunableNames.dailyCreditCeilingCents, tunableNames.emailsPerRunCeiling];
 
 /**
  * A proposed change to the policy: `scope` as ops typed it (a pipeline or `all`), and the parameters it would put,

@@ -18,11 +18,9 @@ import { insertUsers } from '../support/seed.js';
 import { curatorHarness, type Harness } from '../support/curator-harness.js';
 import { seedDigestPopulation } from '../support/population.js';
 import { postgrestServer } from '../support/postgrest.js';
+import { emptyZip, lambdaTrust } from '../support/lambda-invoke.js';
 
 const run = promisify(execFile);
-/** The smallest valid zip (an empty archive): moto keeps a function's code without running it. */
-const emptyZip = Buffer.from(`504b0506${'00'.repeat(18)}`, 'hex');
-const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 const region = 'ap-northeast-1';
 let db: TestDatabase;

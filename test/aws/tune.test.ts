@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
@@ -8,8 +12,12 @@ import { killSwitchPath, killSwitchSlugs, parameterRoot } from '../../src/pipeli
 import type { WhatIfReport } from '../../src/what-if/report.js';
 import { curatorHarness, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { describeWithMoto, motoClientConfig, motoEnvironment } from '../support/moto.js';
+import { emptyZip, lambdaInvokeRouter, lambdaTrust } from '../support/lambda-invoke.js';
+import { describeWithMoto, motoClientConfig, motoEndpoint, motoEnvironment } from '../support/moto.js';
+import { postgrestServer } from '../support/postgrest.js';
 import { seedDigestPopulation, type DigestPopulation } from '../support/population.js';
+
+const run = promisify(execFile);
 
 const region = 'ap-southeast-1';
 const firing = new Date('2026-11-23T20:00:00Z');
@@ -138,5 +146,60 @@ describeWithMoto('ops tune: validate, show the what-if, write SSM and the overri
     expect(await parameter('daily-digest/min-confidence')).toBeNull();
     expect((await thresholdChanges()).at(-1)).toMatchObject({ details: { parameter: 'daily-digest/min-confidence', before: '0.6', after: null } });
     expect((await ops(['tune', 'daily-digest', 'min-confidence', '--reset', '--reason', 'again', '--yes'])).out).toContain('nothing to reset');
+  });
+});
+
+describeWithMoto('ops what-if on call: the deployed curator runs it where the data is', () => {
+  let deployedDb: TestDatabase;
+  beforeAll(async () => {
+    deployedDb = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await deployedDb?.close();
+  });
+
+  it('invokes the curator with the what-if and prints its report; ops itself reads no decision', async () => {
+    const population = await seedDigestPopulation(deployedDb.sql, firing);
+    const curator = curatorHarness(deployedDb, { start: firing });
+    await curator.handler(scheduledEvent('daily_digest', firing));
+    curator.clock.set(new Date(firing.getTime() + 3_600_000));
+    const postgrest = await postgrestServer(deployedDb.sql);
+    const router = await lambdaInvokeRouter({ motoEndpoint: motoEndpoint!, functionName: 'storytailor-intelligence-curator-staging', handler: curator.handler });
+    try {
+      const key = 'service-role-key-for-the-what-if-0123456789';
+      const secret = await new SecretsManagerClient(motoClientConfig(region)).send(new CreateSecretCommand({ Name: 'storytailor/staging/what-if-key', SecretString: key }));
+      const { stdout } = await run('aws', ['iam', 'create-role', '--role-name', 'curator-what-if-test', '--assume-role-policy-document', lambdaTrust, '--output', 'json'], {
+        env: { ...process.env, ...motoEnvironment(region) },
+      });
+      await new LambdaClient(motoClientConfig(region)).send(
+        new CreateFunctionCommand({
+          FunctionName: 'storytailor-intelligence-curator-staging',
+          Runtime: 'nodejs22.x',
+          Role: (JSON.parse(stdout) as { Role: { Arn: string } }).Role.Arn,
+          Handler: 'index.handler',
+          Code: { ZipFile: emptyZip },
+          Environment: { Variables: { SUPABASE_URL: postgrest.url, SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secret.ARN! } },
+        }),
+      );
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runOps(['what-if', 'daily-digest', 'min-confidence=0.9', '--json', '--env', 'staging', '--region', region], { ...motoEnvironment(region), AWS_ENDPOINT_URL: router.url }, {
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+      });
+      expect(err.join('\n')).toBe('');
+      expect(code).toBe(0);
+      expect(router.invocations).toEqual([{ detail: { jobType: 'what_if', scope: 'daily-digest', changes: { 'min-confidence': '0.9' }, days: 7 } }]);
+      const report = JSON.parse(out.join('\n')) as WhatIfReport & { reportId: string };
+      expect(report.pipelines.find((pipeline) => pipeline.pipelineType === 'daily_digest')?.total.decisions).toBe(
+        population.engaged.length + population.idle.length + population.lukewarm.length + population.optedOut.length + population.suppressed.length,
+      );
+      expect(postgrest.requests.map((request) => request.path)).toEqual([]);
+      const [kept] = await deployedDb.sql.query<{ id: string; scope: string }>(`select id, scope from what_if_reports`);
+      expect(kept).toEqual({ id: report.reportId, scope: 'daily-digest' });
+    } finally {
+      await router.close();
+      await postgrest.close();
+    }
   });
 });

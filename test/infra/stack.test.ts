@@ -183,10 +183,16 @@ describe('the curator stack', () => {
     }>;
     const statements = Object.fromEntries(policy!.Properties.PolicyDocument.Statement.map((statement) => [statement.Sid, statement]));
     expect(Object.keys(statements).sort()).toEqual(
-      ['KillSwitchesAndTunables', 'PublishReplays', 'ReachTheCurator', 'ReadTheDatabaseAndStripeKeys', 'SearchTheCuratorLogs', 'StopAndStartTheRules'].sort(),
+      ['KillSwitchesAndTunables', 'PublishReplays', 'ReachTheCurator', 'ReadTheDatabaseAndStripeKeys', 'ResetTunables', 'SearchTheCuratorLogs', 'StopAndStartTheRules'].sort(),
     );
     expect(statements.KillSwitchesAndTunables!.Action).toEqual(['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:PutParameter']);
     expect(JSON.stringify(statements.KillSwitchesAndTunables!.Resource)).toMatch(/:parameter\/storytailor-production\/pipelines\/\*"/);
+    // ops tune --reset deletes threshold and cap overrides, never a kill switch.
+    expect(statements.ResetTunables!.Action).toBe('ssm:DeleteParameter');
+    const resettable = JSON.stringify(statements.ResetTunables!.Resource);
+    expect(resettable).toContain(':parameter/storytailor-production/pipelines/*/min-confidence');
+    expect(resettable).toContain(':parameter/storytailor-production/pipelines/*/email-cap-24h');
+    expect(resettable).not.toContain('enabled');
     expect(statements.StopAndStartTheRules!.Resource).toHaveLength(8);
     expect(statements.ReachTheCurator!.Action).toEqual(['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction']);
     expect(statements.ReadTheDatabaseAndStripeKeys!.Resource).toHaveLength(2);

@@ -13,7 +13,7 @@
 --
 -- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
--- make it again; where the caps were re-checked here, the facts are this function's counts, which decided it.
+-- make it again; where the caps re-checked here veto, the facts are this function's counts, which decided it.
 --
 -- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, facts,
 --            trigger_data, error, template_id,
@@ -108,15 +108,15 @@ begin
     select i.*, exists (select 1 from busy b where b.position = i.position) as skip,
            case
              when i.status <> 'pending' then i.veto_reason
-             when v_recheck_caps and not (
-               coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
-               and public.email_caps_hold(f.type_count + rk.earlier::integer, rc.counts, p_policy))
+             when v_recheck_caps and not rc.passes
                then case when coalesce(f.opted_out, true) or coalesce(f.suppressed, true) then 'USER_OPTED_OUT' else 'FREQUENCY_CAP' end
              when p_credit_ceiling_cents is not null and nm.running is not null and v_spent + nm.running > p_credit_ceiling_cents
                then 'BUDGET_EXCEEDED'
            end as final_reason,
+           -- Facts the re-check vetoed on replace the page's: they decided it. One that passes keeps the page's,
+           -- which passed too (building JSON for every claim of a 100,000-family run is not free).
            case
-             when f.user_id is null or rc.counts is null then i.facts
+             when f.user_id is null or rc.passes is null or rc.passes then i.facts
              else (coalesce(i.facts, '{}'::jsonb) - 'optedOut' - 'suppressed' - 'typeCount' - 'windowCounts')
                   || jsonb_build_object('windowCounts', to_jsonb(rc.counts))
                   || case when jsonb_typeof(p_policy->'typeCap') = 'object'
@@ -128,7 +128,10 @@ begin
     left join facts f on f.user_id = i.user_id
     left join ranked rk on rk.position = i.position
     left join lateral (
-      select array(select c + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(c, k) order by k) as counts
+      select c.counts,
+             coalesce(f.opted_out, true) = false and coalesce(f.suppressed, true) = false
+               and public.email_caps_hold(f.type_count + rk.earlier::integer, c.counts, p_policy) as passes
+      from (select array(select n + rk.earlier::integer from unnest(f.non_critical_counts) with ordinality as u(n, k) order by k) as counts) c
       where v_recheck_caps and i.status = 'pending'
     ) rc on true
     left join new_money nm on nm.position = i.position
