@@ -7,10 +7,15 @@ export const anyResource = 'AwsSolutions-IAM5[Resource::*]';
 
 /** The finding id of a wildcard under an SSM path, as cdk-nag prints it for this stack. */
 export function ssmPathFinding(scope: IConstruct, path: string): string {
+  return ssmParametersFinding(scope, `${path}/*`);
+}
+
+/** The finding id of a wildcard over parameter names (a root, a star, a tunable), as cdk-nag prints it for this stack. */
+export function ssmParametersFinding(scope: IConstruct, pattern: string): string {
   const stack = Stack.of(scope);
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-  return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${path}/*]`;
+  return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${pattern}]`;
 }
 
 /** The finding id of a wildcard over a log group's streams, as cdk-nag prints it for this stack. */

@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { parameterRoot, policyTunableNames, type Environment } from '../../src/pipelines/index.js';
-import { logGroupFinding, ssmPathFinding } from '../acknowledgements.js';
+import { logGroupFinding, ssmParametersFinding, ssmPathFinding } from '../acknowledgements.js';
 
 /** Props of {@link OnCallAccess}. */
 export interface OnCallAccessProps {
@@ -81,6 +81,12 @@ export class OnCallAccess extends Construct {
       id: ssmPathFinding(this, parameterRoot(props.environment)),
       reason: 'The switches and tunables are read and flipped under their own path, and nothing else.',
     });
+    for (const name of policyTunableNames) {
+      Validations.of(this.policy).acknowledge({
+        id: ssmParametersFinding(this, `${parameterRoot(props.environment)}/*/${name}`),
+        reason: `ops tune --reset deletes the ${name} override of a pipeline (or all), and no other parameter: never a kill switch.`,
+      });
+    }
     Validations.of(this.policy).acknowledge({
       id: logGroupFinding(this, props.curatorLogGroupName),
       reason: "FilterLogEvents over the streams of the curator's own log group, and no other.",

@@ -226,13 +226,13 @@ export interface SimulationResult {
   readonly health: HealthResult | null;
   /** Every morning summary's answer, in order (a redelivery's too). */
   readonly summaries: readonly OpsSummaryResult[];
-  /** At the end, as ops would ask before tuning: what a digest threshold of 0.6 would have done over the last week. */
+  /** At the end, as ops would ask before tuning: what asking two reading signals of a digest would have done over the last week. */
   readonly whatIf: WhatIfResult | null;
   readonly seconds: number;
 }
 
 /** The what-if the local run ends with (the spam-complaints runbook's first question). */
-export const localWhatIf = { scope: 'daily-digest', changes: { 'min-confidence': '0.6' }, days: 7 } as const;
+export const localWhatIf = { scope: 'daily-digest', changes: { 'min-signals': '2' }, days: 7 } as const;
 
 /** Runs the simulated days through the handler and sums what every invocation answered. */
 export async function runSimulation(input: {
@@ -292,7 +292,7 @@ export async function runSimulation(input: {
     }
   });
   for (const [jobType, runs] of details) notes.push(`${jobType}: ${runs.length} run(s); ${runs.slice(-2).join('; ')}`);
-  input.progress?.(`what-if ${localWhatIf.scope} min-confidence=${localWhatIf.changes['min-confidence']} over the last ${localWhatIf.days} days`);
+  input.progress?.(`what-if ${localWhatIf.scope} min-signals=${localWhatIf.changes['min-signals']} over the last ${localWhatIf.days} days`);
   const asked = await input.handler(whatIfEvent(localWhatIf));
   if (!asked.ok) notes.push(`the what-if was refused: ${asked.error}`);
   const whatIf = asked.ok && asked.kind === 'what_if' ? asked : null;

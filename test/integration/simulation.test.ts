@@ -136,8 +136,8 @@ describe('the local simulation (npm start)', () => {
     expect(report).toContain('every veto reason occurred');
     expect(report).toMatch(/held digests sent/);
     expect(report).toContain('Email health by type');
-    expect(report).toMatch(/Tuning with evidence \(ops what-if daily-digest\/min-confidence=0\.6, last 7 days\)/);
-    expect(report).toMatch(/daily_digest\s+[\d,]+ held LOW_CONFIDENCE/);
+    expect(report).toMatch(/Tuning with evidence \(ops what-if daily-digest\/min-signals=2, last 7 days\)/);
+    expect(report).toMatch(/daily_digest\s+[\d,]+ held INSUFFICIENT_SIGNAL/);
     expect(report).toMatch(/complaint breaker tripped daily_digest at 2026-12-02 23:50/);
     expect(report).toMatch(/ops summaries sent: 10 \(one per day, 1 with the monthly ops health report/);
     expect(report).toMatch(/false positives crisis_alert: 1 of \d+ alerts sent/);
