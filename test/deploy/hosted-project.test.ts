@@ -138,7 +138,7 @@ describe("the curator's migrations on the app's Supabase project (npm run migrat
       expect(await privilege(db.sql, `has_table_privilege('anon', 'public.${table}', 'select')`), table).toBe(false);
       expect(await privilege(db.sql, `has_table_privilege('service_role', 'public.${table}', 'select')`), table).toBe(true);
     }
-    expect(await privilege(db.sql, `has_function_privilege('anon', 'public.curator_record_decisions(uuid, text, text, text, jsonb, bigint, text, boolean, timestamptz, jsonb, uuid)', 'execute')`)).toBe(false);
+    expect(await privilege(db.sql, `has_function_privilege('anon', 'public.curator_record_decisions(uuid, text, text, text, jsonb, bigint, text, boolean, timestamptz, jsonb, uuid, jsonb)', 'execute')`)).toBe(false);
     expect(await privilege(db.sql, `has_function_privilege('authenticated', 'public.curator_acquire_run(text, text, text, text, integer, timestamptz, text, timestamptz, jsonb)', 'execute')`)).toBe(false);
   });
 
