@@ -38,7 +38,7 @@ function changesOf(proposal: Proposal): Record<string, string> {
 }
 
 /** Runs the what-if job where the data is (context.curator) and answers its report and id. */
-export async function runWhatIf(context: OpsContext, scopeName: string, proposal: Proposal, days: number): Promise<{ report: WhatIfReport; reportId: string }> {
+export async function askWhatIf(context: OpsContext, scopeName: string, proposal: Proposal, days: number): Promise<{ report: WhatIfReport; reportId: string }> {
   let result: CuratorResult;
   try {
     result = await context.curator(whatIfEvent({ scope: scopeName, changes: changesOf(proposal), days }));
@@ -98,7 +98,7 @@ export function printWhatIf(context: OpsContext, report: WhatIfReport, reportId:
 /** `what-if <slug|all> name=value[,…] [--days 7]`: what the change would have done; changes nothing. */
 export async function showWhatIf(context: OpsContext, scope: string | undefined, assignments: readonly string[], days: number, shown: Shown): Promise<ExitCode> {
   const proposal = proposalOf(scope, assignments);
-  const { report, reportId } = await runWhatIf(context, scope!, proposal, days);
+  const { report, reportId } = await askWhatIf(context, scope!, proposal, days);
   if (shown.json) context.out(JSON.stringify({ reportId, ...report }, null, 2));
   else printWhatIf(context, report, reportId);
   return ExitCode.ok;
@@ -148,7 +148,7 @@ export async function tune(context: OpsContext, request: TuneRequest, who: Attri
     }
     context.out(`reset ${kept.join(', ')} to the catalog default`);
   } else {
-    const { report, reportId } = await runWhatIf(context, request.scope!, proposal, request.days);
+    const { report, reportId } = await askWhatIf(context, request.scope!, proposal, request.days);
     if (shown.json) context.err(JSON.stringify({ reportId, ...report }));
     else printWhatIf(context, report, reportId);
   }

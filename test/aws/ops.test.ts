@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { DescribeRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
@@ -18,9 +14,8 @@ import { insertUsers } from '../support/seed.js';
 import { curatorHarness, type Harness } from '../support/curator-harness.js';
 import { seedDigestPopulation } from '../support/population.js';
 import { postgrestServer } from '../support/postgrest.js';
-import { emptyZip, lambdaTrust } from '../support/lambda-invoke.js';
+import { deployCuratorInMoto } from '../support/lambda-invoke.js';
 
-const run = promisify(execFile);
 
 const region = 'ap-northeast-1';
 let db: TestDatabase;
@@ -360,22 +355,7 @@ describeWithMoto('the ops commands', () => {
         expect(notDeployed.err).toMatch(/no database: storytailor-intelligence-curator-staging is not deployed in this account and region/);
 
         const key = 'service-role-key-from-secrets-manager-0123456789';
-        const secret = await new SecretsManagerClient(motoClientConfig(region)).send(
-          new CreateSecretCommand({ Name: 'storytailor/staging/supabase-service-role-key', SecretString: key }),
-        );
-        const { stdout } = await run('aws', ['iam', 'create-role', '--role-name', 'curator-ops-test', '--assume-role-policy-document', lambdaTrust, '--output', 'json'], {
-          env: { ...process.env, ...motoEnvironment(region) },
-        });
-        await new LambdaClient(motoClientConfig(region)).send(
-          new CreateFunctionCommand({
-            FunctionName: 'storytailor-intelligence-curator-staging',
-            Runtime: 'nodejs22.x',
-            Role: (JSON.parse(stdout) as { Role: { Arn: string } }).Role.Arn,
-            Handler: 'index.handler',
-            Code: { ZipFile: emptyZip },
-            Environment: { Variables: { SUPABASE_URL: postgrest.url, SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secret.ARN! } },
-          }),
-        );
+        await deployCuratorInMoto(region, { supabaseUrl: postgrest.url, serviceKey: key, name: 'curator-ops-test' });
 
         const result = await onCall(['family', engaged]);
         expect(result.err).toBe('');

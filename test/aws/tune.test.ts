@@ -1,7 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
@@ -12,12 +8,11 @@ import { killSwitchPath, killSwitchSlugs, parameterRoot } from '../../src/pipeli
 import type { WhatIfReport } from '../../src/what-if/report.js';
 import { curatorHarness, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
-import { emptyZip, lambdaInvokeRouter, lambdaTrust } from '../support/lambda-invoke.js';
+import { deployCuratorInMoto, lambdaInvokeRouter } from '../support/lambda-invoke.js';
 import { describeWithMoto, motoClientConfig, motoEndpoint, motoEnvironment } from '../support/moto.js';
 import { postgrestServer } from '../support/postgrest.js';
 import { seedDigestPopulation, type DigestPopulation } from '../support/population.js';
 
-const run = promisify(execFile);
 
 const region = 'ap-southeast-1';
 const firing = new Date('2026-11-23T20:00:00Z');
@@ -166,21 +161,7 @@ describeWithMoto('ops what-if on call: the deployed curator runs it where the da
     const postgrest = await postgrestServer(deployedDb.sql);
     const router = await lambdaInvokeRouter({ motoEndpoint: motoEndpoint!, functionName: 'storytailor-intelligence-curator-staging', handler: curator.handler });
     try {
-      const key = 'service-role-key-for-the-what-if-0123456789';
-      const secret = await new SecretsManagerClient(motoClientConfig(region)).send(new CreateSecretCommand({ Name: 'storytailor/staging/what-if-key', SecretString: key }));
-      const { stdout } = await run('aws', ['iam', 'create-role', '--role-name', 'curator-what-if-test', '--assume-role-policy-document', lambdaTrust, '--output', 'json'], {
-        env: { ...process.env, ...motoEnvironment(region) },
-      });
-      await new LambdaClient(motoClientConfig(region)).send(
-        new CreateFunctionCommand({
-          FunctionName: 'storytailor-intelligence-curator-staging',
-          Runtime: 'nodejs22.x',
-          Role: (JSON.parse(stdout) as { Role: { Arn: string } }).Role.Arn,
-          Handler: 'index.handler',
-          Code: { ZipFile: emptyZip },
-          Environment: { Variables: { SUPABASE_URL: postgrest.url, SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secret.ARN! } },
-        }),
-      );
+      await deployCuratorInMoto(region, { supabaseUrl: postgrest.url, serviceKey: 'service-role-key-for-the-what-if-0123456789', name: 'curator-what-if-test' });
       const out: string[] = [];
       const err: string[] = [];
       const code = await runOps(['what-if', 'daily-digest', 'min-confidence=0.9', '--json', '--env', 'staging', '--region', region], { ...motoEnvironment(region), AWS_ENDPOINT_URL: router.url }, {

@@ -1,10 +1,35 @@
+import { execFile } from 'node:child_process';
 import { createServer, request as forward } from 'node:http';
+import { promisify } from 'node:util';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { motoClientConfig, motoEnvironment } from './moto.js';
 import type { AddressInfo } from 'node:net';
 
 /** The smallest valid zip (an empty archive): moto keeps a function's code without running it. */
-export const emptyZip = Buffer.from(`504b0506${'00'.repeat(18)}`, 'hex');
-/** The trust policy of a Lambda execution role, for moto's CreateFunction. */
-export const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const emptyZip = Buffer.from(`504b0506${'00'.repeat(18)}`, 'hex');
+const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+/**
+ * The curator "deployed" in moto as on-call finds it: `storytailor-intelligence-curator-staging` with its Supabase URL
+ * and the ARN of a Secrets Manager secret holding `serviceKey` (a role made with awscli, as moto needs one).
+ */
+export async function deployCuratorInMoto(region: string, input: { supabaseUrl: string; serviceKey: string; name: string }): Promise<void> {
+  const secret = await new SecretsManagerClient(motoClientConfig(region)).send(new CreateSecretCommand({ Name: `storytailor/staging/${input.name}`, SecretString: input.serviceKey }));
+  const { stdout } = await promisify(execFile)('aws', ['iam', 'create-role', '--role-name', input.name, '--assume-role-policy-document', lambdaTrust, '--output', 'json'], {
+    env: { ...process.env, ...motoEnvironment(region) },
+  });
+  await new LambdaClient(motoClientConfig(region)).send(
+    new CreateFunctionCommand({
+      FunctionName: 'storytailor-intelligence-curator-staging',
+      Runtime: 'nodejs22.x',
+      Role: (JSON.parse(stdout) as { Role: { Arn: string } }).Role.Arn,
+      Handler: 'index.handler',
+      Code: { ZipFile: emptyZip },
+      Environment: { Variables: { SUPABASE_URL: input.supabaseUrl, SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: secret.ARN! } },
+    }),
+  );
+}
 
 /**
  * One endpoint for the AWS SDK that answers Lambda's Invoke for `functionName` by running `handler` (as the
