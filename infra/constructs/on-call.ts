@@ -4,6 +4,7 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { opsEventSources } from '../../src/events/request-contract.js';
 import { parameterRoot, policyTunableNames, type Environment } from '../../src/pipelines/index.js';
 import { logGroupFinding, ssmParametersFinding, ssmPathFinding } from '../acknowledgements.js';
 
@@ -54,9 +55,11 @@ export class OnCallAccess extends Construct {
           resources: props.rules.map((rule) => rule.ruleArn),
         }),
         new PolicyStatement({
+          // Replays and the guide's health check, and nothing that could pass for the app's signals.
           sid: 'PublishReplays',
           actions: ['events:PutEvents'],
           resources: [Arn.format({ service: 'events', resource: 'event-bus', resourceName: 'default' }, stack)],
+          conditions: { StringEquals: { 'events:source': [...opsEventSources] } },
         }),
         new PolicyStatement({
           sid: 'ReachTheCurator',

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { CfnRule, EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { CloudWatchLogGroup, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { healthEvent, opsSummaryEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
+import { realtimeEventPattern } from '../../src/events/request-contract.js';
 import { opsSummary, pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */
@@ -38,8 +39,10 @@ export class PipelineSchedules extends Construct {
         description,
         ...(trigger.kind === 'schedule'
           ? { schedule: Schedule.expression(toAwsCron(trigger.schedule)) }
-          : { eventPattern: { source: [...trigger.sources] } }),
+          : { eventPattern: { source: realtimeEventPattern().$or.flatMap((branch) => branch.source as string[]) } }),
       });
+      // The CDK's EventPattern has no `$or`: the request contract's pattern, one branch per sender, goes in as written.
+      if (trigger.kind === 'event') (rule.node.defaultChild as CfnRule).addPropertyOverride('EventPattern', realtimeEventPattern());
       const [jobType] = pipelinesOfRule(slug);
       const event =
         trigger.kind === 'schedule'

@@ -4,14 +4,13 @@ import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 import { jobTypes, pipelineOf, type JobType } from '../pipelines/index.js';
 import type { JobRequest, SignalJob } from '../runner/job-request.js';
 import { DetailType, EventSource } from './curator-events.js';
+import { checkRequest, describeSource, refusalText, type Refusal, type RequestOrigin } from './request-contract.js';
 import { isStorableText, storableJson } from './storable.js';
 
 const realtimeJobTypes = jobTypes.filter((jobType) => pipelineOf(jobType).period === 'signal');
 const scheduledJobTypes = jobTypes.filter((jobType) => pipelineOf(jobType).period !== 'signal');
 const enumOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]]);
 
-/** How far ahead of the curator's clock a scheduled firing's own time may be (clock skew), and no further. */
-export const scheduledTimeSkewMs = 5 * 60_000;
 /** The largest signal count Postgres keeps (an integer column). */
 const maxSignalCount = 2_147_483_647;
 
@@ -81,6 +80,8 @@ const shard = z.object({
 });
 
 const health = z.object({ detail: z.object({ jobType: z.literal('health') }) });
+/** The sources whose events carry their own shape (the rest are asked for by jobType). */
+const sourcedKinds = [EventSource.scheduler, EventSource.manual, EventSource.agent, EventSource.curator] as const;
 const opsSummaryRequest = z.object({ detail: z.object({ jobType: z.literal('ops_summary'), scheduledTime: instant.optional() }).strict() });
 
 const whatIfRequest = z.object({
@@ -94,69 +95,87 @@ const whatIfRequest = z.object({
     .strict(),
 });
 
-const sources: readonly string[] = [EventSource.scheduler, EventSource.manual, EventSource.agent, EventSource.curator];
 const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, shard]);
-const sourceError = `source: expected one of ${EventSource.scheduler}, ${EventSource.manual}, ${EventSource.agent}, or detail.jobType "health", "ops_summary" or "what_if"`;
+/** The jobTypes asked for by direct invocation (or, for the health check, from its own source), whatever the source says. */
+const unsourcedJobTypes: ReadonlySet<unknown> = new Set(['health', 'ops_summary', 'what_if']);
 
-/** The event was understood, or here is what is wrong with it, field by field. */
-export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string };
+/** The event was understood, or here is what is wrong with it, field by field (`field` the first of them). */
+export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string; field: string };
 
 function describe(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length === 0 ? '(event)' : issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
-/** What parsing may check against: the curator's clock, where a scheduled firing may not come from the future. */
-export interface ParseOptions {
-  readonly now?: Date;
-}
+const refused = (refusal: Refusal): ParsedEvent => ({ ok: false, error: refusalText(refusal), field: refusal.field });
+const invalid = (error: z.ZodError): ParsedEvent => ({
+  ok: false,
+  error: describe(error),
+  field: error.issues[0]?.path.length ? error.issues[0].path.join('.') : '(event)',
+});
+
+/** What parsing checks against: the curator's clock (nothing may come from its future) and how the event arrived. */
+export type ParseOptions = Omit<RequestOrigin, 'source'>;
 
 /**
  * Reads an EventBridge event (or a direct invocation) into a job request, per the event contract of DESIGN.md
- * section 2. Anything else is an error naming each bad field; it must not be retried. Two exceptions keep work
- * from being lost: a signal's `context` is cleaned to what Postgres can store rather than refused, and a crisis
- * alert whose user id is readable but whose other fields are not is still a request, carrying the problem, so it
- * is recorded and escalated instead of dropped.
+ * section 2 and the request contract (`request-contract.ts`: who may ask for which job, real periods, nothing from
+ * the future, bounded replay ranges). Anything else is an error naming each bad field; it must not be retried. Two
+ * exceptions keep work from being lost: a signal's `context` is cleaned to what Postgres can store rather than
+ * refused, and a crisis alert whose user id is readable but whose other fields are not is still a request,
+ * carrying the problem, so it is recorded and escalated instead of dropped.
  *
  * @example
  * parseCuratorEvent({ detail: { jobType: 'health' } }) // { ok: true, request: { kind: 'health' } }
  */
 export function parseCuratorEvent(event: unknown, options: ParseOptions = {}): ParsedEvent {
-  if (health.safeParse(event).success) return { ok: true, request: { kind: 'health' } };
-  if ((event as { detail?: { jobType?: unknown } } | null)?.detail?.jobType === 'ops_summary') {
-    const summary = opsSummaryRequest.safeParse(event);
-    if (!summary.success) return { ok: false, error: describe(summary.error) };
-    const { scheduledTime } = summary.data.detail;
-    return { ok: true, request: { kind: 'ops_summary', scheduledTime: scheduledTime ? new Date(scheduledTime) : null } };
+  const rawSource = (event as { source?: unknown } | null)?.source;
+  if (rawSource !== undefined && typeof rawSource !== 'string') {
+    return refused({ field: 'source', reason: `expected a string naming the sender, got ${describeSource(rawSource)}` });
   }
-  if ((event as { detail?: { jobType?: unknown } } | null)?.detail?.jobType === 'what_if') {
+  const source = rawSource ?? null;
+  const parsed = readRequest(event, source);
+  if (!parsed.ok) return parsed;
+  const refusal = checkRequest(parsed.request, { ...options, source });
+  return refusal === null ? parsed : refused(refusal);
+}
+
+/** The request an event's shape describes, before the contract's rules. */
+function readRequest(event: unknown, source: string | null): ParsedEvent {
+  const jobType = (event as { detail?: { jobType?: unknown } } | null)?.detail?.jobType;
+  if (unsourcedJobTypes.has(jobType)) {
+    if (jobType === 'health') {
+      const check = health.safeParse(event);
+      return check.success ? { ok: true, request: { kind: 'health' } } : invalid(check.error);
+    }
+    if (jobType === 'ops_summary') {
+      const summary = opsSummaryRequest.safeParse(event);
+      if (!summary.success) return invalid(summary.error);
+      const { scheduledTime } = summary.data.detail;
+      return { ok: true, request: { kind: 'ops_summary', scheduledTime: scheduledTime ? new Date(scheduledTime) : null } };
+    }
     const whatIf = whatIfRequest.safeParse(event);
-    if (!whatIf.success) return { ok: false, error: describe(whatIf.error) };
+    if (!whatIf.success) return invalid(whatIf.error);
     const { scope, changes, days } = whatIf.data.detail;
     return { ok: true, request: { kind: 'what_if', scope, changes, days } };
   }
   const parsed = sourced.safeParse(event);
   if (!parsed.success) {
-    const source = (event as { source?: unknown } | null)?.source;
-    if (typeof source !== 'string' || !sources.includes(source)) return { ok: false, error: `${sourceError}; got ${JSON.stringify(source ?? null)}` };
-    const error = describe(parsed.error);
-    const unreadable = source === EventSource.agent ? unreadableCrisisAlert(event, error) : null;
-    return unreadable === null ? { ok: false, error } : { ok: true, request: unreadable };
+    if (source === null || !(sourcedKinds as readonly string[]).includes(source)) {
+      return refused({
+        field: 'source',
+        reason: `expected one of ${sourcedKinds.join(', ')} (or detail.jobType "health", "ops_summary" or "what_if" invoked directly); got ${describeSource(source)}`,
+      });
+    }
+    const unreadable = source === EventSource.agent ? unreadableCrisisAlert(event, describe(parsed.error)) : null;
+    return unreadable === null ? invalid(parsed.error) : { ok: true, request: unreadable };
   }
   const value = parsed.data;
   switch (value.source) {
-    case EventSource.scheduler: {
-      const scheduledTime = new Date(value.time);
-      if (options.now !== undefined && scheduledTime.getTime() > options.now.getTime() + scheduledTimeSkewMs) {
-        return {
-          ok: false,
-          error: `time: ${value.time} is later than the curator's clock (${options.now.toISOString()}) by more than ${scheduledTimeSkewMs / 60_000} minutes; a firing cannot come from the future`,
-        };
-      }
+    case EventSource.scheduler:
       return {
         ok: true,
-        request: { kind: 'scheduled', jobType: value.detail.jobType as JobType, scheduledTime, eventId: value.id ?? null, dryRun: value.detail.dryRun ?? false },
+        request: { kind: 'scheduled', jobType: value.detail.jobType as JobType, scheduledTime: new Date(value.time), eventId: value.id ?? null, dryRun: value.detail.dryRun ?? false },
       };
-    }
     case EventSource.manual: {
       const detail = value.detail;
       return {
@@ -209,7 +228,7 @@ export function parseCuratorEvent(event: unknown, options: ParseOptions = {}): P
       };
     default: {
       const unknown: never = value;
-      return { ok: false, error: `unhandled event ${JSON.stringify(unknown)}` };
+      return { ok: false, error: `unhandled event ${JSON.stringify(unknown)}`, field: '(event)' };
     }
   }
 }

@@ -48,15 +48,15 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
       throw error;
     });
     const deps = await built;
-    const refuse = (error: string): CuratorResult => {
-      deps.logger.error('invalid event', { error });
+    const refuse = (error: string, field: string): CuratorResult => {
+      deps.logger.error('invalid event', { field, error });
       deps.metrics.record({ name: MetricName.InvalidEvents, value: 1, unit: 'Count' });
       return { ok: false, error };
     };
     const runOne = async (one: unknown, delivery: 'direct' | 'work_queue'): Promise<CuratorResult> => {
       try {
-        const parsed = parseCuratorEvent(one, { now: deps.clock.now() });
-        if (!parsed.ok) return refuse(parsed.error);
+        const parsed = parseCuratorEvent(one, { now: deps.clock.now(), delivery });
+        if (!parsed.ok) return refuse(parsed.error, parsed.field);
         if (parsed.request.kind === 'signal' && parsed.request.problem !== null) {
           // Recorded and escalated (a crisis alert is never dropped), and still counted as an event that was wrong.
           deps.logger.error('invalid event', { error: parsed.request.problem });
@@ -74,7 +74,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
           parsed.request,
         );
       } catch (error) {
-        if (error instanceof JobRequestError) return refuse(error.message);
+        if (error instanceof JobRequestError) return refuse(error.message, error.field);
         throw error;
       }
     };
@@ -86,7 +86,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
         try {
           body = JSON.parse(record.body);
         } catch {
-          refuse(`SQS message ${record.messageId}: the body is not JSON`);
+          refuse(`SQS message ${record.messageId}: the body is not JSON`, 'body');
           continue;
         }
         try {

@@ -175,6 +175,21 @@ export async function startAll(context: OpsContext, who: Attribution): Promise<E
   return code;
 }
 
+/** The replay event's fields as ops typed them: the flags of `ops replay`. */
+const replayFlags: ReadonlyArray<[string, string]> = [
+  ['detail.periodKey', '--period'],
+  ['detail.vetoReason', '--veto-reason'],
+  ['detail.userIds', '--users'],
+  ['detail.from', '--from'],
+  ['detail.to', '--to'],
+  ['detail.jobType', 'the jobType'],
+];
+
+/** A refusal of the replay event, in the words of the command line (`--period: …` rather than `detail.periodKey: …`). */
+export function asReplayFlags(message: string): string {
+  return replayFlags.reduce((text, [field, flag]) => text.replaceAll(field, flag), message);
+}
+
 /** `replay <jobType>`: puts the replay event of DESIGN.md section 2 on the default bus, and records it. */
 export async function replay(
   context: OpsContext,
@@ -184,10 +199,10 @@ export async function replay(
 ): Promise<ExitCode> {
   let eventId: string;
   try {
-    eventId = await publishReplay(context.events, request);
+    eventId = await publishReplay(context.events, request, context.clock.now());
   } catch (error) {
     if ((error as Error).name === 'ReplayRejectedError' && (error as { code?: string }).code === 'InvalidReplay') {
-      throw new OpsError(ExitCode.usage, `not a valid replay: ${(error as Error).message}`);
+      throw new OpsError(ExitCode.usage, `not a valid replay (nothing was published): ${asReplayFlags((error as Error).message)}`);
     }
     throw explain(error, 'publishing the replay');
   }

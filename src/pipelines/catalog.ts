@@ -36,7 +36,8 @@ export const rules = {
   },
   'realtime-signals': {
     description: "The app's emotional signals, ops replays and health checks",
-    trigger: { kind: 'event', sources: ['storytailor.agent', 'storytailor.manual', 'storytailor.health-check'] },
+    // Its pattern, one branch per sender, is the request contract's (src/events/request-contract.ts).
+    trigger: { kind: 'event' },
   },
 } as const satisfies Record<string, RuleDefinition>;
 

@@ -10,10 +10,11 @@ export interface FrequencyCap {
   readonly windowHours: number;
 }
 
-/** What fires a rule: a UTC schedule, or events from these sources on the default bus. */
-export type RuleTrigger =
-  | { readonly kind: 'schedule'; readonly schedule: CronSchedule }
-  | { readonly kind: 'event'; readonly sources: readonly string[] };
+/**
+ * What fires a rule: a UTC schedule, or events on the default bus (which ones, sender by sender, the request
+ * contract says: `realtimeEventPattern()` in src/events/request-contract.ts).
+ */
+export type RuleTrigger = { readonly kind: 'schedule'; readonly schedule: CronSchedule } | { readonly kind: 'event' };
 
 /** One of the eight EventBridge rules, named `storytailor-{slug}-{env}`. */
 export interface RuleDefinition {

@@ -1,4 +1,5 @@
 import { pipelineOf } from '../pipelines/index.js';
+import { checkRequest, replaysHeldActions, resolveReplayRange } from '../events/request-contract.js';
 import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
 import type { JobRequest, ReplayJob } from './job-request.js';
@@ -13,23 +14,24 @@ import { runShard } from './jobs/shard.js';
 import { runSignal } from './jobs/signal.js';
 import { runWhatIf } from './jobs/what-if.js';
 
-/** A replay of held actions without a range looks back this far. */
-const defaultReplayRangeMs = 7 * 86_400_000;
-
+/** A replay of held actions with its range resolved by the request contract (defaults applied). */
 function heldReplay(deps: CuratorDeps, request: ReplayJob): HeldReplay {
-  const to = request.to ?? deps.clock.now();
-  const from = request.from ?? new Date(to.getTime() - defaultReplayRangeMs);
-  if (from.getTime() >= to.getTime()) throw new JobRequestError('detail.from', 'must be before detail.to');
-  return { request, from, to };
+  const range = resolveReplayRange(request, deps.clock.now(), deps.config.delivery);
+  if (!range.ok) throw new JobRequestError(range.refusal.field, range.refusal.reason);
+  return { request, from: range.from, to: range.to };
 }
 
 /**
- * Runs one job: a scheduled firing, an ops replay, an app signal, a shard of a split run, or the health check.
+ * Runs one job: a scheduled firing, an ops replay, an app signal, a shard of a split run, or the health check. A
+ * request the contract refuses (a period that does not exist or is not due, a range from the future) throws
+ * {@link JobRequestError} before anything is taken or written.
  *
  * @example
  * const result = await runJob(deps, { kind: 'health' });
  */
 export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<JobResult> {
+  const refusal = checkRequest(request, { now: deps.clock.now(), delivery: deps.config.delivery });
+  if (refusal !== null) throw new JobRequestError(refusal.field, refusal.reason);
   switch (request.kind) {
     case 'health':
       return runHealth(deps);
@@ -44,19 +46,10 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
     case 'shard':
       return runShard(deps, request);
     case 'replay': {
-      if (pipelineOf(request.jobType).period === 'signal') {
-        if (request.periodKey !== null) {
-          throw new JobRequestError('detail.periodKey', `${request.jobType} is realtime; replay it by vetoReason and time range`);
-        }
-        return replayHeldSignals(deps, heldReplay(deps, request));
-      }
-      if (request.vetoReason !== null || request.from !== null || request.to !== null) {
-        if (request.periodKey !== null) {
-          throw new JobRequestError('detail.periodKey', 'give either a periodKey or a vetoReason and time range, not both');
-        }
-        return replayHeldDigests(deps, heldReplay(deps, request));
-      }
-      return runPeriod(deps, request);
+      if (!replaysHeldActions(request)) return runPeriod(deps, request);
+      return pipelineOf(request.jobType).period === 'signal'
+        ? replayHeldSignals(deps, heldReplay(deps, request))
+        : replayHeldDigests(deps, heldReplay(deps, request));
     }
     default: {
       const unknown: never = request;

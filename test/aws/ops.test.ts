@@ -1,9 +1,11 @@
-import { DescribeRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/adapters/clock.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
+import { realtimeEventPattern } from '../../src/events/request-contract.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 import { runOps, type OpsIo } from '../../src/ops/cli.js';
 import { expectedRuns } from '../../src/runner/jobs/health.js';
@@ -72,7 +74,7 @@ describeWithMoto('the ops commands', () => {
       if (rule.trigger.kind === 'schedule') {
         await events.send(new PutRuleCommand({ Name: name, ScheduleExpression: toAwsCron(rule.trigger.schedule), State: 'ENABLED' }));
       } else {
-        await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify({ source: rule.trigger.sources }), State: 'ENABLED' }));
+        await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(realtimeEventPattern()), State: 'ENABLED' }));
         await events.send(new PutTargetsCommand({ Rule: name, Targets: [{ Id: 'curator', Arn: queueArn }] }));
       }
     }
@@ -141,10 +143,50 @@ describeWithMoto('the ops commands', () => {
     expect(await overrides('replay')).toMatchObject([{ pipeline_type: 'daily_digest', reason: 'job timed out' }]);
   });
 
-  it('refuses a replay the curator would refuse, before publishing it', async () => {
-    const result = await ops(['replay', 'daily_digest', '--from', 'yesterday']);
-    expect(result.code).toBe(2);
-    expect(result.err).toMatch(/not a valid replay: detail\.from/);
+  describe('refuses a replay the curator would refuse, before publishing or recording anything', () => {
+    const at = manualClock(new Date('2026-12-06T21:00:00Z'));
+    it.each([
+      [['daily_digest', '--from', 'yesterday'], /^not a valid replay \(nothing was published\): --from: expected an ISO-8601 date-time/],
+      [['daily_digest', '--period', '2026-12-07'], /--period: 2026-12-07 of daily_digest is not due until its firing at 2026-12-07T20:00:00.000Z/],
+      [['daily_digest', '--period', '2026-02-30'], /--period: 2026-02-30 is not a period of daily_digest \(daily\)/],
+      [['daily_digest', '--period', '2026-13-01'], /--period: 2026-13-01 is not a period of daily_digest/],
+      [['daily_digest', '--period', '2026-W49'], /--period: 2026-W49 is not a period of daily_digest/],
+      [['crisis_alert', '--period', '2026-12-01'], /--period: crisis_alert is realtime and has no periods/],
+      [['daily_digest', '--veto-reason', 'KILL_SWITCH_ACTIVE', '--from', '2026-12-05T00:00:00Z', '--to', '2026-12-04T00:00:00Z'], /--from: 2026-12-05T00:00:00.000Z must be before --to/],
+      [['daily_digest', '--veto-reason', 'KILL_SWITCH_ACTIVE', '--from', '2026-10-01T00:00:00Z', '--to', '2026-12-06T00:00:00Z'], /--from: the range .* is longer than 31 days/],
+    ])('replay %j', async (args, message) => {
+      const before = (await overrides('replay')).length;
+      const result = await ops(['replay', ...args, '--wait'], undefined, { clock: at });
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(message);
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      expect(received.Messages ?? []).toHaveLength(0);
+      expect(await overrides('replay')).toHaveLength(before);
+    });
+
+    it('lets a dry run look at a period not yet due', async () => {
+      const result = await ops(['replay', 'daily_digest', '--period', '2026-12-07', '--dry-run'], undefined, { clock: at });
+      expect(result.code).toBe(0);
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      expect((received.Messages ?? []).map((message) => JSON.parse(message.Body!).detail)).toEqual([{ jobType: 'daily_digest', retry: true, periodKey: '2026-12-07', dryRun: true }]);
+    });
+  });
+
+  it('delivers through the realtime rule only what each sender may ask: the app\'s ops summary never reaches the curator', async () => {
+    const put = (source: string, detailType: string, detail: Record<string, unknown>) =>
+      events.send(new PutEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: 'default' }] }));
+    await put('storytailor.agent', 'Emotional Signal', { jobType: 'ops_summary', scheduledTime: '2026-12-07T09:00:00Z' });
+    await put('storytailor.agent', 'Emotional Signal', { jobType: 'what_if', scope: 'all', changes: {}, days: 7 });
+    await put('storytailor.agent', 'retry', { jobType: 'daily_digest', retry: true });
+    await put('storytailor.manual', 'retry', { jobType: 'ops_summary', retry: true });
+    await put('storytailor.health-check', 'health', { jobType: 'ops_summary' });
+    await put('storytailor.health-check', 'health', { jobType: 'health' });
+    await put('storytailor.agent', 'Emotional Signal', { jobType: 'crisis_alert', signalId: 's-1' });
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+    const delivered = (received.Messages ?? []).map((message) => JSON.parse(message.Body!) as { source: string; detail: { jobType: string } });
+    expect(delivered.map((event) => `${event.source} ${event.detail.jobType}`).sort()).toEqual(['storytailor.agent crisis_alert', 'storytailor.health-check health']);
   });
 
   it('stops all eight rules once confirmed, saying what it stops', async () => {
@@ -280,7 +322,8 @@ describeWithMoto('the ops commands', () => {
     });
 
     it('replay --wait gives up with exit 6 when the curator has not finished, and says how to look later', async () => {
-      const result = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--wait', '--timeout', '5s'], undefined, { ...looking(), sleep: async () => undefined });
+      // A dry run of the next period (not due yet, which only a dry run may look at): nothing takes it here.
+      const result = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--dry-run', '--wait', '--timeout', '5s'], undefined, { ...looking(), sleep: async () => undefined });
       expect(result.code).toBe(6);
       expect(result.out).toMatch(/^ {2}waiting for the curator to take it$/m);
       expect(result.err).toMatch(/still not done after 5 s .*See it later: npm run ops -- event \S+ --env staging/);
@@ -289,7 +332,7 @@ describeWithMoto('the ops commands', () => {
       expect(untaken.code).toBe(1);
       expect(untaken.err).toContain(`nothing carries event ${eventId}: the curator has not taken it yet`);
       // For scripts, one JSON document: the event id to follow.
-      const scripted = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--json'], undefined, looking());
+      const scripted = await ops(['replay', 'daily_digest', '--period', '2026-11-24', '--dry-run', '--json'], undefined, looking());
       expect(scripted.code).toBe(0);
       expect(JSON.parse(scripted.out)).toEqual({ event_id: expect.any(String), recorded: true });
       const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));

@@ -119,8 +119,9 @@ async function aftermath(input: { work: WorkerSetting; now: number; jobType: str
     now = await deliverAsLambda(worker, input.work, replayEvent({ jobType: input.jobType as never, periodKey: input.periodKey }, `replay-period-${randomUUID()}`), now + 60_000, { at: 'none' });
     now = await drainQueue(worker, input.work, now);
   }
-  // And what failed or whose outcome is unknown, by range.
-  const held = replayEvent({ jobType: input.jobType as never, from: input.from.toISOString(), to: input.to.toISOString() }, `replay-unfinished-${randomUUID()}`);
+  // And what failed or whose outcome is unknown, by range (up to the moment ops replays it: a range cannot end ahead of the clock).
+  const heldTo = Math.min(input.to.getTime(), now + 60_000);
+  const held = replayEvent({ jobType: input.jobType as never, from: input.from.toISOString(), to: new Date(heldTo).toISOString() }, `replay-unfinished-${randomUUID()}`);
   now = await deliverAsLambda(worker, input.work, held, now + 60_000, { at: 'none' });
   await drainQueue(worker, input.work, now);
 }

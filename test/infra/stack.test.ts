@@ -20,13 +20,28 @@ beforeAll(() => {
 }, 120_000);
 
 describe('the curator stack', () => {
-  it('has the eight rules with their exact names, schedules and event pattern', () => {
+  it('has the eight rules with their exact names, schedules and event pattern, one branch per sender', () => {
     template.resourceCountIs('AWS::Events::Rule', 8);
+    // The app may send only its signals of the four realtime pipelines; ops only replays; the guide's test only health.
+    const perSender = {
+      $or: [
+        {
+          source: ['storytailor.agent'],
+          'detail-type': ['Emotional Signal'],
+          detail: { jobType: ['crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout'] },
+        },
+        {
+          source: ['storytailor.manual'],
+          'detail-type': ['retry'],
+          detail: {
+            jobType: ['daily_digest', 'weekly_insights', 'story_scoring', 'referral_rewards', 'expire_credits', 'org_health_report', 'data_retention', 'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout'],
+          },
+        },
+        { source: ['storytailor.health-check'], detail: { jobType: ['health'] } },
+      ],
+    };
     for (const [slug, rule] of Object.entries(rules)) {
-      const expected =
-        rule.trigger.kind === 'schedule'
-          ? { ScheduleExpression: toAwsCron(rule.trigger.schedule) }
-          : { EventPattern: { source: ['storytailor.agent', 'storytailor.manual', 'storytailor.health-check'] } };
+      const expected = rule.trigger.kind === 'schedule' ? { ScheduleExpression: toAwsCron(rule.trigger.schedule) } : { EventPattern: perSender };
       template.hasResourceProperties('AWS::Events::Rule', { Name: `storytailor-${slug}-production`, State: 'ENABLED', ...expected });
     }
     template.hasResourceProperties('AWS::Events::Rule', { Name: 'storytailor-org-health-reports-production', ScheduleExpression: 'cron(0 9 ? * MON#1 *)' });
@@ -194,6 +209,11 @@ describe('the curator stack', () => {
     expect(resettable).toContain(':parameter/storytailor-production/pipelines/*/email-cap-24h');
     expect(resettable).not.toContain('enabled');
     expect(statements.StopAndStartTheRules!.Resource).toHaveLength(8);
+    // On-call can publish replays and the guide's health check, never an event that passes for the app's signals.
+    expect(statements.PublishReplays!.Action).toBe('events:PutEvents');
+    expect((statements.PublishReplays as unknown as { Condition: unknown }).Condition).toEqual({
+      StringEquals: { 'events:source': ['storytailor.manual', 'storytailor.health-check'] },
+    });
     expect(statements.ReachTheCurator!.Action).toEqual(['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction']);
     expect(statements.ReadTheDatabaseAndStripeKeys!.Resource).toHaveLength(2);
     expect(JSON.stringify(statements.SearchTheCuratorLogs!.Resource)).toContain(':log-group:/aws/lambda/storytailor-intelligence-curator-production:*');

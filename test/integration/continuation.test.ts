@@ -80,7 +80,7 @@ describe('a replay of held actions that nears the deadline', () => {
       // Every invocation is near its deadline from the start: one page of held executions each.
       const nearlyOut = (id: number) => ({ awsRequestId: `replay-invocation-${id}`, getRemainingTimeInMillis: () => 5_000 });
 
-      const held = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+      const held = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-23T20:30:00Z' };
       expect(await curator.handler(replayEvent(held, 'replay-1'), nearlyOut(0))).toMatchObject({ status: 'continued', reason: 'deadline' });
       let invocations = 1;
       while (queue.queued.length > 0) {

@@ -223,7 +223,7 @@ describe('credits whose outcome a crash left unknown (loss 3)', () => {
     const next = curatorHarness(db, { start: new Date(referralFiring.getTime() + (leaseSeconds + 120) * 1_000), pageSize: 3 });
     next.payments.transactions.push(...curator.payments.transactions);
     const replay = await next.handler(
-      replayEvent({ jobType: 'referral_rewards', from: '2026-11-23T00:00:00Z', to: '2026-11-23T02:00:00Z' }, 'ops-replay-unknown'),
+      replayEvent({ jobType: 'referral_rewards', from: '2026-11-23T00:00:00Z' }, 'ops-replay-unknown'),
     );
     expect(tallyOf(replay)).toMatchObject({ executed: 3, unchanged: 0 });
     expect(next.payments.transactions).toHaveLength(6);
@@ -279,7 +279,7 @@ describe('a kill switch turned off while pages are in flight (loss 4)', () => {
 
     switches.set('daily-digest/enabled', 'true');
     curator.clock.advance(30 * 60_000);
-    await curator.handler(replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T21:00:00Z' }));
+    await curator.handler(replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T20:30:00Z' }));
     expect(curator.mailer.sent).toHaveLength(40);
     expect(new Set(curator.mailer.sent.map((email) => email.userId)).size).toBe(40);
   });

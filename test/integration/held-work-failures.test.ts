@@ -68,7 +68,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
     await curator.handler(scheduledEvent('daily_digest', firing));
     curator.switches.set('daily-digest/enabled', 'true');
     curator.clock.advance(30 * 60_000);
-    const event = replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T21:00:00Z' }, 'ops-replay-1');
+    const event = replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T20:30:00Z' }, 'ops-replay-1');
     return {
       curator,
       runWhere: `period_key like 'replay:%'`,
@@ -96,7 +96,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
     }
     curator.switches.set('crisis-alert/enabled', 'true');
     curator.clock.advance(60_000);
-    const event = replayEvent({ jobType: 'crisis_alert', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T21:00:00Z' }, 'ops-replay-2');
+    const event = replayEvent({ jobType: 'crisis_alert', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z', to: '2026-11-23T20:01:00Z' }, 'ops-replay-2');
     return {
       curator,
       runWhere: `job_type = 'crisis_alert'`,

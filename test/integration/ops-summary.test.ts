@@ -128,6 +128,17 @@ describe('false positives, as the clinical review records them', () => {
 describe('the morning ops summary', () => {
   let figures: OpsSummaryFigures;
 
+  it('refuses a summary asked for by the app, or dated ahead of the clock, and leaves the day to the Scheduler', async () => {
+    curator.clock.set(new Date('2026-12-06T23:30:00Z'));
+    const fromTheApp = { source: 'storytailor.agent', 'detail-type': 'Emotional Signal', ...opsSummaryEvent(firstMonday.toISOString()) };
+    expect(await curator.handler(fromTheApp)).toEqual({ ok: false, error: 'source: ops_summary is asked for only by a direct invocation, not by storytailor.agent' });
+    expect(await curator.handler(opsSummaryEvent(firstMonday.toISOString()))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: 2026-12-07T09:00:00\.000Z is later than/) });
+    expect(await curator.handler(opsSummaryEvent('2099-01-01T09:00:00Z'))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: /) });
+    // Nothing mailed, nothing claimed: the real 09:00 delivery below sends the day's summary.
+    expect(curator.mailer.contentSent).toHaveLength(0);
+    expect(await count('ops_summaries')).toBe(0);
+  });
+
   it('sends one email for the day, with the first Monday report, and publishes the FalsePositiveRate the alarms read', async () => {
     const logged = await count('email_delivery_log');
     curator.clock.set(new Date(firstMonday.getTime() + 2_000));

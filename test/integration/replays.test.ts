@@ -19,6 +19,23 @@ afterEach(async () => {
   await db?.close();
 });
 
+describe('a replay of a period whose firing is not yet due', () => {
+  it('is refused before anything is written, and the real firing then runs the period', async () => {
+    const early = curatorHarness(db, { start: new Date('2026-11-23T12:00:00Z'), pageSize: 5 });
+    const refused = await early.handler(replayEvent({ jobType: 'daily_digest', periodKey }, 'replay-ahead'));
+    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/^detail\.periodKey: 2026-11-23 of daily_digest is not due until its firing at 2026-11-23T20:00:00\.000Z/) });
+    expect(await db.sql.query(`select count(*)::int as n from pipeline_runs`)).toEqual([{ n: 0 }]);
+    // A dry run may look ahead: it writes nothing but its report.
+    expect(await early.handler(replayEvent({ jobType: 'daily_digest', periodKey, dryRun: true }, 'dry-ahead'))).toMatchObject({ ok: true, status: 'dry_run', runId: null });
+    expect(await db.sql.query(`select count(*)::int as n from pipeline_runs`)).toEqual([{ n: 0 }]);
+
+    early.clock.set(new Date(firing.getTime() + 1_000));
+    const fired = await early.handler(scheduledEvent('daily_digest', firing));
+    expect(fired).toMatchObject({ ok: true, status: 'succeeded' });
+    expect(tallyOf(fired).executed).toBe(12);
+  });
+});
+
 describe('two deliveries of the same firing at once', () => {
   it('act once: one run takes the period, the other exits', async () => {
     const other = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 5 });
@@ -43,7 +60,7 @@ describe('a kill switch flipped off, then on, then a replay of what it held', ()
 
     curator.switches.set('daily-digest/enabled', 'true');
     curator.clock.advance(30 * 60_000);
-    const held24h = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' };
+    const held24h = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-23T20:30:00Z' };
     const replay = await curator.handler(replayEvent(held24h, 'replay-event-1'));
     expect(replay).toMatchObject({ ok: true, status: 'succeeded' });
     // Every held action goes through every check again: the opted-out and the idle are still held back.
@@ -165,7 +182,7 @@ describe('the spend guard on email', () => {
     curator.clock.advance(30 * 60_000);
     // 17 held families in pages of 5: the replay's fourth page must still count the emails of the first three.
     const replay = await curator.handler(
-      replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-24T00:00:00Z' }),
+      replayEvent({ jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-23T20:30:00Z' }),
     );
     expect(tallyOf(replay)).toMatchObject({ executed: 7, vetoed: { BUDGET_EXCEEDED: 5 } });
     expect(curator.mailer.sent).toHaveLength(7);

@@ -17,7 +17,7 @@ describe('the pipeline catalog', () => {
     const expressions = Object.fromEntries(
       Object.entries(rules).map(([slug, rule]) => [
         slug,
-        rule.trigger.kind === 'schedule' ? toAwsCron(rule.trigger.schedule) : rule.trigger.sources,
+        rule.trigger.kind === 'schedule' ? toAwsCron(rule.trigger.schedule) : rule.trigger.kind,
       ]),
     );
     expect(expressions).toEqual({
@@ -28,7 +28,7 @@ describe('the pipeline catalog', () => {
       'expire-credits': 'cron(0 3 * * ? *)',
       'org-health-reports': 'cron(0 9 ? * MON#1 *)',
       'data-retention': 'cron(0 2 ? * SUN *)',
-      'realtime-signals': ['storytailor.agent', 'storytailor.manual', 'storytailor.health-check'],
+      'realtime-signals': 'event',
     });
   });
 

@@ -159,7 +159,8 @@ describe('parseCuratorEvent, for what Postgres cannot store', () => {
     const now = new Date('2026-11-23T20:00:00Z');
     expect(parseCuratorEvent(firing('2099-06-01T00:00:00Z'), { now })).toEqual({
       ok: false,
-      error: expect.stringMatching(/^time: 2099-06-01T00:00:00Z is later than the curator's clock \(2026-11-23T20:00:00.000Z\)/),
+      field: 'time',
+      error: expect.stringMatching(/^time: 2099-06-01T00:00:00.000Z is later than the curator's clock \(2026-11-23T20:00:00.000Z\)/),
     });
     expect(parseCuratorEvent(firing('2026-11-23T20:04:00Z'), { now }).ok).toBe(true);
     expect(parseCuratorEvent(firing('2026-11-23T20:06:00Z'), { now }).ok).toBe(false);

@@ -5,12 +5,13 @@ import { parseCuratorEvent } from '../../events/parse-curator-event.js';
 /** What ops asks a replay to redo. */
 export type ReplayRequest = ReplayDetail;
 
-/** EventBridge refused the event; `code` is its error code. */
+/** EventBridge refused the event, or the curator would (`InvalidReplay`, naming `field`); `code` says which. */
 export class ReplayRejectedError extends Error {
   override readonly name = 'ReplayRejectedError';
   constructor(
     readonly code: string,
     message: string,
+    readonly field: string | null = null,
   ) {
     super(message);
   }
@@ -23,13 +24,13 @@ export function replayEntry(request: ReplayRequest) {
 
 /**
  * Puts a replay on the default bus, where the realtime-signals rule delivers it to the curator. The event is
- * checked against the curator's own event contract first, so ops cannot publish one the curator would refuse.
- * Returns the EventBridge event id.
+ * checked first against the curator's own event and request contracts, by the clock `now` (a period not yet due, a
+ * range from the future), so ops cannot publish one the curator would refuse. Returns the EventBridge event id.
  */
-export async function publishReplay(client: EventBridgeClient, request: ReplayRequest): Promise<string> {
+export async function publishReplay(client: EventBridgeClient, request: ReplayRequest, now: Date): Promise<string> {
   const entry = replayEntry(request);
-  const parsed = parseCuratorEvent(replayEvent(request));
-  if (!parsed.ok) throw new ReplayRejectedError('InvalidReplay', parsed.error);
+  const parsed = parseCuratorEvent(replayEvent(request), { now });
+  if (!parsed.ok) throw new ReplayRejectedError('InvalidReplay', parsed.error, parsed.field);
   const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
   const [answer] = result.Entries ?? [];
   if ((result.FailedEntryCount ?? 0) > 0 || !answer?.EventId) {

@@ -20,10 +20,9 @@ const canaryFirst: ReadonlySet<JobType> = new Set(['daily_digest', 'weekly_insig
 function firingFor(deps: CuratorDeps, request: ScheduledJob | ReplayJob): Firing {
   const { jobType } = request;
   if (request.kind === 'replay' && request.periodKey !== null) {
+    // The request contract (checked by runJob) has made sure the period is one of the job's.
     const firing = firingOfPeriod(jobType, request.periodKey);
-    if (firing === null) {
-      throw new JobRequestError('detail.periodKey', `${request.periodKey} is not a period of ${jobType} (${pipelineOf(jobType).period})`);
-    }
+    if (firing === null) throw new Error(`${request.periodKey} is not a period of ${jobType}: the request contract should have refused it`);
     return firing;
   }
   const at = request.kind === 'scheduled' ? request.scheduledTime : deps.clock.now();
