@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { MetricName, type Logger, type Metrics, type Pager, type SwitchSource, type SwitchWriter } from '../curator/ports.js';
 import { parseSwitch } from '../curator/switches.js';
-import { jobTypes, killSwitchPath, parameterKey, pipelineOf, tunableNames, type Environment, type JobType } from '../pipelines/index.js';
+import { asIgnored, reportIgnored } from '../parameters/report-ignored.js';
+import { jobTypes, killSwitchPath, parameterKey, pipelineOf, rangeOf, readTunable, shownValue, tunableNames, type Environment, type JobType } from '../pipelines/index.js';
 import type { CuratorStore } from '../store/curator-store.js';
 import { storeFunctions } from '../store/functions.js';
 
@@ -40,33 +40,36 @@ export const breakablePipelines: readonly JobType[] = jobTypes.filter((jobType) 
   return pipeline.channel === 'email' && !pipeline.critical && pipeline.emailType !== null;
 });
 
-const ratePercent = z.coerce.number().positive().max(100);
-const minEvents = z.coerce.number().int().min(1);
-
 /**
  * The breaker of a pipeline: on, at 0.5 % and 10 complaints, unless ops set `{slug}/breaker-enabled=false`,
- * `{slug}/breaker-rate-percent` or `{slug}/breaker-min-events`. A malformed value is reported and the default kept.
+ * `{slug}/breaker-rate-percent` or `{slug}/breaker-min-events`. A value outside the catalog's range for it (or not
+ * a plain decimal number) is reported and the default kept.
  *
  * @example
  * breakerPolicy('daily_digest', new Map([['daily-digest/breaker-rate-percent', '1']])).policy.ratePercent // 1
  */
 export function breakerPolicy(jobType: JobType, parameters: ReadonlyMap<string, string> | null): { policy: BreakerPolicy; problems: string[] } {
   const problems: string[] = [];
-  const read = <T>(name: string, schema: z.ZodType<T>, fallback: T): T => {
+  const read = (name: 'breaker-rate-percent' | 'breaker-min-events', fallback: number): number => {
     const key = parameterKey(jobType, name);
     const raw = parameters?.get(key);
     if (raw === undefined) return fallback;
-    const parsed = schema.safeParse(raw.trim());
-    if (parsed.success) return parsed.data;
-    problems.push(`${key}: ${JSON.stringify(raw)} is not valid (${parsed.error.issues[0]?.message ?? 'invalid'}); using ${String(fallback)}`);
+    const parsed = readTunable(raw, rangeOf(jobType, name));
+    if (parsed.ok) return parsed.value;
+    problems.push(`${key}: ${shownValue(raw)} is not valid (${parsed.why}); using ${String(fallback)}`);
     return fallback;
   };
-  const enabled = parseSwitch(parameters?.get(parameterKey(jobType, tunableNames.breakerEnabled)) ?? 'true') !== 'off';
+  const enabledKey = parameterKey(jobType, tunableNames.breakerEnabled);
+  const enabledRaw = parameters?.get(enabledKey);
+  const enabledState = parseSwitch(enabledRaw ?? 'true');
+  if (enabledRaw !== undefined && enabledState === 'unknown') {
+    problems.push(`${enabledKey}: ${shownValue(enabledRaw)} is not valid (expected true or false); using true`);
+  }
   return {
     policy: {
-      enabled,
-      ratePercent: read(tunableNames.breakerRatePercent, ratePercent, breakerDefaults.ratePercent),
-      minEvents: read(tunableNames.breakerMinEvents, minEvents, breakerDefaults.minEvents),
+      enabled: enabledState !== 'off',
+      ratePercent: read(tunableNames.breakerRatePercent, breakerDefaults.ratePercent),
+      minEvents: read(tunableNames.breakerMinEvents, breakerDefaults.minEvents),
     },
     problems,
   };
@@ -110,7 +113,7 @@ export async function runComplaintBreaker(deps: BreakerDeps, complainedTypes: re
   const { parameters } = await deps.switches.read();
   const watched = candidates.flatMap((jobType) => {
     const { policy, problems } = breakerPolicy(jobType, parameters);
-    if (problems.length > 0) deps.logger.warn('complaint breaker settings ignored', { pipeline_type: jobType, problems });
+    if (problems.length > 0) reportIgnored(deps.switches, deps.logger, asIgnored(problems, parameters));
     const switchOff = parseSwitch(parameters?.get(parameterKey(jobType, tunableNames.enabled))) === 'off';
     return policy.enabled && !switchOff ? [{ jobType, policy }] : [];
   });

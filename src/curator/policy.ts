@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import {
   criticalEmailTypes,
   nonCriticalEmailCaps,
@@ -8,9 +7,13 @@ import {
   spendCeilings,
   tunableNames,
   globalSwitchSlug,
+  rangeOf,
+  readTunable,
+  shownValue,
   type Channel,
   type FrequencyCap,
   type JobType,
+  type NumericTunable,
 } from '../pipelines/index.js';
 
 /** Per-type cap as the decision applies it. */
@@ -46,15 +49,11 @@ export interface ResolvedPolicy {
   readonly problems: readonly string[];
 }
 
-const confidence = z.coerce.number().min(0).max(1);
-const count = z.coerce.number().int().min(0);
-const positive = z.coerce.number().positive();
-const positiveInt = z.coerce.number().int().positive();
-
 /**
  * The policy of a pipeline: the catalog's defaults with the overrides ops set under the parameter root
- * (keys relative to it, such as `crisis-alert/min-confidence`). A malformed override, or one for a check the
- * pipeline does not have, is ignored and reported, never half-applied.
+ * (keys relative to it, such as `crisis-alert/min-confidence`). An override that is not a plain decimal number
+ * within the catalog's range for it (`rangeOf`), or one for a check the pipeline does not have, is ignored and
+ * reported, never half-applied: whatever is stored, the curator decides.
  *
  * @example
  * resolvePolicy('daily_digest', new Map([['daily-digest/min-confidence', '0.6']])).policy.minConfidence // 0.6
@@ -63,36 +62,34 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
   const pipeline = pipelineOf(jobType);
   const problems: string[] = [];
 
-  const read = <T>(slug: string, name: string, schema: z.ZodType<T>, current: T | null): T | null => {
-    const key = parameterKey(slug, name);
+  const read = (scope: JobType | 'all', name: NumericTunable, current: number | null): number | null => {
+    const key = parameterKey(scope === 'all' ? globalSwitchSlug : scope, name);
     const raw = parameters.get(key);
     if (raw === undefined) return current;
     if (current === null) {
       problems.push(`${key}: ${pipeline.slug} has no such check; ignored`);
       return current;
     }
-    const parsed = schema.safeParse(raw.trim() === '' ? undefined : raw.trim());
-    if (!parsed.success) {
-      problems.push(`${key}: ${JSON.stringify(raw)} is not valid (${parsed.error.issues[0]?.message ?? 'invalid'}); using ${String(current)}`);
+    const parsed = readTunable(raw, rangeOf(scope, name));
+    if (!parsed.ok) {
+      problems.push(`${key}: ${shownValue(raw)} is not valid (${parsed.why}); using ${String(current)}`);
       return current;
     }
-    return parsed.data;
+    return parsed.value;
   };
 
   const { thresholds } = pipeline;
   if (pipeline.typeCap === null) {
     // No per-type cap to override: reported as read() reports a check the pipeline lacks.
-    for (const name of [tunableNames.typeCapMax, tunableNames.typeCapWindowHours]) read(pipeline.slug, name, count, null);
+    for (const name of [tunableNames.typeCapMax, tunableNames.typeCapWindowHours]) read(jobType, name, null);
   }
   const typeCap: TypeCap | null =
     pipeline.typeCap === null
       ? null
       : {
           scope: pipeline.typeCap.scope,
-          max: read(pipeline.slug, tunableNames.typeCapMax, count, pipeline.typeCap.max) ?? pipeline.typeCap.max,
-          windowHours:
-            read(pipeline.slug, tunableNames.typeCapWindowHours, positive, pipeline.typeCap.windowHours) ??
-            pipeline.typeCap.windowHours,
+          max: read(jobType, tunableNames.typeCapMax, pipeline.typeCap.max) ?? pipeline.typeCap.max,
+          windowHours: read(jobType, tunableNames.typeCapWindowHours, pipeline.typeCap.windowHours) ?? pipeline.typeCap.windowHours,
         };
   const [day, week] = nonCriticalEmailCaps;
 
@@ -103,21 +100,17 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
       channel: pipeline.channel,
       critical: pipeline.critical,
       emailType: pipeline.emailType,
-      minConfidence: read(pipeline.slug, tunableNames.minConfidence, confidence, thresholds.minConfidence),
-      minSignals: read(pipeline.slug, tunableNames.minSignals, count, thresholds.minSignals),
-      slaMinutes: read(pipeline.slug, tunableNames.slaMinutes, positive, thresholds.slaMinutes),
+      minConfidence: read(jobType, tunableNames.minConfidence, thresholds.minConfidence),
+      minSignals: read(jobType, tunableNames.minSignals, thresholds.minSignals),
+      slaMinutes: read(jobType, tunableNames.slaMinutes, thresholds.slaMinutes),
       typeCap,
       nonCriticalCaps: [
-        { max: read(globalSwitchSlug, tunableNames.emailCap24h, count, day.max) ?? day.max, windowHours: day.windowHours },
-        { max: read(globalSwitchSlug, tunableNames.emailCap7d, count, week.max) ?? week.max, windowHours: week.windowHours },
+        { max: read('all', tunableNames.emailCap24h, day.max) ?? day.max, windowHours: day.windowHours },
+        { max: read('all', tunableNames.emailCap7d, week.max) ?? week.max, windowHours: week.windowHours },
       ],
       ceilings: {
-        dailyCreditCents:
-          read(globalSwitchSlug, tunableNames.dailyCreditCeilingCents, count, spendCeilings.dailyCreditCents) ??
-          spendCeilings.dailyCreditCents,
-        emailsPerRun:
-          read(globalSwitchSlug, tunableNames.emailsPerRunCeiling, positiveInt, spendCeilings.emailsPerRun) ??
-          spendCeilings.emailsPerRun,
+        dailyCreditCents: read('all', tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents) ?? spendCeilings.dailyCreditCents,
+        emailsPerRun: read('all', tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun) ?? spendCeilings.emailsPerRun,
       },
     },
     problems,

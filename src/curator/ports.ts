@@ -38,6 +38,7 @@ export const MetricName = {
   StuckRuns: 'StuckRuns',
   FailedRuns: 'FailedRuns',
   SwitchReadFailures: 'SwitchReadFailures',
+  IgnoredParameters: 'IgnoredParameters',
   CreditFailures: 'CreditFailures',
   StoreCallDuration: 'StoreCallDuration',
   DatabaseUnreachable: 'DatabaseUnreachable',

@@ -1,5 +1,5 @@
 import type { MetricName } from '../curator/ports.js';
-import { jobTypes, pipelineOf, rules, type JobType, type RuleSlug } from '../pipelines/index.js';
+import { clinicalPipelines, jobTypes, pipelineOf, rules, type JobType, type RuleSlug } from '../pipelines/index.js';
 import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
 import { Namespace } from './catalog.js';
 import type { GuideLine } from './guide-alerts.js';
@@ -563,7 +563,7 @@ const guideAlarms: AlarmDefinition[] = [
 const ownAlarms: AlarmDefinition[] = [
   // The operations guide's monthly checklist: "Review false positive rates: Therapeutic: Should be <30 %, Crisis:
   // Should be <10 %. If higher, escalate to engineering." The ops summary job publishes the 30-day rate daily.
-  ...(['crisis_alert', 'early_intervention'] as const).map(
+  ...clinicalPipelines.map(
     (jobType): AlarmDefinition => ({
       kind: 'metric',
       name: `storytailor-false-positive-rate-${pipelineOf(jobType).slug}`,
@@ -683,6 +683,21 @@ const ownAlarms: AlarmDefinition[] = [
     threshold: 0,
     topic: 'warning',
     action: 'SSM cannot be read: the curator uses the last switches it read (or vetoes email and credit)',
+    answers: [],
+  },
+  {
+    kind: 'metric',
+    name: 'storytailor-ignored-parameters',
+    metric: metric(pipelines, 'IgnoredParameters'),
+    statistic: 'Maximum',
+    // The health job counts them every 15 minutes: two of its runs per period, so a period is never empty.
+    periodSeconds: 1_800,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    topic: 'warning',
+    severity: 'P3',
+    action: 'A parameter under the root is ignored (out of its range or not a plain number) and its default applies: `npm run ops -- thresholds` names it; fix it with ops tune or reset it',
     answers: [],
   },
 ];

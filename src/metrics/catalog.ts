@@ -46,6 +46,9 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   StuckRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   FailedRuns: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   SwitchReadFailures: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  // How many stored parameters the curator ignores (out of range, not a plain number, a check the pipeline lacks),
+  // as the health job finds them every 15 minutes: a gauge, 0 when every value is applied.
+  IgnoredParameters: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
   CreditFailures: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   StoreCallDuration: { namespace: Namespace.Pipelines, dimensionSets: [['Function']], aggregate: 'distribution' },
   DatabaseUnreachable: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },

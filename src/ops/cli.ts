@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { systemClock } from '../adapters/clock.js';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { ssmSwitches } from '../adapters/aws/ssm-switches.js';
@@ -16,6 +17,7 @@ import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.
 import { createCuratorHandler, type CuratorResult } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
 import { curatorFunctionName, environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
+import { readEnvironmentSettings } from '../settings/environment-settings.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, ruleNames, showSwitches, startAll, stopAll } from './commands.js';
 import type { OpsContext } from './context.js';
@@ -57,9 +59,11 @@ commands to act
                                    manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
                                    ticket; records a human override. --local-payments: the local stand-in, paying nobody
   tune <slug|all> name=value[,name=value] --reason ... [--ticket T] [--approved-by NAME] [--days 7]
-                                   validate, show the what-if, confirm (or --yes), then write the SSM parameters and
-                                   a threshold_change override with before and after; crisis-alert and
-                                   early-intervention need --approved-by (clinical approval)
+                                   validate (each value within its range: ops thresholds shows them), show the
+                                   what-if, confirm (or --yes), then write the SSM parameters and a threshold_change
+                                   override with before and after. crisis-alert and early-intervention need
+                                   --approved-by naming a clinicalApprovers entry of cdk.json, and are refused when
+                                   the what-if shows more than 20 % of at least 5 alerts that went out held back
   tune <slug|all> name[,name] --reset --reason ...
                                    remove the overrides (back to the catalog default), recorded the same way
   false-positive <executionId|signalId> --reason ... [--undo]
@@ -212,6 +216,22 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
       clock: io.clock ?? systemClock,
       out: io.out,
       err: io.err,
+      settings() {
+        try {
+          return readEnvironmentSettings(values.env as Environment);
+        } catch (error) {
+          throw new OpsError(ExitCode.usage, `reading cdk.json: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+      },
+      async callerArn() {
+        try {
+          const identity = await new STSClient(clientConfig).send(new GetCallerIdentityCommand({}));
+          if (!identity.Arn) throw new Error('STS answered no Arn');
+          return identity.Arn;
+        } catch (error) {
+          throw explain(error, 'asking AWS who you are (sts:GetCallerIdentity)');
+        }
+      },
       async payments() {
         if (io.payments) return { payments: io.payments, local: false };
         const configured = await configOf();

@@ -4,6 +4,7 @@ import type { Clock, Payments } from '../curator/ports.js';
 import type { Environment } from '../pipelines/index.js';
 import type { CuratorResult } from '../handlers/curator.js';
 import type { CuratorStore } from '../store/curator-store.js';
+import type { EnvironmentSettings } from '../settings/environment-settings.js';
 
 /** What every command may use, made by the CLI from its flags and environment. */
 export interface OpsContext {
@@ -20,6 +21,10 @@ export interface OpsContext {
    * the deployed curator does, else the curator here, against the database ops named (DATABASE_URL, SUPABASE_URL).
    */
   readonly curator: (event: Readonly<Record<string, unknown>>) => Promise<CuratorResult>;
+  /** The environment's settings in this checkout's cdk.json (the clinical approvers); a bad file is exit 2. */
+  readonly settings: () => EnvironmentSettings;
+  /** Who runs the command, as AWS knows them (`sts:GetCallerIdentity`): recorded beside a clinical approval. */
+  readonly callerArn: () => Promise<string>;
   readonly out: (line: string) => void;
   /** Warnings and errors: never mixed into a `--json` document. */
   readonly err: (line: string) => void;

@@ -1,14 +1,18 @@
 import { breakablePipelines, breakerDefaults, breakerPolicy } from '../breaker/complaint-breaker.js';
+import { ignoredParameters } from '../parameters/ignored-parameters.js';
 import { resolvePolicy, type PipelinePolicy } from '../curator/policy.js';
 import {
   globalSwitchSlug,
   jobTypes,
   nonCriticalEmailCaps,
+  describeRange,
   parameterKey,
   pipelineOf,
+  rangeOf,
   spendCeilings,
   tunableNames,
   type JobType,
+  type NumericTunable,
 } from '../pipelines/index.js';
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import type { OpsContext } from './context.js';
@@ -23,6 +27,8 @@ export interface ThresholdChangeDetails {
   readonly before: string | null;
   readonly after: string | null;
   readonly approved_by?: string;
+  /** Who ran the command that a clinician approved, as AWS knows them (sts:GetCallerIdentity). */
+  readonly caller_arn?: string;
 }
 
 /** One tunable as it stands: the catalog's default, the value the curator applies, and where that comes from. */
@@ -30,6 +36,8 @@ export interface ThresholdLine {
   readonly pipeline: JobType | 'all';
   readonly parameter: string;
   readonly default: string;
+  /** What ops may set it to (the catalog's range for this pipeline), or null for an on/off setting. */
+  readonly range: string | null;
   readonly effective: string;
   /** `default`, `override` (in force), or `ignored` (set, but malformed or for a check the pipeline lacks). */
   readonly source: 'default' | 'override' | 'ignored';
@@ -45,10 +53,10 @@ const shown = (value: number | null | undefined) => (value === null || value ===
 /** The tunables of one pipeline, each with its default and the value the policy applies. */
 function pipelineTunables(jobType: JobType, policy: PipelinePolicy, parameters: ReadonlyMap<string, string>) {
   const pipeline = pipelineOf(jobType);
-  const rows: Array<{ name: string; fallback: string; effective: string }> = [];
-  const add = (name: string, fallback: number | null, effective: number | null) => {
+  const rows: Array<{ name: string; fallback: string; effective: string; range: string | null }> = [];
+  const add = (name: NumericTunable, fallback: number | null, effective: number | null) => {
     if (fallback === null && !parameters.has(parameterKey(jobType, name))) return;
-    rows.push({ name, fallback: shown(fallback), effective: shown(effective) });
+    rows.push({ name, fallback: shown(fallback), effective: shown(effective), range: fallback === null ? null : describeRange(rangeOf(jobType, name)) });
   };
   add(tunableNames.minConfidence, pipeline.thresholds.minConfidence, policy.minConfidence);
   add(tunableNames.minSignals, pipeline.thresholds.minSignals, policy.minSignals);
@@ -57,9 +65,9 @@ function pipelineTunables(jobType: JobType, policy: PipelinePolicy, parameters: 
   add(tunableNames.typeCapWindowHours, pipeline.typeCap?.windowHours ?? null, policy.typeCap?.windowHours ?? null);
   if (breakablePipelines.includes(jobType)) {
     const breaker = breakerPolicy(jobType, parameters).policy;
-    rows.push({ name: tunableNames.breakerEnabled, fallback: 'true', effective: String(breaker.enabled) });
-    rows.push({ name: tunableNames.breakerRatePercent, fallback: String(breakerDefaults.ratePercent), effective: String(breaker.ratePercent) });
-    rows.push({ name: tunableNames.breakerMinEvents, fallback: String(breakerDefaults.minEvents), effective: String(breaker.minEvents) });
+    rows.push({ name: tunableNames.breakerEnabled, fallback: 'true', effective: String(breaker.enabled), range: 'true or false' });
+    add(tunableNames.breakerRatePercent, breakerDefaults.ratePercent, breaker.ratePercent);
+    add(tunableNames.breakerMinEvents, breakerDefaults.minEvents, breaker.minEvents);
   }
   return rows;
 }
@@ -72,20 +80,19 @@ function pipelineTunables(jobType: JobType, policy: PipelinePolicy, parameters: 
  */
 export async function thresholdLines(context: OpsContext, only: JobType | null): Promise<{ lines: ThresholdLine[]; unknown: string[] }> {
   const parameters = await readTunables(context);
-  const problemsByKey = new Map<string, string>();
-  const entries: Array<{ pipeline: JobType | 'all'; key: string; fallback: string; effective: string }> = [];
+  const problemsByKey = new Map(ignoredParameters(parameters).map((entry) => [entry.key, entry.problem]));
+  const entries: Array<{ pipeline: JobType | 'all'; key: string; fallback: string; effective: string; range: string | null }> = [];
   const policies = jobTypes.map((jobType) => ({ jobType, ...resolvePolicy(jobType, parameters) }));
-  for (const { jobType, policy, problems } of policies) {
-    for (const problem of [...problems, ...breakerPolicy(jobType, parameters).problems]) problemsByKey.set(problem.slice(0, problem.indexOf(':')), problem);
+  for (const { jobType, policy } of policies) {
     for (const row of pipelineTunables(jobType, policy, parameters)) {
-      entries.push({ pipeline: jobType, key: parameterKey(jobType, row.name), fallback: row.fallback, effective: row.effective });
+      entries.push({ pipeline: jobType, key: parameterKey(jobType, row.name), fallback: row.fallback, effective: row.effective, range: row.range });
     }
   }
   // The caps and ceilings under `all` are the same in every pipeline's policy.
   const globals = policies[0]!.policy;
   const [day, week] = nonCriticalEmailCaps;
-  const global = (name: string, fallback: number, effective: number) =>
-    entries.push({ pipeline: 'all', key: `${globalSwitchSlug}/${name}`, fallback: String(fallback), effective: String(effective) });
+  const global = (name: NumericTunable, fallback: number, effective: number) =>
+    entries.push({ pipeline: 'all', key: `${globalSwitchSlug}/${name}`, fallback: String(fallback), effective: String(effective), range: describeRange(rangeOf('all', name)) });
   global(tunableNames.emailCap24h, day.max, globals.nonCriticalCaps[0]!.max);
   global(tunableNames.emailCap7d, week.max, globals.nonCriticalCaps[1]!.max);
   global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals.ceilings.dailyCreditCents);
@@ -114,6 +121,7 @@ export async function thresholdLines(context: OpsContext, only: JobType | null):
       pipeline: entry.pipeline,
       parameter: entry.key,
       default: entry.fallback,
+      range: entry.range,
       effective: entry.effective,
       source: value === null ? 'default' : problem === null ? 'override' : 'ignored',
       value,
@@ -136,11 +144,12 @@ export async function showThresholds(context: OpsContext, only: JobType | null, 
   const rows = lines.map((line) => [
     line.parameter,
     line.default,
+    line.range ?? '',
     line.effective,
     line.source === 'default' ? 'default' : line.source === 'override' ? `override ${line.value}` : `IGNORED ${JSON.stringify(line.value)}`,
     line.source === 'default' ? '' : line.setBy === null ? '(no ops tune record: set by hand)' : `${line.setBy} ${when(line.setAt)}`,
   ]);
-  for (const row of formatTable(['parameter', 'default', 'in force', 'source', 'set by'], rows)) context.out(row);
+  for (const row of formatTable(['parameter', 'default', 'may be set to', 'in force', 'source', 'set by'], rows)) context.out(row);
   const ignored = lines.filter((line) => line.problem !== null);
   if (ignored.length > 0) {
     context.out('');

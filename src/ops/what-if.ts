@@ -1,7 +1,8 @@
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { whatIfEvent } from '../events/curator-events.js';
 import type { CuratorResult } from '../handlers/curator.js';
-import { parameterRoot, pipelineOf, type JobType } from '../pipelines/index.js';
+import { clinicalPipelines, parameterRoot, pipelineOf } from '../pipelines/index.js';
+import { clinicalEvidence, weighClinicalChange } from '../what-if/clinical-evidence.js';
 import { parseProposal, ProposalError, type Proposal } from '../what-if/proposal.js';
 import type { WhatIfFigures, WhatIfReport } from '../what-if/report.js';
 import type { Attribution, OpsContext } from './context.js';
@@ -10,9 +11,6 @@ import type { Shown } from './look.js';
 import { readTunables } from './parameters.js';
 import { formatTable } from './table.js';
 import type { ThresholdChangeDetails } from './thresholds.js';
-
-/** Pipelines whose thresholds the clinical team owns: a change needs `--approved-by` (the guide: "with clinical approval"). */
-export const clinicalPipelines: readonly JobType[] = ['crisis_alert', 'early_intervention'];
 
 /** Reads a proposal as ops typed it; a bad one is exit 2 before anything is read or written. */
 export function proposalOf(scope: string | undefined, assignments: readonly string[]): Proposal {
@@ -115,6 +113,23 @@ export interface TuneRequest {
   readonly confirm: ((question: string) => Promise<boolean>) | undefined;
 }
 
+/** The clinical pipelines a proposal reaches (its own thresholds, or the caps under `all` they apply). */
+export const clinicalOf = (proposal: Proposal) => proposal.affected.filter((jobType) => clinicalPipelines.includes(jobType));
+
+const nameKey = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * The approver as cdk.json names them (`clinicalApprovers` of the environment), or exit 2: an attestation that a
+ * named clinician approved, not authentication; the caller's own AWS identity is recorded beside it.
+ */
+export function namedApprover(approvedBy: string, approvers: readonly string[], env: string): string {
+  const found = approvers.find((approver) => nameKey(approver) === nameKey(approvedBy));
+  if (found === undefined) {
+    throw new OpsError(ExitCode.usage, `--approved-by "${approvedBy.trim()}" is not one of the clinical approvers of ${env} (clinicalApprovers in cdk.json): ${approvers.join(', ')}; nothing was changed`);
+  }
+  return found;
+}
+
 /** Checks everything `tune` can check without a call: the values, the clinical approval. Exit 2 on any. */
 export function tuneProposal(request: TuneRequest, who: Attribution): Proposal {
   if (who.reason.trim() === '') throw new OpsError(ExitCode.usage, '--reason is required');
@@ -124,7 +139,7 @@ export function tuneProposal(request: TuneRequest, who: Attribution): Proposal {
     throw new OpsError(ExitCode.usage, '--reset takes parameter names only (ops tune daily-digest min-confidence --reset)');
   }
   const proposal = proposalOf(request.scope, assignments);
-  const clinical = proposal.affected.filter((jobType) => clinicalPipelines.includes(jobType));
+  const clinical = clinicalOf(proposal);
   if (clinical.length > 0 && (request.approvedBy === null || request.approvedBy.trim() === '')) {
     throw new OpsError(ExitCode.usage, `a change to ${clinical.map((jobType) => pipelineOf(jobType).slug).join(' and ')} needs clinical approval: add --approved-by "<name of the clinician>"`);
   }
@@ -139,6 +154,8 @@ export function tuneProposal(request: TuneRequest, who: Attribution): Proposal {
  */
 export async function tune(context: OpsContext, request: TuneRequest, who: Attribution, shown: Shown): Promise<ExitCode> {
   const proposal = tuneProposal(request, who);
+  const clinical = clinicalOf(proposal);
+  const approvedBy = clinical.length > 0 ? namedApprover(request.approvedBy!, context.settings().clinicalApprovers, context.env) : null;
   const current = await readTunables(context);
   if (request.reset) {
     const kept = [...proposal.overrides.keys()].filter((key) => current.has(key));
@@ -151,6 +168,20 @@ export async function tune(context: OpsContext, request: TuneRequest, who: Attri
     const { report, reportId } = await askWhatIf(context, request.scope!, proposal, request.days);
     if (shown.json) context.err(JSON.stringify({ reportId, ...report }));
     else printWhatIf(context, report, reportId);
+    if (clinical.length > 0) {
+      const findings = weighClinicalChange(report, clinical);
+      const say = shown.json ? context.err : context.out;
+      say('');
+      say(`clinical evidence (approved by ${approvedBy}):`);
+      for (const finding of findings) say(`  ${finding.says}`);
+      const refused = findings.filter((finding) => finding.verdict === 'refused');
+      if (refused.length > 0) {
+        throw new OpsError(
+          ExitCode.usage,
+          `refused: the what-if shows ${refused.map((finding) => `${finding.lost} of ${finding.sent} ${finding.jobType} alerts`).join(' and ')} that went out held back, more than ${100 * clinicalEvidence.maximumLostShare} %; nothing was changed. Review it with the clinical team (runbooks/operations.md, "Tuning a threshold or cap with evidence")`,
+        );
+      }
+    }
   }
   if (!request.yes) {
     if (request.confirm === undefined) throw new OpsError(ExitCode.usage, 'not confirmed: no terminal to ask on; add --yes to go ahead');
@@ -159,12 +190,14 @@ export async function tune(context: OpsContext, request: TuneRequest, who: Attri
 
   const store = await context.store();
   const root = parameterRoot(context.env);
+  // Who ran it, as AWS knows them: recorded beside the clinician's name, which is only what the caller typed.
+  const callerArn = approvedBy === null ? null : await context.callerArn();
   const changed: ThresholdChangeDetails[] = [];
   for (const [key, proposed] of proposal.overrides) {
     const before = current.get(key) ?? null;
     const after = request.reset ? null : proposed;
     if (before === after) continue;
-    const details: ThresholdChangeDetails = { parameter: key, before, after, ...(request.approvedBy ? { approved_by: request.approvedBy } : {}) };
+    const details: ThresholdChangeDetails = { parameter: key, before, after, ...(approvedBy ? { approved_by: approvedBy, caller_arn: callerArn! } : {}) };
     const slug = key.slice(0, key.indexOf('/'));
     try {
       await store.recordOverride({

@@ -1,4 +1,4 @@
-import type { FrequencyCap, PipelineDefinition, RuleDefinition } from './definition.js';
+import type { FrequencyCap, NumericTunable, PipelineDefinition, RuleDefinition, TunableRange } from './definition.js';
 import type { CronSchedule } from './schedule.js';
 
 /**
@@ -63,6 +63,27 @@ export const credits = {
   validityDays: 180,
 } as const;
 
+/**
+ * What ops may set each tunable to (DESIGN.md section 3): its type and its range, for every pipeline unless the
+ * pipeline's own `ranges` say otherwise (the clinical ones do: they must keep sending). Every ceiling has an upper
+ * bound, at most ten times its default, so a slipped digit cannot open the spend guard; no cap or ceiling that
+ * guards families goes to 0 (a kill switch is how a pipeline is stopped). A stored value out of its range, or not
+ * a plain decimal number, is ignored and the default applies.
+ */
+export const tunableRanges = {
+  'min-confidence': { kind: 'decimal', min: 0, max: 1 },
+  'min-signals': { kind: 'integer', min: 0, max: 100 },
+  'sla-minutes': { kind: 'decimal', min: 1, max: 1_440 },
+  'type-cap-max': { kind: 'integer', min: 1, max: 100 },
+  'type-cap-window-hours': { kind: 'decimal', min: 1, max: 720 },
+  'breaker-rate-percent': { kind: 'decimal', min: 0.1, max: 5 },
+  'breaker-min-events': { kind: 'integer', min: 1, max: 1_000 },
+  'email-cap-24h': { kind: 'integer', min: 1, max: 20 },
+  'email-cap-7d': { kind: 'integer', min: 1, max: 100 },
+  'daily-credit-ceiling-cents': { kind: 'integer', min: 0, max: 1_000_000 },
+  'emails-per-run-ceiling': { kind: 'integer', min: 1, max: 2_500_000 },
+} as const satisfies Record<NumericTunable, TunableRange>;
+
 /** Data retention: age at which records move to the archive tables, and rows moved per statement. */
 export const retention = {
   ageDays: 90,
@@ -86,6 +107,7 @@ export const pipelines = {
     emailType: 'daily_digest',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   weekly_insights: {
     slug: 'weekly-insights',
@@ -97,6 +119,7 @@ export const pipelines = {
     emailType: 'weekly_insights',
     thresholds: { minConfidence: 0.7, minSignals: 3, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   story_scoring: {
     slug: 'story-scoring',
@@ -108,6 +131,7 @@ export const pipelines = {
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   referral_rewards: {
     slug: 'referral-rewards',
@@ -119,6 +143,7 @@ export const pipelines = {
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   expire_credits: {
     slug: 'expire-credits',
@@ -130,6 +155,7 @@ export const pipelines = {
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   org_health_report: {
     slug: 'org-health-reports',
@@ -141,6 +167,7 @@ export const pipelines = {
     emailType: 'org_health_report',
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   data_retention: {
     slug: 'data-retention',
@@ -152,6 +179,7 @@ export const pipelines = {
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
+    clinical: false,
   },
   crisis_alert: {
     slug: 'crisis-alert',
@@ -163,6 +191,16 @@ export const pipelines = {
     emailType: 'crisis_alert',
     thresholds: { minConfidence: 0.95, minSignals: 1, slaMinutes: 5 },
     typeCap: { max: 1, windowHours: 1, scope: 'child' },
+    clinical: true,
+    // Floors that keep crisis alerts going out: never a stricter SLA than five minutes, a threshold no signal can
+    // reach, more signals than a crisis gives, a cap of nothing or a window longer than a day.
+    ranges: {
+      'min-confidence': { kind: 'decimal', min: 0.5, max: 0.99 },
+      'min-signals': { kind: 'integer', min: 1, max: 3 },
+      'sla-minutes': { kind: 'decimal', min: 5, max: 60 },
+      'type-cap-max': { kind: 'integer', min: 1, max: 10 },
+      'type-cap-window-hours': { kind: 'decimal', min: 0.25, max: 24 },
+    },
   },
   early_intervention: {
     slug: 'early-intervention',
@@ -174,6 +212,15 @@ export const pipelines = {
     emailType: 'early_intervention',
     thresholds: { minConfidence: 0.8, minSignals: 3, slaMinutes: 60 },
     typeCap: { max: 1, windowHours: 72, scope: 'user' },
+    clinical: true,
+    // The same for early intervention, at its own numbers: an SLA of an hour at least, a week's window at most.
+    ranges: {
+      'min-confidence': { kind: 'decimal', min: 0.5, max: 0.95 },
+      'min-signals': { kind: 'integer', min: 1, max: 10 },
+      'sla-minutes': { kind: 'decimal', min: 60, max: 1_440 },
+      'type-cap-max': { kind: 'integer', min: 1, max: 5 },
+      'type-cap-window-hours': { kind: 'decimal', min: 24, max: 168 },
+    },
   },
   story_failure: {
     slug: 'story-failure',
@@ -185,6 +232,7 @@ export const pipelines = {
     emailType: 'story_failure',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
     typeCap: { max: 1, windowHours: 24, scope: 'user' },
+    clinical: false,
   },
   asset_timeout: {
     slug: 'asset-timeout',
@@ -196,6 +244,7 @@ export const pipelines = {
     emailType: 'asset_timeout',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
     typeCap: { max: 1, windowHours: 24, scope: 'user' },
+    clinical: false,
   },
 } as const satisfies Record<string, PipelineDefinition>;
 
@@ -238,3 +287,6 @@ export const criticalEmailTypes = jobTypes
   .map((jobType) => pipelineOf(jobType))
   .filter((pipeline) => pipeline.critical && pipeline.emailType !== null)
   .map((pipeline) => pipeline.emailType as string);
+
+/** The clinical pipelines (crisis alert, early intervention): the clinical team reviews and approves them. */
+export const clinicalPipelines: readonly JobType[] = jobTypes.filter((jobType) => pipelineOf(jobType).clinical);

@@ -22,6 +22,29 @@ export interface RuleDefinition {
   readonly trigger: RuleTrigger;
 }
 
+/** The tunables of one pipeline (`{slug}/{name}`) that hold a number. */
+export type PipelineTunable =
+  | 'min-confidence'
+  | 'min-signals'
+  | 'sla-minutes'
+  | 'type-cap-max'
+  | 'type-cap-window-hours'
+  | 'breaker-rate-percent'
+  | 'breaker-min-events';
+/** The caps and ceilings every pipeline shares (`all/{name}`). */
+export type GlobalTunable = 'email-cap-24h' | 'email-cap-7d' | 'daily-credit-ceiling-cents' | 'emails-per-run-ceiling';
+export type NumericTunable = PipelineTunable | GlobalTunable;
+
+/**
+ * What ops may set a tunable to: a plain decimal number (`decimal`) or a whole one (`integer`), from `min` to `max`
+ * inclusive. Anything else stored under its name is ignored and the default applies.
+ */
+export interface TunableRange {
+  readonly kind: 'decimal' | 'integer';
+  readonly min: number;
+  readonly max: number;
+}
+
 /** The checks of a pipeline; `null` means the check does not apply to it. */
 export interface Thresholds {
   readonly minConfidence: number | null;
@@ -52,4 +75,11 @@ export interface PipelineDefinition {
    * signal rather than per user.
    */
   readonly typeCap: (FrequencyCap & { readonly scope: 'user' | 'child' }) | null;
+  /**
+   * A clinical pipeline reaches out on a child's distress: the clinical team reviews its alerts (false positives),
+   * approves a change to its thresholds, and its ranges keep it sending.
+   */
+  readonly clinical: boolean;
+  /** Where this pipeline's ranges differ from the catalog's `tunableRanges`. */
+  readonly ranges?: Readonly<Partial<Record<PipelineTunable, TunableRange>>>;
 }

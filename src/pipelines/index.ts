@@ -4,3 +4,4 @@ export * from './parameters.js';
 export * from './period.js';
 export * from './schedule.js';
 export * from './firings.js';
+export * from './tunables.js';

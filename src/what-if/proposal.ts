@@ -7,8 +7,10 @@ import {
   parameterKey,
   pipelineOf,
   pipelinePolicyTunables as pipelineTunables,
+  rangeOf,
   tunableNames,
   type JobType,
+  type NumericTunable,
 } from '../pipelines/index.js';
 
 /** A proposed policy change is malformed or names what does not exist: nothing is asked or written. */
@@ -36,7 +38,9 @@ export function scopeOf(name: string): JobType | 'all' {
   return bySlug;
 }
 
-const hasCheck = (jobType: JobType, name: string) => resolvePolicy(jobType, new Map([[parameterKey(jobType, name), '1']])).problems.length === 0;
+/** Whether a pipeline has the check a tunable sets (its default is not null): a value at the bottom of its range is taken. */
+const hasCheck = (jobType: JobType, name: string) =>
+  resolvePolicy(jobType, new Map([[parameterKey(jobType, name), String(rangeOf(jobType, name as NumericTunable).min)]])).problems.length === 0;
 
 /**
  * Reads `name=value[,name=value…]` for `scope` and validates every value with the schema the curator's policy

@@ -61,8 +61,8 @@ describeWithMoto('ops thresholds: the policy in force, where each value comes fr
 
   it('prints a table for people, one pipeline by slug or jobType, and refuses an unknown one', async () => {
     const table = await ops(['thresholds', 'daily-digest']);
-    expect(table.out).toMatch(/daily-digest\/min-confidence\s+0\.5\s+0\.6\s+override 0\.6\s+ops-b 2026-11-21 10:00:00/);
-    expect(table.out).toMatch(/all\/email-cap-24h\s+2\s+3\s+override 3\s+\(no ops tune record: set by hand\)/);
+    expect(table.out).toMatch(/daily-digest\/min-confidence\s+0\.5\s+a decimal number from 0 to 1\s+0\.6\s+override 0\.6\s+ops-b 2026-11-21 10:00:00/);
+    expect(table.out).toMatch(/all\/email-cap-24h\s+2\s+a whole number from 1 to 20\s+3\s+override 3\s+\(no ops tune record: set by hand\)/);
     expect(table.out).toContain('daily-digest/type-cap-max: daily-digest has no such check; ignored');
     expect(table.out).toContain('parameters the curator does not read (a typo?): daily-digest/min-confidance');
     expect(table.out).not.toContain('crisis-alert/min-confidence');

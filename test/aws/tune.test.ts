@@ -125,14 +125,59 @@ describeWithMoto('ops tune: validate, show the what-if, write SSM and the overri
     expect(next.executed).toBe(population.engaged.length - halfReaders.length);
   });
 
-  it('needs clinical approval for crisis-alert and early-intervention, and records who approved', async () => {
+  it.each([
+    ['type-cap-window-hours=1e300', /crisis-alert\/type-cap-window-hours: "1e300" is not valid \(not a plain decimal number; expected a decimal number from 0\.25 to 24\)/],
+    ['type-cap-max=0', /crisis-alert\/type-cap-max: "0" is not valid \(out of range; expected a whole number from 1 to 10\)/],
+    ['sla-minutes=5e-324', /crisis-alert\/sla-minutes: "5e-324" is not valid \(not a plain decimal number/],
+    ['sla-minutes=4', /crisis-alert\/sla-minutes: "4" is not valid \(out of range; expected a decimal number from 5 to 60\)/],
+    ['min-signals=0x10', /crisis-alert\/min-signals: "0x10" is not valid \(not a plain decimal number/],
+    ['min-confidence=1', /crisis-alert\/min-confidence: "1" is not valid \(out of range; expected a decimal number from 0\.5 to 0\.99\)/],
+  ])('refuses crisis-alert %s, whoever approves it, and writes nothing', async (assignment, message) => {
+    const refused = await ops(['tune', 'crisis-alert', assignment, '--reason', 'anything', '--approved-by', 'Dr. Amara Rivera', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(message);
+    expect(await parameter(`crisis-alert/${assignment.split('=')[0]}`)).toBeNull();
+    expect(await thresholdChanges()).toHaveLength(1);
+  });
+
+  it('needs clinical approval by a named clinician for crisis-alert and early-intervention, and records who approved and who ran it', async () => {
     const unapproved = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--yes']);
     expect(unapproved).toMatchObject({ code: 2, err: expect.stringContaining('--approved-by') });
+    const anyone = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--approved-by', 'anyone', '--yes']);
+    expect(anyone).toMatchObject({ code: 2, err: expect.stringMatching(/^--approved-by "anyone" is not one of the clinical approvers of staging \(clinicalApprovers in cdk\.json\): Dr\. Amara Rivera, /) });
     expect(await parameter('crisis-alert/min-confidence')).toBeNull();
-    const approved = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--approved-by', 'Dr. Rivera', '--yes']);
+    const approved = await ops(['tune', 'crisis-alert', 'min-confidence=0.9', '--reason', 'vetoed incorrectly', '--approved-by', 'dr. amara  rivera', '--yes']);
     expect(approved.code).toBe(0);
+    // No crisis alert was decided in the window: the confirmation says there is no evidence either way.
+    expect(approved.out).toMatch(/clinical evidence \(approved by Dr\. Amara Rivera\):\n {2}crisis_alert: only 0 alert\(s\) that went out in the window could be decided again .*no evidence either way/);
     expect(await parameter('crisis-alert/min-confidence')).toBe('0.9');
-    expect((await thresholdChanges()).at(-1)).toMatchObject({ pipeline_type: 'crisis_alert', details: { parameter: 'crisis-alert/min-confidence', before: null, after: '0.9', approved_by: 'Dr. Rivera' } });
+    expect((await thresholdChanges()).at(-1)).toMatchObject({
+      pipeline_type: 'crisis_alert',
+      details: { parameter: 'crisis-alert/min-confidence', before: null, after: '0.9', approved_by: 'Dr. Amara Rivera', caller_arn: expect.stringMatching(/^arn:aws:(iam|sts)::\d{12}:/) },
+    });
+  });
+
+  it('refuses a clinical change the what-if shows would hold back more than 20 % of the alerts that went out', async () => {
+    // Six crisis alerts that went out under min-confidence 0.9, at confidences 0.96 to 0.99.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    harness.clock.set(new Date(nextFiring.getTime() - 2 * 3_600_000));
+    const confidences = [0.96, 0.96, 0.97, 0.98, 0.99, 0.99];
+    for (const [n, confidence] of confidences.entries()) {
+      const event = { source: 'storytailor.agent', 'detail-type': 'Emotional Signal', detail: { signalId: `tune-crisis-${n}`, jobType: 'crisis_alert', userId: population.engaged[n], confidence, signalCount: 1, eventTimestamp: new Date(harness.clock.now().getTime() - 60_000).toISOString(), context: { childId: `child-${n}` } } };
+      expect(tallyOf(await harness.handler(event)).executed).toBe(1);
+    }
+    const before = (await thresholdChanges()).length;
+    const strict = await ops(['tune', 'crisis-alert', 'min-confidence=0.97', '--reason', 'too many alerts', '--approved-by', 'Dr. Amara Rivera', '--yes']);
+    expect(strict.code).toBe(2);
+    expect(strict.out).toContain('crisis_alert: 2 of the 6 alerts that went out in the window would no longer go out (33 %, more than 20 %)');
+    expect(strict.err).toMatch(/^refused: the what-if shows 2 of 6 crisis_alert alerts that went out held back, more than 20 %; nothing was changed/);
+    expect(await parameter('crisis-alert/min-confidence')).toBe('0.9');
+    expect(await thresholdChanges()).toHaveLength(before);
+    // Back to the default holds none of them back: applied.
+    const eased = await ops(['tune', 'crisis-alert', 'min-confidence=0.95', '--reason', 'back to the default', '--approved-by', 'Dr. Samuel Okafor', '--yes']);
+    expect(eased.code).toBe(0);
+    expect(eased.out).toContain('crisis_alert: 0 of the 6 alerts that went out in the window would no longer go out (0 %)');
+    expect(await parameter('crisis-alert/min-confidence')).toBe('0.95');
   });
 
   it('resets an override to the default and records it', async () => {

@@ -145,6 +145,38 @@ describe('a crisis alert', () => {
   });
 });
 
+describe('a crisis alert under hostile parameters put straight into SSM', () => {
+  const hostile = {
+    'crisis-alert/type-cap-window-hours': '1e300',
+    'crisis-alert/type-cap-max': '0',
+    'crisis-alert/sla-minutes': '5e-324',
+    'crisis-alert/min-confidence': '1',
+    'crisis-alert/min-signals': '0x10',
+  };
+
+  it('is decided as the defaults would: sent, nothing thrown, each bad value logged once and counted by the health job', async () => {
+    for (const [key, value] of Object.entries(hostile)) curator.switches.set(key, value);
+    const first = await curator.handler(crisis(users[9]!, { eventTimestamp: minutesAgo(4) }));
+    expect(tallyOf(first)).toMatchObject({ executed: 1, emailsSent: 1 });
+    // A second child of the same family within the hour: the default cap is per child, so it goes too.
+    const second = await curator.handler(crisis(users[9]!, { eventTimestamp: minutesAgo(2), confidence: 0.96 }));
+    expect(tallyOf(second)).toMatchObject({ executed: 1 });
+    // Below the default threshold it is vetoed as the default would: 0.94 < 0.95.
+    const low = await curator.handler(crisis(users[10]!, { confidence: 0.94 }));
+    expect(tallyOf(low).vetoed).toEqual({ LOW_CONFIDENCE: 1 });
+
+    const warnings = curator.logger.lines.filter((line) => line.message === 'ignored a parameter; the default applies');
+    expect(warnings.map((line) => line.parameter).sort()).toEqual(Object.keys(hostile).sort());
+    expect(warnings.find((line) => line.parameter === 'crisis-alert/type-cap-window-hours')).toMatchObject({ level: 'WARN', value: '"1e300"' });
+
+    const health = await curator.handler({ detail: { jobType: 'health' } });
+    expect(health).toMatchObject({ ok: true, health: { ignoredParameters: expect.arrayContaining([expect.stringMatching(/^crisis-alert\/type-cap-window-hours: "1e300" is not valid/)]) } });
+    expect(curator.metrics.points.filter((point) => point.name === 'IgnoredParameters').map((point) => point.value)).toEqual([5]);
+    // Logged once per key and value in this container, however often it is read.
+    expect(curator.logger.lines.filter((line) => line.message === 'ignored a parameter; the default applies')).toHaveLength(5);
+  });
+});
+
 describe('other realtime signals', () => {
   it('holds an early intervention with 2 of 3 signals, and a second one within 72 hours', async () => {
     const early = (signalId: string, signalCount: number) =>

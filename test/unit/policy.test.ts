@@ -32,6 +32,41 @@ describe('resolvePolicy', () => {
     expect(problems[0]).toMatch(/daily-digest\/min-confidence: "1.5" is not valid/);
   });
 
+  it.each([
+    ['crisis-alert/type-cap-window-hours', '1e300', 'not a plain decimal number; expected a decimal number from 0.25 to 24'],
+    ['crisis-alert/type-cap-window-hours', '48', 'out of range; expected a decimal number from 0.25 to 24'],
+    ['crisis-alert/type-cap-max', '0', 'out of range; expected a whole number from 1 to 10'],
+    ['crisis-alert/sla-minutes', '5e-324', 'not a plain decimal number'],
+    ['crisis-alert/sla-minutes', '4.9', 'out of range; expected a decimal number from 5 to 60'],
+    ['crisis-alert/min-confidence', '1', 'out of range; expected a decimal number from 0.5 to 0.99'],
+    ['crisis-alert/min-signals', '0x10', 'not a plain decimal number'],
+    ['crisis-alert/min-signals', '0b11', 'not a plain decimal number'],
+    ['crisis-alert/min-signals', '0o7', 'not a plain decimal number'],
+    ['crisis-alert/min-signals', '4', 'out of range; expected a whole number from 1 to 3'],
+    ['crisis-alert/min-signals', '1.5', 'not a whole number'],
+    ['crisis-alert/min-signals', 'Infinity', 'not a plain decimal number'],
+    ['crisis-alert/min-signals', '+2', 'not a plain decimal number'],
+    ['crisis-alert/min-signals', '1_0', 'not a plain decimal number'],
+    ['all/email-cap-24h', '0', 'out of range; expected a whole number from 1 to 20'],
+    ['all/daily-credit-ceiling-cents', '1000001', 'out of range; expected a whole number from 0 to 1000000'],
+    ['all/emails-per-run-ceiling', '0', 'out of range'],
+  ])('ignores %s = %s for a crisis alert: it is decided as the defaults would (%s)', (key, value, why) => {
+    const { policy, problems } = resolvePolicy('crisis_alert', new Map([[key, value]]));
+    expect(policy).toEqual(resolvePolicy('crisis_alert').policy);
+    expect(problems).toEqual([expect.stringContaining(`${key}: ${JSON.stringify(value)} is not valid (${why}`)]);
+  });
+
+  it('takes plain decimals within a clinical pipeline\'s floors, and early intervention at its own numbers', () => {
+    const crisis = resolvePolicy('crisis_alert', new Map([['crisis-alert/sla-minutes', ' 10 '], ['crisis-alert/min-confidence', '.9'], ['crisis-alert/type-cap-window-hours', '24']]));
+    expect(crisis.problems).toEqual([]);
+    expect(crisis.policy).toMatchObject({ slaMinutes: 10, minConfidence: 0.9, typeCap: { windowHours: 24 } });
+    const early = resolvePolicy('early_intervention', new Map([['early-intervention/sla-minutes', '30'], ['early-intervention/type-cap-window-hours', '200']]));
+    expect(early.policy).toMatchObject({ slaMinutes: 60, typeCap: { windowHours: 72 } });
+    expect(early.problems).toEqual([expect.stringContaining('from 24 to 168'), expect.stringContaining('from 60 to 1440')]);
+    // The same 30 minutes is a valid SLA for a story failure.
+    expect(resolvePolicy('story_failure', new Map([['story-failure/sla-minutes', '30']])).policy.slaMinutes).toBe(30);
+  });
+
   it('ignores an override for a check the pipeline does not have', () => {
     const { policy, problems } = resolvePolicy('org_health_report', new Map([['org-health-reports/min-confidence', '0.4']]));
     expect(policy.minConfidence).toBeNull();

@@ -1,5 +1,7 @@
 import { MetricName } from '../../curator/ports.js';
 import { storeFunctions } from '../../store/functions.js';
+import { ignoredParameters } from '../../parameters/ignored-parameters.js';
+import { reportIgnored } from '../../parameters/report-ignored.js';
 import { shardEvent } from '../../events/curator-events.js';
 import { isJobType, jobTypes, lastFiring, pipelineOf, ruleName, type Firing, type JobType } from '../../pipelines/index.js';
 import type { RecoverResult } from '../../store/rows.js';
@@ -68,6 +70,13 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
     const snapshot = await deps.switches.read();
     checks.switches = snapshot.parameters === null ? 'unreadable' : snapshot.stale ? 'stale' : 'ok';
     if (snapshot.parameters === null) healthy = false;
+    else {
+      // A bad value is ignored, not fatal: the default applies. Counted every run (0 included) for its alarm.
+      const ignored = ignoredParameters(snapshot.parameters);
+      checks.ignoredParameters = ignored.map((entry) => entry.problem);
+      deps.metrics.record({ name: MetricName.IgnoredParameters, value: ignored.length, unit: 'Count' });
+      reportIgnored(deps.switches, deps.logger, ignored);
+    }
   } catch (error) {
     checks.switches = 'unreadable';
     checks.switchesError = error instanceof Error ? error.message : String(error);

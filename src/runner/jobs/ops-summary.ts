@@ -1,5 +1,5 @@
 import { MetricName } from '../../curator/ports.js';
-import { resolvePolicy } from '../../curator/policy.js';
+import { ignoredParameters } from '../../parameters/ignored-parameters.js';
 import { parseSwitch } from '../../curator/switches.js';
 import { renderOpsSummary, type SwitchLine } from '../../ops-summary/render.js';
 import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../../pipelines/index.js';
@@ -91,7 +91,7 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     return answer('skipped', 'no recipients configured');
   }
 
-  const ignored = jobTypes.flatMap((jobType) => resolvePolicy(jobType, parameters ?? new Map()).problems);
+  const ignored = ignoredParameters(parameters).map((entry) => entry.problem);
   const overridesInForce = [...(parameters?.entries() ?? [])]
     .filter(([key]) => !key.endsWith(`/${tunableNames.enabled}`))
     .map(([key, value]) => `${key} = ${value}`)
@@ -102,7 +102,7 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     figures,
     switches: switchLines(parameters, figures.last_flips),
     overridesInForce,
-    ignoredOverrides: [...new Set(ignored)],
+    ignoredOverrides: ignored,
     switchesReadable: parameters !== null,
     now,
   });

@@ -1,4 +1,5 @@
 import { resolvePolicy, type PipelinePolicy } from '../../curator/policy.js';
+import { asIgnored, reportIgnored } from '../../parameters/report-ignored.js';
 import type { SwitchSnapshot } from '../../curator/ports.js';
 import { parseSwitch, type PipelineSwitches } from '../../curator/switches.js';
 import { globalSwitchSlug, parameterKey, pipelineOf, tunableNames, type JobType } from '../../pipelines/index.js';
@@ -25,7 +26,7 @@ export async function readSwitches(deps: CuratorDeps, jobType: JobType): Promise
 export async function readRules(deps: CuratorDeps, jobType: JobType): Promise<PageRules> {
   const snapshot = await deps.switches.read();
   const { policy, problems } = resolvePolicy(jobType, snapshot.parameters ?? new Map<string, string>());
-  for (const problem of problems) deps.logger.warn('ignored a malformed parameter', { pipeline_type: jobType, problem });
+  if (problems.length > 0) reportIgnored(deps.switches, deps.logger, asIgnored(problems, snapshot.parameters));
   if (snapshot.parameters === null) {
     deps.logger.warn('kill switches unreadable and never read; email and credit pipelines veto', { pipeline_type: jobType });
   }

@@ -1,0 +1,45 @@
+import { pipelines, tunableRanges, type JobType } from './catalog.js';
+import type { NumericTunable, PipelineTunable, TunableRange } from './definition.js';
+
+/**
+ * The range ops may set a tunable to: a pipeline's own where the catalog gives one, else the catalog's.
+ *
+ * @example
+ * rangeOf('crisis_alert', 'sla-minutes') // { kind: 'decimal', min: 5, max: 60 }
+ * rangeOf('all', 'email-cap-24h')        // { kind: 'integer', min: 1, max: 20 }
+ */
+export function rangeOf(scope: JobType | 'all', name: NumericTunable): TunableRange {
+  const own = scope === 'all' ? undefined : (pipelines[scope] as { ranges?: Partial<Record<PipelineTunable, TunableRange>> }).ranges?.[name as PipelineTunable];
+  return own ?? tunableRanges[name];
+}
+
+/** A range in words: `a whole number from 1 to 3`, `a decimal number from 0.5 to 0.99`. */
+export function describeRange(range: TunableRange): string {
+  return `${range.kind === 'integer' ? 'a whole number' : 'a decimal number'} from ${range.min} to ${range.max}`;
+}
+
+/** Digits with at most one decimal point: no sign, exponent, hex, binary, octal, separators or words. */
+const plainDecimal = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
+
+/** A stored value as a log line or a message may show it: quoted, and cut at 40 characters. */
+export function shownValue(raw: string): string {
+  return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
+}
+
+/**
+ * Reads a tunable's value as ops typed it (surrounding spaces forgiven): a plain decimal number within its range,
+ * or why not. `1e300`, `0x10`, `0b11`, `0o7`, `+1`, `Infinity` and `1_000` are not plain decimal numbers.
+ *
+ * @example
+ * readTunable('0.9', rangeOf('crisis_alert', 'min-confidence'))  // { ok: true, value: 0.9 }
+ * readTunable('1e300', rangeOf('crisis_alert', 'type-cap-window-hours')).ok // false
+ */
+export function readTunable(raw: string, range: TunableRange): { ok: true; value: number } | { ok: false; why: string } {
+  const text = raw.trim();
+  const expected = `expected ${describeRange(range)}`;
+  if (!plainDecimal.test(text)) return { ok: false, why: `not a plain decimal number; ${expected}` };
+  const value = Number(text);
+  if (range.kind === 'integer' && !Number.isInteger(value)) return { ok: false, why: `not a whole number; ${expected}` };
+  if (value < range.min || value > range.max) return { ok: false, why: `out of range; ${expected}` };
+  return { ok: true, value };
+}
