@@ -83,9 +83,42 @@ function sectionsOf(input: OpsSummaryInput): Section[] {
     {
       title: 'Runs',
       header: ['job', 'period', 'trigger', 'status', 'candidates', 'executed', 'skipped', 'vetoed', 'failed', 'duration'],
-      rows: figures.runs.map((run) => [run.job_type, run.period_key, run.trigger, run.status, String(run.candidates), String(run.executed), String(run.skipped), String(run.vetoed), String(run.failed), seconds(run.duration_ms)]),
-      note: figures.missed.length === 0 ? 'Every scheduled firing of the day started.' : `Never started: ${figures.missed.map((missed) => `${missed.job_type} ${missed.period_key}`).join(', ')}.`,
+      rows: figures.runs.map((run) => [
+        run.job_type,
+        run.period_key,
+        run.replays > 0 ? `${run.trigger}, REPLAYED ${run.replays}x` : run.trigger,
+        run.status,
+        String(run.candidates),
+        String(run.executed),
+        String(run.skipped),
+        String(run.vetoed),
+        String(run.failed),
+        seconds(run.duration_ms),
+      ]),
+      note:
+        (figures.missed.length === 0 ? 'Every scheduled firing of the day started.' : `Never started: ${figures.missed.map((missed) => `${missed.job_type} ${missed.period_key}`).join(', ')}.`) +
+        (figures.runs.some((run) => run.replays > 0) ? ' The counts are what each firing did; a replay of its period counts apart (Replays).' : ''),
     },
+    ...(figures.replays.length === 0
+      ? []
+      : [
+          {
+            title: 'Replays',
+            header: ['job', 'period', 'started (UTC)', 'event', 'status', 'candidates', 'executed', 'vetoed', 'failed'],
+            rows: figures.replays.map((replay) => [
+              replay.job_type,
+              replay.period_key,
+              time(replay.started_at),
+              replay.event_id ?? '',
+              replay.status,
+              String(replay.candidates),
+              String(replay.executed),
+              String(replay.vetoed),
+              String(replay.failed),
+            ]),
+            note: 'Ops replays of a period, beside its firing: `npm run ops -- run <job>:<period>` shows both.',
+          },
+        ]),
     {
       title: 'Executions by pipeline',
       header: ['pipeline', 'status', 'count'],

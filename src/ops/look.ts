@@ -1,4 +1,5 @@
 import { capStandings } from '../curator/caps.js';
+import { checkPeriod } from '../events/request-contract.js';
 import { resolvePolicy } from '../curator/policy.js';
 import { isJobType, jobTypes, pipelineOf } from '../pipelines/index.js';
 import { storeFunctions } from '../store/functions.js';
@@ -61,9 +62,12 @@ export async function listRuns(context: OpsContext, input: { job: string | null;
     String(run.failed),
     took(durationOf(run.started_at, run.completed_at)),
     run.shards === null || run.shards === undefined ? String(run.continuations) : `${run.continuations}, shards ${run.shards_done}/${run.shards}`,
+    run.replays === 0
+      ? run.trigger === 'replay' ? 'is a replay' : ''
+      : `${run.replays}x, last: executed ${run.replay_counts?.executed ?? 0}, vetoed ${run.replay_counts?.vetoed ?? 0}, failed ${run.replay_counts?.failed ?? 0}`,
     run.error ?? '',
   ]);
-  for (const line of formatTable(['started (UTC)', 'job', 'period', 'status', 'decided', 'executed', 'vetoed', 'failed', 'took', 'continued', 'error'], rows)) {
+  for (const line of formatTable(['started (UTC)', 'job', 'period', 'status', 'decided', 'executed', 'vetoed', 'failed', 'took', 'continued', 'replayed', 'error'], rows)) {
     context.out(line);
   }
   return ExitCode.ok;
@@ -76,7 +80,13 @@ function runReference(reference: string): { runId: string | null; jobType: strin
   if (!jobType || !isJobType(jobType)) {
     throw new OpsError(ExitCode.usage, `a run is its id or jobType[:periodKey], such as daily_digest:2026-11-23; got ${reference}`);
   }
-  return { runId: null, jobType, periodKey: period.length > 0 ? period.join(':') : null };
+  const periodKey = period.length > 0 ? period.join(':') : null;
+  // A replay of held actions runs under its own key (replay:<reason>:<from>/<to>); any other must be a real period.
+  if (periodKey !== null && !periodKey.startsWith('replay:')) {
+    const refused = checkPeriod(jobType, periodKey, { now: null, dryRun: true });
+    if (refused !== null) throw new OpsError(ExitCode.usage, `${reference}: ${refused.reason}`);
+  }
+  return { runId: null, jobType, periodKey };
 }
 
 /** `run <runId|jobType[:periodKey]>`: one run in full, its timeline, its decisions, its dry runs. */
@@ -95,11 +105,21 @@ export async function showRun(context: OpsContext, reference: string, shown: Sho
 /** The lines `ops run` prints for a run: the row, the timeline, the decisions, what is pending, the dry runs. */
 export function describeRun(detail: NonNullable<RunDetail>): string[] {
   const { run } = detail;
+  const replay = run.replay_attempt_id ? detail.attempts.find((attempt) => attempt.id === run.replay_attempt_id) : undefined;
+  const counts = (c: { candidates: number; executed: number; skipped: number; vetoed: number; failed: number; escalated: number }) =>
+    `executed ${c.executed}, skipped ${c.skipped}, vetoed ${c.vetoed}, failed ${c.failed}, escalated ${c.escalated}`;
   const lines = [
     `run ${run.id}: ${run.job_type} ${run.period_key}, ${run.status}${run.error ? ` — ${run.error}` : ''}`,
-    `  started ${when(run.started_at)}${run.completed_at ? `, finished ${when(run.completed_at)} (${took(durationOf(run.started_at, run.completed_at))})` : ', not finished'}, attempt ${run.attempt}` +
+    `  ${run.trigger === 'schedule' ? 'fired' : 'started by a replay'} ${when(run.started_at)}` +
+      `${run.completed_at ? `, finished ${when(run.completed_at)} (${took(durationOf(run.started_at, run.completed_at))})` : ', not finished'}, attempt ${run.attempt}` +
       `${run.shards ? `, ${run.shards} shards` : ''}`,
-    `  decided ${run.candidates}${run.population ? ` of ${run.population}` : ''}: executed ${run.executed}, skipped ${run.skipped}, vetoed ${run.vetoed}, failed ${run.failed}, escalated ${run.escalated}`,
+    `  ${run.trigger === 'schedule' ? 'the firing ' : ''}decided ${run.candidates}${run.population ? ` of ${run.population}` : ''}: ${counts(run)}`,
+    ...(run.replay_attempt_id
+      ? [
+          `  REPLAYED${replay ? ` ${when(replay.started_at)}${replay.event_id ? ` (event ${replay.event_id})` : ''}` : ''}: ` +
+            `decided ${run.replay_counts?.candidates ?? 0}: ${run.replay_counts ? counts(run.replay_counts) : 'nothing yet'}; the run's status is the replay's`,
+        ]
+      : []),
     '',
     'timeline',
     ...formatTable(
@@ -117,12 +137,29 @@ export function describeRun(detail: NonNullable<RunDetail>): string[] {
       }),
     ).map((line) => `  ${line}`),
     '',
-    'decisions',
+    detail.held_replays.length > 0 ? 'decisions of the period as they stand (the run\'s and the replays\' below)' : 'decisions',
     ...formatTable(['status', 'veto reason', 'count'], detail.outcomes.map((outcome) => [outcome.status, outcome.veto_reason ?? '', String(outcome.n)])).map(
       (line) => `  ${line}`,
     ),
     `  still pending: ${detail.pending}`,
   ];
+  if (detail.held_replays.length > 0) {
+    lines.push('', 'replays of held actions that decided some of this period again');
+    lines.push(
+      ...formatTable(
+        ['started (UTC)', 'run', 'event', 'status', 'decided of this period'],
+        detail.held_replays.map((held) => [
+          when(held.started_at),
+          `${held.run_id} (${held.period_key})`,
+          held.event_id ?? '',
+          held.status,
+          Object.entries(held.outcomes)
+            .map(([outcome, n]) => `${outcome} ${n}`)
+            .join(', '),
+        ]),
+      ).map((line) => `  ${line}`),
+    );
+  }
   if (detail.shards.length > 0) {
     lines.push('', 'shards');
     lines.push(

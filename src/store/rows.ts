@@ -102,6 +102,16 @@ export const replayTarget = z.object({
 });
 export type ReplayTarget = z.infer<typeof replayTarget>;
 
+/** A run's counts as replay_counts keeps them. */
+export const runCounts = z.object({
+  candidates: z.number().int(),
+  executed: z.number().int(),
+  skipped: z.number().int(),
+  vetoed: z.number().int(),
+  failed: z.number().int(),
+  escalated: z.number().int(),
+});
+
 export const runRow = z.object({
   id: z.string(),
   job_type: z.string(),
@@ -123,6 +133,10 @@ export const runRow = z.object({
   shards: z.number().int().nullable().optional(),
   lease_owner: z.string().nullable().optional(),
   lease_expires_at: z.string().nullable().optional(),
+  /** The replay that took the run over after its firing; the counts above stay the firing's. */
+  replay_attempt_id: z.string().nullable().optional(),
+  /** That replay's own counts. */
+  replay_counts: runCounts.nullable().optional(),
 });
 export type RunRow = z.infer<typeof runRow>;
 
@@ -252,6 +266,8 @@ export const runListing = runRow.omit({ cursor: true }).extend({
   population: z.number().int().nullable(),
   continuations: z.number().int(),
   shards_done: z.number().int(),
+  /** How often the period was replayed after its firing. */
+  replays: z.number().int(),
 });
 export type RunListing = z.infer<typeof runListing>;
 
@@ -272,6 +288,18 @@ export const runDetail = z
     attempts: z.array(attemptRow),
     shards: z.array(z.object({ shard: z.number().int(), status: z.string(), attempt: z.number().int(), candidates: z.number().int(), executed: z.number().int(), vetoed: z.number().int(), failed: z.number().int(), error: z.string().nullable() })),
     outcomes: z.array(z.object({ status: executionStatus, veto_reason: vetoReason.nullable(), n: z.number().int() })),
+    /** Replays of held actions that re-decided some of the period's executions, with what they decided of it. */
+    held_replays: z.array(
+      z.object({
+        run_id: z.string(),
+        period_key: z.string(),
+        status: z.string(),
+        started_at: z.string(),
+        completed_at: z.string().nullable(),
+        event_id: z.string().nullable(),
+        outcomes: z.record(z.string(), z.number().int()),
+      }),
+    ),
     pending: z.number().int(),
     dry_runs: z.array(dryRunReport),
   })
@@ -384,6 +412,22 @@ export const opsSummaryFigures = z.object({
       escalated: count,
       duration_ms: z.number().nullable(),
       error: z.string().nullable(),
+      /** How often the period was replayed after this run's firing. */
+      replays: count,
+    }),
+  ),
+  /** Replays of a period made that day, with what each decided. */
+  replays: z.array(
+    z.object({
+      job_type: z.string(),
+      period_key: z.string(),
+      started_at: z.string(),
+      event_id: z.string().nullable(),
+      status: z.string(),
+      candidates: count,
+      executed: count,
+      vetoed: count,
+      failed: count,
     }),
   ),
   missed: z.array(z.object({ job_type: z.string(), period_key: z.string() })),

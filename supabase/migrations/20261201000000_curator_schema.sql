@@ -209,8 +209,9 @@ create table public.story_effectiveness (
 );
 
 -- tables/05_pipeline_runs.sql
--- One row per (job, period). The lease makes a duplicate delivery of the same firing find the run taken;
--- continuations and shards add their counts to the same row.
+-- One row per (job, period): what its firing did. The lease makes a duplicate delivery of the same firing find the
+-- run taken; continuations and shards add their counts to the same row. A replay of the period is an attempt of
+-- it (pipeline_run_attempts), never a rewrite: it counts apart, in replay_counts.
 create table public.pipeline_runs (
   id                uuid primary key default gen_random_uuid(),
   job_type          text not null check (job_type in (
@@ -243,6 +244,11 @@ create table public.pipeline_runs (
   -- The event that resumes the run (the one that started it, with its period and range resolved): what a
   -- redelivery re-queues for after a live lease, and what the health job queues for a run whose invocation died.
   resume_event      jsonb,
+  -- A replay of the period that took the run over after its firing (its attempt in pipeline_run_attempts): the
+  -- run's trigger, start, event and counts stay the firing's, its status, lease and cursor follow the replay, and
+  -- the replay's own counts add up in replay_counts ({ candidates, executed, skipped, vetoed, failed, escalated }).
+  replay_attempt_id uuid,
+  replay_counts     jsonb,
   constraint pipeline_runs_once unique (job_type, period_key),
   constraint pipeline_runs_running_has_lease check (status <> 'running' or lease_expires_at is not null),
   constraint pipeline_runs_finished_has_time check (status not in ('succeeded', 'failed') or completed_at is not null)
@@ -855,6 +861,19 @@ as $$
   select count(*)::integer from settled;
 $$;
 
+-- functions/curator_add_counts.sql
+-- A run's counts plus a page's ({ candidates, executed, skipped, vetoed, failed, escalated }, a missing key 0): how
+-- a replay's counts add up in pipeline_runs.replay_counts, apart from the firing's own columns.
+create or replace function public.curator_add_counts(p_counts jsonb, p_more jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = public, pg_temp
+as $$
+  select jsonb_object_agg(k, coalesce((p_counts->>k)::integer, 0) + coalesce((p_more->>k)::integer, 0))
+  from unnest(array['candidates', 'executed', 'skipped', 'vetoed', 'failed', 'escalated']) as k;
+$$;
+
 -- functions/curator_acquire_run.sql
 -- Takes the run of (job, period). First, every run of this job whose lease ran out (except one its shards hold,
 -- whose shards have leases of their own) is marked stuck and its pending actions settled
@@ -862,10 +881,12 @@ $$;
 -- (in_progress; its lease_expires_at says until when). A run handed on to its continuation is taken over at once. A
 -- run that failed or got stuck is resumed from its cursor by its own firing or event delivered again (Lambda's
 -- retries, a re-queued redelivery, the health job's resume). A succeeded run answers completed to its own firing
--- or event. Any other replay takes a finished or stuck run over and walks the period again from the start (what
--- succeeded is skipped). Every call is recorded as an attempt on the run (pipeline_run_attempts: a firing, a
--- redelivery, a continuation or a replay, with its event and request ids; a refused one is recorded skipped with
--- its reason). Answers acquired, resumed, the run, the attempt's id, and how many runs it marked stuck.
+-- or event (or a replay's that took it over). Any other replay takes a finished or stuck run over and walks the
+-- period again from the start (what succeeded is skipped), as an attempt of the period that leaves the firing's
+-- trigger, start, event and counts as they were (its own counts in replay_counts). Every call is recorded as an
+-- attempt on the run (pipeline_run_attempts: a firing, a redelivery, a continuation or a replay, with its event and
+-- request ids; a refused one is recorded skipped with its reason). Answers acquired, resumed, the run, the
+-- attempt's id, and how many runs it marked stuck.
 create or replace function public.curator_acquire_run(
   p_job_type text,
   p_period_key text,
@@ -926,8 +947,10 @@ begin
     returning id into v_attempt;
     return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
-  -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure).
-  v_again := p_trigger = 'schedule' or (p_event_id is not null and v_run.event_id = p_event_id);
+  -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure): the
+  -- firing's own event, or one of the replays that took the run over.
+  v_again := p_trigger = 'schedule' or (p_event_id is not null and (v_run.event_id = p_event_id or exists (
+    select 1 from public.pipeline_run_attempts a where a.run_id = v_run.id and a.kind = 'replay' and a.event_id = p_event_id)));
   if v_run.status = 'succeeded' and v_again then
     insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
     values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'completed', p_now, p_now)
@@ -936,25 +959,38 @@ begin
   end if;
 
   v_resume := v_run.status = 'running' or (v_run.status in ('failed', 'stuck') and v_again);
-  v_kind := case when v_run.status = 'running' then 'continuation' when v_resume then 'redelivery'
-                 when p_trigger = 'schedule' then 'firing' else 'replay' end;
+  if not v_resume then
+    -- A replay takes the finished, failed or stuck run over and walks the period again from the start (what
+    -- succeeded is skipped). It is an attempt of the period, never a rewrite of it: the run's trigger, start,
+    -- event, counts and completion stay the firing's; its status, lease and cursor follow the replay, whose own
+    -- counts add up in replay_counts.
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+    values (v_run.id, 'replay', p_event_id, p_owner, p_now)
+    returning id into v_attempt;
+    update public.pipeline_runs
+    set status = 'running',
+        lease_owner = p_owner,
+        lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
+        attempt = attempt + 1,
+        resume_event = p_resume_event,
+        cursor = null,
+        error = null,
+        replay_attempt_id = v_attempt,
+        replay_counts = public.curator_add_counts(null, null),
+        updated_at = p_now
+    where id = v_run.id
+    returning * into v_run;
+    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
+  end if;
+
+  v_kind := case when v_run.status = 'running' then 'continuation' else 'redelivery' end;
   update public.pipeline_runs
   set status = 'running',
-      trigger = case when v_resume then v_run.trigger else p_trigger end,
       lease_owner = p_owner,
       lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
       attempt = attempt + 1,
-      event_id = case when v_resume then v_run.event_id else p_event_id end,
-      resume_event = case when v_resume then coalesce(v_run.resume_event, p_resume_event) else p_resume_event end,
-      cursor = case when v_resume then cursor end,
-      candidates = case when v_resume then candidates else 0 end,
-      executed = case when v_resume then executed else 0 end,
-      skipped = case when v_resume then skipped else 0 end,
-      vetoed = case when v_resume then vetoed else 0 end,
-      failed = case when v_resume then failed else 0 end,
-      escalated = case when v_resume then escalated else 0 end,
-      started_at = case when v_resume then started_at else p_now end,
-      completed_at = null,
+      resume_event = coalesce(resume_event, p_resume_event),
+      completed_at = case when replay_attempt_id is null then null else completed_at end,
       error = null,
       updated_at = p_now
   where id = v_run.id
@@ -1686,7 +1722,7 @@ as $$
 $$;
 
 -- functions/curator_finish_run.sql
--- Ends a run as succeeded or failed, with its last counts, and releases its lease. A failed run's pending actions
+-- Ends a run as succeeded or failed, with its last counts (a replay's to its replay_counts), and releases its lease. A failed run's pending actions
 -- are settled first (what may have left is unknown, the rest is decidable again). Returns the run, or null when
 -- the lease was no longer p_owner's.
 create or replace function public.curator_finish_run(
@@ -1711,13 +1747,14 @@ begin
   set status = p_status,
       lease_owner = null,
       lease_expires_at = null,
-      candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-      executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-      skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-      vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-      failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-      escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
-      completed_at = p_now,
+      candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
+      executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
+      skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
+      vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+      failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
+      escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
+      replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
+      completed_at = case when replay_attempt_id is null then p_now else coalesce(completed_at, p_now) end,
       updated_at = p_now,
       error = p_error
   where id = p_run_id and lease_owner = p_owner and status = 'running'
@@ -1786,7 +1823,8 @@ begin
 
   update public.pipeline_runs
   set status = case when v_failed > 0 then 'failed' else 'succeeded' end,
-      lease_owner = null, lease_expires_at = null, completed_at = p_now, updated_at = p_now,
+      lease_owner = null, lease_expires_at = null, updated_at = p_now,
+      completed_at = case when replay_attempt_id is null then p_now else coalesce(completed_at, p_now) end,
       error = case when v_failed > 0 then format('%s of %s shards failed; %s', v_failed, shards, v_error) end
   where id = p_run_id and status = 'running'
   returning * into v_run;
@@ -2003,8 +2041,9 @@ end;
 $$;
 
 -- functions/curator_ops_summary.sql
--- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (with
--- the expected scheduled firings of p_expected that never started), executions by pipeline and status, email by type
+-- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (what
+-- their firings did, with how often each was replayed, and the expected scheduled firings of p_expected that never
+-- started), the replays of a period made that day (of whatever day's run, with what each decided), executions by pipeline and status, email by type
 -- as email_performance_daily has that day, credits issued (credits_issued_daily), expired and failed, crisis
 -- escalations, SLA violations and veto reasons, the breaker's trips, the day's overrides, each pipeline's last switch
 -- flip (so a switch off for more than a day shows), and the false-positive rates of the 30 days to p_until. With
@@ -2037,10 +2076,26 @@ as $$
                'failed', r.failed, 'escalated', r.escalated,
                'duration_ms', case when r.completed_at is null then null
                                    else round(extract(epoch from r.completed_at - r.started_at) * 1000) end,
-               'error', r.error)
+               'error', r.error,
+               'replays', (select count(*) from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay'))
              order by r.started_at, r.job_type)
       from public.pipeline_runs r
       where r.started_at >= p_from and r.started_at < p_until), '[]'::jsonb),
+    'replays', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'job_type', r.job_type, 'period_key', r.period_key, 'started_at', a.started_at, 'event_id', a.event_id,
+               'status', case when a.id = r.replay_attempt_id then r.status else a.outcome end,
+               'candidates', coalesce((c.counts->>'candidates')::integer, 0), 'executed', coalesce((c.counts->>'executed')::integer, 0),
+               -- An attempt's summary keeps its vetoes by reason; replay_counts keeps their sum.
+               'vetoed', case when jsonb_typeof(c.counts->'vetoed') = 'object'
+                              then (select coalesce(sum(v.value::integer), 0) from jsonb_each_text(c.counts->'vetoed') v)
+                              else coalesce((c.counts->>'vetoed')::integer, 0) end,
+               'failed', coalesce((c.counts->>'failed')::integer, 0))
+             order by a.started_at)
+      from public.pipeline_run_attempts a
+      join public.pipeline_runs r on r.id = a.run_id
+      cross join lateral (select case when a.id = r.replay_attempt_id then r.replay_counts else a.summary end as counts) c
+      where a.kind = 'replay' and a.started_at >= p_from and a.started_at < p_until), '[]'::jsonb),
     'missed', coalesce((
       select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
       from expected x
@@ -2514,8 +2569,9 @@ as $$
 $$;
 
 -- functions/curator_touch_run.sql
--- Extends the lease, saves the cursor and adds a page's counts. Returns held = false when the lease is no
--- longer this owner's (another invocation took the run over): the caller stops acting.
+-- Extends the lease, saves the cursor and adds a page's counts: to the run's own while its firing walks it, to
+-- replay_counts while a replay does. Returns held = false when the lease is no longer this owner's (another
+-- invocation took the run over): the caller stops acting.
 create or replace function public.curator_touch_run(
   p_run_id uuid,
   p_owner text,
@@ -2532,12 +2588,13 @@ as $$
     update public.pipeline_runs
     set lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
         cursor = coalesce(p_cursor, cursor),
-        candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-        executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-        skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-        vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-        failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-        escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
+        candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
+        executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
+        skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
+        vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+        failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
+        escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
+        replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
         updated_at = p_now
     where id = p_run_id and lease_owner = p_owner and status = 'running'
     returning 1
@@ -2546,8 +2603,8 @@ as $$
 $$;
 
 -- functions/curator_touch_shard.sql
--- Saves a shard's page: its cursor, lease and counts, and the same counts added to the run, whose lease the
--- shards keep alive between them. Returns held = false when the shard is no longer p_owner's.
+-- Saves a shard's page: its cursor, lease and counts, and the same counts added to the run (to its replay_counts
+-- while a replay holds it), whose lease the shards keep alive between them. Returns held = false when the shard is no longer p_owner's.
 create or replace function public.curator_touch_shard(
   p_run_id uuid,
   p_shard integer,
@@ -2577,12 +2634,13 @@ as $$
   ), run as (
     update public.pipeline_runs
     set lease_expires_at = greatest(lease_expires_at, p_now + make_interval(secs => p_lease_seconds)),
-        candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-        executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-        skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-        vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-        failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-        escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
+        candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
+        executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
+        skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
+        vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+        failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
+        escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
+        replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
         updated_at = p_now
     where id = p_run_id and exists (select 1 from touched)
     returning 1
@@ -2960,9 +3018,12 @@ $$;
 
 -- functions/curator_run.sql
 -- One run in full, for `ops run`: by its id, or by job and period (the newest run of the job without a period).
--- The run's row; its attempts in order (the timeline: firing, redeliveries, continuations, shards, replays, each
--- with its summary); its shards; its decisions by status and veto reason; how many are still pending; and the
--- last dry runs of its job and period. Null when there is no such run.
+-- The run's row (what its firing did; a replay that took it over counts apart in replay_counts); its attempts in
+-- order (the timeline: firing, redeliveries, continuations, shards, replays, each with its summary); its shards;
+-- the period's decisions by status and veto reason as they stand now, wherever they were last decided (the run, or
+-- a replay of held actions that re-decided some of them); each such replay of held actions with what it decided of
+-- this period; how many are still pending; and the last dry runs of its job and period. Null when there is no
+-- such run.
 create or replace function public.curator_run(
   p_run_id uuid,
   p_job_type text,
@@ -2978,6 +3039,18 @@ as $$
        or (p_run_id is null and r.job_type = p_job_type and (p_period_key is null or r.period_key = p_period_key))
     order by r.started_at desc
     limit 1
+  ),
+  -- Replays of held actions run under keys of their own (replay:<reason>:<from>/<to>) and take the executions they
+  -- re-decide with them: found among the job's replay runs since the period's firing, by the period's executions.
+  held_replays as (
+    select h.* from public.pipeline_runs h, run r
+    where r.period_key not like 'replay:%' and h.job_type = r.job_type and h.period_key like 'replay:%'
+      and h.started_at >= coalesce(r.scheduled_for, r.started_at)
+      and exists (select 1 from public.pipeline_executions e where e.run_id = h.id and e.period_key = r.period_key)
+  ),
+  decided as (
+    select e.* from public.pipeline_executions e, run r
+    where e.run_id = r.id or (e.run_id in (select id from held_replays) and e.period_key = r.period_key)
   )
   select case when not exists (select 1 from run) then null else (
     select jsonb_build_object(
@@ -2990,9 +3063,17 @@ as $$
                           from public.pipeline_run_shards s where s.run_id = r.id), '[]'::jsonb),
       'outcomes', coalesce((select jsonb_agg(jsonb_build_object('status', o.status, 'veto_reason', o.veto_reason, 'n', o.n)
                                              order by o.n desc, o.status)
-                            from (select e.status, e.veto_reason, count(*)::integer as n from public.pipeline_executions e
-                                  where e.run_id = r.id group by e.status, e.veto_reason) o), '[]'::jsonb),
-      'pending', (select count(*)::integer from public.pipeline_executions e where e.run_id = r.id and e.status = 'pending'),
+                            from (select d.status, d.veto_reason, count(*)::integer as n from decided d
+                                  group by d.status, d.veto_reason) o), '[]'::jsonb),
+      'held_replays', coalesce((select jsonb_agg(jsonb_build_object(
+                                  'run_id', h.id, 'period_key', h.period_key, 'status', h.status, 'started_at', h.started_at,
+                                  'completed_at', h.completed_at, 'event_id', h.event_id,
+                                  'outcomes', (select coalesce(jsonb_object_agg(o.outcome, o.n), '{}'::jsonb)
+                                               from (select d.status || coalesce(' ' || d.veto_reason, '') as outcome, count(*)::integer as n
+                                                     from decided d where d.run_id = h.id group by 1) o))
+                                  order by h.started_at)
+                                from held_replays h), '[]'::jsonb),
+      'pending', (select count(*)::integer from decided d where d.status = 'pending'),
       'dry_runs', coalesce((select jsonb_agg(to_jsonb(d) order by d.requested_at desc)
                             from (select * from public.dry_run_reports d
                                   where d.job_type = r.job_type and d.period_key = r.period_key
@@ -3023,9 +3104,10 @@ as $$
 $$;
 
 -- functions/curator_runs.sql
--- The runs started since p_since (of one job, or all), newest first, for `ops runs`: status, period, counts,
--- progress (candidates decided of the population, when it is known), how often the run continued in a new
--- invocation, its shards (done of all), duration and error.
+-- The runs started since p_since (of one job, or all), newest first, for `ops runs`: status, period, counts (the
+-- firing's), progress (candidates decided of the population, when it is known), how often the run continued in a
+-- new invocation, its shards (done of all), duration and error, and beside them how often the period was replayed
+-- and what the last replay decided (replay_counts).
 create or replace function public.curator_runs(
   p_job_type text,
   p_since timestamptz,
@@ -3039,7 +3121,8 @@ as $$
   from (
     select r.id, r.job_type, r.period_key, r.trigger, r.status, r.attempt, r.candidates, r.executed, r.skipped,
            r.vetoed, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
-           r.lease_expires_at, r.error,
+           r.lease_expires_at, r.error, r.replay_attempt_id, r.replay_counts,
+           (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay') as replays,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'continuation') as continuations,
            (select count(*)::integer from public.pipeline_run_shards s where s.run_id = r.id and s.status = 'succeeded') as shards_done
     from public.pipeline_runs r
@@ -3349,6 +3432,9 @@ grant execute on function public.calculate_user_credits to service_role;
 
 revoke execute on function public.curator_settle_executions from public, anon, authenticated;
 grant execute on function public.curator_settle_executions to service_role;
+
+revoke execute on function public.curator_add_counts from public, anon, authenticated;
+grant execute on function public.curator_add_counts to service_role;
 
 revoke execute on function public.curator_acquire_run from public, anon, authenticated;
 grant execute on function public.curator_acquire_run to service_role;

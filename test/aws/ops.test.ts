@@ -343,7 +343,7 @@ describeWithMoto('the ops commands', () => {
     it('runs lists the recent runs; run shows one in full, by id or by job and period', async () => {
       const list = await ops(['runs', '--since', '24h'], undefined, looking());
       expect(list.code).toBe(0);
-      expect(list.out).toMatch(/^started \(UTC\)\s+job\s+period\s+status\s+decided\s+executed\s+vetoed\s+failed\s+took\s+continued\s+error$/m);
+      expect(list.out).toMatch(/^started \(UTC\)\s+job\s+period\s+status\s+decided\s+executed\s+vetoed\s+failed\s+took\s+continued\s+replayed\s+error$/m);
       expect(list.out).toMatch(/^\S+ \S+\s+daily_digest\s+2026-11-23\s+succeeded\s+\d+\s+6\s+\d+\s+0\s/m);
       const json = JSON.parse((await ops(['runs', '--job', 'daily_digest', '--since', '2d', '--json'], undefined, looking())).out) as Array<{ id: string; job_type: string; period_key: string }>;
       expect(json.map((run) => `${run.job_type} ${run.period_key}`)).toContain('daily_digest 2026-11-23');
@@ -363,6 +363,8 @@ describeWithMoto('the ops commands', () => {
       expect(unknown.code).toBe(1);
       expect(unknown.err).toMatch(/no run daily_digest:2020-01-01/);
       expect((await ops(['run', 'yesterday'])).code).toBe(2);
+      // A period that cannot exist is a typo, said as the request contract says it.
+      expect(await ops(['run', 'daily_digest:2026-02-30'])).toMatchObject({ code: 2, err: expect.stringContaining('2026-02-30 is not a period of daily_digest (daily)') });
       expect((await ops(['runs', '--job', 'digest'])).err).toMatch(/unknown jobType "digest"/);
       expect((await ops(['runs', '--since', 'soon'])).code).toBe(2);
     });

@@ -5,7 +5,7 @@ import { opsSummaryEvent } from '../../src/events/curator-events.js';
 import { alarms } from '../../src/metrics/alarms.js';
 import { runOps } from '../../src/ops/cli.js';
 import type { OpsSummaryFigures } from '../../src/store/rows.js';
-import { curatorHarness, scheduledEvent, signalEvent, tallyOf, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, replayEvent, scheduledEvent, signalEvent, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { seedDigestPopulation } from '../support/population.js';
 
@@ -224,6 +224,25 @@ describe('the morning ops summary', () => {
     expect(await count('ops_summaries')).toBe(2);
     curator.switches.set('ops-summary/enabled', 'true');
     curator.switches.set('all/enabled', 'true');
+  });
+
+  it('reports a replay beside the firing it replays: the firing\'s day keeps the firing, the replay\'s day lists the replay', async () => {
+    const thursday = new Date('2026-12-10T09:00:00Z');
+    curator.clock.set(new Date('2026-12-09T10:00:00Z'));
+    expect(await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-12-06' }, 'replay-of-sunday'))).toMatchObject({ ok: true, status: 'succeeded' });
+
+    curator.clock.set(new Date(thursday.getTime() + 2_000));
+    expect(await curator.handler(opsSummaryEvent(thursday.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-09' });
+    const text = curator.mailer.contentSent.at(-1)!.text;
+    expect(text).toMatch(/## Replays/);
+    expect(text).toMatch(/daily_digest\s+2026-12-06\s+2026-12-09 10:00\s+replay-of-sunday\s+succeeded\s+\d+\s+0\s+/);
+
+    // Sunday's figures, asked again: the digest is still the firing's, started on Sunday, flagged as replayed.
+    const [row] = await db.sql.query<{ figures: OpsSummaryFigures }>(
+      `select public.curator_ops_summary('2026-12-06T00:00:00Z', '2026-12-07T00:00:00Z', '[]'::jsonb, false, now()) as figures`,
+    );
+    const digest = row!.figures.runs.find((run) => run.job_type === 'daily_digest' && run.period_key === '2026-12-06');
+    expect(digest).toMatchObject({ trigger: 'schedule', status: 'succeeded', executed: figures.runs.find((run) => run.job_type === 'daily_digest')!.executed, replays: 1 });
   });
 
   it('refuses a malformed request naming the field', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runOps } from '../../src/ops/cli.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { curatorHarness, replayEvent, scheduledEvent, type Harness, tallyOf } from '../support/curator-harness.js';
 import { executionsBySubject, seedDigestPopulation, type DigestPopulation } from '../support/population.js';
@@ -33,6 +34,65 @@ describe('a replay of a period whose firing is not yet due', () => {
     const fired = await early.handler(scheduledEvent('daily_digest', firing));
     expect(fired).toMatchObject({ ok: true, status: 'succeeded' });
     expect(tallyOf(fired).executed).toBe(12);
+  });
+});
+
+describe('a replay is an attempt of its period, never a rewrite of it', () => {
+  async function ops(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runOps([...args, '--env', 'staging'], {}, { out: (line) => out.push(line), err: (line) => err.push(line), sql: db.sql, clock: curator.clock });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+  const runOfPeriod = async () =>
+    (await db.sql.query<Record<string, unknown>>(
+      `select trigger, started_at, event_id, candidates, executed, skipped, vetoed, status, replay_counts from pipeline_runs where period_key = $1`,
+      [periodKey],
+    ))[0]!;
+
+  it('leaves the firing\'s trigger, start, event and counts as they were, and counts the replay apart', async () => {
+    const fired = await curator.handler(scheduledEvent('daily_digest', firing, 'evt-firing'));
+    expect(tallyOf(fired).executed).toBe(12);
+    const before = await runOfPeriod();
+    expect(before).toMatchObject({ trigger: 'schedule', event_id: 'evt-firing', candidates: 17, executed: 12, vetoed: 5, replay_counts: null });
+
+    curator.clock.advance(3_600_000);
+    const replayed = await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }, 'replay-of-the-period'));
+    expect(replayed).toMatchObject({ ok: true, status: 'succeeded' });
+    expect(tallyOf(replayed).executed).toBe(0);
+    const after = await runOfPeriod();
+    expect(after).toMatchObject({ trigger: 'schedule', started_at: before.started_at, event_id: 'evt-firing', candidates: 17, executed: 12, vetoed: 5, status: 'succeeded' });
+    expect(after.replay_counts).toMatchObject({ candidates: 17, executed: 0 });
+    // The same replay event delivered again is the same attempt: it exits.
+    expect(await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey }, 'replay-of-the-period'))).toMatchObject({ status: 'skipped', reason: 'completed' });
+    expect(curator.mailer.sent).toHaveLength(12);
+
+    const listed = await ops(['runs', '--since', '2h']);
+    expect(listed.out).toMatch(/daily_digest\s+2026-11-23\s+succeeded\s+17\s+12\s+5\s+0\s+\S+ s\s+0\s+1x, last: executed 0, vetoed 0, failed 0/);
+    const shown = await ops(['run', `daily_digest:${periodKey}`]);
+    expect(shown.out).toMatch(/^ {2}fired \S+ \S+, finished .*attempt 2$/m);
+    expect(shown.out).toMatch(/^ {2}the firing decided 17: executed 12, skipped 0, vetoed 5, failed 0, escalated 0$/m);
+    expect(shown.out).toMatch(/^ {2}REPLAYED \S+ \S+ \(event replay-of-the-period\): decided 17: executed 0, /m);
+  });
+
+  it('ops run of the period shows the decisions where they stand and the replay of held actions beside the firing', async () => {
+    curator.switches.set('daily-digest/enabled', 'false');
+    await curator.handler(scheduledEvent('daily_digest', firing));
+    curator.switches.set('daily-digest/enabled', 'true');
+    curator.clock.advance(30 * 60_000);
+    const held = { jobType: 'daily_digest', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T00:00:00Z', to: '2026-11-23T20:30:00Z' };
+    expect(tallyOf(await curator.handler(replayEvent(held, 'replay-held'))).executed).toBe(12);
+
+    const shown = await ops(['run', `daily_digest:${periodKey}`]);
+    expect(shown.code).toBe(0);
+    // The firing as it was: every family held by the switch.
+    expect(shown.out).toMatch(/^ {2}the firing decided 17: executed 0, skipped 0, vetoed 17, failed 0, escalated 0$/m);
+    // The period as it stands now: the twelve sent by the replay are the period's decisions too.
+    expect(shown.out).toMatch(/^decisions of the period as they stand/m);
+    expect(shown.out).toMatch(/^ {2}succeeded\s+12$/m);
+    expect(shown.out).not.toMatch(/^ {2}vetoed\s+KILL_SWITCH_ACTIVE/m);
+    expect(shown.out).toMatch(/^replays of held actions that decided some of this period again$/m);
+    expect(shown.out).toMatch(/\(replay:KILL_SWITCH_ACTIVE:2026-11-23T00:00:00.000Z\/2026-11-23T20:30:00.000Z\)\s+replay-held\s+succeeded\s+.*succeeded 12/);
   });
 });
 

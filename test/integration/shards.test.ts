@@ -112,7 +112,9 @@ describe('a run larger than the shard size', () => {
     expect(await curator.handler(firstAttempt[0]!, invocation())).toMatchObject({ status: 'skipped', reason: 'superseded' });
     await drain(curator, queue, invocation);
     expect(curator.mailer.sent).toHaveLength(23);
-    expect(await runRow(db.sql)).toMatchObject({ status: 'succeeded', attempt: 2, candidates: 33, executed: 0 });
+    // The replay is an attempt of the period: the run keeps what the firing did, the replay's own counts beside it.
+    expect(await runRow(db.sql)).toMatchObject({ status: 'succeeded', attempt: 2, candidates: 33, executed: 23 });
+    expect(await db.sql.query(`select replay_counts from pipeline_runs`)).toEqual([{ replay_counts: expect.objectContaining({ candidates: 33, executed: 0 }) }]);
   });
 
   it('holds the emails-per-run ceiling across shards: each spends at most its share', async () => {

@@ -199,13 +199,16 @@ async function recordFailure(deps: CuratorDeps, held: HeldWork, lease: Lease, er
 
 /**
  * A run ended (by its last invocation, or its last shard): its veto rate over its whole life, its duration, and
- * FailedRuns when it failed.
+ * FailedRuns when it failed. A replay that took the run over publishes no VetoRate or JobDuration (those are the
+ * firing's, already published; the replay's own figures are in its attempts), but its failure counts.
  */
 function publishRunEnd(deps: CuratorDeps, pipelineType: JobType, run: RunRow, startedMs: number): void {
-  const decisions = run.vetoed + run.executed + run.failed + run.escalated;
-  if (decisions > 0) deps.metrics.record({ name: MetricName.VetoRate, value: (100 * run.vetoed) / decisions, unit: 'Percent', pipelineType });
-  const lifeMs = run.completed_at === null ? 0 : Date.parse(run.completed_at) - Date.parse(run.started_at);
-  deps.metrics.record({ name: MetricName.JobDuration, value: Math.max(lifeMs, Date.now() - startedMs), unit: 'Milliseconds', pipelineType });
+  if (!run.replay_attempt_id) {
+    const decisions = run.vetoed + run.executed + run.failed + run.escalated;
+    if (decisions > 0) deps.metrics.record({ name: MetricName.VetoRate, value: (100 * run.vetoed) / decisions, unit: 'Percent', pipelineType });
+    const lifeMs = run.completed_at === null ? 0 : Date.parse(run.completed_at) - Date.parse(run.started_at);
+    deps.metrics.record({ name: MetricName.JobDuration, value: Math.max(lifeMs, Date.now() - startedMs), unit: 'Milliseconds', pipelineType });
+  }
   if (run.status === 'failed') {
     deps.metrics.record({ name: MetricName.FailedRuns, value: 1, unit: 'Count', pipelineType });
     deps.logger.error('run ended failed', { pipeline_type: pipelineType, run_id: run.id, period_key: run.period_key, error: run.error });

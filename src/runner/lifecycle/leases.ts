@@ -74,7 +74,8 @@ export async function takeRun(
     ref,
     cursor: typeof saved?.after === 'string' ? saved.after : null,
     through: null,
-    emailsBefore: result.resumed ? run.executed : 0,
+    // A resumed walk keeps counting what it already claimed: the firing's, or the replay's that holds the run.
+    emailsBefore: result.resumed ? (run.replay_attempt_id ? (run.replay_counts?.executed ?? 0) : run.executed) : 0,
     stuckMarked: result.stuck,
     resumed: result.resumed === true,
     attemptId: result.attempt_id,

@@ -4,10 +4,12 @@
 -- (in_progress; its lease_expires_at says until when). A run handed on to its continuation is taken over at once. A
 -- run that failed or got stuck is resumed from its cursor by its own firing or event delivered again (Lambda's
 -- retries, a re-queued redelivery, the health job's resume). A succeeded run answers completed to its own firing
--- or event. Any other replay takes a finished or stuck run over and walks the period again from the start (what
--- succeeded is skipped). Every call is recorded as an attempt on the run (pipeline_run_attempts: a firing, a
--- redelivery, a continuation or a replay, with its event and request ids; a refused one is recorded skipped with
--- its reason). Answers acquired, resumed, the run, the attempt's id, and how many runs it marked stuck.
+-- or event (or a replay's that took it over). Any other replay takes a finished or stuck run over and walks the
+-- period again from the start (what succeeded is skipped), as an attempt of the period that leaves the firing's
+-- trigger, start, event and counts as they were (its own counts in replay_counts). Every call is recorded as an
+-- attempt on the run (pipeline_run_attempts: a firing, a redelivery, a continuation or a replay, with its event and
+-- request ids; a refused one is recorded skipped with its reason). Answers acquired, resumed, the run, the
+-- attempt's id, and how many runs it marked stuck.
 create or replace function public.curator_acquire_run(
   p_job_type text,
   p_period_key text,
@@ -68,8 +70,10 @@ begin
     returning id into v_attempt;
     return jsonb_build_object('acquired', false, 'reason', 'in_progress', 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
   end if;
-  -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure).
-  v_again := p_trigger = 'schedule' or (p_event_id is not null and v_run.event_id = p_event_id);
+  -- The same firing or replay event again (EventBridge delivers at least once; Lambda retries a failure): the
+  -- firing's own event, or one of the replays that took the run over.
+  v_again := p_trigger = 'schedule' or (p_event_id is not null and (v_run.event_id = p_event_id or exists (
+    select 1 from public.pipeline_run_attempts a where a.run_id = v_run.id and a.kind = 'replay' and a.event_id = p_event_id)));
   if v_run.status = 'succeeded' and v_again then
     insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, outcome, reason, started_at, finished_at)
     values (v_run.id, 'redelivery', p_event_id, p_owner, 'skipped', 'completed', p_now, p_now)
@@ -78,25 +82,38 @@ begin
   end if;
 
   v_resume := v_run.status = 'running' or (v_run.status in ('failed', 'stuck') and v_again);
-  v_kind := case when v_run.status = 'running' then 'continuation' when v_resume then 'redelivery'
-                 when p_trigger = 'schedule' then 'firing' else 'replay' end;
+  if not v_resume then
+    -- A replay takes the finished, failed or stuck run over and walks the period again from the start (what
+    -- succeeded is skipped). It is an attempt of the period, never a rewrite of it: the run's trigger, start,
+    -- event, counts and completion stay the firing's; its status, lease and cursor follow the replay, whose own
+    -- counts add up in replay_counts.
+    insert into public.pipeline_run_attempts (run_id, kind, event_id, request_id, started_at)
+    values (v_run.id, 'replay', p_event_id, p_owner, p_now)
+    returning id into v_attempt;
+    update public.pipeline_runs
+    set status = 'running',
+        lease_owner = p_owner,
+        lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
+        attempt = attempt + 1,
+        resume_event = p_resume_event,
+        cursor = null,
+        error = null,
+        replay_attempt_id = v_attempt,
+        replay_counts = public.curator_add_counts(null, null),
+        updated_at = p_now
+    where id = v_run.id
+    returning * into v_run;
+    return jsonb_build_object('acquired', true, 'resumed', false, 'run', to_jsonb(v_run), 'stuck', v_stuck, 'attempt_id', v_attempt);
+  end if;
+
+  v_kind := case when v_run.status = 'running' then 'continuation' else 'redelivery' end;
   update public.pipeline_runs
   set status = 'running',
-      trigger = case when v_resume then v_run.trigger else p_trigger end,
       lease_owner = p_owner,
       lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
       attempt = attempt + 1,
-      event_id = case when v_resume then v_run.event_id else p_event_id end,
-      resume_event = case when v_resume then coalesce(v_run.resume_event, p_resume_event) else p_resume_event end,
-      cursor = case when v_resume then cursor end,
-      candidates = case when v_resume then candidates else 0 end,
-      executed = case when v_resume then executed else 0 end,
-      skipped = case when v_resume then skipped else 0 end,
-      vetoed = case when v_resume then vetoed else 0 end,
-      failed = case when v_resume then failed else 0 end,
-      escalated = case when v_resume then escalated else 0 end,
-      started_at = case when v_resume then started_at else p_now end,
-      completed_at = null,
+      resume_event = coalesce(resume_event, p_resume_event),
+      completed_at = case when replay_attempt_id is null then null else completed_at end,
       error = null,
       updated_at = p_now
   where id = v_run.id

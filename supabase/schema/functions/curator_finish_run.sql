@@ -1,4 +1,4 @@
--- Ends a run as succeeded or failed, with its last counts, and releases its lease. A failed run's pending actions
+-- Ends a run as succeeded or failed, with its last counts (a replay's to its replay_counts), and releases its lease. A failed run's pending actions
 -- are settled first (what may have left is unknown, the rest is decidable again). Returns the run, or null when
 -- the lease was no longer p_owner's.
 create or replace function public.curator_finish_run(
@@ -23,13 +23,14 @@ begin
   set status = p_status,
       lease_owner = null,
       lease_expires_at = null,
-      candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-      executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-      skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-      vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-      failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-      escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
-      completed_at = p_now,
+      candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
+      executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
+      skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
+      vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+      failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
+      escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
+      replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
+      completed_at = case when replay_attempt_id is null then p_now else coalesce(completed_at, p_now) end,
       updated_at = p_now,
       error = p_error
   where id = p_run_id and lease_owner = p_owner and status = 'running'

@@ -49,7 +49,8 @@ begin
 
   update public.pipeline_runs
   set status = case when v_failed > 0 then 'failed' else 'succeeded' end,
-      lease_owner = null, lease_expires_at = null, completed_at = p_now, updated_at = p_now,
+      lease_owner = null, lease_expires_at = null, updated_at = p_now,
+      completed_at = case when replay_attempt_id is null then p_now else coalesce(completed_at, p_now) end,
       error = case when v_failed > 0 then format('%s of %s shards failed; %s', v_failed, shards, v_error) end
   where id = p_run_id and status = 'running'
   returning * into v_run;

@@ -1,5 +1,6 @@
--- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (with
--- the expected scheduled firings of p_expected that never started), executions by pipeline and status, email by type
+-- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (what
+-- their firings did, with how often each was replayed, and the expected scheduled firings of p_expected that never
+-- started), the replays of a period made that day (of whatever day's run, with what each decided), executions by pipeline and status, email by type
 -- as email_performance_daily has that day, credits issued (credits_issued_daily), expired and failed, crisis
 -- escalations, SLA violations and veto reasons, the breaker's trips, the day's overrides, each pipeline's last switch
 -- flip (so a switch off for more than a day shows), and the false-positive rates of the 30 days to p_until. With
@@ -32,10 +33,26 @@ as $$
                'failed', r.failed, 'escalated', r.escalated,
                'duration_ms', case when r.completed_at is null then null
                                    else round(extract(epoch from r.completed_at - r.started_at) * 1000) end,
-               'error', r.error)
+               'error', r.error,
+               'replays', (select count(*) from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay'))
              order by r.started_at, r.job_type)
       from public.pipeline_runs r
       where r.started_at >= p_from and r.started_at < p_until), '[]'::jsonb),
+    'replays', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'job_type', r.job_type, 'period_key', r.period_key, 'started_at', a.started_at, 'event_id', a.event_id,
+               'status', case when a.id = r.replay_attempt_id then r.status else a.outcome end,
+               'candidates', coalesce((c.counts->>'candidates')::integer, 0), 'executed', coalesce((c.counts->>'executed')::integer, 0),
+               -- An attempt's summary keeps its vetoes by reason; replay_counts keeps their sum.
+               'vetoed', case when jsonb_typeof(c.counts->'vetoed') = 'object'
+                              then (select coalesce(sum(v.value::integer), 0) from jsonb_each_text(c.counts->'vetoed') v)
+                              else coalesce((c.counts->>'vetoed')::integer, 0) end,
+               'failed', coalesce((c.counts->>'failed')::integer, 0))
+             order by a.started_at)
+      from public.pipeline_run_attempts a
+      join public.pipeline_runs r on r.id = a.run_id
+      cross join lateral (select case when a.id = r.replay_attempt_id then r.replay_counts else a.summary end as counts) c
+      where a.kind = 'replay' and a.started_at >= p_from and a.started_at < p_until), '[]'::jsonb),
     'missed', coalesce((
       select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
       from expected x

@@ -1,6 +1,7 @@
--- The runs started since p_since (of one job, or all), newest first, for `ops runs`: status, period, counts,
--- progress (candidates decided of the population, when it is known), how often the run continued in a new
--- invocation, its shards (done of all), duration and error.
+-- The runs started since p_since (of one job, or all), newest first, for `ops runs`: status, period, counts (the
+-- firing's), progress (candidates decided of the population, when it is known), how often the run continued in a
+-- new invocation, its shards (done of all), duration and error, and beside them how often the period was replayed
+-- and what the last replay decided (replay_counts).
 create or replace function public.curator_runs(
   p_job_type text,
   p_since timestamptz,
@@ -14,7 +15,8 @@ as $$
   from (
     select r.id, r.job_type, r.period_key, r.trigger, r.status, r.attempt, r.candidates, r.executed, r.skipped,
            r.vetoed, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
-           r.lease_expires_at, r.error,
+           r.lease_expires_at, r.error, r.replay_attempt_id, r.replay_counts,
+           (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay') as replays,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'continuation') as continuations,
            (select count(*)::integer from public.pipeline_run_shards s where s.run_id = r.id and s.status = 'succeeded') as shards_done
     from public.pipeline_runs r

@@ -1,5 +1,6 @@
--- Extends the lease, saves the cursor and adds a page's counts. Returns held = false when the lease is no
--- longer this owner's (another invocation took the run over): the caller stops acting.
+-- Extends the lease, saves the cursor and adds a page's counts: to the run's own while its firing walks it, to
+-- replay_counts while a replay does. Returns held = false when the lease is no longer this owner's (another
+-- invocation took the run over): the caller stops acting.
 create or replace function public.curator_touch_run(
   p_run_id uuid,
   p_owner text,
@@ -16,12 +17,13 @@ as $$
     update public.pipeline_runs
     set lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
         cursor = coalesce(p_cursor, cursor),
-        candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-        executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-        skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-        vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-        failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-        escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
+        candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
+        executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
+        skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
+        vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+        failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
+        escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
+        replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
         updated_at = p_now
     where id = p_run_id and lease_owner = p_owner and status = 'running'
     returning 1

@@ -1,5 +1,6 @@
--- One row per (job, period). The lease makes a duplicate delivery of the same firing find the run taken;
--- continuations and shards add their counts to the same row.
+-- One row per (job, period): what its firing did. The lease makes a duplicate delivery of the same firing find the
+-- run taken; continuations and shards add their counts to the same row. A replay of the period is an attempt of
+-- it (pipeline_run_attempts), never a rewrite: it counts apart, in replay_counts.
 create table public.pipeline_runs (
   id                uuid primary key default gen_random_uuid(),
   job_type          text not null check (job_type in (
@@ -32,6 +33,11 @@ create table public.pipeline_runs (
   -- The event that resumes the run (the one that started it, with its period and range resolved): what a
   -- redelivery re-queues for after a live lease, and what the health job queues for a run whose invocation died.
   resume_event      jsonb,
+  -- A replay of the period that took the run over after its firing (its attempt in pipeline_run_attempts): the
+  -- run's trigger, start, event and counts stay the firing's, its status, lease and cursor follow the replay, and
+  -- the replay's own counts add up in replay_counts ({ candidates, executed, skipped, vetoed, failed, escalated }).
+  replay_attempt_id uuid,
+  replay_counts     jsonb,
   constraint pipeline_runs_once unique (job_type, period_key),
   constraint pipeline_runs_running_has_lease check (status <> 'running' or lease_expires_at is not null),
   constraint pipeline_runs_finished_has_time check (status not in ('succeeded', 'failed') or completed_at is not null)
