@@ -4,7 +4,7 @@ import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 import { jobTypes, pipelineOf, type JobType } from '../pipelines/index.js';
 import type { JobRequest, SignalJob } from '../runner/job-request.js';
 import { DetailType, EventSource } from './curator-events.js';
-import { checkRequest, describeSource, refusalText, type Refusal, type RequestOrigin } from './request-contract.js';
+import { checkRequest, describeSource, refusalText, whatIfDays, type Refusal, type RequestOrigin } from './request-contract.js';
 import { isStorableText, storableJson } from './storable.js';
 
 const realtimeJobTypes = jobTypes.filter((jobType) => pipelineOf(jobType).period === 'signal');
@@ -90,7 +90,7 @@ const whatIfRequest = z.object({
       jobType: z.literal('what_if'),
       scope: z.string().min(1).max(40),
       changes: z.record(z.string().min(1).max(40), z.string().min(1).max(40)),
-      days: z.number().int().min(1).max(31),
+      days: z.number().int().min(whatIfDays.min).max(whatIfDays.max),
     })
     .strict(),
 });

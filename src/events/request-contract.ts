@@ -32,6 +32,25 @@ export const replayRange = {
   maxAgeDays: 90,
 } as const;
 
+/** The window a what-if re-decides, in whole days ending now (`ops what-if --days`, the what_if job's `days`). */
+export const whatIfDays = { min: 1, max: 31, default: 7 } as const;
+
+/** A manual credit (`ops credit`), in whole cents: one support ticket's worth, never a slipped digit's. */
+export const manualCreditCents = { min: 1, max: 100_000 } as const;
+
+/** Whole numbers only, written as digits (no `1e3`, `0x10`, `+1`, `1.0`). */
+const wholeNumber = /^\d+$/;
+
+/**
+ * A whole number ops typed for `argument`, within [min, max], or why not: the one reading of `--days` and of a
+ * credit's cents, so the command line and the curator agree.
+ */
+export function readWholeNumber(argument: string, text: string | undefined, range: { readonly min: number; readonly max: number }): { ok: true; value: number } | { ok: false; refusal: Refusal } {
+  const value = text !== undefined && wholeNumber.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (Number.isSafeInteger(value) && value >= range.min && value <= range.max) return { ok: true, value };
+  return { ok: false, refusal: { field: argument, reason: `must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(text ?? '')}` } };
+}
+
 const dayMs = 86_400_000;
 
 /** A request the contract refuses: the field, and what is wrong with it. */

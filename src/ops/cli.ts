@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.
 import { createCuratorHandler, type CuratorResult } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
 import { curatorFunctionName, environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
+import { manualCreditCents, readWholeNumber, refusalText } from '../events/request-contract.js';
 import { readEnvironmentSettings } from '../settings/environment-settings.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { checkSsm, disableSwitch, enableSwitch, manualCredit, replay, ruleNames, showSwitches, startAll, stopAll } from './commands.js';
@@ -79,6 +80,8 @@ options
   --json       one JSON document instead of tables
   --yes        confirm disable all, stop-all and tune without a question (needed with no terminal)
   --days       the what-if window in whole days, ending now (1 to 31, default 7)
+  Every period, time, amount and tunable is checked before anything is called, published or written: a refusal
+  exits 2 and names the argument (runbooks/operations.md, "What the curator refuses").
 
 exit codes: 0 done, 1 failed, unhealthy or not found, 2 bad usage or configuration (or not confirmed),
             3 no AWS credentials, 4 endpoint unreachable, 5 done but the human_overrides record could not be written,
@@ -360,12 +363,10 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         );
       case 'credit': {
         const userId = required(rest[0], 'the user id');
-        const cents = Number(required(rest[1], 'the amount in cents'));
+        const cents = readWholeNumber('the amount in cents', required(rest[1], 'the amount in cents'), manualCreditCents);
         if (!/^[0-9a-f-]{36}$/i.test(userId)) throw new OpsError(ExitCode.usage, `the user id must be a uuid, got ${userId}`);
-        if (!Number.isInteger(cents) || cents <= 0 || cents > 100_000) {
-          throw new OpsError(ExitCode.usage, `the amount must be whole cents from 1 to 100000, got ${rest[1]}`);
-        }
-        return await manualCredit(context, userId, cents, { ...who, reason: required(values.reason, '--reason') });
+        if (!cents.ok) throw new OpsError(ExitCode.usage, refusalText(cents.refusal));
+        return await manualCredit(context, userId, cents.value, { ...who, reason: required(values.reason, '--reason') });
       }
       default:
         throw new OpsError(ExitCode.usage, `unknown command "${command}"\n\n${usage}`);

@@ -1,5 +1,6 @@
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { whatIfEvent } from '../events/curator-events.js';
+import { readWholeNumber, refusalText, whatIfDays } from '../events/request-contract.js';
 import type { CuratorResult } from '../handlers/curator.js';
 import { clinicalPipelines, parameterRoot, pipelineOf } from '../pipelines/index.js';
 import { clinicalEvidence, weighClinicalChange } from '../what-if/clinical-evidence.js';
@@ -25,9 +26,9 @@ export function proposalOf(scope: string | undefined, assignments: readonly stri
 
 /** `--days`: whole days from 1 to 31 (the window what-if re-decides, ending now). */
 export function parseDays(value: string | undefined): number {
-  const days = Number(value ?? '7');
-  if (!Number.isInteger(days) || days < 1 || days > 31) throw new OpsError(ExitCode.usage, `--days must be a whole number from 1 to 31, got ${value}`);
-  return days;
+  const days = readWholeNumber('--days', value ?? String(whatIfDays.default), whatIfDays);
+  if (!days.ok) throw new OpsError(ExitCode.usage, refusalText(days.refusal));
+  return days.value;
 }
 
 /** The changes as the what-if job takes them: name to value, for the scope ops named. */

@@ -54,6 +54,12 @@ describe('ops credit', () => {
     expect((await ledger()).map((row) => row.id)).toHaveLength(1);
   });
 
+  it.each(['1e3', '0x10', '10.5', '5.0', '0', '100001'])('refuses an amount of %s cents, naming it, before anything is written', async (amount) => {
+    const result = await ops(['credit', user, amount, '--ticket', 'SUP-80', '--reason', 'goodwill'], {});
+    expect(result).toMatchObject({ code: 2, err: `the amount in cents: must be a whole number from 1 to 100000, got ${JSON.stringify(amount)}` });
+    expect((await ledger()).map((row) => row.id)).toHaveLength(1);
+  });
+
   it('uses the local stand-in only when asked, and says that nobody is paid', async () => {
     const result = await ops(['credit', user, '500', '--ticket', 'SUP-79', '--reason', 'goodwill', '--local-payments'], {
       CURATOR_LEDGER_FILE: `/tmp/ops-credit-${process.pid}.json`,
