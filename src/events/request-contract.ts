@@ -17,6 +17,8 @@ import { DetailType, EventSource } from './curator-events.js';
  * - **Times.** Nothing comes from the future beyond {@link clockSkewMs}: a firing, an ops summary, a replay's range.
  * - **Replay ranges.** `from` before `to`, `to − from` at most {@link replayRange}`.maxSpanDays`, `from` no older
  *   than `maxAgeDays` (retention archives what is older); without them, the last `defaultSpanDays` up to now.
+ * - **Numbers ops type.** A what-if's days and a manual credit's cents are whole numbers written as digits, within
+ *   their bounds ({@link readWholeNumber}); a tunable's value is checked against its range in the catalog.
  */
 
 /** How far ahead of the curator's clock a request's own time may be (clock skew between AWS services), and no further. */
