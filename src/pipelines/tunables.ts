@@ -36,10 +36,10 @@ export function shownValue(raw: string): string {
  */
 export function readTunable(raw: string, range: TunableRange): { ok: true; value: number } | { ok: false; why: string } {
   const text = raw.trim();
-  const expected = `expected ${describeRange(range)}`;
-  if (!plainDecimal.test(text)) return { ok: false, why: `not a plain decimal number; ${expected}` };
+  const refuse = (what: string) => ({ ok: false as const, why: `${what}; expected ${describeRange(range)}` });
+  if (!plainDecimal.test(text)) return refuse('not a plain decimal number');
   const value = Number(text);
-  if (range.kind === 'integer' && !Number.isInteger(value)) return { ok: false, why: `not a whole number; ${expected}` };
-  if (value < range.min || value > range.max) return { ok: false, why: `out of range; ${expected}` };
+  if (range.kind === 'integer' && !Number.isInteger(value)) return refuse('not a whole number');
+  if (value < range.min || value > range.max) return refuse('out of range');
   return { ok: true, value };
 }
