@@ -22,11 +22,12 @@ export function capHolds(cap: FrequencyCap, countInWindow: number): boolean {
 }
 
 /**
- * The one place counts are compared with caps. A critical pipeline answers only to its own type cap.
+ * The one place counts are compared with caps. A pipeline outside the family caps (a critical one, an
+ * organisation's report) answers only to its own type cap.
  */
 export function frequencyCapsHold(policy: PipelinePolicy, facts: EmailFacts): boolean {
   if (policy.typeCap !== null && !capHolds(policy.typeCap, facts.typeCount)) return false;
-  if (policy.critical) return true;
+  if (!policy.familyCapped) return true;
   if (facts.nonCriticalCounts.length !== policy.nonCriticalCaps.length) {
     throw new DecisionInputError(
       `nonCriticalCounts has ${facts.nonCriticalCounts.length} windows but the policy has ${policy.nonCriticalCaps.length}`,
@@ -69,9 +70,9 @@ export function capStandings(
       freesAt: freeing === undefined ? null : new Date(freeing.getTime() + limit.windowHours * 3_600_000),
     };
   };
-  const nonCritical = policies.find((policy) => !policy.critical && policy.channel === 'email');
-  const critical = new Set(policies.filter((policy) => policy.critical).map((policy) => policy.emailType));
-  const nonCriticalTimes = emails.filter((email) => !critical.has(email.emailType)).map((email) => email.queuedAt);
+  const nonCritical = policies.find((policy) => policy.familyCapped);
+  const uncapped = new Set(policies.filter((policy) => !policy.familyCapped).map((policy) => policy.emailType));
+  const nonCriticalTimes = emails.filter((email) => !uncapped.has(email.emailType)).map((email) => email.queuedAt);
   return [
     ...(nonCritical?.nonCriticalCaps ?? []).map((limit) => standing(`all non-critical email, ${limit.max} per ${limit.windowHours} h`, limit, nonCriticalTimes)),
     ...policies.flatMap((policy) =>

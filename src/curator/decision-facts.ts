@@ -42,7 +42,7 @@ export function decisionFacts(candidate: Candidate, policy: PipelinePolicy, swit
     if (email.optedOut) facts.optedOut = true;
     if (email.suppressed) facts.suppressed = true;
     if (policy.typeCap !== null) facts.typeCount = email.typeCount;
-    if (!policy.critical) facts.windowCounts = [...email.nonCriticalCounts];
+    if (policy.familyCapped) facts.windowCounts = [...email.nonCriticalCounts];
   }
   if (candidate.credit !== null) {
     facts.hasPaymentAccount = candidate.credit.hasPaymentAccount;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  criticalEmailTypes,
+  isFamilyCapped,
   nonCriticalEmailCaps,
   parameterKey,
   pipelineOf,
@@ -14,6 +14,7 @@ import {
   type FrequencyCap,
   type JobType,
   type NumericTunable,
+  uncappedEmailTypes,
 } from '../pipelines/index.js';
 
 /** Per-type cap as the decision applies it. */
@@ -33,6 +34,8 @@ export interface PipelinePolicy {
   readonly slug: string;
   readonly channel: Channel;
   readonly critical: boolean;
+  /** Its emails answer to the caps across a family's email (`nonCriticalCaps`): a family's non-critical email. */
+  readonly familyCapped: boolean;
   readonly emailType: string | null;
   readonly minConfidence: number | null;
   readonly minSignals: number | null;
@@ -99,6 +102,7 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
       slug: pipeline.slug,
       channel: pipeline.channel,
       critical: pipeline.critical,
+      familyCapped: isFamilyCapped(pipeline),
       emailType: pipeline.emailType,
       minConfidence: read(jobType, tunableNames.minConfidence, thresholds.minConfidence),
       minSignals: read(jobType, tunableNames.minSignals, thresholds.minSignals),
@@ -119,19 +123,24 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
 
 /** The email policy as the SQL functions take it (`email_cap_facts`, `should_send_email`). */
 export interface EmailPolicyJson {
+  /** Opted out only by its own row, never by `all`. */
   readonly critical: boolean;
+  /** Held by the caps across a family's email (`nonCriticalCaps`). */
+  readonly familyCapped: boolean;
   readonly typeCap: FrequencyCap | null;
   readonly nonCriticalCaps: readonly FrequencyCap[];
-  readonly criticalEmailTypes: readonly string[];
+  /** Email types those caps do not count: the critical ones and an organisation's reports. */
+  readonly uncappedEmailTypes: readonly string[];
 }
 
 /** Serialises a policy's email rules for SQL, so the database never holds a threshold of its own. */
 export function emailPolicyJson(policy: PipelinePolicy): EmailPolicyJson {
   return {
     critical: policy.critical,
+    familyCapped: policy.familyCapped,
     typeCap: policy.typeCap === null ? null : { max: policy.typeCap.max, windowHours: policy.typeCap.windowHours },
     nonCriticalCaps: policy.nonCriticalCaps.map(({ max, windowHours }) => ({ max, windowHours })),
-    criticalEmailTypes,
+    uncappedEmailTypes,
   };
 }
 

@@ -43,7 +43,10 @@ export const rules = {
 
 export type RuleSlug = keyof typeof rules;
 
-/** Default non-critical email caps per user, across every non-critical email type (the action itself excluded). */
+/**
+ * Default caps across a family's non-critical email (every type but the critical ones and an organisation's reports,
+ * `isFamilyCapped`), per user, the action itself excluded.
+ */
 export const nonCriticalEmailCaps = [
   { max: 2, windowHours: 24 },
   { max: 10, windowHours: 7 * 24 },
@@ -104,6 +107,7 @@ export const pipelines = {
     period: 'daily',
     channel: 'email',
     critical: false,
+    audience: 'family',
     emailType: 'daily_digest',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: null },
     typeCap: null,
@@ -116,6 +120,7 @@ export const pipelines = {
     period: 'weekly',
     channel: 'email',
     critical: false,
+    audience: 'family',
     emailType: 'weekly_insights',
     thresholds: { minConfidence: 0.7, minSignals: 3, slaMinutes: null },
     typeCap: null,
@@ -128,6 +133,7 @@ export const pipelines = {
     period: 'daily',
     channel: 'sql',
     critical: false,
+    audience: 'family',
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
@@ -140,6 +146,7 @@ export const pipelines = {
     period: 'daily',
     channel: 'credit',
     critical: false,
+    audience: 'family',
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
@@ -152,6 +159,7 @@ export const pipelines = {
     period: 'daily',
     channel: 'credit',
     critical: false,
+    audience: 'family',
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
@@ -164,6 +172,7 @@ export const pipelines = {
     period: 'monthly',
     channel: 'email',
     critical: false,
+    audience: 'organisation',
     emailType: 'org_health_report',
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
@@ -176,6 +185,7 @@ export const pipelines = {
     period: 'weekly',
     channel: 'sql',
     critical: false,
+    audience: 'family',
     emailType: null,
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
@@ -188,6 +198,7 @@ export const pipelines = {
     period: 'signal',
     channel: 'email',
     critical: true,
+    audience: 'family',
     emailType: 'crisis_alert',
     thresholds: { minConfidence: 0.95, minSignals: 1, slaMinutes: 5 },
     typeCap: { max: 1, windowHours: 1, scope: 'child' },
@@ -209,6 +220,7 @@ export const pipelines = {
     period: 'signal',
     channel: 'email',
     critical: false,
+    audience: 'family',
     emailType: 'early_intervention',
     thresholds: { minConfidence: 0.8, minSignals: 3, slaMinutes: 60 },
     typeCap: { max: 1, windowHours: 72, scope: 'user' },
@@ -229,6 +241,7 @@ export const pipelines = {
     period: 'signal',
     channel: 'email',
     critical: false,
+    audience: 'family',
     emailType: 'story_failure',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
     typeCap: { max: 1, windowHours: 24, scope: 'user' },
@@ -241,6 +254,7 @@ export const pipelines = {
     period: 'signal',
     channel: 'email',
     critical: false,
+    audience: 'family',
     emailType: 'asset_timeout',
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: 15 },
     typeCap: { max: 1, windowHours: 24, scope: 'user' },
@@ -282,10 +296,18 @@ export function pipelinesOfRule(rule: RuleSlug): JobType[] {
   return jobTypes.filter((jobType) => pipelines[jobType].rule === rule);
 }
 
-/** Email types of the critical pipelines: they never count toward, nor are held by, the non-critical caps. */
-export const criticalEmailTypes = jobTypes
+/**
+ * Whether a pipeline's emails answer to the caps across a family's email (at most 2 a day, 10 a week): a family's
+ * non-critical email. A critical one answers only to its own type cap; an organisation's report is not a family email.
+ */
+export function isFamilyCapped(pipeline: PipelineDefinition): boolean {
+  return pipeline.channel === 'email' && !pipeline.critical && pipeline.audience === 'family';
+}
+
+/** Email types outside the family caps (critical, or an organisation's): they never count toward, nor are held by, them. */
+export const uncappedEmailTypes = jobTypes
   .map((jobType) => pipelineOf(jobType))
-  .filter((pipeline) => pipeline.critical && pipeline.emailType !== null)
+  .filter((pipeline) => pipeline.emailType !== null && !isFamilyCapped(pipeline))
   .map((pipeline) => pipeline.emailType as string);
 
 /** The clinical pipelines (crisis alert, early intervention): the clinical team reviews and approves them. */

@@ -67,6 +67,12 @@ export interface PipelineDefinition {
   readonly channel: Channel;
   /** Critical pipelines bypass the non-critical email caps and proceed when the switches cannot be read. */
   readonly critical: boolean;
+  /**
+   * Who an email of this pipeline is for: a `family` (the frequency caps across a family's email apply), or an
+   * `organisation` admin in that role (a report of the organisation's, not a family email: the family caps neither
+   * hold it back nor count it; suppression and opt-outs, its own or `all`, still apply).
+   */
+  readonly audience: 'family' | 'organisation';
   /** Email pipelines: the email type (preferences, templates, delivery log). */
   readonly emailType: string | null;
   readonly thresholds: Thresholds;

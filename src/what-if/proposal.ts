@@ -2,6 +2,7 @@ import { policyParameters, resolvePolicy, type PipelinePolicy } from '../curator
 import {
   globalPolicyTunables as globalTunables,
   globalSwitchSlug,
+  isFamilyCapped,
   isJobType,
   jobTypes,
   parameterKey,
@@ -87,7 +88,7 @@ function readsAny(jobType: JobType, overrides: ReadonlyMap<string, string>): boo
   const pipeline = pipelineOf(jobType);
   const global = (name: string) => overrides.has(`${globalSwitchSlug}/${name}`);
   if (pipelineTunables.some((name) => overrides.has(parameterKey(jobType, name)))) return true;
-  if (pipeline.channel === 'email' && !pipeline.critical && (global(tunableNames.emailCap24h) || global(tunableNames.emailCap7d))) return true;
+  if (isFamilyCapped(pipeline) && (global(tunableNames.emailCap24h) || global(tunableNames.emailCap7d))) return true;
   if (pipeline.channel === 'email' && global(tunableNames.emailsPerRunCeiling)) return true;
   return pipeline.channel === 'credit' && global(tunableNames.dailyCreditCeilingCents);
 }

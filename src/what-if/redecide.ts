@@ -2,7 +2,7 @@ import { decide } from '../curator/decide.js';
 import { contextOf, decisionFactsSchema, inputsOf } from '../curator/decision-facts.js';
 import type { PipelinePolicy } from '../curator/policy.js';
 import type { VetoReason } from '../curator/verdict.js';
-import { criticalEmailTypes, type JobType } from '../pipelines/index.js';
+import { uncappedEmailTypes, type JobType } from '../pipelines/index.js';
 import type { ExecutionStatus } from '../store/rows.js';
 
 /** One decision as it was recorded, read back for what-if. */
@@ -67,7 +67,7 @@ interface CountChange {
   readonly delta: number;
 }
 
-const critical = new Set<string>(criticalEmailTypes);
+const uncapped = new Set<string>(uncappedEmailTypes);
 
 /** The change to a count over (at - windowHours, at] that earlier re-made decisions of the family made. */
 function shift(changes: readonly CountChange[], atMs: number, windowHours: number, keep: (change: CountChange) => boolean): number {
@@ -124,7 +124,7 @@ export function redecideFamily(
           ...candidate.email,
           typeCount: candidate.email.typeCount + typeShift,
           nonCriticalCounts: policy.nonCriticalCaps.map(
-            (cap, index) => (candidate.email!.nonCriticalCounts[index] ?? 0) + shift(changes, atMs, cap.windowHours, (change) => !critical.has(change.emailType)),
+            (cap, index) => (candidate.email!.nonCriticalCounts[index] ?? 0) + shift(changes, atMs, cap.windowHours, (change) => !uncapped.has(change.emailType)),
           ),
         },
       };

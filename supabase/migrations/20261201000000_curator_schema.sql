@@ -1295,8 +1295,9 @@ $$;
 -- functions/email_cap_facts.sql
 -- The facts the frequency caps and the opt-out check are decided on, for many users in one call: whether the
 -- user opted out of p_email_type, whether the user has no deliverable address (unknown user or suppressed
--- address), how many emails of this type fall in the type cap's window, and how many non-critical emails fall in
--- each window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; an
+-- address), how many emails of this type fall in the type cap's window, and how many of a family's non-critical
+-- emails (every type but p_policy.uncappedEmailTypes: the critical ones and an organisation's reports) fall in each
+-- window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; an
 -- email belongs to the moment it was (last) queued, and the window is (p_at - hours, p_at]. Emails of p_exclude_execution_ids are left out, so an action already claimed
 -- can be re-checked without counting itself. It compares nothing with a cap: the curator's decision does that
 -- (src/curator/caps.ts), and should_send_email() below mirrors it for one user.
@@ -1321,7 +1322,7 @@ as $$
     select coalesce((p_policy->>'critical')::boolean, false)                                   as critical,
            case when jsonb_typeof(p_policy->'typeCap') = 'object'
                 then (p_policy->'typeCap'->>'windowHours')::float8 end                         as type_hours,
-           array(select jsonb_array_elements_text(coalesce(p_policy->'criticalEmailTypes', '[]'::jsonb))) as critical_types
+           array(select jsonb_array_elements_text(coalesce(p_policy->'uncappedEmailTypes', '[]'::jsonb))) as uncapped_types
   ), windows as (
     select w.position, (w.cap->>'windowHours')::float8 as hours
     from jsonb_array_elements(coalesce(p_policy->'nonCriticalCaps', '[]'::jsonb)) with ordinality as w(cap, position)
@@ -1347,7 +1348,7 @@ as $$
     group by r.user_id
   ), window_counts as (
     select r.user_id, w.position,
-           (count(*) filter (where r.email_type <> all(p.critical_types)
+           (count(*) filter (where r.email_type <> all(p.uncapped_types)
                                and r.created_at > p_at - w.hours * interval '1 hour'))::integer as n
     from recent r cross join windows w cross join policy p
     group by r.user_id, w.position
@@ -2290,8 +2291,8 @@ $$;
 
 -- functions/email_caps_hold.sql
 -- Whether the caps of p_policy let one more email through, given the counts email_cap_facts() returned: a cap
--- holds while the emails already in its window are fewer than its max; critical email answers only to its own
--- type cap. The SQL twin of src/curator/caps.ts (frequencyCapsHold); a property test holds them to one answer.
+-- holds while the emails already in its window are fewer than its max; an email outside the family caps (critical,
+-- or an organisation's report: p_policy.familyCapped false) answers only to its own type cap. The SQL twin of src/curator/caps.ts (frequencyCapsHold); a property test holds them to one answer.
 create or replace function public.email_caps_hold(
   p_type_count integer,
   p_non_critical_counts integer[],
@@ -2303,7 +2304,7 @@ set search_path = public, pg_temp
 as $$
   select (jsonb_typeof(p_policy->'typeCap') is distinct from 'object'
           or p_type_count < (p_policy->'typeCap'->>'max')::integer)
-     and (coalesce((p_policy->>'critical')::boolean, false)
+     and (not coalesce((p_policy->>'familyCapped')::boolean, true)
           or not exists (
             select 1
             from jsonb_array_elements(coalesce(p_policy->'nonCriticalCaps', '[]'::jsonb)) with ordinality as w(cap, position)

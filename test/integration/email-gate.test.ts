@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, emailPolicyJson, resolvePolicy, VetoReason } from '../../src/curator/index.js';
 import { loadEmailFacts } from '../../src/db/email-facts.js';
-import { criticalEmailTypes, jobTypes, pipelineOf, type JobType } from '../../src/pipelines/index.js';
+import { jobTypes, pipelineOf, uncappedEmailTypes, type JobType } from '../../src/pipelines/index.js';
 import { contextFor, passingCandidate } from '../support/decision-fixtures.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertUsers } from '../support/seed.js';
@@ -25,9 +25,10 @@ const userHistory = fc.record({
 });
 const overrides = fc.record({
   jobType: fc.constantFrom(...emailJobTypes),
-  cap24h: fc.integer({ min: 0, max: 4 }),
-  cap7d: fc.integer({ min: 0, max: 12 }),
-  typeCapMax: fc.integer({ min: 0, max: 2 }),
+  // Within the ranges ops may set (a cap of 0 is refused: a kill switch stops a pipeline).
+  cap24h: fc.integer({ min: 1, max: 4 }),
+  cap7d: fc.integer({ min: 1, max: 12 }),
+  typeCapMax: fc.integer({ min: 1, max: 2 }),
 });
 
 type History = { emails: Array<{ emailType: string; status: string; minutesAgo: number }>; preferences: Array<{ emailType: string; enabled: boolean }>; suppressed: boolean };
@@ -40,7 +41,7 @@ function expectedCounts(history: History, emailType: string, typeWindowHours: nu
     typeCount:
       typeWindowHours === null ? 0 : counted.filter((e) => e.emailType === emailType && inWindow(e.minutesAgo, typeWindowHours)).length,
     nonCriticalCounts: windows.map(
-      (hours) => counted.filter((e) => !criticalEmailTypes.includes(e.emailType) && inWindow(e.minutesAgo, hours)).length,
+      (hours) => counted.filter((e) => !uncappedEmailTypes.includes(e.emailType) && inWindow(e.minutesAgo, hours)).length,
     ),
   };
 }
@@ -140,6 +141,39 @@ describe('should_send_email() and the batch decision', () => {
     expect(await ask()).toBe(true);
     await store(history([{ emailType: 'crisis_alert', enabled: false }]));
     expect(await ask()).toBe(false);
+  });
+
+  it('both let an organisation report through a family at its caps, count it toward none, and honour its opt-outs and suppression', async () => {
+    const report = resolvePolicy('org_health_report').policy;
+    const digest = resolvePolicy('daily_digest').policy;
+    const ask = async (policy: typeof report, userId: string) =>
+      (
+        await db.sql.query<{ allowed: boolean }>('select should_send_email($1, $2, $3::jsonb, $4) as allowed', [
+          userId,
+          policy.emailType,
+          JSON.stringify(emailPolicyJson(policy)),
+          at,
+        ])
+      )[0]!.allowed;
+    const decided = async (policy: typeof report, userId: string) => {
+      const facts = (await loadEmailFacts(db.sql, [userId], policy.emailType!, emailPolicyJson(policy), at)).get(userId)!;
+      const verdict = decide(passingCandidate(policy, { email: facts }), contextFor(policy));
+      return verdict.outcome === 'execute' ? 'execute' : verdict.outcome === 'veto' ? verdict.reason : verdict.outcome;
+    };
+    // Sunday's insights at 18:00 and digest at 20:00: the family cap of two a day is full on Monday morning.
+    const sunday = (type: string, minutes: number) => ({ emailType: type, status: 'sent', minutesAgo: minutes });
+    const full: History = { emails: [sunday('weekly_insights', 15 * 60), sunday('daily_digest', 13 * 60)], preferences: [], suppressed: false };
+    await store([full, { ...full, preferences: [{ emailType: 'org_health_report', enabled: false }] }, { ...full, preferences: [{ emailType: 'all', enabled: false }] }, { ...full, suppressed: true }, { emails: [sunday('org_health_report', 60), sunday('org_health_report', 30)], preferences: [], suppressed: false }]);
+    expect(await decided(report, users[0]!)).toBe('execute');
+    expect(await ask(report, users[0]!)).toBe(true);
+    expect(await decided(digest, users[0]!)).toBe(VetoReason.FREQUENCY_CAP);
+    for (const held of [1, 2, 3]) {
+      expect(await decided(report, users[held]!)).toBe(VetoReason.USER_OPTED_OUT);
+      expect(await ask(report, users[held]!)).toBe(false);
+    }
+    // Two reports of two organisations this morning count toward no family cap: the digest still goes.
+    expect(await decided(digest, users[4]!)).toBe('execute');
+    expect(await ask(digest, users[4]!)).toBe(true);
   });
 
   it('refuse an unknown user', async () => {

@@ -68,7 +68,7 @@ describe('function privileges', () => {
   });
 
   it('refuse anon a call to should_send_email() and calculate_user_credits()', async () => {
-    const policy = `'{"critical":false,"typeCap":null,"nonCriticalCaps":[],"criticalEmailTypes":[]}'::jsonb`;
+    const policy = `'{"critical":false,"typeCap":null,"nonCriticalCaps":[],"familyCapped":true,"uncappedEmailTypes":[]}'::jsonb`;
     const user = `'00000000-0000-0000-0000-000000000000'::uuid`;
     expect((await asRole('anon', `select public.should_send_email(${user}, 'daily_digest', ${policy})`))?.message).toMatch(
       /permission denied for function should_send_email/,

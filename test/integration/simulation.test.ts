@@ -75,6 +75,20 @@ describe('the local simulation (npm start)', () => {
     expect(result.invocations.get('org_health_report')).toBe(1);
   });
 
+  it('delivers the first Monday\'s organisation reports to admins who had Sunday\'s insights and digest: the family caps do not hold them', async () => {
+    const tally = result.tallies.get('org_health_report')!;
+    expect(tally.vetoed.FREQUENCY_CAP ?? 0).toBe(0);
+    expect(tally.executed).toBeGreaterThan(0);
+    // Some of those admins had two family emails on the Sunday: the reports went anyway, and counted toward nothing.
+    const [capped] = await db.sql.query<{ n: number }>(
+      `select count(distinct e.user_id)::int as n from pipeline_executions e
+       where e.pipeline_type = 'org_health_report' and e.status = 'succeeded'
+         and (select count(*) from email_delivery_log l where l.user_id = e.user_id and l.email_type in ('daily_digest', 'weekly_insights')
+              and l.status <> 'failed' and l.queued_at > e.started_at - interval '24 hours' and l.queued_at <= e.started_at) >= 2`,
+    );
+    expect(capped!.n).toBeGreaterThan(0);
+  });
+
   it('sees every veto reason of the design', () => {
     const seen = new Set([...result.tallies.values()].flatMap((tally) => Object.keys(tally.vetoed)));
     expect([...seen].sort()).toEqual([...vetoReasonsInOrder].sort());

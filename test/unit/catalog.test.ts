@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  criticalEmailTypes,
+  isFamilyCapped,
+  uncappedEmailTypes,
   jobTypes,
   killSwitchPath,
   killSwitchSlugs,
@@ -106,9 +107,11 @@ describe('the pipeline catalog', () => {
     expect(table.data_retention).toMatchObject({ channel: 'sql' });
   });
 
-  it('marks only the crisis alert critical', () => {
+  it('marks only the crisis alert critical, and only the organisation report outside the family caps besides it', () => {
     expect(jobTypes.filter((jobType) => pipelines[jobType].critical)).toEqual(['crisis_alert']);
-    expect(criticalEmailTypes).toEqual(['crisis_alert']);
+    expect(jobTypes.filter((jobType) => pipelines[jobType].audience === 'organisation')).toEqual(['org_health_report']);
+    expect(uncappedEmailTypes).toEqual(['org_health_report', 'crisis_alert']);
+    expect(jobTypes.filter((jobType) => isFamilyCapped(pipelines[jobType]))).toEqual(['daily_digest', 'weekly_insights', 'early_intervention', 'story_failure', 'asset_timeout']);
   });
 
   it('gives every email pipeline an email type and no other pipeline one', () => {

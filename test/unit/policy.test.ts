@@ -82,13 +82,15 @@ describe('resolvePolicy', () => {
   it('serialises the email rules the SQL functions take', () => {
     expect(emailPolicyJson(resolvePolicy('story_failure').policy)).toEqual({
       critical: false,
+      familyCapped: true,
       typeCap: { max: 1, windowHours: 24 },
       nonCriticalCaps: [
         { max: 2, windowHours: 24 },
         { max: 10, windowHours: 168 },
       ],
-      criticalEmailTypes: ['crisis_alert'],
+      uncappedEmailTypes: ['org_health_report', 'crisis_alert'],
     });
+    expect(emailPolicyJson(resolvePolicy('org_health_report').policy)).toMatchObject({ critical: false, familyCapped: false, typeCap: null });
   });
 });
 
