@@ -2,7 +2,8 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Environment } from '../src/pipelines/index.js';
 import { acknowledgeCdkProviders } from './acknowledgements.js';
-import { IntelligenceCurator, type CuratorSettings } from './constructs/curator.js';
+import type { EnvironmentSettings } from '../src/settings/environment-settings.js';
+import { IntelligenceCurator } from './constructs/curator.js';
 import { KillSwitches } from './constructs/kill-switches.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnCallAccess } from './constructs/on-call.js';
@@ -13,12 +14,13 @@ import { SendGridWebhook } from './constructs/webhook.js';
 /** Props of {@link CuratorStack}. */
 export interface CuratorStackProps extends StackProps {
   readonly environment: Environment;
-  readonly settings: CuratorSettings;
+  readonly settings: EnvironmentSettings;
 }
 
 /**
  * The whole production system of DESIGN.md for one environment: secrets, the curator, its eight rules and health
- * schedule, the thirteen kill switches, the SendGrid webhook, the alarms, topics and dashboard, and the on-call policy.
+ * schedule, the thirteen kill switches, the SendGrid webhook, the alarms, their topics and where each reaches a person,
+ * the dashboard, and the on-call policy.
  */
 export class CuratorStack extends Stack {
   public readonly curator: IntelligenceCurator;
@@ -45,12 +47,12 @@ export class CuratorStack extends Stack {
       curatorLogGroupName,
       deadLetterQueue: this.curator.deadLetterQueue,
       reservedConcurrency: settings.reservedConcurrency,
+      routes: settings.alertRoutes,
     });
     this.webhook = new SendGridWebhook(this, 'SendGridWebhook', {
       environment,
       supabaseUrl: settings.supabaseUrl,
       secrets,
-      criticalTopic: this.monitoring.critical,
     });
     new OnCallAccess(this, 'OnCall', {
       environment,
@@ -58,6 +60,7 @@ export class CuratorStack extends Stack {
       curatorLogGroupName,
       rules: Object.values(this.schedules.rules),
       secrets: [secrets.supabaseServiceRoleKey, secrets.stripeSecretKey],
+      pageTests: Object.values(this.monitoring.pageTests),
     });
     acknowledgeCdkProviders(this);
   }

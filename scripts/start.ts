@@ -20,7 +20,6 @@ import { jsonLogger } from '../src/adapters/json-logger.js';
 import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../src/adapters/local/metrics.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
-import { memoryPager } from '../src/adapters/local/pager.js';
 import { StaleDatabaseError } from '../src/db/errors.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
@@ -140,9 +139,9 @@ const handler = createCuratorHandler(async () => deps);
 // SendGrid's event webhook, as deployed, verifying the deliveries the local SendGrid signs with a key of this run.
 const sendGridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const webhookLogger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'sendgrid-webhook', environment: 'local' }, () => clock.now());
-// Its complaint breaker flips the same in-memory switches the curator reads, and pages into the report.
-const pager = memoryPager();
-const breaker = { environment: config.environment, switches, switchWriter: { turnOff: async (slug: string) => switches.set(`${slug}/enabled`, 'false') }, pager };
+// Its complaint breaker flips the same in-memory switches the curator reads; its BreakerTrips (what the P1 alarm
+// storytailor-complaint-breaker pages on in AWS) land in the same in-memory metrics as the report reads.
+const breaker = { environment: config.environment, switches, switchWriter: { turnOff: async (slug: string) => switches.set(`${slug}/enabled`, 'false') } };
 const webhook = createSendGridWebhookHandler(() =>
   buildWebhookDependencies(config, { sql, metrics, logger: webhookLogger, publicKey: sendGridKey.publicKey, clock, breaker }),
 );
@@ -169,7 +168,6 @@ if (args.job !== undefined) {
       transactions: payments.transactions.length,
       logFile,
       metrics,
-      pages: pager.pages,
       review: await reviewLoop(sql, clock.now()),
     }),
   );

@@ -5,11 +5,13 @@ import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { AlertRoutes } from '../../src/settings/environment-settings.js';
+import { AlertRouting } from './alert-routing.js';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CfnQueryDefinition } from 'aws-cdk-lib/aws-logs';
 import { alarmDescription } from '../../src/metrics/alarm-table.js';
-import { alarms, nameIn, rateExpression, type AlarmDefinition, type MetricRead } from '../../src/metrics/alarms.js';
+import { alarms, nameIn, pageTestAlarmName, rateExpression, severities, topicOf, type AlarmDefinition, type AlertTopic, type MetricRead, type Severity } from '../../src/metrics/alarms.js';
 import { guideLogQueries } from '../../src/metrics/log-queries.js';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { jobTypes, pipelineOf, ruleName, type Environment } from '../../src/pipelines/index.js';
@@ -24,16 +26,27 @@ export interface MonitoringProps {
   readonly deadLetterQueue: IQueue;
   /** The curator's reserved concurrency (cdk.json), which the capacity warning reads a share of. */
   readonly reservedConcurrency: number;
+  /** Where each severity's topic reaches a person (cdk.json `alertRoutes`). */
+  readonly routes: AlertRoutes;
 }
 
+/** The topic of each role, as the guides name it (the P2 topic is ours: the guides put P2 with the warnings). */
+export const alertTopicNames: Readonly<Record<AlertTopic, string>> = {
+  critical: 'storytailor-critical-alerts',
+  'business-hours': 'storytailor-business-hours-alerts',
+  warning: 'storytailor-warning-alerts',
+};
+
 /**
- * The two SNS topics, every alarm of the alarm table (src/metrics/alarms.ts), the `Storytailor-Pipelines`
- * dashboard and the monitoring guide's four Logs Insights queries (src/metrics/log-queries.ts). Names are the guides' in production and end in `-staging` in staging.
+ * The three alert topics and where each reaches a person (alert-routing.ts), every alarm of the alarm table
+ * (src/metrics/alarms.ts) on the topic of its severity, one page-test alarm per severity, the
+ * `Storytailor-Pipelines` dashboard and the monitoring guide's four Logs Insights queries
+ * (src/metrics/log-queries.ts). Names are the guides' in production and end in `-staging` in staging.
  */
 export class Monitoring extends Construct {
-  public readonly critical: Topic;
-  public readonly warning: Topic;
+  public readonly topics: Readonly<Record<AlertTopic, Topic>>;
   public readonly alarms: readonly Alarm[];
+  public readonly pageTests: Readonly<Record<Severity, Alarm>>;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -41,8 +54,15 @@ export class Monitoring extends Construct {
     const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Encrypts the Storytailor alert topics' });
     // CloudWatch alarms publish to encrypted topics only when the key lets them.
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.critical = new Topic(this, 'Critical', { topicName: nameIn(environment, 'storytailor-critical-alerts'), masterKey: key, enforceSSL: true });
-    this.warning = new Topic(this, 'Warning', { topicName: nameIn(environment, 'storytailor-warning-alerts'), masterKey: key, enforceSSL: true });
+    const topic = (id: string, role: AlertTopic) => new Topic(this, id, { topicName: nameIn(environment, alertTopicNames[role]), masterKey: key, enforceSSL: true });
+    this.topics = { critical: topic('Critical', 'critical'), 'business-hours': topic('BusinessHours', 'business-hours'), warning: topic('Warning', 'warning') };
+    new AlertRouting(this, 'Routes', { environment, topics: this.topics, routes: props.routes });
+    // An alarm notifies its topic when it fires and when it clears: PagerDuty resolves the incident on the OK.
+    const notify = (alarm: Alarm, severity: Severity) => {
+      const action = new SnsAction(this.topics[topicOf(severity)]);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    };
 
     const metricOf = ({ metric, statistic }: MetricRead, period: Duration, label?: string): Metric => {
       const common = { statistic, period, ...(label === undefined ? {} : { label }) };
@@ -82,9 +102,23 @@ export class Monitoring extends Construct {
         comparisonOperator: definition.comparison === 'greater' ? ComparisonOperator.GREATER_THAN_THRESHOLD : ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: definition.missingData === 'breaching' ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
       });
-      alarm.addAlarmAction(new SnsAction(definition.topic === 'critical' ? this.critical : this.warning));
+      notify(alarm, definition.severity);
       return alarm;
     });
+    const pageTest = (severity: Severity) => {
+      const alarm = new Alarm(this, `PageTest${severity}`, {
+        alarmName: nameIn(environment, pageTestAlarmName(severity)),
+        alarmDescription: `${severity} test: set to ALARM and back to OK by \`npm run ops -- page-test --severity ${severity}\`, to prove the route reaches a person. Runbook: runbooks/monitoring.md#testing-the-path`,
+        metric: new Metric({ namespace: Namespace.Pipelines, metricName: 'PageTest', dimensionsMap: { Severity: severity }, statistic: 'Maximum', period: Duration.minutes(5) }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      notify(alarm, severity);
+      return alarm;
+    };
+    this.pageTests = Object.fromEntries(severities.map((severity) => [severity, pageTest(severity)])) as Record<Severity, Alarm>;
 
     // The monitoring guide's Logs Insights queries, saved where on-call opens Logs Insights.
     guideLogQueries.forEach(({ name, query }, index) => {

@@ -1,4 +1,5 @@
 import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -16,6 +17,8 @@ export interface OnCallAccessProps {
   readonly rules: readonly Rule[];
   /** The secrets ops reads to reach the database and to pay a manual credit. */
   readonly secrets: readonly ISecret[];
+  /** The page-test alarms `ops page-test` sets to ALARM and back. */
+  readonly pageTests: readonly IAlarm[];
 }
 
 /**
@@ -70,6 +73,12 @@ export class OnCallAccess extends Construct {
           sid: 'ReadTheDatabaseAndStripeKeys',
           actions: ['secretsmanager:GetSecretValue'],
           resources: props.secrets.map((secret) => secret.secretArn),
+        }),
+        new PolicyStatement({
+          // `ops page-test` proves each severity's route with a real alarm; it can set no other alarm's state.
+          sid: 'TestThePagingPath',
+          actions: ['cloudwatch:SetAlarmState', 'cloudwatch:DescribeAlarms'],
+          resources: props.pageTests.map((alarm) => alarm.alarmArn),
         }),
         new PolicyStatement({
           sid: 'SearchTheCuratorLogs',

@@ -1,10 +1,9 @@
-import { Arn, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
 import { killSwitchPath, parameterRoot, pipelines, type Environment } from '../../src/pipelines/index.js';
 import { acknowledgeLambdaDefaults, putMetricDataIn } from './curator.js';
@@ -16,8 +15,6 @@ export interface SendGridWebhookProps {
   readonly environment: Environment;
   readonly supabaseUrl: string;
   readonly secrets: CuratorSecrets;
-  /** The critical alert topic the complaint breaker pages. */
-  readonly criticalTopic: ITopic;
 }
 
 /**
@@ -45,7 +42,6 @@ export class SendGridWebhook extends Construct {
         SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: props.secrets.supabaseServiceRoleKey.secretArn,
         SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: props.secrets.sendgridWebhookPublicKey.secretArn,
         CURATOR_SWITCH_SOURCE: 'ssm',
-        CURATOR_CRITICAL_TOPIC_ARN: props.criticalTopic.topicArn,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
@@ -63,11 +59,6 @@ export class SendGridWebhook extends Construct {
         resources: breakablePipelines.map((jobType) => parameter(killSwitchPath(props.environment, pipelines[jobType].slug))),
       }),
     );
-    props.criticalTopic.grantPublish(fn);
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: "Publishing to the encrypted critical topic needs the topic key's data keys (grantPublish scopes it to that key).",
-    });
     props.secrets.sendgridWebhookPublicKey.grantRead(fn);
     props.secrets.supabaseServiceRoleKey.grantRead(fn);
     acknowledgeLambdaDefaults(fn, root);

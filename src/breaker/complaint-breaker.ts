@@ -1,4 +1,4 @@
-import { MetricName, type Logger, type Metrics, type Pager, type SwitchSource, type SwitchWriter } from '../curator/ports.js';
+import { MetricName, type Logger, type Metrics, type SwitchSource, type SwitchWriter } from '../curator/ports.js';
 import { parseSwitch } from '../curator/switches.js';
 import { asIgnored, reportIgnored } from '../parameters/report-ignored.js';
 import { jobTypes, killSwitchPath, parameterKey, pipelineOf, rangeOf, readTunable, shownValue, tunableNames, type Environment, type JobType } from '../pipelines/index.js';
@@ -30,7 +30,7 @@ export interface BreakerTrip {
   readonly slug: string;
   readonly figures: ComplaintFigures;
   readonly ratePercent: number;
-  /** False when the switch could not be put: the page then asks for it by hand. */
+  /** False when the switch could not be put: the log line then asks for it by hand. */
   readonly switchedOff: boolean;
 }
 
@@ -93,7 +93,6 @@ export interface BreakerDeps {
   /** The parameters as the curator reads them (switches and breaker settings). */
   readonly switches: SwitchSource;
   readonly switchWriter: SwitchWriter;
-  readonly pager: Pager;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -105,7 +104,8 @@ const percent = (value: number | null) => (value === null ? 'n/a' : `${value.toF
  * for the email types in `complainedTypes`. For each breakable pipeline of those types whose breaker is on and whose
  * kill switch is not already off, it reads the figures (curator_complaint_rates); when they trip it, it records the
  * trip first (a breaker_disable override: once per spell, however many invocations see the spike), then turns the
- * pipeline's own switch off, counts BreakerTrips and pages the critical topic once. It never touches crisis_alert.
+ * pipeline's own switch off and counts BreakerTrips once, which the P1 alarm storytailor-complaint-breaker pages on.
+ * It never touches crisis_alert.
  */
 export async function runComplaintBreaker(deps: BreakerDeps, complainedTypes: readonly string[], now: Date): Promise<BreakerTrip[]> {
   const candidates = breakablePipelines.filter((jobType) => complainedTypes.includes(pipelineOf(jobType).emailType!));
@@ -143,21 +143,19 @@ export async function runComplaintBreaker(deps: BreakerDeps, complainedTypes: re
       switchedOff = false;
       deps.logger.error('complaint breaker could not turn the switch off', { pipeline_type: jobType, error: error instanceof Error ? error.message : String(error) });
     }
+    // The page is the alarm on BreakerTrips (storytailor-complaint-breaker, P1): PagerDuty and Slack read alarms,
+    // not text on a topic. The trip is recorded once per spell, so it is counted, and pages, once.
     deps.metrics.record({ name: MetricName.BreakerTrips, value: 1, unit: 'Count', pipelineType: jobType });
-    const path = killSwitchPath(deps.environment, slug);
-    const subject = `Storytailor ${deps.environment}: complaint breaker ${switchedOff ? 'turned off' : 'FAILED to turn off'} ${slug}`;
-    const message = [
+    deps.logger.error('complaint breaker tripped', {
+      ...row,
+      rate_percent: rate,
+      switched_off: switchedOff,
+      override_id: recorded.id,
       reason,
-      switchedOff ? `${path} is now false; held emails wait for a replay.` : `${path} could NOT be set: disable it by hand now (npm run ops -- disable ${slug} --reason ...).`,
-      `After fixing the cause: npm run ops -- enable ${slug} --reason ... (complaints before the enable no longer count), then replay what was held.`,
-      'Runbook: runbooks/operations.md#the-complaint-breaker',
-    ].join('\n');
-    try {
-      await deps.pager.page(subject, message);
-    } catch (error) {
-      deps.logger.error('complaint breaker could not page', { pipeline_type: jobType, error: error instanceof Error ? error.message : String(error) });
-    }
-    deps.logger.error('complaint breaker tripped', { ...row, rate_percent: rate, switched_off: switchedOff, override_id: recorded.id });
+      next: switchedOff
+        ? `${killSwitchPath(deps.environment, slug)} is now false; held emails wait for a replay. After fixing the cause: npm run ops -- enable ${slug} --reason ..., then replay what was held`
+        : `${killSwitchPath(deps.environment, slug)} could NOT be set: disable it by hand now (npm run ops -- disable ${slug} --reason ...)`,
+    });
     trips.push({ jobType, slug, figures: row, ratePercent: rate, switchedOff });
   }
   return trips;

@@ -158,7 +158,3 @@ export interface SwitchWriter {
   turnOff(slug: string): Promise<void>;
 }
 
-/** Pages the on-call engineer (the critical alert topic in AWS). The message never carries an address. */
-export interface Pager {
-  page(subject: string, message: string): Promise<void>;
-}

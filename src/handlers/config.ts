@@ -72,7 +72,6 @@ const schema = z
     SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
     CURATOR_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
     /** The critical alert topic: the complaint breaker pages it. */
-    CURATOR_CRITICAL_TOPIC_ARN: z.string().startsWith('arn:').optional(),
     /** Who receives the morning ops summary: comma-separated addresses. */
     CURATOR_OPS_SUMMARY_RECIPIENTS: emailList(),
     CURATOR_CANARY_RECIPIENTS: emailList(),
@@ -118,8 +117,6 @@ export interface CuratorConfig {
   readonly stripe: { readonly apiKey: SecretRef & object; readonly apiBase: string | undefined } | null;
   readonly webhook: { readonly publicKey: SecretRef; readonly toleranceSeconds: number };
   readonly canaryRecipients: readonly string[];
-  /** The critical alert topic's ARN (the complaint breaker's pages), when set. */
-  readonly criticalTopicArn: string | undefined;
   /** The morning ops summary's recipients; with none it is not sent. */
   readonly opsSummaryRecipients: readonly string[];
   readonly aws: {
@@ -181,7 +178,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       toleranceSeconds: value.CURATOR_WEBHOOK_TOLERANCE_SECONDS,
     },
     canaryRecipients: value.CURATOR_CANARY_RECIPIENTS,
-    criticalTopicArn: value.CURATOR_CRITICAL_TOPIC_ARN,
     opsSummaryRecipients: value.CURATOR_OPS_SUMMARY_RECIPIENTS,
     aws: {
       region: value.AWS_REGION,

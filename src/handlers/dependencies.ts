@@ -1,8 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { snsPager } from '../adapters/aws/sns-pager.js';
 import { ssmSwitchWriter } from '../adapters/aws/ssm-switch-writer.js';
 import { createClient } from '@supabase/supabase-js';
 import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
@@ -156,8 +154,8 @@ function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
 
 /**
  * Wires the SendGrid webhook: the store, metrics, Powertools logs, the verification key, and the complaint breaker
- * (the switches read as the curator reads them, the switch put in SSM, pages to the critical topic). In AWS the
- * breaker needs the topic; locally it runs only when the caller hands it its switches and pager.
+ * (the switches read as the curator reads them, the switch put in SSM; its page is the alarm on BreakerTrips). In
+ * AWS it reads SSM; locally it runs only when the caller hands it its switches.
  */
 export async function buildWebhookDependencies(
   config: CuratorConfig,
@@ -185,12 +183,11 @@ export async function buildWebhookDependencies(
 }
 
 function breakerOf(config: CuratorConfig, logger: Logger, metrics: Metrics): WebhookDeps['breaker'] {
-  if (config.aws.switchSource !== 'ssm' || config.criticalTopicArn === undefined) return undefined;
+  if (config.aws.switchSource !== 'ssm') return undefined;
   const ssm = new SSMClient(awsClientConfig(config));
   return {
     environment: config.environment,
     switches: ssmSwitches({ client: ssm, environment: config.environment, ttlSeconds: config.aws.switchTtlSeconds, logger, metrics }),
     switchWriter: ssmSwitchWriter(ssm, config.environment),
-    pager: snsPager(new SNSClient(awsClientConfig(config)), config.criticalTopicArn),
   };
 }

@@ -34,8 +34,6 @@ export interface ReportContext {
   readonly transactions: number;
   readonly logFile: string;
   readonly metrics: MemoryMetrics;
-  /** What the complaint breaker paged. */
-  readonly pages?: ReadonlyArray<{ subject: string; message: string }>;
   /** The review loop as the database holds it at the end. */
   readonly review?: ReviewLoop;
 }
@@ -65,7 +63,8 @@ function reviewLines(context: ReportContext, summaries: SimulationResult['summar
   const lines = ['', 'Review loop (complaint breaker, morning ops summary, clinical review)'];
   if (review.trips.length === 0) lines.push('  complaint breaker: no trip');
   for (const trip of review.trips) lines.push(`  complaint breaker tripped ${trip.pipeline_type} at ${trip.occurred_at.slice(0, 16)}: ${trip.reason}`);
-  for (const page of context.pages ?? []) lines.push(`  paged: ${page.subject}`);
+  const trips = context.metrics.points.filter((point) => point.name === 'BreakerTrips');
+  for (const trip of trips) lines.push(`  paged: BreakerTrips ${trip.pipelineType ?? ''} (the P1 alarm storytailor-complaint-breaker in AWS)`);
   const sent = review.summaries.filter((summary) => summary.status === 'sent');
   const skipped = summaries.filter((summary) => summary.status === 'skipped');
   lines.push(

@@ -1,4 +1,4 @@
-import { alarms, rateExpression, type AlarmDefinition, type AlarmMetric, type MetricRead } from './alarms.js';
+import { alarms, rateExpression, topicOf, type AlarmDefinition, type AlarmMetric, type MetricRead } from './alarms.js';
 import { guideLines, unalarmedLines } from './guide-alerts.js';
 
 /** The markers in runbooks/monitoring.md between which `npm run alarms` writes the table. */
@@ -19,15 +19,14 @@ export function sectionOf(alarm: AlarmDefinition): string {
 }
 
 const severityNotes = {
-  P1: 'P1 (page, respond within 15 minutes): ',
-  P2: 'P2 (pages in business hours, respond within 1 hour): ',
+  P1: 'P1 (pages at once, respond within 15 minutes): ',
+  P2: 'P2 (pages within support hours, respond within 1 hour): ',
   P3: 'P3 (Slack, respond within 4 hours): ',
 } as const;
 
 /** What the alarm's description says: its severity, the action, and where the runbook has the rest. */
 export function alarmDescription(alarm: AlarmDefinition): string {
-  const severity = alarm.severity === undefined ? '' : severityNotes[alarm.severity];
-  return `${severity}${alarm.action}. Runbook: runbooks/monitoring.md#${anchorOf(sectionOf(alarm))}`;
+  return `${severityNotes[alarm.severity]}${alarm.action}. Runbook: runbooks/monitoring.md#${anchorOf(sectionOf(alarm))}`;
 }
 
 const duration = (seconds: number): string => {
@@ -77,10 +76,10 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
  * reads, when it fires, its topic, what to do), then one row per guide line no alarm answers, saying why.
  */
 export function renderAlarmTable(): string {
-  const header = ['| guide line | alarm | metric or expression | fires when | topic | what to do |', '|---|---|---|---|---|---|'];
+  const header = ['| guide line | alarm | metric or expression | fires when | severity: topic | what to do |', '|---|---|---|---|---|---|'];
   const rows = alarms.map((alarm) => {
     const lines = alarm.answers.length > 0 ? alarm.answers.join('<br>') : '(ours)';
-    const topic = `${alarm.topic}${alarm.severity === undefined ? '' : ` (${alarm.severity})`}`;
+    const topic = `${alarm.severity}: ${topicOf(alarm.severity)}`;
     return `| ${cell(lines)} | [${alarm.name}](#${anchorOf(sectionOf(alarm))}) | ${cell(watches(alarm))} | ${cell(firesWhen(alarm))} | ${topic} | ${cell(alarm.action)} |`;
   });
   const unanswered = guideLines.flatMap((line) => {

@@ -4,6 +4,14 @@ import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
 import { Namespace } from './catalog.js';
 import type { GuideLine } from './guide-alerts.js';
 
+/** How urgent an alarm is (the monitoring guide's P1–P3; P4, info, is the morning ops email). */
+export const severities = ['P1', 'P2', 'P3'] as const;
+export type Severity = (typeof severities)[number];
+
+/** The SNS topic each severity publishes to, by its role; the stack names them (`storytailor-…-alerts`). */
+export type AlertTopic = 'critical' | 'business-hours' | 'warning';
+export const topicOf = (severity: Severity): AlertTopic => ({ P1: 'critical', P2: 'business-hours', P3: 'warning' } as const)[severity];
+
 /** A metric the curator or webhook publishes (matched against the metric catalog by a test). */
 export interface CustomAlarmMetric {
   readonly namespace: Namespace;
@@ -49,9 +57,12 @@ interface AlarmBase {
   readonly comparison: 'greater' | 'less';
   /** A number; or, for concurrency, a share of the function's reserved concurrency (cdk.json), in percent. */
   readonly threshold: number | { readonly percentOfReservedConcurrency: number };
-  readonly topic: 'critical' | 'warning';
-  /** The guides' severity where they give one: a P2 pages in business hours, from the warning topic. */
-  readonly severity?: 'P1' | 'P2' | 'P3';
+  /**
+   * Who is told and how fast, which is also the route (`topicOf`): P1 pages at once (PagerDuty, high urgency), P2
+   * pages within support hours (a second PagerDuty service), P3 is a warning in Slack. The guides' severity where they
+   * give one; our own alarms say which of the three they are.
+   */
+  readonly severity: Severity;
   /**
    * How a period without data counts. Most metrics are only published when something happens, so silence is fine
    * (`notBreaching`, the default); a metric published on every health run goes silent when the health job stops,
@@ -156,7 +167,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 50,
-    topic: 'critical',
+    severity: 'P1',
     action: 'SendGrid is refusing email: check its status and errors in the log, then replay the period',
     answers: ['monitoring · put-metric-alarm · storytailor-email-failure-rate'],
   },
@@ -169,7 +180,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 3,
-    topic: 'critical',
+    severity: 'P1',
     action: 'Crisis signals arrive late: check the app-to-EventBridge delay and the curator cold starts',
     answers: ['monitoring · put-metric-alarm · storytailor-crisis-sla-violations', 'operations · Critical · Crisis alert SLA violations >3/hour'],
   },
@@ -182,7 +193,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 2,
     comparison: 'greater',
     threshold: 10,
-    topic: 'critical',
+    severity: 'P1',
     action: 'The curator is failing: filter its log for ERROR, then replay what failed',
     answers: ['monitoring · put-metric-alarm · storytailor-curator-errors', 'monitoring · P1 · Crisis alert system down'],
   },
@@ -195,7 +206,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 80,
-    topic: 'warning',
     severity: 'P3',
     action: 'Most actions are held back: check data collection and the veto reasons',
     answers: ['monitoring · put-metric-alarm · storytailor-high-veto-rate', 'monitoring · P3 · High veto rates (data collection issue)'],
@@ -209,7 +219,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 10,
-    topic: 'warning',
     severity: 'P2',
     action: 'Families are unsubscribing: switch off what is sending (ops disable daily-digest), then follow the spam complaints scenario',
     answers: [
@@ -228,7 +237,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 5,
-    topic: 'critical',
+    severity: 'P1',
     section: 'storytailor-email-failure-rate',
     action: 'More than 5 % of the emails sent in the last hour failed: check SendGrid and the failed lines in the log, then replay the period',
     answers: ['operations · Critical · Email failure rate >5%'],
@@ -241,7 +250,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 10,
-    topic: 'critical',
     severity: 'P1',
     section: 'storytailor-email-failure-rate',
     action: 'More than 10 % of the emails sent in the last hour failed (P1, respond in 15 minutes): check SendGrid, then replay the period',
@@ -260,7 +268,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 5,
-    topic: 'warning',
+    severity: 'P3',
     section: 'Email health by type',
     action: 'More than 5 % of the day\'s emails bounced: check the bounce reasons in SendGrid and the sending domain',
     answers: ['monitoring · Email alerts · Bounce rate >5%'],
@@ -279,7 +287,7 @@ const guideAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: 'less',
       threshold: 30,
-      topic: 'warning',
+      severity: 'P3',
       section: 'Email health by type',
       action: `Fewer than 30 % of the day's ${emailType} emails were opened: check the content and the inbox placement before sending more`,
       answers: ['monitoring · Email alerts · Open rate <30% for any type'],
@@ -298,7 +306,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0.3,
-    topic: 'warning',
+    severity: 'P3',
     section: 'Email health by type',
     action: 'More than 0.3 % of the day\'s deliveries unsubscribed: find the type (dashboard) and follow the spam complaints scenario',
     answers: ['operations · Warning · Unsubscribe rate >0.3%'],
@@ -317,7 +325,7 @@ const guideAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: side === 'low' ? 'less' : 'greater',
       threshold: side === 'low' ? 10 : 90,
-      topic: 'warning',
+      severity: 'P3',
       section: 'Weekly insights veto rate',
       action:
         side === 'low'
@@ -339,7 +347,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 5,
-    topic: 'warning',
+    severity: 'P3',
     section: 'SLA violations',
     action: 'More than 5 % of the realtime signals missed their emotional SLA today: measure the event-to-processing delay (database-queries.md)',
     answers: ['monitoring · SLA alerts · SLA violation rate >5%', 'operations · Weekly Checklist · SLA violation rate >5%'],
@@ -353,7 +361,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'warning',
+    severity: 'P3',
     section: 'SLA violations',
     action: 'A realtime signal missed its emotional SLA in the last hour: check the delay by pipeline before it becomes a pattern',
     answers: ['operations · Warning · SLA violations 1-3/hour'],
@@ -367,7 +375,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 5,
-    topic: 'warning',
     severity: 'P2',
     section: 'SLA violations',
     action: 'More than 5 realtime signals missed their SLA in an hour: find the slow link (app, EventBridge, cold starts, database)',
@@ -382,7 +389,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 1,
-    topic: 'warning',
+    severity: 'P3',
     section: 'storytailor-crisis-sla-violations',
     action: 'More than one crisis alert reached the curator late in an hour: each was escalated; check the app-to-EventBridge delay now',
     answers: ['monitoring · SLA alerts · Crisis alert SLA violations >1 in 1 hour'],
@@ -396,7 +403,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 10,
-    topic: 'critical',
     severity: 'P1',
     section: 'storytailor-curator-errors',
     action: 'The curator threw more than 10 times in an hour: filter its log for ERROR, then replay what failed',
@@ -415,7 +421,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 1,
-    topic: 'warning',
+    severity: 'P3',
     section: 'storytailor-curator-errors',
     action: 'More than 1 % of the curator\'s invocations in the last hour threw: filter its log for ERROR',
     answers: ['monitoring · Lambda alerts · Error rate >1%'],
@@ -429,7 +435,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'Invocations are throttled (crisis alerts may wait): raise reserved concurrency',
     answers: ['monitoring · Lambda alerts · Throttles >0', 'monitoring · P1 · Crisis alert system down'],
   },
@@ -442,7 +448,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 30_000,
-    topic: 'warning',
+    severity: 'P3',
     action: 'Batch runs are slow: check page timings and database latency',
     answers: ['monitoring · Lambda alerts · Duration p99 >30s for batch jobs'],
   },
@@ -456,7 +462,7 @@ const guideAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: 'greater',
       threshold: milliseconds,
-      topic: 'warning',
+      severity: 'P3',
       section: 'Job duration targets',
       action: `${pipelineOf(jobType).displayName} took longer than its ${milliseconds / 1_000} s target: check its run's page timings (ops run) and the store call durations`,
       answers: [line, ...(statistic === 'p99' ? ['monitoring · Lambda alerts · Duration p99 >30s for batch jobs' as const] : [])],
@@ -472,7 +478,7 @@ const guideAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: 'greater',
       threshold: 0,
-      topic: 'critical',
+      severity: 'P1',
       section: 'EventBridge failed invocations',
       action:
         slug === 'realtime-signals'
@@ -494,7 +500,7 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'A run failed with an error (its row says which): Lambda retries it twice; if it stays failed, fix and replay',
     answers: ['operations · Critical · EventBridge job failures', 'monitoring · P2 · EventBridge job failures'],
   },
@@ -507,7 +513,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'warning',
     severity: 'P2',
     action: 'Stripe refused or never answered a referral credit: read the ledger row\'s error (ops family), then replay referral_rewards',
     answers: ['monitoring · P2 · Referral reward failures'],
@@ -521,7 +526,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
     severity: 'P1',
     action: 'The health job could not read the database: check Supabase status and the service key secret; nothing is decided until it is back',
     answers: ['monitoring · P1 · Database unavailable'],
@@ -535,7 +539,6 @@ const guideAlarms: AlarmDefinition[] = [
     evaluationPeriods: 3,
     comparison: 'greater',
     threshold: { percentOfReservedConcurrency: 80 },
-    topic: 'warning',
     severity: 'P3',
     action: 'The curator ran above 80 % of its reserved concurrency for 15 minutes: raise reservedConcurrency before realtime signals are throttled',
     answers: ['monitoring · P3 · Capacity warnings'],
@@ -550,7 +553,6 @@ const guideAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: 'greater',
       threshold: milliseconds,
-      topic: 'warning',
       severity: 'P3',
       section: 'Database query targets',
       action: `${fn} took over ${milliseconds} ms (p99): check the database's load and the query plan (database-queries.md, slow queries)`,
@@ -573,7 +575,7 @@ const ownAlarms: AlarmDefinition[] = [
       evaluationPeriods: 1,
       comparison: 'greater',
       threshold: falsePositiveCeilings[jobType]!,
-      topic: 'warning',
+      severity: 'P3',
       action: `More than ${falsePositiveCeilings[jobType]} % of the last 30 days' ${jobType} alerts were marked false positives by the clinical review: escalate to engineering (ops false-positives)`,
       section: 'storytailor-false-positive-rate',
       answers: [],
@@ -588,9 +590,23 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'A crisis alert was not delivered in time: contact the family now (escalated rows in pipeline_executions)',
     answers: ['monitoring · P1 · Crisis alert system down'],
+  },
+  {
+    kind: 'metric',
+    // The breaker's page: an alarm, since PagerDuty and Slack read alarm payloads and drop plain text on a topic.
+    name: 'storytailor-complaint-breaker',
+    metric: metric(email, 'BreakerTrips'),
+    statistic: 'Sum',
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    severity: 'P1',
+    action: "The complaint breaker turned an email pipeline's switch off on a spike of unsubscribes and spam reports: find the cause, then ops enable and replay what it held",
+    answers: [],
   },
   {
     kind: 'metric',
@@ -601,7 +617,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 50,
-    topic: 'warning',
+    severity: 'P3',
     action: 'Many hard bounces: check list hygiene and the sending domain',
     answers: [],
   },
@@ -614,7 +630,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'warning',
+    severity: 'P3',
     action: 'A family reported an email as spam: review what it received (ops family)',
     answers: ['monitoring · Email alerts · Spam complaints >0'],
   },
@@ -627,7 +643,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'The spend guard held actions back: find why credits or emails ran past their ceiling',
     answers: [],
   },
@@ -640,7 +656,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     // The health job publishes MissedRuns (0 or more) every 15 minutes: no data for an hour means it stopped.
     missingData: 'breaching',
     action: 'A scheduled job never started, or the health job that looks stopped: check the rules and the health schedule, then replay',
@@ -655,7 +671,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'An invocation died mid-run (its lease ran out): the health job resumes it; check it finished (ops runs)',
     answers: [],
   },
@@ -668,7 +684,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'critical',
+    severity: 'P1',
     action: 'Events the curator could not take are waiting in the dead-letter queue: read them, replay them',
     answers: [],
   },
@@ -681,7 +697,7 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'warning',
+    severity: 'P3',
     action: 'SSM cannot be read: the curator uses the last switches it read (or vetoes email and credit)',
     answers: [],
   },
@@ -695,12 +711,17 @@ const ownAlarms: AlarmDefinition[] = [
     evaluationPeriods: 1,
     comparison: 'greater',
     threshold: 0,
-    topic: 'warning',
     severity: 'P3',
     action: 'A parameter under the root is ignored (out of its range or not a plain number) and its default applies: `npm run ops -- thresholds` names it; fix it with ops tune or reset it',
     answers: [],
   },
 ];
+
+/**
+ * One test alarm per severity, set to ALARM and back by `ops page-test`, so the whole path of that severity (CloudWatch,
+ * its topic, PagerDuty or Slack) is exercised with a real alarm payload. It watches a metric nothing publishes.
+ */
+export const pageTestAlarmName = (severity: Severity): string => `storytailor-page-test-${severity.toLowerCase()}`;
 
 /**
  * Every alarm the stack makes: each alert line of the two guides (src/metrics/guide-alerts.ts says which answers

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -30,6 +31,7 @@ import { falsePositiveWindowDays } from '../ops-summary/false-positives.js';
 import { markFalsePositive, showFalsePositives } from './review.js';
 import { showThresholds } from './thresholds.js';
 import { parseDays, showWhatIf, tune } from './what-if.js';
+import { pageTest, severityOf } from './page-test.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
@@ -56,6 +58,9 @@ commands to act
          [--wait [--timeout 10m]]  publish the replay event on the default bus; --wait follows it and prints
                                    what it did (a dry run: its comparison with the last real run)
   health                           run the health job here (database, SSM, runs, missed runs) and check SSM
+  page-test --severity P1|P2|P3    set storytailor-page-test-{severity} to ALARM and back: a real alarm down that
+                                   severity's path (its topic, then PagerDuty or Slack); prints the topic and route.
+                                   Run it after every deploy (exit 1 when the severity has no route)
   credit <userId> <cents> --ticket SUP-123 --reason ... [--local-payments]
                                    manual credit through Stripe (STRIPE_SECRET_KEY or its _SECRET_ARN), once per
                                    ticket; records a human override. --local-payments: the local stand-in, paying nobody
@@ -100,6 +105,8 @@ export interface OpsIo {
   readonly clock?: Clock;
   /** How `--wait` pauses between looks (tests run the curator here); default a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Instead of a CloudWatch client of the command's own (tests watch what it sends). */
+  readonly cloudwatch?: CloudWatchClient;
   /** Asks a yes/no question on the terminal; absent when there is none (then only --yes confirms). */
   readonly confirm?: (question: string) => Promise<boolean>;
 }
@@ -161,6 +168,7 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         undo: { type: 'boolean', default: false },
         days: { type: 'string', default: '7' },
         'approved-by': { type: 'string' },
+        severity: { type: 'string' },
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -344,6 +352,8 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         io.out(JSON.stringify(result.ok && result.kind === 'health' ? result.health : result, null, 2));
         return result.ok && result.status === 'succeeded' ? ExitCode.ok : ExitCode.failed;
       }
+      case 'page-test':
+        return await pageTest(context, io.cloudwatch ?? new CloudWatchClient(clientConfig), severityOf(values.severity), who.actor, shown);
       case 'what-if':
         return await showWhatIf(context, rest[0], rest.slice(1), parseDays(values.days), shown);
       case 'tune':

@@ -4,6 +4,34 @@ import { z } from 'zod';
 import type { Environment } from '../pipelines/index.js';
 
 /**
+ * Where each severity's alarms reach a person (runbooks/monitoring.md, "Connecting PagerDuty and Slack"). The
+ * PagerDuty endpoints hold their integration keys, so only the names of the Secrets Manager secrets that hold them
+ * are here (created by hand before the first deploy, resolved at deploy); Slack's workspace and channel ids are not
+ * secret. Production needs every route; staging may leave any out (its alarms then reach nobody, which says so).
+ */
+export const alertRoutesSchema = z
+  .object({
+    /** P1: the secret holding the PagerDuty CloudWatch integration URL of the high-urgency service. */
+    pagerDutyUrgentSecret: z.string().trim().min(1),
+    /** P2: the secret holding the URL of the service whose urgency follows support hours. */
+    pagerDutyBusinessHoursSecret: z.string().trim().min(1),
+    /** P3: the Slack workspace authorized once in the Chatbot console, and the channel warnings go to. */
+    slackWorkspaceId: z.string().regex(/^T[A-Z0-9]{6,}$/, 'a Slack workspace id starts with T, e.g. T012AB3CD'),
+    slackChannelId: z.string().regex(/^[CG][A-Z0-9]{6,}$/, 'a Slack channel id starts with C (or G), e.g. C012AB3CD'),
+  })
+  .partial()
+  .strict();
+export type AlertRoutes = z.infer<typeof alertRoutesSchema>;
+
+/** What each route is for, for the message that names a missing one. */
+export const routeNames: Readonly<Record<keyof AlertRoutes, string>> = {
+  pagerDutyUrgentSecret: 'P1 -> PagerDuty (high urgency)',
+  pagerDutyBusinessHoursSecret: 'P2 -> PagerDuty (support hours)',
+  slackWorkspaceId: 'P3 -> Slack (workspace)',
+  slackChannelId: 'P3 -> Slack (channel)',
+};
+
+/**
  * The settings of one environment: cdk.json's context value `storytailor:{env}`. The stack is built from them, and
  * the ops commands read the ones that are theirs (the clinical approvers) from the same file.
  */
@@ -24,6 +52,7 @@ export const environmentSettingsSchema = z
      * name. An attestation, not authentication: the override also records who ran the command (their AWS identity).
      */
     clinicalApprovers: z.array(z.string().trim().min(3).max(100)).min(1),
+    alertRoutes: alertRoutesSchema.default({}),
   })
   .refine((value) => value.workConcurrency < value.reservedConcurrency, {
     message: 'workConcurrency must stay below reservedConcurrency, so realtime signals always find an invocation',
@@ -37,7 +66,19 @@ export function parseEnvironmentSettings(environment: Environment, raw: unknown)
   if (!settings.success) {
     throw new Error(`cdk.json context "storytailor:${environment}" is invalid: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
+  const missing = missingRoutes(settings.data.alertRoutes);
+  if (environment === 'production' && missing.length > 0) {
+    throw new Error(
+      `cdk.json context "storytailor:production".alertRoutes is missing ${missing.map((route) => `${route} (${routeNames[route]})`).join(', ')}: ` +
+        'production alarms must reach a person (runbooks/monitoring.md, "Connecting PagerDuty and Slack")',
+    );
+  }
   return settings.data;
+}
+
+/** The routes an environment leaves out. */
+export function missingRoutes(routes: AlertRoutes): Array<keyof AlertRoutes> {
+  return (Object.keys(routeNames) as Array<keyof AlertRoutes>).filter((route) => routes[route] === undefined);
 }
 
 /** The repository's cdk.json, as the ops commands read it from the checkout they run in. */

@@ -1,11 +1,9 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cloudWatchMetrics } from '../../src/adapters/aws/cloudwatch-metrics.js';
-import { snsPager } from '../../src/adapters/aws/sns-pager.js';
+import { alarms } from '../../src/metrics/alarms.js';
 import { ssmSwitchWriter } from '../../src/adapters/aws/ssm-switch-writer.js';
 import { ssmSwitches } from '../../src/adapters/aws/ssm-switches.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
@@ -26,9 +24,7 @@ const startedAt = new Date();
 
 let db: TestDatabase;
 let ssm: SSMClient;
-let sqs: SQSClient;
 let cloudwatch: CloudWatchClient;
-let pagesQueue: string;
 let webhook: ReturnType<typeof createSendGridWebhookHandler>;
 let eventNumber = 0;
 const logger = memoryLogger();
@@ -88,11 +84,6 @@ const trips = (pipelineType: string) =>
     [pipelineType],
   );
 
-async function pagesSoFar(): Promise<number> {
-  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pagesQueue, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
-
 async function breakerTripsMetric(pipelineType: string): Promise<number> {
   const result = await cloudwatch.send(
     new GetMetricStatisticsCommand({
@@ -112,17 +103,10 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
   beforeAll(async () => {
     db = await openTestDatabase();
     ssm = new SSMClient(motoClientConfig(region));
-    sqs = new SQSClient(motoClientConfig(region));
     cloudwatch = new CloudWatchClient(motoClientConfig(region));
-    const sns = new SNSClient(motoClientConfig(region));
     for (const slug of killSwitchSlugs()) {
       await ssm.send(new PutParameterCommand({ Name: killSwitchPath('staging', slug), Value: 'true', Type: 'String', Overwrite: true }));
     }
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'storytailor-critical-alerts-staging' }));
-    const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'on-call-pages' }));
-    pagesQueue = queue.QueueUrl!;
-    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pagesQueue, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn }));
 
     delivered.daily_digest = await deliver('daily_digest', 2_000);
     delivered.weekly_insights = await deliver('weekly_insights', 5_000);
@@ -140,7 +124,6 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
         environment: 'staging',
         switches: ssmSwitches({ client: ssm, environment: 'staging', ttlSeconds: 0, logger, metrics }),
         switchWriter: ssmSwitchWriter(ssm, 'staging'),
-        pager: snsPager(sns, TopicArn!),
       },
     }));
   });
@@ -148,7 +131,7 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
     await db?.close();
   });
 
-  it('trips daily_digest at 0.6 %: the switch is false, the override row is written, one page and BreakerTrips', async () => {
+  it('trips daily_digest at 0.6 %: the switch is false, the override row is written, and BreakerTrips counts once for the P1 alarm to page', async () => {
     // 12 complaints over 2,000 deliveries is 0.6 %: above 0.5 % and at least 10.
     const first = await complain(delivered.daily_digest!.slice(0, 12));
     expect(first.breaker_trips).toEqual(['daily_digest']);
@@ -156,11 +139,13 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
     const [trip] = await trips('daily_digest');
     expect(trip).toMatchObject({ actor: 'curator', details: { complaints: 12, deliveries: 2_000, slug: 'daily-digest' } });
     expect(trip!.reason).toMatch(/12 unsubscribes and spam reports .* over 2000 deliveries in 24 h = 0\.60 %, above 0\.5 %/);
-    expect(await pagesSoFar()).toBe(1);
-    const [page] = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: pagesQueue, MaxNumberOfMessages: 1, VisibilityTimeout: 600 }))).Messages ?? [];
-    expect(JSON.parse(page!.Body!)).toMatchObject({ Subject: expect.stringContaining('complaint breaker turned off daily-digest') });
-    expect(page!.Body).not.toContain('@families.example');
     expect(await breakerTripsMetric('daily_digest')).toBe(1);
+    // The page is the alarm on that metric (PagerDuty and Slack read alarms, not text on a topic).
+    expect(alarms.find((alarm) => alarm.name === 'storytailor-complaint-breaker')).toMatchObject({ severity: 'P1', metric: { name: 'BreakerTrips', dimensions: {} }, threshold: 0 });
+    // The log line says what happened and what to do next, never an address.
+    const line = logger.lines.find((entry) => entry.message === 'complaint breaker tripped')!;
+    expect(line).toMatchObject({ level: 'ERROR', switched_off: true, next: expect.stringContaining('npm run ops -- enable daily-digest') });
+    expect(JSON.stringify(logger.lines)).not.toContain('@families.example');
   });
 
   it('the next digest decision vetoes KILL_SWITCH_ACTIVE', async () => {
@@ -175,11 +160,11 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
     expect(curator.mailer.sent).toHaveLength(0);
   });
 
-  it('a second spike while the switch is off pages nothing and writes nothing', async () => {
+  it('a second spike while the switch is off counts no trip (so pages nothing) and writes nothing', async () => {
     const again = await complain(delivered.daily_digest!.slice(12, 40));
     expect(again.breaker_trips).toEqual([]);
     expect(await trips('daily_digest')).toHaveLength(1);
-    expect(await pagesSoFar()).toBe(1);
+    expect(await breakerTripsMetric('daily_digest')).toBe(1);
   });
 
   it('does not trip below the minimum count, at 0.4 %, or ever for crisis_alert', async () => {
@@ -192,7 +177,7 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
     expect(answers.map((answer) => answer.breaker_trips)).toEqual([[], [], []]);
     for (const slug of ['weekly-insights', 'story-failure', 'crisis-alert']) expect(await switchOf(slug)).toBe('true');
     expect(await db.sql.query(`select pipeline_type from human_overrides where override_type = 'breaker_disable' and pipeline_type <> 'daily_digest'`)).toEqual([]);
-    expect(await pagesSoFar()).toBe(1);
+    for (const pipelineType of ['weekly_insights', 'story_failure', 'crisis_alert']) expect(await breakerTripsMetric(pipelineType)).toBe(0);
   });
 
   it('after ops enable only complaints received later count, and `breaker-enabled=false` turns it off per pipeline', async () => {
@@ -217,6 +202,6 @@ describeWithMoto('the complaint breaker, from signed SendGrid deliveries to the 
     expect((await complain(delivered.daily_digest!.slice(60, 61))).breaker_trips).toEqual(['daily_digest']);
     expect(await switchOf('daily-digest')).toBe('false');
     expect(await trips('daily_digest')).toHaveLength(2);
-    expect(await pagesSoFar()).toBe(2);
+    expect(await breakerTripsMetric('daily_digest')).toBe(2);
   });
 });

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import { alarmDescription } from '../../src/metrics/alarm-table.js';
-import { alarms, rateExpression, type AlarmDefinition } from '../../src/metrics/alarms.js';
+import { alarms, pageTestAlarmName, rateExpression, severities, topicOf, type AlarmDefinition } from '../../src/metrics/alarms.js';
 import { killSwitchPath, killSwitchSlugs, pipelinesOfRule, rules, toAwsCron, type RuleSlug } from '../../src/pipelines/index.js';
 
 const context = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
@@ -18,6 +18,80 @@ beforeAll(() => {
   const other = buildApp({ ...context, env: 'staging' });
   staging = Template.fromStack(other.stack);
 }, 120_000);
+
+describe('where every alarm reaches a person', () => {
+  const production = context['storytailor:production'] as { alertRoutes: Record<string, string> };
+  const topicArn = (id: string) => ({ Ref: Match.stringLikeRegexp(`^${id}[0-9A-F]{8}$`) });
+
+  it('has a topic per severity, each with its route: PagerDuty for P1 and P2 by a secret resolved at deploy, Slack for P3', () => {
+    for (const name of ['storytailor-critical-alerts', 'storytailor-business-hours-alerts', 'storytailor-warning-alerts']) {
+      template.hasResourceProperties('AWS::SNS::Topic', { TopicName: name, KmsMasterKeyId: Match.anyValue() });
+    }
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      TopicArn: topicArn('MonitoringCritical'),
+      Endpoint: `{{resolve:secretsmanager:${production.alertRoutes.pagerDutyUrgentSecret}:SecretString:::}}`,
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      TopicArn: topicArn('MonitoringBusinessHours'),
+      Endpoint: `{{resolve:secretsmanager:${production.alertRoutes.pagerDutyBusinessHoursSecret}:SecretString:::}}`,
+    });
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      ConfigurationName: 'storytailor-warning-alerts',
+      SlackWorkspaceId: production.alertRoutes.slackWorkspaceId,
+      SlackChannelId: production.alertRoutes.slackChannelId,
+      SnsTopicArns: [topicArn('MonitoringWarning')],
+      GuardrailPolicies: [{ Ref: Match.stringLikeRegexp('ChatbotGuardrail') }],
+      LoggingLevel: 'ERROR',
+    });
+    // The guardrail reads alarms and metrics; nothing in the channel can change anything.
+    const [guardrail] = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'storytailor-chatbot-guardrail-production' } })) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Action: string[] }> } };
+    }>;
+    const actions = guardrail!.Properties.PolicyDocument.Statement.flatMap((statement) => statement.Action);
+    expect(actions.every((action) => /^cloudwatch:(Describe|Get|List)/.test(action))).toBe(true);
+    expect(JSON.stringify(template.toJSON())).not.toContain('AdministratorAccess');
+  });
+
+  it('holds no PagerDuty key: the endpoints are references, resolved only at deploy', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toMatch(/events\.pagerduty\.com|integration\/[0-9a-f]{32}/);
+    for (const subscription of Object.values(template.findResources('AWS::SNS::Subscription'))) {
+      expect(String((subscription as { Properties: { Endpoint: unknown } }).Properties.Endpoint)).toMatch(/^\{\{resolve:secretsmanager:/);
+    }
+  });
+
+  it('has one page-test alarm per severity on its topic, which only on-call may set, and nothing else', () => {
+    const logicalId = { P1: 'MonitoringCritical', P2: 'MonitoringBusinessHours', P3: 'MonitoringWarning' } as const;
+    for (const severity of severities) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: pageTestAlarmName(severity),
+        AlarmActions: [topicArn(logicalId[severity])],
+        OKActions: [topicArn(logicalId[severity])],
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'storytailor-curator-on-call-production' } })) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Sid: string; Action: string[]; Resource: unknown[] }> } };
+    }>;
+    const test = policy!.Properties.PolicyDocument.Statement.find((statement) => statement.Sid === 'TestThePagingPath')!;
+    expect(test.Action).toEqual(['cloudwatch:SetAlarmState', 'cloudwatch:DescribeAlarms']);
+    expect(test.Resource).toHaveLength(3);
+    expect(JSON.stringify(test.Resource)).toMatch(/PageTestP1/);
+  });
+
+  it('refuses a production synth that leaves a route out, naming it; staging may run without', () => {
+    const { alertRoutes, ...withoutRoutes } = production;
+    void alertRoutes;
+    expect(() => buildApp({ ...context, env: 'production', 'storytailor:production': { ...withoutRoutes, alertRoutes: { slackWorkspaceId: 'T07STRYTLR' } } })).toThrow(
+      /alertRoutes is missing pagerDutyUrgentSecret \(P1 -> PagerDuty \(high urgency\)\), pagerDutyBusinessHoursSecret \(P2 -> PagerDuty \(support hours\)\), slackChannelId \(P3 -> Slack \(channel\)\)/,
+    );
+    staging.resourceCountIs('AWS::SNS::Subscription', 0);
+    staging.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
+  });
+});
 
 describe('the curator stack', () => {
   it('has the eight rules with their exact names, schedules and event pattern, one branch per sender', () => {
@@ -145,7 +219,7 @@ describe('the curator stack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'storytailor-sendgrid-webhook-production' });
   });
 
-  it("lets the webhook's complaint breaker put exactly the email pipelines' own switches and page the critical topic", () => {
+  it("lets the webhook's complaint breaker put exactly the email pipelines' own switches, and page through its alarm", () => {
     const webhookRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('SendGridWebhookFunctionServiceRole'))![0];
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter((resource) =>
       JSON.stringify((resource as { Properties: { Roles: unknown } }).Properties.Roles).includes(webhookRole),
@@ -161,12 +235,13 @@ describe('the curator stack', () => {
       expect(putResources).not.toContain(`${killSwitchPath('production', slug)}"`);
     }
     expect(putResources).not.toContain('*');
-    const publish = statements.find((statement) => statement.Action === 'sns:Publish');
-    expect(JSON.stringify(publish!.Resource)).toContain('MonitoringCritical');
+    // Its page is the alarm on BreakerTrips: it publishes to no topic itself.
+    expect(statements.find((statement) => [statement.Action].flat().includes('sns:Publish'))).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'storytailor-sendgrid-webhook-production',
-      Environment: { Variables: Match.objectLike({ CURATOR_SWITCH_SOURCE: 'ssm', CURATOR_CRITICAL_TOPIC_ARN: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ CURATOR_SWITCH_SOURCE: 'ssm' }) },
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-complaint-breaker', MetricName: 'BreakerTrips', Namespace: 'Storytailor/Email', Threshold: 0 });
   });
 
   it('grants least privilege: metrics only in its namespaces, switches only under their path', () => {
@@ -198,7 +273,7 @@ describe('the curator stack', () => {
     }>;
     const statements = Object.fromEntries(policy!.Properties.PolicyDocument.Statement.map((statement) => [statement.Sid, statement]));
     expect(Object.keys(statements).sort()).toEqual(
-      ['KillSwitchesAndTunables', 'PublishReplays', 'ReachTheCurator', 'ReadTheDatabaseAndStripeKeys', 'ResetTunables', 'SearchTheCuratorLogs', 'StopAndStartTheRules'].sort(),
+      ['KillSwitchesAndTunables', 'PublishReplays', 'ReachTheCurator', 'ReadTheDatabaseAndStripeKeys', 'ResetTunables', 'SearchTheCuratorLogs', 'StopAndStartTheRules', 'TestThePagingPath'].sort(),
     );
     expect(statements.KillSwitchesAndTunables!.Action).toEqual(['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:PutParameter']);
     expect(JSON.stringify(statements.KillSwitchesAndTunables!.Resource)).toMatch(/:parameter\/storytailor-production\/pipelines\/\*"/);
@@ -222,8 +297,9 @@ describe('the curator stack', () => {
   });
 
   it('has every alarm of the table, with its threshold, window and topic: metric math where it is a rate', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length);
-    const topic = (alarm: AlarmDefinition) => [{ Ref: Match.stringLikeRegexp(alarm.topic === 'critical' ? 'Critical' : 'Warning') }];
+    template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length + severities.length);
+    const logicalId = { critical: 'MonitoringCritical', 'business-hours': 'MonitoringBusinessHours', warning: 'MonitoringWarning' } as const;
+    const topic = (alarm: AlarmDefinition) => [{ Ref: Match.stringLikeRegexp(`^${logicalId[topicOf(alarm.severity)]}[0-9A-F]{8}$`) }];
     const comparison = (alarm: AlarmDefinition) => (alarm.comparison === 'greater' ? 'GreaterThanThreshold' : 'LessThanThreshold');
     const statistic = (stat: string) => (stat.startsWith('p') ? { ExtendedStatistic: stat } : { Statistic: stat });
     for (const alarm of alarms) {
@@ -234,6 +310,7 @@ describe('the curator stack', () => {
         EvaluationPeriods: alarm.evaluationPeriods,
         ComparisonOperator: comparison(alarm),
         AlarmActions: topic(alarm),
+        OKActions: topic(alarm),
         AlarmDescription: alarmDescription(alarm),
       };
       if (alarm.kind === 'metric') {

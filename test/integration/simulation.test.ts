@@ -13,7 +13,6 @@ import { vetoReasonsInOrder } from '../../src/curator/verdict.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
 import { complaintSpiker, emailReporter } from '../../src/local/sendgrid-events.js';
-import { memoryPager } from '../../src/adapters/local/pager.js';
 import { countOutbox, formatReport, reviewLoop, type ReviewLoop } from '../../src/local/report.js';
 import { seedPopulation, type SeededPopulation } from '../../src/local/seed-population.js';
 import { runSimulation, type SimulationResult } from '../../src/local/simulation.js';
@@ -28,7 +27,6 @@ let outboxDir: string;
 let result: SimulationResult;
 let population: SeededPopulation;
 const metrics = memoryMetrics();
-const pager = memoryPager();
 let review: ReviewLoop;
 
 beforeAll(async () => {
@@ -56,7 +54,7 @@ beforeAll(async () => {
     clock,
     publicKey: key.publicKey,
     toleranceSeconds: 300,
-    breaker: { environment: 'staging', switches, switchWriter: { turnOff: async (slug) => switches.set(`${slug}/enabled`, 'false') }, pager },
+    breaker: { environment: 'staging', switches, switchWriter: { turnOff: async (slug) => switches.set(`${slug}/enabled`, 'false') } },
   }));
   const reportEmails = emailReporter({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
   const complaintSpike = complaintSpiker({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
@@ -105,7 +103,8 @@ describe('the local simulation (npm start)', () => {
 
   it('trips the complaint breaker on the spike evening, pages once, and holds the next digest until ops replay it', async () => {
     expect(review.trips).toEqual([expect.objectContaining({ pipeline_type: 'daily_digest', occurred_at: expect.stringMatching(/^2026-12-02 23:50/) })]);
-    expect(pager.pages.map((page) => page.subject)).toEqual(['Storytailor staging: complaint breaker turned off daily-digest']);
+    // The page is the P1 alarm on BreakerTrips: counted once, for the digest.
+    expect(metrics.points.filter((point) => point.name === 'BreakerTrips').map((point) => point.pipelineType)).toEqual(['daily_digest']);
     const [held] = await db.sql.query<{ n: number }>(
       `select count(*)::int as n from pipeline_executions where pipeline_type = 'daily_digest' and period_key = '2026-12-03' and status = 'succeeded'
          and completed_at > '2026-12-03T20:30:00Z'`,
@@ -143,7 +142,6 @@ describe('the local simulation (npm start)', () => {
       transactions: 0,
       logFile: 'curator.log',
       metrics,
-      pages: pager.pages,
       review,
     });
     for (const jobType of jobTypes) expect(report).toContain(jobType);
@@ -153,6 +151,7 @@ describe('the local simulation (npm start)', () => {
     expect(report).toMatch(/Tuning with evidence \(ops what-if daily-digest\/min-signals=2, last 7 days\)/);
     expect(report).toMatch(/daily_digest\s+[\d,]+ held INSUFFICIENT_SIGNAL/);
     expect(report).toMatch(/complaint breaker tripped daily_digest at 2026-12-02 23:50/);
+    expect(report).toContain('paged: BreakerTrips daily_digest (the P1 alarm storytailor-complaint-breaker in AWS)');
     expect(report).toMatch(/ops summaries sent: 10 \(one per day, 1 with the monthly ops health report/);
     expect(report).toMatch(/false positives crisis_alert: 1 of \d+ alerts sent/);
     expect(report).toMatch(/^daily_digest\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\s+\d+\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %\s+\d+\.\d %$/m);

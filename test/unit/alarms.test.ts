@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { anchorOf, renderAlarmTable, sectionOf, tableEnd, tableStart } from '../../src/metrics/alarm-table.js';
-import { alarms, rateExpression, readsOf, type AlarmDefinition, type CustomAlarmMetric, type RateAlarm } from '../../src/metrics/alarms.js';
+import { alarms, severities, topicOf, rateExpression, readsOf, type AlarmDefinition, type CustomAlarmMetric, type RateAlarm } from '../../src/metrics/alarms.js';
 import { metricCatalog } from '../../src/metrics/catalog.js';
 import { guideLines, unalarmedLines } from '../../src/metrics/guide-alerts.js';
 import { evaluate, type Datum } from '../support/metric-math.js';
@@ -25,11 +25,11 @@ describe('the alarm catalog', () => {
 
   it('keeps the names and thresholds the monitoring guide gives', () => {
     const byName = Object.fromEntries(alarms.map((alarm) => [alarm.name, alarm]));
-    expect(byName['storytailor-email-failure-rate']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 50, topic: 'critical' });
-    expect(byName['storytailor-crisis-sla-violations']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 3, topic: 'critical' });
+    expect(byName['storytailor-email-failure-rate']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 50, severity: 'P1' });
+    expect(byName['storytailor-crisis-sla-violations']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 3, severity: 'P1' });
     expect(byName['storytailor-curator-errors']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 300, evaluationPeriods: 2, threshold: 10 });
-    expect(byName['storytailor-high-veto-rate']).toMatchObject({ kind: 'metric', statistic: 'Average', periodSeconds: 86400, threshold: 80, topic: 'warning' });
-    expect(byName['storytailor-unsubscribe-spike']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 10, topic: 'warning' });
+    expect(byName['storytailor-high-veto-rate']).toMatchObject({ kind: 'metric', statistic: 'Average', periodSeconds: 86400, threshold: 80, severity: 'P3' });
+    expect(byName['storytailor-unsubscribe-spike']).toMatchObject({ kind: 'metric', statistic: 'Sum', periodSeconds: 3600, threshold: 10, severity: 'P2' });
     for (const name of ['storytailor-email-failure-rate', 'storytailor-crisis-sla-violations', 'storytailor-curator-errors', 'storytailor-high-veto-rate', 'storytailor-unsubscribe-spike']) {
       expect(byName[name]).toMatchObject({ comparison: 'greater', evaluationPeriods: name === 'storytailor-curator-errors' ? 2 : 1 });
     }
@@ -60,11 +60,18 @@ describe('the alarm catalog', () => {
     expect(new Set(alarms.map((alarm) => alarm.name)).size).toBe(alarms.length);
   });
 
-  it('routes severities as the guides say: P1 pages, P2 and P3 go to the warning topic', () => {
+  it('gives every alarm a severity, and the guides\' P1, P2 and P3 lines the severity they name', () => {
     for (const alarm of alarms) {
-      if (alarm.severity === 'P1') expect(alarm.topic, alarm.name).toBe('critical');
-      if (alarm.severity === 'P2' || alarm.severity === 'P3') expect(alarm.topic, alarm.name).toBe('warning');
+      expect(severities, alarm.name).toContain(alarm.severity);
+      for (const line of alarm.answers) {
+        const named = / · (P[123]) · /.exec(line)?.[1];
+        // An alarm answering a P2 line and the operations guide's Critical line pages at once: the stricter wins.
+        if (named !== undefined && !alarm.answers.some((other) => other.startsWith('operations · Critical'))) expect(alarm.severity, `${alarm.name}: ${line}`).toBe(named);
+      }
     }
+    expect(topicOf('P1')).toBe('critical');
+    expect(topicOf('P2')).toBe('business-hours');
+    expect(topicOf('P3')).toBe('warning');
   });
 });
 
