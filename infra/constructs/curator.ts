@@ -115,6 +115,8 @@ export class IntelligenceCurator extends Construct {
       }),
     );
     fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines, Namespace.Email]));
+    // The morning ops summary reads the curator's own Lambda errors and throttles (AWS/Lambda) back.
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadOwnLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     for (const secret of [secrets.sendgridApiKey, secrets.stripeSecretKey, secrets.supabaseServiceRoleKey]) secret.grantRead(fn);
     acknowledgeLambdaDefaults(fn, path);
   }

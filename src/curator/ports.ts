@@ -39,6 +39,7 @@ export const MetricName = {
   FailedRuns: 'FailedRuns',
   SwitchReadFailures: 'SwitchReadFailures',
   IgnoredParameters: 'IgnoredParameters',
+  OpsSummaryMissing: 'OpsSummaryMissing',
   CreditFailures: 'CreditFailures',
   StoreCallDuration: 'StoreCallDuration',
   DatabaseUnreachable: 'DatabaseUnreachable',
@@ -151,6 +152,19 @@ export interface Logger {
  */
 export interface Continuations {
   continueWith(events: ReadonlyArray<Readonly<Record<string, unknown>>>, options?: { readonly delaySeconds?: number }): Promise<void>;
+}
+
+/** A Lambda function's own health over a window, from CloudWatch's AWS/Lambda metrics (the Morning Checklist's step 3). */
+export interface FunctionHealth {
+  readonly functionName: string;
+  readonly invocations: number;
+  readonly errors: number;
+  readonly throttles: number;
+}
+
+/** Reads the curator's Lambda errors and throttles (cloudwatch:GetMetricData). */
+export interface FunctionMetrics {
+  read(from: Date, until: Date): Promise<FunctionHealth>;
 }
 
 /** Turns a pipeline's own kill switch off: the same parameter ops flip, so `ops switches` and `ops enable` see it. */

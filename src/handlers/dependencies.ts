@@ -13,6 +13,7 @@ import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
 import WebSocket from 'ws';
 import { systemClock } from '../adapters/clock.js';
 import { cloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
+import { lambdaFunctionMetrics } from '../adapters/aws/lambda-function-metrics.js';
 import { powertoolsLogger } from '../adapters/aws/powertools-logger.js';
 import { ssmSwitches } from '../adapters/aws/ssm-switches.js';
 import { ledgerPayments } from '../adapters/local/ledger-payments.js';
@@ -26,6 +27,7 @@ import { CuratorStore, type StoreObserver } from '../store/curator-store.js';
 import { sqlTransport } from '../store/sql-transport.js';
 import { supabaseTransport } from '../store/supabase-transport.js';
 import type { StoreTransport } from '../store/transport.js';
+import { curatorFunctionName } from '../pipelines/index.js';
 import type { CuratorConfig } from './config.js';
 
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
@@ -116,6 +118,10 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
   const payments = overrides.payments ?? (await stripeOf(config)) ?? ledgerPayments(config.ledgerFile);
   const continuations =
     overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);
+  // Where the curator runs in Lambda (metrics go to CloudWatch), its own errors and throttles can be read back.
+  const functionMetrics =
+    overrides.functionMetrics ??
+    (aws.metrics === 'cloudwatch' ? lambdaFunctionMetrics(new CloudWatchClient(clientConfig), curatorFunctionName(config.environment)) : undefined);
   return {
     store,
     switches,
@@ -125,6 +131,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     clock: overrides.clock ?? systemClock,
     logger,
     ...(continuations ? { continuations } : {}),
+    ...(functionMetrics ? { functionMetrics } : {}),
     config: {
       environment: config.environment,
       pageSize: config.pageSize,

@@ -703,6 +703,20 @@ const ownAlarms: AlarmDefinition[] = [
   },
   {
     kind: 'metric',
+    // Info (P4) is the morning email: its absence is a warning, so the report that never came reaches a person.
+    name: 'storytailor-ops-summary-missing',
+    metric: metric(pipelines, 'OpsSummaryMissing'),
+    statistic: 'Maximum',
+    periodSeconds: 1_800,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    severity: 'P3',
+    action: "The morning ops email has not gone out by 09:30 UTC: check the ops summary's log lines and its Scheduler schedule, then invoke it by hand (runbooks/monitoring.md)",
+    answers: [],
+  },
+  {
+    kind: 'metric',
     name: 'storytailor-ignored-parameters',
     metric: metric(pipelines, 'IgnoredParameters'),
     statistic: 'Maximum',

@@ -49,6 +49,8 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   // How many stored parameters the curator ignores (out of range, not a plain number, a check the pipeline lacks),
   // as the health job finds them every 15 minutes: a gauge, 0 when every value is applied.
   IgnoredParameters: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
+  // 1 while the morning ops email is past due (09:30 UTC) and not sent, 0 once it is; from the health job.
+  OpsSummaryMissing: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
   CreditFailures: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   StoreCallDuration: { namespace: Namespace.Pipelines, dimensionSets: [['Function']], aggregate: 'distribution' },
   DatabaseUnreachable: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },

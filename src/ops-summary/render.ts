@@ -1,6 +1,11 @@
+import type { FunctionHealth } from '../curator/ports.js';
 import { formatTable } from '../ops/table.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
+import { emailTargets, hasSla, missedEmailTargets, runbookSections, slaViolationCeilingPercent } from './checklist.js';
 import { falsePositiveCeilings, falsePositiveHeader, falsePositiveRows } from './false-positives.js';
+
+/** The curator's Lambda errors and throttles of the last 24 hours, or why the summary has none. */
+export type FunctionHealthLine = { readonly kind: 'read'; readonly health: FunctionHealth } | { readonly kind: 'unavailable'; readonly why: string };
 
 /** A kill switch as the summary reports it: off, and since when (from the last recorded flip) when known. */
 export interface SwitchLine {
@@ -24,6 +29,8 @@ export interface OpsSummaryInput {
   readonly ignoredOverrides: readonly string[];
   /** Whether the switches could be read. */
   readonly switchesReadable: boolean;
+  /** The Morning Checklist's step 3. */
+  readonly functionHealth: FunctionHealthLine;
   readonly now: Date;
 }
 
@@ -50,31 +57,59 @@ const usd = (value: number) => `$${value.toFixed(2)}`;
 const seconds = (ms: number | null) => (ms === null ? '' : ms < 60_000 ? `${(ms / 1_000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
 const time = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
-/** What needs a human today, first: the same facts the tables below hold, said in one line each. */
+/** What needs a human today, first: the same facts the tables below hold, one line each with the runbook section to open. */
 function attentionOf(input: OpsSummaryInput): string[] {
   const { figures } = input;
   const lines: string[] = [];
-  for (const run of figures.runs.filter((entry) => entry.status === 'failed' || entry.status === 'stuck')) {
-    lines.push(`${run.job_type} ${run.period_key} ${run.status.toUpperCase()}${run.error ? `: ${run.error}` : ''}`);
+  const need = (text: string, section: keyof typeof runbookSections) => lines.push(`${text} → ${runbookSections[section]}`);
+  const flaggedRuns = new Set<string>();
+  const badRun = (run: { job_type: string; period_key: string; status: string | null; error: string | null }) => {
+    const key = `${run.job_type} ${run.period_key}`;
+    if (flaggedRuns.has(key) || (run.status !== 'failed' && run.status !== 'stuck')) return;
+    flaggedRuns.add(key);
+    need(`${key} ${run.status.toUpperCase()}${run.error ? `: ${run.error}` : ''}`, 'failedRun');
+  };
+  for (const run of figures.overnight) {
+    if (run.status === null) need(`${run.job_type} ${run.period_key} has not started (an overnight job of the Morning Checklist)`, 'missedRun');
+    else badRun(run);
   }
-  for (const missed of figures.missed) lines.push(`${missed.job_type} ${missed.period_key} never started (MissedRuns)`);
-  for (const trip of figures.breaker_trips) lines.push(`complaint breaker turned off ${trip.pipeline_type} at ${time(trip.occurred_at)} UTC`);
-  if (figures.crisis_escalations > 0) lines.push(`${figures.crisis_escalations} crisis alert(s) escalated to a human`);
-  if (figures.credits_failed.count > 0) lines.push(`${figures.credits_failed.count} credit movement(s) failed (${usd(figures.credits_failed.total_usd)})`);
+  for (const run of figures.runs) badRun(run);
+  for (const missed of figures.missed) need(`${missed.job_type} ${missed.period_key} never started (MissedRuns)`, 'missedRun');
+  for (const run of figures.runs.filter((entry) => entry.job_type === 'org_health_report' && entry.status === 'succeeded' && entry.executed === 0 && entry.candidates > 0)) {
+    need(`org_health_report ${run.period_key} sent no report to its ${run.candidates} admins`, 'orgReports');
+  }
+  if (input.functionHealth.kind === 'read') {
+    const { health } = input.functionHealth;
+    if (health.errors > 0) need(`${health.functionName}: ${health.errors} Lambda error(s) in 24 h (of ${health.invocations} invocations)`, 'lambda');
+    if (health.throttles > 0) need(`${health.functionName}: ${health.throttles} throttle(s) in 24 h`, 'throttles');
+  }
+  for (const row of figures.email) {
+    for (const missed of missedEmailTargets(row)) need(`${row.email_type}: ${missed}`, missed.includes('spam') ? 'spam' : 'email');
+  }
+  for (const trip of figures.breaker_trips) need(`complaint breaker turned off ${trip.pipeline_type} at ${time(trip.occurred_at)} UTC`, 'breaker');
+  if (figures.crisis_escalations > 0) need(`${figures.crisis_escalations} crisis alert(s) escalated to a human`, 'escalation');
+  if (figures.credits_failed.count > 0) need(`${figures.credits_failed.count} credit movement(s) failed (${usd(figures.credits_failed.total_usd)})`, 'credits');
   for (const line of input.switches.filter((entry) => entry.state === 'off')) {
     const long = line.offSince !== null && input.now.getTime() - Date.parse(line.offSince) > dayMs;
-    lines.push(`${line.slug} is OFF${line.offSince ? ` since ${time(line.offSince)} UTC (${line.offBy})` : ''}${long ? ': more than a day (config drift)' : ''}`);
+    need(`${line.slug} is OFF${line.offSince ? ` since ${time(line.offSince)} UTC (${line.offBy})` : ''}${long ? ': more than a day (config drift)' : ''}`, 'switchOff');
   }
-  if (!input.switchesReadable) lines.push('the kill switches could not be read: email and credit pipelines veto');
-  for (const ignored of input.ignoredOverrides) lines.push(`ignored override: ${ignored}`);
+  if (!input.switchesReadable) need('the kill switches could not be read: email and credit pipelines veto', 'switchOff');
+  for (const ignored of input.ignoredOverrides) need(`ignored override: ${ignored}`, 'ignored');
+  for (const rate of figures.weekly?.sla ?? []) {
+    if (hasSla(rate.pipeline_type) && rate.sla_violation_rate !== null && rate.sla_violation_rate > slaViolationCeilingPercent) {
+      need(`${rate.pipeline_type} SLA violation rate ${rate.sla_violation_rate} % over 7 days is above ${slaViolationCeilingPercent} %`, 'sla');
+    }
+  }
   for (const rate of figures.false_positives) {
     const ceiling = falsePositiveCeilings[rate.pipeline_type];
     if (rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling) {
-      lines.push(`${rate.pipeline_type} false-positive rate ${rate.rate_percent} % is above ${ceiling} %: escalate to engineering`);
+      need(`${rate.pipeline_type} false-positive rate ${rate.rate_percent} % is above ${ceiling} %: escalate to engineering`, 'falsePositives');
     }
   }
   return lines;
 }
+
+const count = (value: number | null) => (value === null ? '' : String(value));
 
 /** The sections of the summary, then of the monthly report when the figures carry it. */
 function sectionsOf(input: OpsSummaryInput): Section[] {
@@ -120,14 +155,43 @@ function sectionsOf(input: OpsSummaryInput): Section[] {
           },
         ]),
     {
+      title: 'Overnight jobs (Morning Checklist)',
+      header: ['job', 'period', 'status', 'started (UTC)', 'decided', 'executed', 'vetoed', 'failed', 'replayed'],
+      rows: figures.overnight.map((run) => [
+        run.job_type,
+        run.period_key,
+        run.status ?? 'NOT STARTED',
+        run.started_at === null ? '' : time(run.started_at),
+        count(run.candidates),
+        count(run.executed),
+        count(run.vetoed),
+        count(run.failed),
+        run.replays > 0 ? `${run.replays}x` : '',
+      ]),
+    },
+    {
+      title: 'The curator in Lambda, last 24 h',
+      header: ['function', 'invocations', 'errors', 'throttles'],
+      rows:
+        input.functionHealth.kind === 'read'
+          ? [[input.functionHealth.health.functionName, String(input.functionHealth.health.invocations), String(input.functionHealth.health.errors), String(input.functionHealth.health.throttles)]]
+          : [],
+      note: input.functionHealth.kind === 'read' ? 'Errors and throttles should be 0 (the Morning Checklist).' : `Not read: ${input.functionHealth.why}.`,
+    },
+    {
       title: 'Executions by pipeline',
       header: ['pipeline', 'status', 'count'],
       rows: figures.executions.map((row) => [row.pipeline_type, row.status, String(row.count)]),
     },
     {
       title: 'Email by type (sent that day; opens keep arriving)',
-      header: ['type', 'sent', 'delivered', 'opened', 'unsubscribed', 'bounced', 'spam', 'open rate', 'unsubscribe rate', 'bounce rate'],
-      rows: figures.email.map((row) => [row.email_type, String(row.sent), String(row.delivered), String(row.opened), String(row.unsubscribed), String(row.bounced), String(row.spam_reported), percent(row.open_rate), percent(row.unsubscribe_rate), percent(row.bounce_rate)]),
+      header: ['type', 'sent', 'delivered', 'opened', 'clicked', 'unsubscribed', 'bounced', 'spam', 'open rate', 'click rate', 'unsubscribe rate', 'bounce rate', 'targets'],
+      rows: figures.email.map((row) => {
+        const missed = missedEmailTargets(row);
+        const targets = missed.length > 0 ? `MISSED: ${missed.join('; ')}` : row.delivered < emailTargets.minimumDelivered ? `fewer than ${emailTargets.minimumDelivered} delivered` : 'met';
+        return [row.email_type, String(row.sent), String(row.delivered), String(row.opened), String(row.clicked), String(row.unsubscribed), String(row.bounced), String(row.spam_reported), percent(row.open_rate), percent(row.click_rate), percent(row.unsubscribe_rate), percent(row.bounce_rate), targets];
+      }),
+      note: `The guide's targets: open rate above ${emailTargets.openRateAbovePercent} %, unsubscribe below ${emailTargets.unsubscribeRateBelowPercent} %, bounce below ${emailTargets.bounceRateBelowPercent} % (each once a type had ${emailTargets.minimumDelivered} deliveries), no spam complaint. No target for clicks.`,
     },
     {
       title: 'Credits',
@@ -172,6 +236,35 @@ function sectionsOf(input: OpsSummaryInput): Section[] {
       rows: figures.overrides.map((row) => [time(row.occurred_at), row.pipeline_type, row.override_type, row.actor, row.reason, row.ticket ?? '']),
     },
   ];
+  const weekly = figures.weekly;
+  if (weekly !== null) {
+    sections.push(
+      {
+        title: `Weekly (7 days from ${weekly.from.slice(0, 10)}): veto patterns`,
+        header: ['pipeline', 'reason', 'count'],
+        rows: weekly.veto_patterns.map((row) => [row.pipeline_type, row.veto_reason, String(row.count)]),
+      },
+      {
+        title: 'Weekly: SLA compliance',
+        header: ['pipeline', 'decisions', 'SLA violations', 'rate', ''],
+        rows: weekly.sla
+          .filter((row) => hasSla(row.pipeline_type))
+          .map((row) => [
+            row.pipeline_type,
+            String(row.total),
+            String(row.sla_violations),
+            percent(row.sla_violation_rate),
+            row.sla_violation_rate !== null && row.sla_violation_rate > slaViolationCeilingPercent ? `ABOVE ${slaViolationCeilingPercent} %` : '',
+          ]),
+        note: `The guide: alert if the SLA violation rate is above ${slaViolationCeilingPercent} %.`,
+      },
+      {
+        title: 'Weekly: email volume by day',
+        header: ['date', 'emails sent', 'unique users'],
+        rows: weekly.volume.map((row) => [row.date.slice(0, 10), String(row.emails_sent), String(row.unique_users)]),
+      },
+    );
+  }
   const monthly = figures.monthly;
   if (monthly !== null) {
     sections.push(
@@ -199,6 +292,12 @@ function sectionsOf(input: OpsSummaryInput): Section[] {
         title: 'Monthly: human override patterns',
         header: ['pipeline', 'override', 'count'],
         rows: monthly.override_patterns.map((row) => [row.pipeline_type, row.override_type, String(row.count)]),
+      },
+      {
+        title: 'Monthly: milestone bonus rate',
+        header: ['families credited a milestone', 'active families', 'rate'],
+        rows: [[String(monthly.milestone_bonus.families), String(monthly.milestone_bonus.active_families), percent(monthly.milestone_bonus.rate)]],
+        note: "Organisation reports fire at 09:00 on the first Monday, with this email: tomorrow's summary shows them under Runs.",
       },
       {
         title: 'Monthly: false-positive rates (alerts sent in the 30 days)',

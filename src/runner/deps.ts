@@ -1,4 +1,4 @@
-import type { Clock, Continuations, Logger, Mailer, Metrics, Payments, SwitchSource } from '../curator/ports.js';
+import type { Clock, Continuations, FunctionMetrics, Logger, Mailer, Metrics, Payments, SwitchSource } from '../curator/ports.js';
 import type { Environment } from '../pipelines/index.js';
 import type { CuratorStore } from '../store/curator-store.js';
 
@@ -44,4 +44,6 @@ export interface CuratorDeps {
   readonly config: RunnerConfig;
   /** Where a run continues when it nears the deadline; without it a run goes on to the end. */
   readonly continuations?: Continuations;
+  /** The curator's Lambda errors and throttles, for the morning summary; absent where there is no Lambda (locally). */
+  readonly functionMetrics?: FunctionMetrics;
 }

@@ -182,7 +182,7 @@ export const storeFunctions = {
   markRequests: define('curator_mark_requests', { batch: 'uuid', lease: 'jsonb', now: 'timestamptz' }, held),
   recordOutcomes: define('curator_record_outcomes', { now: 'timestamptz', rows: 'jsonb', progress: 'jsonb' }, z.looseObject({ held: z.boolean() })),
   recover: define('curator_recover', { now: 'timestamptz', leaseSeconds: 'integer', maxAttempts: 'integer' }, recoverResult),
-  health: define('curator_health', { now: 'timestamptz', since: 'timestamptz', expected: 'jsonb' }, healthResult),
+  health: define('curator_health', { now: 'timestamptz', since: 'timestamptz', expected: 'jsonb', summaryDate: 'text' }, healthResult),
   lastRun: define('curator_last_run', { jobType: 'text' }, lastRun),
   recordOverride: define(
     'curator_record_override',
@@ -243,7 +243,7 @@ export const storeFunctions = {
   falsePositiveRates: define('curator_false_positive_rates', { since: 'timestamptz', until: 'timestamptz' }, z.array(falsePositiveRate)),
   opsSummary: define(
     'curator_ops_summary',
-    { from: 'timestamptz', until: 'timestamptz', expected: 'jsonb', monthly: 'boolean', now: 'timestamptz' },
+    { from: 'timestamptz', until: 'timestamptz', expected: 'jsonb', monthly: 'boolean', now: 'timestamptz', overnight: 'jsonb', weekly: 'boolean' },
     opsSummaryFigures,
   ),
   claimOpsSummary: define(

@@ -236,6 +236,8 @@ export const healthResult = z.object({
   failed: z.number().int(),
   success_rate: z.number().nullable(),
   missing: z.array(z.object({ job_type: z.string(), period_key: z.string() })),
+  /** The status of the morning ops summary asked about (sending, sent, failed, unknown), null when never claimed. */
+  ops_summary: z.string().nullable().optional(),
 });
 export type HealthResult = z.infer<typeof healthResult>;
 
@@ -459,6 +461,31 @@ export const opsSummaryFigures = z.object({
   ),
   last_flips: z.array(z.object({ pipeline_type: z.string(), override_type: z.string(), actor: z.string(), occurred_at: z.string() })),
   false_positives: z.array(falsePositiveRate),
+  /** The Morning Checklist's overnight jobs, each one's last firing, with its run (null fields: it never started). */
+  overnight: z.array(
+    z.object({
+      job_type: z.string(),
+      period_key: z.string(),
+      status: z.string().nullable(),
+      started_at: z.string().nullable(),
+      completed_at: z.string().nullable(),
+      candidates: count.nullable(),
+      executed: count.nullable(),
+      vetoed: count.nullable(),
+      failed: count.nullable(),
+      replays: count,
+      error: z.string().nullable(),
+    }),
+  ),
+  /** The Weekly Checklist, on Mondays. */
+  weekly: z
+    .object({
+      from: z.string(),
+      veto_patterns: z.array(z.object({ pipeline_type: z.string(), veto_reason: z.string(), count })),
+      sla: z.array(z.object({ pipeline_type: z.string(), total: count, sla_violations: count, sla_violation_rate: rate })),
+      volume: z.array(z.object({ date: z.string(), emails_sent: count, unique_users: count })),
+    })
+    .nullable(),
   monthly: z
     .object({
       from: z.string(),
@@ -479,6 +506,8 @@ export const opsSummaryFigures = z.object({
       credits: z.array(z.object({ source: z.string(), credits: count, total_usd: usd })),
       executions: z.array(z.object({ pipeline_type: z.string(), status: z.string(), count })),
       override_patterns: z.array(z.object({ pipeline_type: z.string(), override_type: z.string(), count })),
+      /** Active families credited a milestone in the 30 days, over active families (the monitoring guide's rate). */
+      milestone_bonus: z.object({ families: count, active_families: count, rate }),
     })
     .nullable(),
 });

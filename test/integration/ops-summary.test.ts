@@ -197,8 +197,20 @@ describe('the morning ops summary', () => {
     expect(figures.monthly!.email.find((row) => row.email_type === 'daily_digest')).toMatchObject({ delivered: 4, opened: 2, unsubscribed: 1, open_rate: 50, unsubscribe_rate: 25 });
 
     const { text, html } = curator.mailer.contentSent[0]!;
-    expect(text).toMatch(new RegExp(`daily_digest\\s+${digest.sent}\\s+4\\s+2\\s+1\\s+0\\s+0\\s+50 %\\s+25 %`));
-    expect(text).toContain('expire_credits 2026-12-06 never started (MissedRuns)');
+    // sent, delivered, opened, clicked, unsubscribed, bounced, spam, open rate, click rate, unsubscribe rate, bounce rate
+    expect(text).toMatch(new RegExp(`daily_digest\\s+${digest.sent}\\s+4\\s+2\\s+0\\s+1\\s+0\\s+0\\s+50 %\\s+0 %\\s+25 %\\s+\\S+ %\\s+fewer than 100 delivered`));
+    expect(text).toContain('expire_credits 2026-12-06 never started (MissedRuns) → runbooks/monitoring.md#storytailor-missed-runs');
+    // The Morning Checklist: the overnight jobs (the digest of Sunday 20:00 ran; Monday's 01:00-04:00 jobs had not, in this run).
+    expect(text).toMatch(/## Overnight jobs \(Morning Checklist\)\n.*\ndaily_digest\s+2026-12-06\s+succeeded/);
+    expect(text).toContain('referral_rewards 2026-12-07 has not started (an overnight job of the Morning Checklist) → runbooks/monitoring.md#storytailor-missed-runs');
+    expect(text).toContain('Not read: not in Lambda (a local run): no AWS/Lambda metrics to read.');
+    // Monday: the Weekly Checklist; the first Monday: the monthly report with the milestone bonus rate.
+    expect(text).toContain('## Weekly: SLA compliance');
+    expect(text).toMatch(/^crisis_alert\s+4\s+0\s+0 %/m);
+    expect(text).toContain('## Weekly: email volume by day');
+    expect(text).toContain('## Monthly: milestone bonus rate');
+    expect(figures.weekly!.volume.reduce((sum, day) => sum + day.emails_sent, 0)).toBe(await count('email_delivery_log where sent_at is not null'));
+    expect(figures.monthly!.milestone_bonus).toEqual({ families: 0, active_families: expect.any(Number), rate: 0 });
     expect(text).toContain('complaint breaker turned off daily_digest at 2026-12-06 21:00 UTC');
     expect(text).toMatch(/weekly-insights is OFF since 2026-12-05 08:00 UTC \(ops-oncall\): more than a day \(config drift\)/);
     expect(text).toContain('daily-digest/min-confidence = 0.6');
@@ -243,6 +255,27 @@ describe('the morning ops summary', () => {
     );
     const digest = row!.figures.runs.find((run) => run.job_type === 'daily_digest' && run.period_key === '2026-12-06');
     expect(digest).toMatchObject({ trigger: 'schedule', status: 'succeeded', executed: figures.runs.find((run) => run.job_type === 'daily_digest')!.executed, replays: 1 });
+  });
+
+  it('has the health job count the morning email missing after 09:30 UTC until it is sent, and not while its switch is off', async () => {
+    const missing = () => curator.metrics.points.filter((point) => point.name === 'OpsSummaryMissing').map((point) => point.value);
+    const before = missing().length;
+    const health = async (at: string) => {
+      curator.clock.set(new Date(at));
+      return curator.handler({ detail: { jobType: 'health' } });
+    };
+    expect(await health('2026-12-11T09:20:00Z')).toMatchObject({ health: { opsSummary: 'not due until 9:30 UTC' } });
+    expect(missing()).toHaveLength(before);
+    expect(await health('2026-12-11T09:31:00Z')).toMatchObject({ health: { opsSummary: '2026-12-10: never claimed' } });
+    expect(missing().slice(before)).toEqual([1]);
+    curator.switches.set('ops-summary/enabled', 'false');
+    expect(await health('2026-12-11T09:46:00Z')).toMatchObject({ health: { opsSummary: 'ops-summary is off' } });
+    expect(missing().slice(before)).toEqual([1]);
+    curator.switches.set('ops-summary/enabled', 'true');
+    curator.clock.set(new Date('2026-12-11T09:50:00Z'));
+    expect(await curator.handler(opsSummaryEvent('2026-12-11T09:00:00Z'))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-10' });
+    expect(await health('2026-12-11T10:01:00Z')).toMatchObject({ health: { opsSummary: '2026-12-10: sent' } });
+    expect(missing().slice(before)).toEqual([1, 0]);
   });
 
   it('refuses a malformed request naming the field', async () => {

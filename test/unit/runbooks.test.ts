@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sectionOf } from '../../src/metrics/alarm-table.js';
+import { anchorOf, sectionOf } from '../../src/metrics/alarm-table.js';
+import { runbookSections } from '../../src/ops-summary/checklist.js';
 import { alarms } from '../../src/metrics/alarms.js';
 import { metricCatalog } from '../../src/metrics/catalog.js';
 import { runOps } from '../../src/ops/cli.js';
@@ -22,6 +23,14 @@ function shellCommands(text: string): string[] {
 }
 
 describe('the runbooks', () => {
+  it('have every section the morning email sends people to', () => {
+    const headings = (text: string) => [...text.matchAll(/^#{2,4} (.+)$/gm)].map((match) => anchorOf(match[1]!));
+    for (const [flag, link] of Object.entries(runbookSections)) {
+      const [file, anchor] = link.split('#') as [string, string];
+      expect(headings(read(file)), `${flag}: ${link}`).toContain(anchor);
+    }
+  });
+
   const opsCommands = [...new Set(documents.flatMap(([, text]) => [...text.matchAll(/npm run ops -- ([a-z-]+)/g)].map((match) => match[1]!)))];
 
   it('use only ops commands that exist', async () => {

@@ -3,7 +3,9 @@ import { storeFunctions } from '../../store/functions.js';
 import { ignoredParameters } from '../../parameters/ignored-parameters.js';
 import { reportIgnored } from '../../parameters/report-ignored.js';
 import { shardEvent } from '../../events/curator-events.js';
-import { isJobType, jobTypes, lastFiring, pipelineOf, ruleName, type Firing, type JobType } from '../../pipelines/index.js';
+import { parseSwitch } from '../../curator/switches.js';
+import { isJobType, jobTypes, lastFiring, opsSummary, pipelineOf, ruleName, tunableNames, type Firing, type JobType } from '../../pipelines/index.js';
+import { summaryWindow } from './ops-summary.js';
 import type { RecoverResult } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HealthResult } from '../job-result.js';
@@ -54,6 +56,29 @@ async function recover(deps: CuratorDeps): Promise<{ recovered: RecoverResult; r
   return { recovered, resumed: deps.continuations ? events.length : 0 };
 }
 
+/** The morning email is due by 09:30 UTC, half an hour after its 09:00 schedule (and the Scheduler's retries). */
+const opsSummaryDueMinutes = opsSummary.schedule.hour * 60 + opsSummary.schedule.minute + 30;
+
+/** Which day's summary the health job asks about now, and whether it is due yet. */
+function summaryDue(now: Date): { summaryDate: string; due: boolean } {
+  const minutes = now.getUTCHours() * 60 + now.getUTCMinutes();
+  return { summaryDate: summaryWindow(now).summaryDate, due: minutes >= opsSummaryDueMinutes };
+}
+
+/**
+ * Whether the morning email went out: past 09:30 UTC, `OpsSummaryMissing` is 1 until that day's summary is sent (its
+ * alarm tells Slack), 0 once it is. Not counted while its switch is off: ops stopped it on purpose.
+ */
+async function opsSummaryCheck(deps: CuratorDeps, summary: { summaryDate: string; due: boolean }, status: string | null): Promise<string> {
+  if (!summary.due) return `not due until ${Math.floor(opsSummaryDueMinutes / 60)}:${String(opsSummaryDueMinutes % 60).padStart(2, '0')} UTC`;
+  const { parameters } = await deps.switches.read();
+  if (parseSwitch(parameters?.get(`${opsSummary.slug}/${tunableNames.enabled}`)) === 'off') return `${opsSummary.slug} is off`;
+  const missing = status !== 'sent';
+  deps.metrics.record({ name: MetricName.OpsSummaryMissing, value: missing ? 1 : 0, unit: 'Count' });
+  if (missing) deps.logger.error('the morning ops email has not gone out', { summary_date: summary.summaryDate, status });
+  return `${summary.summaryDate}: ${status ?? 'never claimed'}`;
+}
+
 /**
  * The health job: recovers work whose invocation died (recover above), then reports whether the database and
  * the switches can be read, how many runs are running, stuck, succeeded and failed in the last hour, and which
@@ -99,10 +124,12 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
 
   try {
     const expected = expectedRuns(now);
+    const summary = summaryDue(now);
     const runs = await deps.store.call(storeFunctions.health, {
       now,
       since: new Date(now.getTime() - 3_600_000),
       expected: expected.map(({ job_type, period_key }) => ({ job_type, period_key })),
+      summaryDate: summary.summaryDate,
     });
     checks.database = 'ok';
     checks.runs = { running: runs.running, stuck: runs.stuck, succeeded: runs.succeeded, failed: runs.failed };
@@ -110,6 +137,7 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
     checks.missedRuns = runs.missing;
     if (runs.stuck > 0 || runs.missing.length > 0) healthy = false;
     deps.metrics.record({ name: MetricName.MissedRuns, value: runs.missing.length, unit: 'Count' });
+    checks.opsSummary = await opsSummaryCheck(deps, summary, runs.ops_summary ?? null);
     for (const missed of runs.missing) {
       deps.metrics.record({ name: MetricName.MissedRuns, value: 1, unit: 'Count', pipelineType: missed.job_type as JobType });
       deps.logger.error('scheduled run missing', {

@@ -1,7 +1,8 @@
 import { MetricName } from '../../curator/ports.js';
+import { overnightFirings } from '../../ops-summary/checklist.js';
 import { ignoredParameters } from '../../parameters/ignored-parameters.js';
 import { parseSwitch } from '../../curator/switches.js';
-import { renderOpsSummary, type SwitchLine } from '../../ops-summary/render.js';
+import { renderOpsSummary, type FunctionHealthLine, type SwitchLine } from '../../ops-summary/render.js';
 import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { OpsSummaryFigures } from '../../store/rows.js';
@@ -12,12 +13,13 @@ import type { OpsSummaryResult } from '../job-result.js';
 const dayMs = 86_400_000;
 
 /** The UTC day before `at`'s: what the 09:00 summary reports on. */
-export function summaryWindow(at: Date): { from: Date; until: Date; summaryDate: string; monthly: boolean } {
+export function summaryWindow(at: Date): { from: Date; until: Date; summaryDate: string; weekly: boolean; monthly: boolean } {
   const until = new Date(Math.floor(at.getTime() / dayMs) * dayMs);
   const from = new Date(until.getTime() - dayMs);
-  // The operations guide's monthly checklist is on the first Monday of the month.
-  const monthly = until.getUTCDay() === 1 && until.getUTCDate() <= 7;
-  return { from, until, summaryDate: from.toISOString().slice(0, 10), monthly };
+  // The operations guide's weekly checklist is on Mondays, its monthly one on the first Monday of the month.
+  const weekly = until.getUTCDay() === 1;
+  const monthly = weekly && until.getUTCDate() <= 7;
+  return { from, until, summaryDate: from.toISOString().slice(0, 10), weekly, monthly };
 }
 
 /** The scheduled firings that fell in [from, until): what should have started that day. */
@@ -39,6 +41,20 @@ function switchLines(parameters: ReadonlyMap<string, string> | null, flips: OpsS
     const offRecorded = state === 'off' && flip !== undefined && flip.override_type !== 'kill_switch_enable';
     return { slug, state, offSince: offRecorded ? flip.occurred_at : null, offBy: offRecorded ? flip.actor : null };
   });
+}
+
+/**
+ * The curator's Lambda errors and throttles of the last 24 hours (the Morning Checklist's step 3), or why they are not
+ * in the summary: no Lambda here (a local run), or CloudWatch could not be read (the summary goes out regardless).
+ */
+async function readFunctionHealth(deps: CuratorDeps, from: Date, until: Date): Promise<FunctionHealthLine> {
+  if (deps.functionMetrics === undefined) return { kind: 'unavailable', why: 'not in Lambda (a local run): no AWS/Lambda metrics to read' };
+  try {
+    return { kind: 'read', health: await deps.functionMetrics.read(from, until) };
+  } catch (error) {
+    deps.logger.warn('ops summary could not read the curator\'s Lambda metrics', { error: error instanceof Error ? error.message : String(error) });
+    return { kind: 'unavailable', why: `CloudWatch could not be read (${error instanceof Error ? error.name : 'error'})` };
+  }
 }
 
 /**
@@ -72,6 +88,8 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     expected: expectedFirings(window.from, window.until),
     monthly: window.monthly,
     now,
+    overnight: overnightFirings(request.scheduledTime ?? now),
+    weekly: window.weekly,
   });
   for (const rate of figures.false_positives) {
     if (rate.rate_percent !== null) {
@@ -92,6 +110,7 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
   }
 
   const ignored = ignoredParameters(parameters).map((entry) => entry.problem);
+  const functionHealth = await readFunctionHealth(deps, new Date(now.getTime() - dayMs), now);
   const overridesInForce = [...(parameters?.entries() ?? [])]
     .filter(([key]) => !key.endsWith(`/${tunableNames.enabled}`))
     .map(([key, value]) => `${key} = ${value}`)
@@ -104,6 +123,7 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     overridesInForce,
     ignoredOverrides: ignored,
     switchesReadable: parameters !== null,
+    functionHealth,
     now,
   });
 

@@ -1,10 +1,12 @@
 -- The health job's view of the runs: how many are running, stuck (marked, or running past their lease),
--- succeeded and failed among those started since p_since, the success rate of the finished ones, and which of
--- the expected scheduled runs (p_expected: [{ job_type, period_key }], computed from the catalog) never started.
+-- succeeded and failed among those started since p_since, the success rate of the finished ones, which of
+-- the expected scheduled runs (p_expected: [{ job_type, period_key }], computed from the catalog) never started,
+-- and, with p_summary_date, the status of that day's morning ops summary (null: never claimed).
 create or replace function public.curator_health(
   p_now timestamptz,
   p_since timestamptz,
-  p_expected jsonb
+  p_expected jsonb,
+  p_summary_date text default null
 ) returns jsonb
 language sql
 stable
@@ -32,6 +34,7 @@ as $$
       select jsonb_agg(jsonb_build_object('job_type', x.job_type, 'period_key', x.period_key) order by x.job_type)
       from expected x
       where not exists (select 1 from public.pipeline_runs r where r.job_type = x.job_type and r.period_key = x.period_key)
-    ), '[]'::jsonb))
+    ), '[]'::jsonb),
+    'ops_summary', (select o.status from public.ops_summaries o where o.summary_date = p_summary_date::date))
   from tally t;
 $$;

@@ -5,7 +5,10 @@
 -- escalations, SLA violations and veto reasons, the breaker's trips, the day's overrides, each pipeline's last switch
 -- flip (so a switch off for more than a day shows), and the false-positive rates of the 30 days to p_until. With
 -- p_monthly, also the monthly ops health report over those 30 days: open, unsubscribe and bounce rates by type,
--- referral conversion, credit volume, executions and the guide's override patterns.
+-- referral conversion, credit volume, executions, the guide's override patterns and the milestone bonus rate. The
+-- Morning Checklist's overnight jobs (p_overnight: [{ job_type, period_key }], each one's last firing) with their
+-- runs, and with p_weekly (Mondays) the Weekly Checklist over the 7 days to p_until: veto patterns, SLA compliance per
+-- pipeline, email volume by day.
 --
 -- p_expected: [{ job_type, period_key }]
 create or replace function public.curator_ops_summary(
@@ -13,7 +16,9 @@ create or replace function public.curator_ops_summary(
   p_until timestamptz,
   p_expected jsonb,
   p_monthly boolean,
-  p_now timestamptz
+  p_now timestamptz,
+  p_overnight jsonb default '[]'::jsonb,
+  p_weekly boolean default false
 ) returns jsonb
 language sql
 stable
@@ -21,7 +26,10 @@ set search_path = public, pg_temp
 as $$
   with day as (select (p_from at time zone 'UTC')::date as d),
   month as (select p_until - interval '30 days' as m_from),
-  expected as (select * from jsonb_to_recordset(coalesce(p_expected, '[]'::jsonb)) as x(job_type text, period_key text))
+  expected as (select * from jsonb_to_recordset(coalesce(p_expected, '[]'::jsonb)) as x(job_type text, period_key text)),
+  overnight as (select o.e->>'job_type' as job_type, o.e->>'period_key' as period_key, o.n
+                from jsonb_array_elements(coalesce(p_overnight, '[]'::jsonb)) with ordinality as o(e, n)),
+  week as (select p_until - interval '7 days' as w_from)
   select jsonb_build_object(
     'from', p_from,
     'until', p_until,
@@ -101,6 +109,41 @@ as $$
             where o.override_type in ('kill_switch_disable', 'kill_switch_enable', 'breaker_disable') and o.occurred_at < p_now
             order by o.pipeline_type, o.occurred_at desc) f), '[]'::jsonb),
     'false_positives', (select public.curator_false_positive_rates(month.m_from, p_until) from month),
+    -- The Morning Checklist's overnight jobs: each one's last firing before the summary, as its run has it.
+    'overnight', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'job_type', x.job_type, 'period_key', x.period_key,
+               'status', case when r.id is null then null
+                              when r.status = 'running' and r.lease_expires_at < p_now then 'stuck' else r.status end,
+               'started_at', r.started_at, 'completed_at', r.completed_at,
+               'candidates', r.candidates, 'executed', r.executed, 'vetoed', r.vetoed, 'failed', r.failed,
+               'replays', (select count(*) from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay'),
+               'error', r.error)
+             order by x.n)
+      from overnight x
+      left join public.pipeline_runs r on r.job_type = x.job_type and r.period_key = x.period_key), '[]'::jsonb),
+    -- The Weekly Checklist (Mondays), over the 7 days to p_until: its three queries.
+    'weekly', case when not p_weekly then null else (
+      select jsonb_build_object(
+        'from', week.w_from,
+        'veto_patterns', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.veto_reason)
+          from (select e.pipeline_type, e.veto_reason, count(*) as count from public.pipeline_executions e
+                where e.created_at >= week.w_from and e.created_at < p_until and e.vetoed group by 1, 2) t), '[]'::jsonb),
+        'sla', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.pipeline_type)
+          from (select e.pipeline_type, count(*) as total,
+                       count(*) filter (where e.veto_reason = 'SLA_MISSED') as sla_violations,
+                       round(100.0 * count(*) filter (where e.veto_reason = 'SLA_MISSED') / count(*), 2) as sla_violation_rate
+                from public.pipeline_executions e
+                where e.created_at >= week.w_from and e.created_at < p_until
+                group by 1) t), '[]'::jsonb),
+        'volume', coalesce((
+          select jsonb_agg(to_jsonb(t) order by t.date)
+          from (select (l.sent_at at time zone 'UTC')::date as date, count(*) as emails_sent, count(distinct l.user_id) as unique_users
+                from public.email_delivery_log l
+                where l.sent_at >= week.w_from and l.sent_at < p_until group by 1) t), '[]'::jsonb))
+      from week) end,
     'monthly', case when not p_monthly then null else (
       select jsonb_build_object(
         'from', month.m_from,
@@ -135,7 +178,15 @@ as $$
         'override_patterns', coalesce((
           select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.override_type)
           from (select o.pipeline_type, o.override_type, count(*) as count from public.human_overrides o
-                where o.occurred_at >= month.m_from and o.occurred_at < p_until group by 1, 2) t), '[]'::jsonb))
+                where o.occurred_at >= month.m_from and o.occurred_at < p_until group by 1, 2) t), '[]'::jsonb),
+        -- The monitoring guide's milestone bonus rate: active families credited a milestone in the 30 days.
+        'milestone_bonus', (
+          select jsonb_build_object('families', m.families, 'active_families', a.active,
+                                    'rate', round(100.0 * m.families / nullif(a.active, 0), 2))
+          from (select count(distinct l.user_id) as families from public.reward_ledger l
+                where l.source = 'milestone' and l.amount > 0 and l.status <> 'failed'
+                  and l.created_at >= month.m_from and l.created_at < p_until) m,
+               (select count(*) as active from public.users u where u.is_active) a))
       from month) end)
   from month;
 $$;
