@@ -7,6 +7,7 @@ import { IntelligenceCurator } from './constructs/curator.js';
 import { KillSwitches } from './constructs/kill-switches.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnCallAccess } from './constructs/on-call.js';
+import { OpsSummaryFunction } from './constructs/ops-summary.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { CuratorSecrets } from './constructs/secrets.js';
 import { SendGridWebhook } from './constructs/webhook.js';
@@ -24,6 +25,7 @@ export interface CuratorStackProps extends StackProps {
  */
 export class CuratorStack extends Stack {
   public readonly curator: IntelligenceCurator;
+  public readonly opsSummary: OpsSummaryFunction;
   public readonly schedules: PipelineSchedules;
   public readonly monitoring: Monitoring;
   public readonly webhook: SendGridWebhook;
@@ -33,9 +35,11 @@ export class CuratorStack extends Stack {
     const { environment, settings } = props;
     const secrets = new CuratorSecrets(this, 'Secrets', { environment });
     this.curator = new IntelligenceCurator(this, 'Curator', { environment, settings, secrets });
+    this.opsSummary = new OpsSummaryFunction(this, 'OpsSummary', { environment, settings, secrets });
     this.schedules = new PipelineSchedules(this, 'Schedules', {
       environment,
       curator: this.curator.fn,
+      opsSummary: this.opsSummary.fn,
       deadLetterQueue: this.curator.deadLetterQueue,
     });
     new KillSwitches(this, 'KillSwitches', { environment });
@@ -57,6 +61,7 @@ export class CuratorStack extends Stack {
     new OnCallAccess(this, 'OnCall', {
       environment,
       curator: this.curator.fn,
+      opsSummary: this.opsSummary.fn,
       curatorLogGroupName,
       rules: Object.values(this.schedules.rules),
       secrets: [secrets.supabaseServiceRoleKey, secrets.stripeSecretKey],

@@ -25,6 +25,7 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { loadConfig } from '../src/handlers/config.js';
 import { healthEvent, replayEvent, scheduledJobEvent } from '../src/events/curator-events.js';
+import { createOpsSummaryHandler } from '../src/handlers/ops-summary.js';
 import { createCuratorHandler } from '../src/handlers/curator.js';
 import { buildDependencies, buildWebhookDependencies } from '../src/handlers/dependencies.js';
 import { createSendGridWebhookHandler } from '../src/handlers/sendgrid-webhook.js';
@@ -136,6 +137,8 @@ const config = loadConfig({
 });
 const deps = await buildDependencies(config, { sql, clock, switches, metrics, payments, logger });
 const handler = createCuratorHandler(async () => deps);
+// The morning ops summary's own function, over the same adapters (its charts go to the outbox beside its HTML).
+const opsSummary = createOpsSummaryHandler(async () => deps);
 // SendGrid's event webhook, as deployed, verifying the deliveries the local SendGrid signs with a key of this run.
 const sendGridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const webhookLogger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'sendgrid-webhook', environment: 'local' }, () => clock.now());
@@ -155,7 +158,7 @@ const population = existing > 0 ? null : await seedPopulation(sql, { users, star
 if (args.job !== undefined) {
   await runOneJob(args.job as JobType | 'health', args['dry-run']);
 } else {
-  const result = await runSimulation({ sql, clock, handler, switches, reportEmails, complaintSpike, start, days, users, progress });
+  const result = await runSimulation({ sql, clock, handler, opsSummary, switches, reportEmails, complaintSpike, start, days, users, progress });
   progress('');
   console.log(
     formatReport(result, {

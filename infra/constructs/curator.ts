@@ -91,7 +91,6 @@ export class IntelligenceCurator extends Construct {
         CURATOR_FROM_EMAIL: settings.fromEmail,
         CURATOR_TEMPLATES: JSON.stringify(settings.templates),
         CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
-        CURATOR_OPS_SUMMARY_RECIPIENTS: settings.opsSummaryRecipients.join(','),
         CURATOR_WORK_QUEUE_URL: this.workQueue.queueUrl,
         CURATOR_SHARD_SIZE: String(settings.shardSize),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -115,8 +114,6 @@ export class IntelligenceCurator extends Construct {
       }),
     );
     fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines, Namespace.Email]));
-    // The morning ops summary reads the curator's own Lambda errors and throttles (AWS/Lambda) back.
-    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadOwnLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     for (const secret of [secrets.sendgridApiKey, secrets.stripeSecretKey, secrets.supabaseServiceRoleKey]) secret.grantRead(fn);
     acknowledgeLambdaDefaults(fn, path);
   }

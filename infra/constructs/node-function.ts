@@ -16,6 +16,8 @@ export interface NodeFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
   readonly recursiveLoop?: RecursiveLoop;
+  /** Files copied beside the bundle (`from` relative to the repository root, `to` a file name): WASM, a font. */
+  readonly assets?: ReadonlyArray<{ readonly from: string; readonly to: string }>;
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +63,15 @@ export class NodeFunction extends Construct {
         externalModules: ['@electric-sql/pglite', 'pg-native', '@aws-sdk/client-lambda'],
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
         forceDockerBundling: false,
+        ...(props.assets && props.assets.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => props.assets!.map((asset) => `cp "${inputDir}/${asset.from}" "${outputDir}/${asset.to}"`),
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.fn).acknowledge({

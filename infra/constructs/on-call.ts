@@ -13,6 +13,8 @@ import { logGroupFinding, ssmParametersFinding, ssmPathFinding } from '../acknow
 export interface OnCallAccessProps {
   readonly environment: Environment;
   readonly curator: IFunction;
+  /** The morning ops summary's function, which the runbook invokes by hand when the email did not go out. */
+  readonly opsSummary: IFunction;
   readonly curatorLogGroupName: string;
   readonly rules: readonly Rule[];
   /** The secrets ops reads to reach the database and to pay a manual credit. */
@@ -67,7 +69,7 @@ export class OnCallAccess extends Construct {
         new PolicyStatement({
           sid: 'ReachTheCurator',
           actions: ['lambda:GetFunctionConfiguration', 'lambda:InvokeFunction'],
-          resources: [props.curator.functionArn],
+          resources: [props.curator.functionArn, props.opsSummary.functionArn],
         }),
         new PolicyStatement({
           sid: 'ReadTheDatabaseAndStripeKeys',

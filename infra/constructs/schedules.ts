@@ -15,6 +15,8 @@ import { opsSummary, pipelinesOfRule, ruleName, rules, toAwsCron, type Environme
 export interface PipelineSchedulesProps {
   readonly environment: Environment;
   readonly curator: IFunction;
+  /** The morning ops summary's own function. */
+  readonly opsSummary: IFunction;
   readonly deadLetterQueue: IQueue;
 }
 
@@ -72,7 +74,7 @@ export class PipelineSchedules extends Construct {
       }),
       description: 'Lets EventBridge Scheduler run the curator health job and the morning ops summary',
     });
-    invoker.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.curator.functionArn] }));
+    invoker.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.curator.functionArn, props.opsSummary.functionArn] }));
     new CfnSchedule(this, 'Health', {
       name: `storytailor-health-${props.environment}`,
       description: 'The curator health job: runs, stuck runs and missed scheduled runs (MissedRuns)',
@@ -95,7 +97,7 @@ export class PipelineSchedules extends Construct {
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       target: {
-        arn: props.curator.functionArn,
+        arn: props.opsSummary.functionArn,
         roleArn: invoker.roleArn,
         input: JSON.stringify(opsSummaryEvent('<aws.scheduler.scheduled-time>')),
         retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3_600 },

@@ -101,6 +101,15 @@ export interface ContentEmail {
   readonly text: string;
   readonly html: string;
   readonly category: string;
+  /** Images shown in the HTML where it says `<img src="cid:{contentId}">` (the monthly report's charts). */
+  readonly inlineImages?: readonly InlineImage[];
+}
+
+/** A PNG the HTML of a content email shows inline, by its content id. */
+export interface InlineImage {
+  readonly contentId: string;
+  readonly filename: string;
+  readonly png: Uint8Array;
 }
 
 /** What the provider said about a content email, as {@link SendOutcome} says it of a family's. */

@@ -2,6 +2,7 @@ import type { ManualClock } from '../adapters/clock.js';
 import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../handlers/curator.js';
+import type { OpsSummaryAnswer } from '../handlers/ops-summary.js';
 import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';
 import type { HealthResult, OpsSummaryResult, WhatIfResult } from '../runner/job-result.js';
@@ -239,6 +240,8 @@ export async function runSimulation(input: {
   sql: SqlClient;
   clock: ManualClock;
   handler: (event: unknown) => Promise<CuratorResult>;
+  /** The morning ops summary's own function, which the 09:00 schedule invokes. */
+  opsSummary: (event: unknown) => Promise<OpsSummaryAnswer>;
   switches: { set(key: string, value: string): void };
   /** Posts SendGrid's events about the emails sent in [from, to) to the webhook; without it, no email is reported. */
   reportEmails?: (from: Date, to: Date) => Promise<void>;
@@ -264,7 +267,10 @@ export async function runSimulation(input: {
   const started = Date.now();
   const when = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
 
-  await runTimeline(timeline, input.clock, input.handler, (event, result, index) => {
+  // Each event to the function its rule or schedule invokes: the ops summary has one of its own.
+  const invoke = (event: unknown) =>
+    (event as { detail?: { jobType?: unknown } }).detail?.jobType === 'ops_summary' ? input.opsSummary(event) : input.handler(event);
+  await runTimeline(timeline, input.clock, invoke, (event, result, index) => {
     input.progress?.(`[${index + 1}/${timeline.length}] ${when(event.at)}  ${event.label}`);
     if (result === null) return;
     if (!result.ok) {

@@ -5,7 +5,6 @@ import { JobRequestError } from './errors.js';
 import type { JobRequest, ReplayJob } from './job-request.js';
 import type { JobResult } from './job-result.js';
 import { runHealth } from './jobs/health.js';
-import { runOpsSummary } from './jobs/ops-summary.js';
 import { replayHeldDigests } from './jobs/held-digest-replay.js';
 import type { HeldReplay } from './jobs/held-replay.js';
 import { replayHeldSignals } from './jobs/held-signal-replay.js';
@@ -22,7 +21,8 @@ function heldReplay(deps: CuratorDeps, request: ReplayJob): HeldReplay {
 }
 
 /**
- * Runs one job: a scheduled firing, an ops replay, an app signal, a shard of a split run, or the health check. A
+ * Runs one job: a scheduled firing, an ops replay, an app signal, a shard of a split run, the health check or a
+ * what-if (the morning ops summary runs in its own function: src/handlers/ops-summary.ts). A
  * request the contract refuses (a period that does not exist or is not due, a range from the future) throws
  * {@link JobRequestError} before anything is taken or written.
  *
@@ -36,7 +36,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
     case 'health':
       return runHealth(deps);
     case 'ops_summary':
-      return runOpsSummary(deps, request);
+      // Its own function, so the charts it draws stay out of the curator's bundle and cold start.
+      throw new JobRequestError('detail.jobType', `ops_summary runs in its own function, storytailor-ops-summary-${deps.config.environment}, which its Scheduler schedule invokes`);
     case 'what_if':
       return runWhatIf(deps, request);
     case 'signal':

@@ -506,6 +506,12 @@ export const opsSummaryFigures = z.object({
       credits: z.array(z.object({ source: z.string(), credits: count, total_usd: usd })),
       executions: z.array(z.object({ pipeline_type: z.string(), status: z.string(), count })),
       override_patterns: z.array(z.object({ pipeline_type: z.string(), override_type: z.string(), count })),
+      /** Day by day over the 30 days: what the monthly report's charts draw. */
+      trends: z.object({
+        email: z.array(z.object({ day: z.string(), email_type: z.string(), sent: count, delivered: count, open_rate: rate, unsubscribe_rate: rate })),
+        credits: z.array(z.object({ day: z.string(), kind: z.string(), usd })),
+        vetoes: z.array(z.object({ day: z.string(), pipeline_type: z.string(), decisions: count, veto_rate: rate })),
+      }),
       /** Active families credited a milestone in the 30 days, over active families (the monitoring guide's rate). */
       milestone_bonus: z.object({ families: count, active_families: count, rate }),
     })

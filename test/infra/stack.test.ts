@@ -405,10 +405,17 @@ describe('the curator stack', () => {
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
       }),
     });
+    // Its own function, with memory of its own for the charts, which the schedule (and only it, besides on-call) invokes.
     template.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: 'storytailor-intelligence-curator-production',
-      Environment: { Variables: Match.objectLike({ CURATOR_OPS_SUMMARY_RECIPIENTS: 'ops-team@storytailor.com' }) },
+      FunctionName: 'storytailor-ops-summary-production',
+      MemorySize: 1024,
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ CURATOR_OPS_SUMMARY_RECIPIENTS: 'ops-team@storytailor.com', CURATOR_SWITCH_SOURCE: 'ssm' }) },
     });
+    const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'storytailor-ops-summary-production' } })) as Array<{ Properties: { Target: { Arn: unknown } } }>;
+    expect(JSON.stringify(schedule!.Properties.Target.Arn)).toMatch(/OpsSummary/);
+    const curator = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'storytailor-intelligence-curator-production' } }))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(curator.Properties.Environment.Variables.CURATOR_OPS_SUMMARY_RECIPIENTS).toBeUndefined();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'storytailor-false-positive-rate-crisis-alert',
       MetricName: 'FalsePositiveRate',

@@ -128,12 +128,20 @@ describe('false positives, as the clinical review records them', () => {
 describe('the morning ops summary', () => {
   let figures: OpsSummaryFigures;
 
+  it('runs in its own function: the curator refuses it, naming that function', async () => {
+    expect(await curator.handler(opsSummaryEvent('2026-12-06T09:00:00Z'))).toEqual({
+      ok: false,
+      error: 'detail.jobType: ops_summary runs in its own function, storytailor-ops-summary-staging, which its Scheduler schedule invokes',
+    });
+    expect(await curator.opsSummary({ detail: { jobType: 'health' } })).toEqual({ ok: false, error: 'detail.jobType: this function runs the morning ops summary only, not health' });
+  });
+
   it('refuses a summary asked for by the app, or dated ahead of the clock, and leaves the day to the Scheduler', async () => {
     curator.clock.set(new Date('2026-12-06T23:30:00Z'));
     const fromTheApp = { source: 'storytailor.agent', 'detail-type': 'Emotional Signal', ...opsSummaryEvent(firstMonday.toISOString()) };
-    expect(await curator.handler(fromTheApp)).toEqual({ ok: false, error: 'source: ops_summary is asked for only by a direct invocation, not by storytailor.agent' });
-    expect(await curator.handler(opsSummaryEvent(firstMonday.toISOString()))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: 2026-12-07T09:00:00\.000Z is later than/) });
-    expect(await curator.handler(opsSummaryEvent('2099-01-01T09:00:00Z'))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: /) });
+    expect(await curator.opsSummary(fromTheApp)).toEqual({ ok: false, error: 'source: ops_summary is asked for only by a direct invocation, not by storytailor.agent' });
+    expect(await curator.opsSummary(opsSummaryEvent(firstMonday.toISOString()))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: 2026-12-07T09:00:00\.000Z is later than/) });
+    expect(await curator.opsSummary(opsSummaryEvent('2099-01-01T09:00:00Z'))).toMatchObject({ ok: false, error: expect.stringMatching(/^detail\.scheduledTime: /) });
     // Nothing mailed, nothing claimed: the real 09:00 delivery below sends the day's summary.
     expect(curator.mailer.contentSent).toHaveLength(0);
     expect(await count('ops_summaries')).toBe(0);
@@ -142,13 +150,22 @@ describe('the morning ops summary', () => {
   it('sends one email for the day, with the first Monday report, and publishes the FalsePositiveRate the alarms read', async () => {
     const logged = await count('email_delivery_log');
     curator.clock.set(new Date(firstMonday.getTime() + 2_000));
-    const result = await curator.handler(opsSummaryEvent(firstMonday.toISOString()));
+    const result = await curator.opsSummary(opsSummaryEvent(firstMonday.toISOString()));
     expect(result).toMatchObject({ ok: true, kind: 'ops_summary', status: 'succeeded', summaryDate: '2026-12-06', monthly: true });
     expect(curator.mailer.contentSent).toHaveLength(1);
     const [email] = curator.mailer.contentSent;
     expect(email!.to).toEqual(recipients);
     expect(email!.category).toBe('ops_summary');
     expect(email!.subject).toMatch(/^Storytailor staging ops summary 2026-12-06 \+ monthly ops health report: \d+ needs? attention$/);
+    // The monthly report's trends as PNG images inline, each shown by its content id.
+    const images = email!.inlineImages ?? [];
+    // Twelve digests are too few for a rate line (20 deliveries a day), and no credit moved: the volume and veto trends.
+    expect(images.map((image) => image.contentId)).toEqual(['emails-by-day', 'veto-rate']);
+    for (const image of images) {
+      expect([...image.png.slice(0, 8)], image.contentId).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(image.png.length, image.contentId).toBeGreaterThan(10_000);
+      expect(email!.html).toContain(`src="cid:${image.contentId}"`);
+    }
     expect(await count('email_delivery_log')).toBe(logged);
 
     for (const pipelineType of ['crisis_alert', 'early_intervention'] as const) {
@@ -162,7 +179,7 @@ describe('the morning ops summary', () => {
   });
 
   it('sends nothing more when the schedule is redelivered', async () => {
-    const again = await curator.handler(opsSummaryEvent(firstMonday.toISOString()));
+    const again = await curator.opsSummary(opsSummaryEvent(firstMonday.toISOString()));
     expect(again).toMatchObject({ ok: true, status: 'skipped', reason: 'the summary of 2026-12-06 is sent' });
     expect(curator.mailer.contentSent).toHaveLength(1);
     expect(await db.sql.query(`select status, attempts, recipients from ops_summaries`)).toEqual([{ status: 'sent', attempts: 1, recipients: 2 }]);
@@ -223,7 +240,7 @@ describe('the morning ops summary', () => {
   it('leaves the monthly report to the first Monday, and is stopped by its own switch only', async () => {
     curator.switches.set('all/enabled', 'false');
     curator.clock.set(new Date(secondTuesday.getTime() + 2_000));
-    const tuesday = await curator.handler(opsSummaryEvent(secondTuesday.toISOString()));
+    const tuesday = await curator.opsSummary(opsSummaryEvent(secondTuesday.toISOString()));
     expect(tuesday).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-07', monthly: false });
     expect(curator.mailer.contentSent[1]!.text).not.toContain('Monthly');
     expect(curator.mailer.contentSent[1]!.text).toContain('all is OFF');
@@ -231,7 +248,7 @@ describe('the morning ops summary', () => {
     curator.switches.set('ops-summary/enabled', 'false');
     const wednesday = new Date('2026-12-09T09:00:00Z');
     curator.clock.set(new Date(wednesday.getTime() + 2_000));
-    expect(await curator.handler(opsSummaryEvent(wednesday.toISOString()))).toMatchObject({ status: 'skipped', reason: 'ops-summary/enabled is false' });
+    expect(await curator.opsSummary(opsSummaryEvent(wednesday.toISOString()))).toMatchObject({ status: 'skipped', reason: 'ops-summary/enabled is false' });
     expect(curator.mailer.contentSent).toHaveLength(2);
     expect(await count('ops_summaries')).toBe(2);
     curator.switches.set('ops-summary/enabled', 'true');
@@ -244,7 +261,7 @@ describe('the morning ops summary', () => {
     expect(await curator.handler(replayEvent({ jobType: 'daily_digest', periodKey: '2026-12-06' }, 'replay-of-sunday'))).toMatchObject({ ok: true, status: 'succeeded' });
 
     curator.clock.set(new Date(thursday.getTime() + 2_000));
-    expect(await curator.handler(opsSummaryEvent(thursday.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-09' });
+    expect(await curator.opsSummary(opsSummaryEvent(thursday.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-09' });
     const text = curator.mailer.contentSent.at(-1)!.text;
     expect(text).toMatch(/## Replays/);
     expect(text).toMatch(/daily_digest\s+2026-12-06\s+2026-12-09 10:00\s+replay-of-sunday\s+succeeded\s+\d+\s+0\s+/);
@@ -273,12 +290,12 @@ describe('the morning ops summary', () => {
     expect(missing().slice(before)).toEqual([1]);
     curator.switches.set('ops-summary/enabled', 'true');
     curator.clock.set(new Date('2026-12-11T09:50:00Z'));
-    expect(await curator.handler(opsSummaryEvent('2026-12-11T09:00:00Z'))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-10' });
+    expect(await curator.opsSummary(opsSummaryEvent('2026-12-11T09:00:00Z'))).toMatchObject({ status: 'succeeded', summaryDate: '2026-12-10' });
     expect(await health('2026-12-11T10:01:00Z')).toMatchObject({ health: { opsSummary: '2026-12-10: sent' } });
     expect(missing().slice(before)).toEqual([1, 0]);
   });
 
   it('refuses a malformed request naming the field', async () => {
-    expect(await curator.handler({ detail: { jobType: 'ops_summary', scheduledTime: 'yesterday' } })).toMatchObject({ ok: false, error: expect.stringContaining('detail.scheduledTime') });
+    expect(await curator.opsSummary({ detail: { jobType: 'ops_summary', scheduledTime: 'yesterday' } })).toMatchObject({ ok: false, error: expect.stringContaining('detail.scheduledTime') });
   });
 });

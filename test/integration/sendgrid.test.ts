@@ -130,11 +130,11 @@ describe("the morning ops summary through SendGrid's client", () => {
     const morning = new Date('2026-11-24T09:00:00Z');
     curator.clock.set(morning);
     sendgrid.script.push({ status: 400, body: { errors: [{ field: 'content', message: 'refused for the test' }] } });
-    await expect(curator.handler(opsSummaryEvent(morning.toISOString()))).rejects.toThrow(/ops summary of 2026-11-23 was refused: SendGrid 400: content: refused for the test/);
+    await expect(curator.opsSummary(opsSummaryEvent(morning.toISOString()))).rejects.toThrow(/ops summary of 2026-11-23 was refused: SendGrid 400: content: refused for the test/);
     expect(await db.sql.query(`select status, error from ops_summaries`)).toEqual([{ status: 'failed', error: 'SendGrid 400: content: refused for the test' }]);
 
-    expect(await curator.handler(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-11-23' });
-    expect(await curator.handler(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'skipped' });
+    expect(await curator.opsSummary(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'succeeded', summaryDate: '2026-11-23' });
+    expect(await curator.opsSummary(opsSummaryEvent(morning.toISOString()))).toMatchObject({ status: 'skipped' });
     expect(sendgrid.requests).toHaveLength(2);
     const body = sendgrid.requests[1]!.body as unknown as { subject: string; categories: string[]; template_id?: string; personalizations: unknown[]; content: Array<{ type: string; value: string }> };
     expect(body.template_id).toBeUndefined();

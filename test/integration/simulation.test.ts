@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import { outboxMailer } from '../../src/adapters/local/outbox-mailer.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
 import { vetoReasonsInOrder } from '../../src/curator/verdict.js';
+import { createOpsSummaryHandler } from '../../src/handlers/ops-summary.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
 import { complaintSpiker, emailReporter } from '../../src/local/sendgrid-events.js';
@@ -58,7 +59,18 @@ beforeAll(async () => {
   }));
   const reportEmails = emailReporter({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
   const complaintSpike = complaintSpiker({ sql: db.sql, webhook, privateKey: key.privateKey, clock });
-  result = await runSimulation({ sql: db.sql, clock, handler: createCuratorHandler(async () => deps), switches, reportEmails, complaintSpike, start, days: 10, users: 400 });
+  result = await runSimulation({
+    sql: db.sql,
+    clock,
+    handler: createCuratorHandler(async () => deps),
+    opsSummary: createOpsSummaryHandler(async () => deps),
+    switches,
+    reportEmails,
+    complaintSpike,
+    start,
+    days: 10,
+    users: 400,
+  });
   review = await reviewLoop(db.sql, clock.now());
 }, 300_000);
 afterAll(async () => {
@@ -121,6 +133,17 @@ describe('the local simulation (npm start)', () => {
     );
     expect(result.summaries.filter((summary) => summary.status === 'skipped')).toHaveLength(1);
     expect(countOutbox(outboxDir).get('ops_summary')).toBe(10);
+    // The first Monday's monthly report carries its trends as PNG images beside its HTML, which shows them.
+    const monthly = readdirSync(outboxDir)
+      .filter((file) => file.startsWith('ops_summary-') && file.endsWith('.json'))
+      .map((file) => ({ file, email: JSON.parse(readFileSync(join(outboxDir, file), 'utf8')) as { subject: string; images: string[] } }))
+      .find(({ email }) => email.subject.includes('monthly ops health report'))!;
+    expect(monthly.email.images.map((image) => image.replace(/^ops_summary-[0-9a-f]+-/, ''))).toEqual(['open-rate.png', 'emails-by-day.png', 'unsubscribe-rate.png', 'credits.png', 'veto-rate.png']);
+    const html = readFileSync(join(outboxDir, monthly.file.replace(/\.json$/, '.html')), 'utf8');
+    for (const image of monthly.email.images) {
+      expect(readFileSync(join(outboxDir, image)).subarray(1, 4).toString()).toBe('PNG');
+      expect(html).toContain(`src="${image}"`);
+    }
     const [logged] = await db.sql.query<{ n: number }>(`select count(*)::int as n from email_delivery_log where template_id is null or email_type not in ('daily_digest', 'weekly_insights', 'org_health_report', 'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')`);
     expect(logged!.n).toBe(0);
     expect(review.falsePositives.find((rate) => rate.pipeline_type === 'crisis_alert')).toMatchObject({ false_positives: 1 });

@@ -4,6 +4,7 @@ import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
 import type { ContentEmail, Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
+import { createOpsSummaryHandler } from '../../src/handlers/ops-summary.js';
 import { createCuratorHandler, type CuratorResult } from '../../src/handlers/curator.js';
 import type { CuratorDeps, RunnerConfig } from '../../src/runner/deps.js';
 import type { Tally } from '../../src/runner/tally.js';
@@ -56,6 +57,8 @@ export interface Harness {
   readonly payments: ReturnType<typeof ledgerPayments>;
   readonly logger: ReturnType<typeof memoryLogger>;
   readonly handler: ReturnType<typeof createCuratorHandler>;
+  /** The morning ops summary's own function, over the same adapters. */
+  readonly opsSummary: ReturnType<typeof createOpsSummaryHandler>;
 }
 
 /** The curator's handler over a test database, with in-memory adapters the test can inspect and steer. */
@@ -97,7 +100,8 @@ export function curatorHarness(
     config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3, ...options.config },
   };
   const handler = createCuratorHandler(async () => deps);
-  return { deps, clock, switches, metrics, mailer, payments, logger, handler };
+  const opsSummary = createOpsSummaryHandler(async () => deps);
+  return { deps, clock, switches, metrics, mailer, payments, logger, handler, opsSummary };
 }
 
 export const scheduledEvent = (jobType: string, time: Date, id = `evt-${jobType}-${time.toISOString()}`) => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { missedEmailTargets, runbookSections } from '../../src/ops-summary/checklist.js';
+import { niceCeiling, trendCharts } from '../../src/ops-summary/charts/trend-charts.js';
 import { renderOpsSummary, type OpsSummaryInput } from '../../src/ops-summary/render.js';
 import type { OpsSummaryFigures } from '../../src/store/rows.js';
 
@@ -110,5 +111,23 @@ describe('the morning email flags what the guides\' checklists ask', () => {
     // Only the pipelines with an emotional SLA are in the compliance table.
     expect(text).toMatch(/^crisis_alert\s+40\s+3\s+7\.5 %\s+ABOVE 5 %$/m);
     expect(text).not.toMatch(/^daily_digest\s+3000\s+0\s+0 %/m);
+  });
+});
+
+describe('the monthly trends', () => {
+  it('draws the guides\' five trends from the figures, a rate only on days with enough to say, and leaves an empty chart out', () => {
+    const email = [
+      { day: '2026-12-01', email_type: 'daily_digest', sent: 3_000, delivered: 2_950, open_rate: 41.5, unsubscribe_rate: 0.1 },
+      { day: '2026-12-01', email_type: 'crisis_alert', sent: 3, delivered: 3, open_rate: 100, unsubscribe_rate: 0 },
+    ];
+    const charts = trendCharts({ email, credits: [], vetoes: [{ day: '2026-12-01', pipeline_type: 'daily_digest', decisions: 3_000, veto_rate: 45.2 }, { day: '2026-12-01', pipeline_type: 'crisis_alert', decisions: 3, veto_rate: 0 }] });
+    expect(charts.map((chart) => chart.id)).toEqual(['open-rate', 'emails-by-day', 'unsubscribe-rate', 'veto-rate']);
+    const values = (id: string) => ((charts.find((chart) => chart.id === id)!.spec.data as { values: Array<Record<string, unknown>> }).values);
+    // Three crisis alerts make no rate line; they are still in the volume bars.
+    expect(values('open-rate').map((row) => row.email_type)).toEqual(['daily_digest']);
+    expect(values('emails-by-day').map((row) => row.email_type)).toEqual(['daily_digest', 'crisis_alert']);
+    expect(values('veto-rate').map((row) => row.pipeline_type)).toEqual(['daily_digest']);
+    for (const chart of charts) expect(chart.spec).toMatchObject({ config: { font: 'DejaVu Sans' }, background: 'white' });
+    expect([0.3, 27, 90, 112.5].map(niceCeiling)).toEqual([0.5, 50, 100, 200]);
   });
 });

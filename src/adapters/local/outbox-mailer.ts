@@ -6,7 +6,8 @@ import type { Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js'
 /**
  * A mailer for running without SendGrid: each email (recipient, template, data) becomes a JSON file named for
  * its execution in `dir`. Writing it is sending it; the outbox is what a family would have received. A content email
- * (the ops summary) becomes `{category}-{hash}.json` with its text, beside the `.html` SendGrid would have sent.
+ * (the ops summary) becomes `{category}-{hash}.json` with its text, beside the `.html` SendGrid would have sent and
+ * its inline images (`{category}-{hash}-{file}.png`, which the local HTML shows by file name).
  */
 export function outboxMailer(dir: string, maxBatchSize = 1_000): Mailer {
   mkdirSync(dir, { recursive: true });
@@ -14,8 +15,18 @@ export function outboxMailer(dir: string, maxBatchSize = 1_000): Mailer {
     maxBatchSize,
     async sendContent(email) {
       const name = `${email.category}-${createHash('sha256').update(email.subject + email.text).digest('hex').slice(0, 12)}`;
-      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ to: email.to, subject: email.subject, category: email.category, text: email.text }, null, 2));
-      writeFileSync(join(dir, `${name}.html`), email.html);
+      const images = email.inlineImages ?? [];
+      writeFileSync(
+        join(dir, `${name}.json`),
+        JSON.stringify({ to: email.to, subject: email.subject, category: email.category, text: email.text, images: images.map((image) => `${name}-${image.filename}`) }, null, 2),
+      );
+      // The images beside the HTML, which shows them by file name where the email says cid:, so a browser shows it whole.
+      let html = email.html;
+      for (const image of images) {
+        writeFileSync(join(dir, `${name}-${image.filename}`), image.png);
+        html = html.replaceAll(`cid:${image.contentId}`, `${name}-${image.filename}`);
+      }
+      writeFileSync(join(dir, `${name}.html`), html);
       return { status: 'sent', providerMessageId: `outbox-${name}` };
     },
     async send(emails: readonly OutgoingEmail[]): Promise<SendOutcome[]> {

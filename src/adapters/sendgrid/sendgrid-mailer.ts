@@ -109,6 +109,18 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
           { type: 'text/plain', value: email.text },
           { type: 'text/html', value: email.html },
         ],
+        // Inline images: the HTML shows each by `cid:{content_id}`.
+        ...(email.inlineImages && email.inlineImages.length > 0
+          ? {
+              attachments: email.inlineImages.map((image) => ({
+                content: Buffer.from(image.png).toString('base64'),
+                filename: image.filename,
+                type: 'image/png',
+                disposition: 'inline',
+                content_id: image.contentId,
+              })),
+            }
+          : {}),
       };
       try {
         return { status: 'sent', providerMessageId: await mailSend(body) };

@@ -5,7 +5,7 @@ import { reportIgnored } from '../../parameters/report-ignored.js';
 import { shardEvent } from '../../events/curator-events.js';
 import { parseSwitch } from '../../curator/switches.js';
 import { isJobType, jobTypes, lastFiring, opsSummary, pipelineOf, ruleName, tunableNames, type Firing, type JobType } from '../../pipelines/index.js';
-import { summaryWindow } from './ops-summary.js';
+import { summaryWindow } from '../../ops-summary/window.js';
 import type { RecoverResult } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HealthResult } from '../job-result.js';

@@ -179,6 +179,30 @@ as $$
           select jsonb_agg(to_jsonb(t) order by t.count desc, t.pipeline_type, t.override_type)
           from (select o.pipeline_type, o.override_type, count(*) as count from public.human_overrides o
                 where o.occurred_at >= month.m_from and o.occurred_at < p_until group by 1, 2) t), '[]'::jsonb),
+        -- The trends the monthly report draws, day by day over the 30 days: email by type (volume, open and unsubscribe
+        -- rates), credits issued (by source) and expired, and the veto rate of each pipeline.
+        'trends', jsonb_build_object(
+          'email', coalesce((
+            select jsonb_agg(jsonb_build_object('day', v.day, 'email_type', v.email_type, 'sent', v.sent, 'delivered', v.delivered,
+                                                'open_rate', v.open_rate, 'unsubscribe_rate', v.unsubscribe_rate) order by v.day, v.email_type)
+            from public.email_performance_daily v
+            where v.day >= (month.m_from at time zone 'UTC')::date and v.day < (p_until at time zone 'UTC')::date), '[]'::jsonb),
+          'credits', coalesce((
+            select jsonb_agg(jsonb_build_object('day', c.day, 'kind', c.kind, 'usd', c.usd) order by c.day, c.kind)
+            from (select d.day, 'issued: ' || d.source as kind, d.total_usd as usd from public.credits_issued_daily d
+                  where d.day >= (month.m_from at time zone 'UTC')::date and d.day < (p_until at time zone 'UTC')::date
+                  union all
+                  select (l.created_at at time zone 'UTC')::date, 'expired', -sum(l.amount) / 100.0
+                  from public.reward_ledger l
+                  where l.source = 'expiry' and l.status <> 'failed' and l.created_at >= month.m_from and l.created_at < p_until
+                  group by 1) c), '[]'::jsonb),
+          'vetoes', coalesce((
+            select jsonb_agg(to_jsonb(t) order by t.day, t.pipeline_type)
+            from (select (e.created_at at time zone 'UTC')::date as day, e.pipeline_type, count(*) as decisions,
+                         round(100.0 * count(*) filter (where e.vetoed) / count(*), 1) as veto_rate
+                  from public.pipeline_executions e
+                  where e.created_at >= month.m_from and e.created_at < p_until
+                  group by 1, 2) t), '[]'::jsonb)),
         -- The monitoring guide's milestone bonus rate: active families credited a milestone in the 30 days.
         'milestone_bonus', (
           select jsonb_build_object('families', m.families, 'active_families', a.active,

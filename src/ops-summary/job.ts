@@ -1,26 +1,19 @@
-import { MetricName } from '../../curator/ports.js';
-import { overnightFirings } from '../../ops-summary/checklist.js';
-import { ignoredParameters } from '../../parameters/ignored-parameters.js';
-import { parseSwitch } from '../../curator/switches.js';
-import { renderOpsSummary, type FunctionHealthLine, type SwitchLine } from '../../ops-summary/render.js';
-import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../../pipelines/index.js';
-import { storeFunctions } from '../../store/functions.js';
-import type { OpsSummaryFigures } from '../../store/rows.js';
-import type { CuratorDeps } from '../deps.js';
-import type { OpsSummaryJob } from '../job-request.js';
-import type { OpsSummaryResult } from '../job-result.js';
+import { MetricName } from '../curator/ports.js';
+import { overnightFirings } from './checklist.js';
+import { summaryWindow } from './window.js';
+import { ignoredParameters } from '../parameters/ignored-parameters.js';
+import { parseSwitch } from '../curator/switches.js';
+import { renderChartPng } from './charts/render-png.js';
+import { trendCharts, type TrendChart } from './charts/trend-charts.js';
+import { renderOpsSummary, type FunctionHealthLine, type SwitchLine } from './render.js';
+import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../pipelines/index.js';
+import { storeFunctions } from '../store/functions.js';
+import type { OpsSummaryFigures } from '../store/rows.js';
+import type { CuratorDeps } from '../runner/deps.js';
+import type { OpsSummaryJob } from '../runner/job-request.js';
+import type { OpsSummaryResult } from '../runner/job-result.js';
 
 const dayMs = 86_400_000;
-
-/** The UTC day before `at`'s: what the 09:00 summary reports on. */
-export function summaryWindow(at: Date): { from: Date; until: Date; summaryDate: string; weekly: boolean; monthly: boolean } {
-  const until = new Date(Math.floor(at.getTime() / dayMs) * dayMs);
-  const from = new Date(until.getTime() - dayMs);
-  // The operations guide's weekly checklist is on Mondays, its monthly one on the first Monday of the month.
-  const weekly = until.getUTCDay() === 1;
-  const monthly = weekly && until.getUTCDate() <= 7;
-  return { from, until, summaryDate: from.toISOString().slice(0, 10), weekly, monthly };
-}
 
 /** The scheduled firings that fell in [from, until): what should have started that day. */
 function expectedFirings(from: Date, until: Date): Array<{ job_type: JobType; period_key: string }> {
@@ -41,6 +34,29 @@ function switchLines(parameters: ReadonlyMap<string, string> | null, flips: OpsS
     const offRecorded = state === 'off' && flip !== undefined && flip.override_type !== 'kill_switch_enable';
     return { slug, state, offSince: offRecorded ? flip.occurred_at : null, offBy: offRecorded ? flip.actor : null };
   });
+}
+
+/**
+ * The monthly report's trends as PNG images (charts/). A chart that cannot be drawn is left out and logged: the
+ * report goes out with its tables regardless.
+ */
+async function drawTrends(deps: CuratorDeps, trends: NonNullable<OpsSummaryFigures['monthly']>['trends']): Promise<Array<{ chart: TrendChart; png: Uint8Array }>> {
+  const drawn: Array<{ chart: TrendChart; png: Uint8Array }> = [];
+  for (const chart of trendCharts(trends)) {
+    try {
+      drawn.push({ chart, png: await renderChartPng(chart.spec) });
+    } catch (error) {
+      deps.logger.warn('ops summary chart not drawn', { chart: chart.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return drawn;
+}
+
+/** The summary's HTML with the charts shown first, each by its content id (SendGrid sends them as inline images). */
+function withCharts(html: string, charts: ReadonlyArray<{ chart: TrendChart }>): string {
+  if (charts.length === 0) return html;
+  const figures = charts.map(({ chart }) => `<p><img src="cid:${chart.id}" alt="${chart.title}" width="660" style="max-width:100%"></p>`).join('\n');
+  return html.replace(/(<h3>Monthly ops health report)/, `<h3>Monthly trends</h3>\n${figures}\n$1`);
 }
 
 /**
@@ -137,7 +153,15 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
     deps.logger.info('ops summary already sent or being sent', { summary_date: window.summaryDate, status: claim.status });
     return answer('skipped', `the summary of ${window.summaryDate} is ${claim.status}`, { subject: rendered.subject });
   }
-  const outcome = await deps.mailer.sendContent({ to: recipients, subject: rendered.subject, text: rendered.text, html: rendered.html, category: 'ops_summary' });
+  const charts = figures.monthly === null ? [] : await drawTrends(deps, figures.monthly.trends);
+  const outcome = await deps.mailer.sendContent({
+    to: recipients,
+    subject: rendered.subject,
+    text: rendered.text,
+    html: withCharts(rendered.html, charts),
+    category: 'ops_summary',
+    inlineImages: charts.map(({ chart, png }) => ({ contentId: chart.id, filename: `${chart.id}.png`, png })),
+  });
   await deps.store.call(storeFunctions.finishOpsSummary, {
     summaryDate: window.summaryDate,
     status: outcome.status,
