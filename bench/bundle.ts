@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { lambdaBundle } from '../infra/constructs/node-function.js';
 
 // BUNDLE_ROOT measures another checkout (a worktree of an earlier commit) with this script.
 const root = process.env.BUNDLE_ROOT ?? fileURLToPath(new URL('../', import.meta.url));
@@ -30,12 +31,11 @@ try {
       entryPoints: [join(root, handler)],
       bundle: true,
       platform: 'node',
-      format: 'esm',
-      target: 'node22',
       minify: true,
-      mainFields: ['module', 'main'],
-      external: ['@electric-sql/pglite', 'pg-native', '@aws-sdk/client-lambda'],
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      ...lambdaBundle,
+      mainFields: [...lambdaBundle.mainFields],
+      external: [...lambdaBundle.external],
+      banner: { js: lambdaBundle.banner },
       outfile,
       logLevel: 'silent',
     });

@@ -101,22 +101,26 @@ export class IntelligenceCurator extends Construct {
     this.workQueue.grantSendMessages(fn);
     fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.deadLetterQueue), retryAttempts: 2, maxEventAge: Duration.hours(1) });
 
-    const stack = Stack.of(this);
     const path = parameterRoot(environment);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadKillSwitches',
-        actions: ['ssm:GetParametersByPath'],
-        resources: [
-          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack),
-          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` }, stack),
-        ],
-      }),
-    );
+    fn.addToRolePolicy(readKillSwitches(this, environment));
     fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines, Namespace.Email]));
     for (const secret of [secrets.sendgridApiKey, secrets.stripeSecretKey, secrets.supabaseServiceRoleKey]) secret.grantRead(fn);
     acknowledgeLambdaDefaults(fn, path);
   }
+}
+
+/** Reading the switches and tunables of an environment, in one recursive read of their path, and nothing else. */
+export function readKillSwitches(scope: Construct, environment: Environment): PolicyStatement {
+  const stack = Stack.of(scope);
+  const path = parameterRoot(environment).slice(1);
+  return new PolicyStatement({
+    sid: 'ReadKillSwitches',
+    actions: ['ssm:GetParametersByPath'],
+    resources: [
+      Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path }, stack),
+      Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path}/*` }, stack),
+    ],
+  });
 }
 
 /** PutMetricData cannot be scoped by resource; the namespace condition is its least privilege. */

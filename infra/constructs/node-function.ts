@@ -23,6 +23,19 @@ export interface NodeFunctionProps {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
+ * How every function of this repository is bundled (esbuild, by the CDK locally and by `bench/bundle.ts` and the
+ * bundle tests directly): ESM for Node.js 22, the embedded database and pg's native binding left out, `require`
+ * made for the CommonJS dependencies that still use it.
+ */
+export const lambdaBundle = {
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  external: ['@electric-sql/pglite', 'pg-native', '@aws-sdk/client-lambda'],
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+} as const;
+
+/**
  * A function of this repository as the stack deploys them: bundled by the local esbuild (no Docker) as ESM,
  * Node.js 22 on arm64, X-Ray tracing, its own log group `/aws/lambda/{name}` kept three months. The embedded
  * database and pg's native binding are left out: the Lambda reaches Supabase over HTTPS.
@@ -56,12 +69,12 @@ export class NodeFunction extends Construct {
       ...(props.recursiveLoop === undefined ? {} : { recursiveLoop: props.recursiveLoop }),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: lambdaBundle.target,
         minify: true,
         sourceMap: true,
-        mainFields: ['module', 'main'],
-        externalModules: ['@electric-sql/pglite', 'pg-native', '@aws-sdk/client-lambda'],
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        mainFields: [...lambdaBundle.mainFields],
+        externalModules: [...lambdaBundle.external],
+        banner: lambdaBundle.banner,
         forceDockerBundling: false,
         ...(props.assets && props.assets.length > 0
           ? {

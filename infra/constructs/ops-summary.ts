@@ -1,10 +1,10 @@
-import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { parameterRoot, type Environment } from '../../src/pipelines/index.js';
-import { acknowledgeLambdaDefaults, putMetricDataIn, type CuratorSettings } from './curator.js';
+import { acknowledgeLambdaDefaults, putMetricDataIn, readKillSwitches, type CuratorSettings } from './curator.js';
 import { NodeFunction } from './node-function.js';
 import type { CuratorSecrets } from './secrets.js';
 
@@ -54,18 +54,8 @@ export class OpsSummaryFunction extends Construct {
       ],
     });
     this.fn = fn;
-    const stack = Stack.of(this);
     const path = parameterRoot(environment);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'ReadKillSwitches',
-        actions: ['ssm:GetParametersByPath'],
-        resources: [
-          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack),
-          Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${path.slice(1)}/*` }, stack),
-        ],
-      }),
-    );
+    fn.addToRolePolicy(readKillSwitches(this, environment));
     fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines]));
     // The Morning Checklist's step 3: the curator's own Lambda errors and throttles (AWS/Lambda), read back.
     fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadCuratorLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
 import { killSwitchPath, parameterRoot, pipelines, type Environment } from '../../src/pipelines/index.js';
-import { acknowledgeLambdaDefaults, putMetricDataIn } from './curator.js';
+import { acknowledgeLambdaDefaults, putMetricDataIn, readKillSwitches } from './curator.js';
 import { NodeFunction } from './node-function.js';
 import type { CuratorSecrets } from './secrets.js';
 
@@ -51,7 +51,7 @@ export class SendGridWebhook extends Construct {
     const stack = Stack.of(this);
     const parameter = (path: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack);
     const root = parameterRoot(props.environment);
-    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadKillSwitches', actions: ['ssm:GetParametersByPath'], resources: [parameter(root), parameter(`${root}/*`)] }));
+    fn.addToRolePolicy(readKillSwitches(this, props.environment));
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'BreakerPutsEmailSwitches',

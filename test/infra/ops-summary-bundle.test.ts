@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
+import { lambdaBundle } from '../../infra/constructs/node-function.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ops-summary-bundle-'));
@@ -25,12 +26,12 @@ it('draws the monthly charts from a bundle with only its copied assets beside it
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    target: 'node22',
     minify: true,
-    mainFields: ['module', 'main'],
+    ...lambdaBundle,
+    mainFields: [...lambdaBundle.mainFields],
+    external: [...lambdaBundle.external],
+    banner: { js: lambdaBundle.banner },
     outfile: join(dir, 'out', 'index.mjs'),
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   copyFileSync(join(root, 'node_modules/@resvg/resvg-wasm/index_bg.wasm'), join(dir, 'out', 'resvg.wasm'));
@@ -49,10 +50,10 @@ it("keeps the charts out of the curator's bundle: no vega, no resvg in what its 
     entryPoints: [join(root, 'src/handlers/curator.ts')],
     bundle: true,
     platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    external: ['@electric-sql/pglite', 'pg-native', '@aws-sdk/client-lambda'],
+    ...lambdaBundle,
+    mainFields: [...lambdaBundle.mainFields],
+    external: [...lambdaBundle.external],
+    banner: { js: lambdaBundle.banner },
     write: false,
     metafile: true,
     outfile: join(dir, 'curator', 'index.mjs'),

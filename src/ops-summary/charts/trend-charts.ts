@@ -58,16 +58,23 @@ function chart(id: string, title: string, values: readonly unknown[], body: Reco
  * trendCharts(figures.monthly.trends).map((chart) => chart.id) // ['open-rate', 'emails-by-day', …]
  */
 export function trendCharts(trends: Trends): TrendChart[] {
-  const rated = (key: 'open_rate' | 'unsubscribe_rate') => trends.email.filter((row) => row[key] !== null && row.delivered >= trendMinimum.delivered);
-  const charts = [
-    chart('open-rate', `Open rate by email type (%), 30 days (days with ${trendMinimum.delivered}+ deliveries)`, rated('open_rate'), {
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: day,
-        y: { field: 'open_rate', type: 'quantitative', title: 'open rate (%)' },
-        color: { field: 'email_type', type: 'nominal', title: 'email type' },
+  // A rate by email type per day, drawn only where the day had enough deliveries to say anything.
+  const rateLine = (id: string, what: string, key: 'open_rate' | 'unsubscribe_rate') =>
+    chart(
+      id,
+      `${what[0]!.toUpperCase()}${what.slice(1)} by email type (%), 30 days (days with ${trendMinimum.delivered}+ deliveries)`,
+      trends.email.filter((row) => row[key] !== null && row.delivered >= trendMinimum.delivered),
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: day,
+          y: { field: key, type: 'quantitative', title: `${what} (%)` },
+          color: { field: 'email_type', type: 'nominal', title: 'email type' },
+        },
       },
-    }),
+    );
+  const charts = [
+    rateLine('open-rate', 'open rate', 'open_rate'),
     chart('emails-by-day', 'Emails sent by day and type', trends.email, {
       mark: { type: 'bar' },
       encoding: {
@@ -76,14 +83,7 @@ export function trendCharts(trends: Trends): TrendChart[] {
         color: { field: 'email_type', type: 'nominal', title: 'email type' },
       },
     }),
-    chart('unsubscribe-rate', `Unsubscribe rate by email type (%), 30 days (days with ${trendMinimum.delivered}+ deliveries)`, rated('unsubscribe_rate'), {
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: day,
-        y: { field: 'unsubscribe_rate', type: 'quantitative', title: 'unsubscribe rate (%)' },
-        color: { field: 'email_type', type: 'nominal', title: 'email type' },
-      },
-    }),
+    rateLine('unsubscribe-rate', 'unsubscribe rate', 'unsubscribe_rate'),
     chart('credits', 'Credits issued and expired per day (USD)', trends.credits, {
       mark: { type: 'bar' },
       encoding: {
