@@ -81,6 +81,11 @@ export interface OutgoingEmail {
   readonly emailType: string;
   readonly templateId: string;
   readonly templateData: Readonly<Record<string, unknown>>;
+  /**
+   * The request batch the email's claim was recorded under (pipeline_request_batches): SendGrid's events carry it
+   * back as the custom arg `curator_batch_id`, the evidence that settles an email whose outcome was unknown.
+   */
+  readonly requestBatch?: string;
 }
 
 /**

@@ -90,11 +90,13 @@ function readEvent(item: unknown, index: number, nowSeconds: number): ReadEvent 
   const goodTime = timestamp !== null && timestamp >= earliestTimestamp && timestamp <= nowSeconds + 86_400;
   const eventId = text(raw.sg_event_id) ?? `derived-${createHash('sha256').update(JSON.stringify(storableJson(item).value)).digest('hex').slice(0, 32)}`;
   const executionId = text(raw.execution_id);
+  const batchId = text(raw.curator_batch_id);
   const event = {
     sg_event_id: eventId,
     event: eventType,
     email,
     execution_id: executionId !== null && uuid.test(executionId) ? executionId : null,
+    curator_batch_id: batchId !== null && uuid.test(batchId) ? batchId : null,
     sg_message_id: text(raw.sg_message_id),
     timestamp: goodTime ? timestamp : nowSeconds,
     type: text(raw.type),

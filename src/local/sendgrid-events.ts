@@ -32,12 +32,13 @@ function draws(message: { user_id: string; email_type: string; sent_at: Date | s
 /**
  * What SendGrid's event webhook would report about the emails the curator sent in [from, to) and that nothing has
  * been reported about yet: each delivered or hard-bounced, some opened (some twice), clicked, unsubscribed or
- * reported as spam, at plausible times before `to`. Events carry the `execution_id` custom arg, as the real ones do.
+ * reported as spam, at plausible times before `to`, each first Processed (what SendGrid accepted). Every event
+ * carries the custom args `execution_id` and `curator_batch_id` (the request's batch), as the real ones do.
  */
 export async function sendGridReports(sql: SqlClient, from: Date, to: Date): Promise<Array<Record<string, unknown>>> {
-  const sent = await sql.query<{ execution_id: string; user_id: string; email_type: string; provider_message_id: string | null; sent_at: Date | string; email: string | null }>(
-    `select l.execution_id, l.user_id, l.email_type, l.provider_message_id, l.sent_at, u.email
-     from email_delivery_log l left join users u on u.id = l.user_id
+  const sent = await sql.query<{ execution_id: string; user_id: string; email_type: string; provider_message_id: string | null; sent_at: Date | string; email: string | null; batch: string | null }>(
+    `select l.execution_id, l.user_id, l.email_type, l.provider_message_id, l.sent_at, u.email, e.request_batch as batch
+     from email_delivery_log l left join users u on u.id = l.user_id left join pipeline_executions e on e.id = l.execution_id
      where l.status = 'sent' and l.sent_at >= $1 and l.sent_at < $2 and l.execution_id is not null
      order by l.sent_at, l.user_id, l.email_type`,
     [from, to],
@@ -56,8 +57,10 @@ export async function sendGridReports(sql: SqlClient, from: Date, to: Date): Pro
         sg_event_id: `local-${message.execution_id}-${kind}-${events.length}`,
         sg_message_id: message.provider_message_id,
         execution_id: message.execution_id,
+        ...(message.batch ? { curator_batch_id: message.batch } : {}),
         ...extra,
       });
+    event('processed', at(1));
     if (draw('bounce') < bounceRate) {
       event('bounce', at(4), { type: 'bounce', reason: '550 5.1.1 mailbox unknown' });
       continue;

@@ -223,6 +223,8 @@ export const storeFunctions = {
           spamreports: z.number().int(),
         }),
       ),
+      /** Emails of unknown outcome this delivery's evidence settled sent. */
+      settled_sent: z.number().int(),
     }),
   ),
   complaintRates: define(

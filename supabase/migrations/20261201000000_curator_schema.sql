@@ -371,11 +371,17 @@ create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_
 -- page's batch (pipeline_executions.request_batch); the batch is recorded here, by curator_mark_requests, just
 -- before the page's first request. So when a run fails or its invocation dies, a claim whose batch is here may have
 -- reached the provider (it becomes unknown) and one whose batch is not never did (failed, and redone). Kept a week
--- (curator_recover removes older ones): a claim is settled long before.
+-- (curator_recover removes older ones): a claim is settled long before. SendGrid accepts or refuses a request as a
+-- whole, and every message of an accepted one has events (Processed, Dropped, Delivered, ...) that carry the batch
+-- as the custom arg curator_batch_id: the first one seen is the batch's evidence that its request was accepted.
 create table public.pipeline_request_batches (
-  id          uuid primary key,
-  run_id      uuid,
-  created_at  timestamptz not null
+  id                    uuid primary key,
+  run_id                uuid,
+  created_at            timestamptz not null,
+  -- When SendGrid says the first event of one of the batch's messages happened, which event, when it arrived.
+  evidence_at           timestamptz,
+  evidence_event        text,
+  evidence_received_at  timestamptz
 );
 create index pipeline_request_batches_created on public.pipeline_request_batches (created_at);
 
@@ -819,9 +825,10 @@ as $$
 $$;
 
 -- functions/curator_settle_executions.sql
--- Settles pending executions nobody will finish (their invocation failed, or died): `unknown` when their request
--- batch was recorded (the request may have left: an email is not sent again, a credit is looked up by its ledger
--- id before it is made again), else `failed` with p_reason, their queued email row removed and their unpaid
+-- Settles pending executions nobody will finish (their invocation failed, or died): `succeeded` when SendGrid has
+-- already given evidence for their request batch (an event of one of its messages); `unknown` when the batch was
+-- recorded without evidence yet (the request may have left: an email is not sent again, a credit is looked up by its
+-- ledger id before it is made again); else `failed` with p_reason, their queued email row removed and their unpaid
 -- ledger row failed, so the next walk or replay redoes them. Only pending rows change. Returns how many did.
 create or replace function public.curator_settle_executions(
   p_ids uuid[],
@@ -833,19 +840,27 @@ volatile
 set search_path = public, pg_temp
 as $$
   with pending as (
-    select e.id, exists (select 1 from public.pipeline_request_batches b where b.id = e.request_batch) as may_have_left
+    select e.id, b.id is not null as may_have_left, b.evidence_at
     from public.pipeline_executions e
+    left join public.pipeline_request_batches b on b.id = e.request_batch
     where e.id = any(p_ids) and e.status = 'pending'
   ), settled as (
     update public.pipeline_executions e
-    set status = case when p.may_have_left then 'unknown' else 'failed' end,
-        error = case when p.may_have_left then coalesce(e.error, p_reason || '; its request may have left')
+    set status = case when p.evidence_at is not null then 'succeeded' when p.may_have_left then 'unknown' else 'failed' end,
+        error = case when p.evidence_at is not null then null
+                     when p.may_have_left then coalesce(e.error, p_reason || '; its request may have left')
                      else p_reason || '; nothing was sent' end,
-        completed_at = case when p.may_have_left then null else p_now end,
+        completed_at = case when p.may_have_left and p.evidence_at is null then null else p_now end,
         updated_at = p_now
     from pending p
     where e.id = p.id
-    returning e.id, e.status
+    returning e.id, e.status, p.evidence_at
+  ), sent_emails as (
+    update public.email_delivery_log l
+    set status = 'sent', sent_at = coalesce(l.sent_at, s.evidence_at), updated_at = p_now
+    from settled s
+    where l.execution_id = s.id and s.status = 'succeeded' and l.status = 'queued'
+    returning 1
   ), unsent_emails as (
     delete from public.email_delivery_log l
     using settled s
@@ -1096,6 +1111,38 @@ as $$
     when 'unsubscribed' then 6 when 'spamreport' then 7 else -1 end;
 $$;
 
+-- functions/curator_settle_by_evidence.sql
+-- Settles the emails whose outcome was unknown (a crash or a timeout after their request was recorded) in the request
+-- batches of p_batches that SendGrid has given evidence for: any event of any of a batch's messages proves the whole
+-- request was accepted, so its unknown executions become succeeded and their queued email rows sent. Never resends,
+-- never fails anything. Answers how many executions it settled.
+create or replace function public.curator_settle_by_evidence(
+  p_batches uuid[],
+  p_now timestamptz
+) returns integer
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with evidenced as (
+    select b.id, b.evidence_at from public.pipeline_request_batches b
+    where b.id = any(p_batches) and b.evidence_at is not null
+  ), settled as (
+    update public.pipeline_executions e
+    set status = 'succeeded', error = null, completed_at = p_now, updated_at = p_now
+    from evidenced b
+    where e.request_batch = b.id and e.status = 'unknown'
+    returning e.id, b.evidence_at
+  ), sent as (
+    update public.email_delivery_log l
+    set status = 'sent', sent_at = coalesce(l.sent_at, s.evidence_at), error = null, updated_at = p_now
+    from settled s
+    where l.execution_id = s.id and l.status = 'queued'
+    returning 1
+  )
+  select count(*)::integer from settled;
+$$;
+
 -- functions/curator_apply_email_events.sql
 -- Applies one webhook delivery in one statement: new events only (by sg_event_id); each email row moves to the
 -- highest status its events reach, never backwards, takes the recipient's own message id, and keeps when it first
@@ -1104,17 +1151,24 @@ $$;
 -- still suppress. Answers how many events were new, how many rows moved, the new unsubscribes, bounces and spam
 -- reports (every event, for the guide's no-dimension Storytailor/Email series), and by email type how many messages
 -- this delivery saw for the first time delivered, opened, clicked, bounced, unsubscribed or reported (a second
--- open of a message is not a first: the per-type rates count messages).
+-- open of a message is not a first: the per-type rates count messages). Then the evidence: any event of a message
+-- proves its whole request was accepted, so the first one seen is recorded on its request batch (curator_batch_id,
+-- else the batch of its execution), and the batch's emails of unknown outcome are settled sent
+-- (curator_settle_by_evidence); `settled_sent` says how many.
 --
--- p_events: [{ sg_event_id, event, email, execution_id, sg_message_id, timestamp, type }]
+-- p_events: [{ sg_event_id, event, email, execution_id, curator_batch_id, sg_message_id, timestamp, type }]
 create or replace function public.curator_apply_email_events(
   p_events jsonb,
   p_now timestamptz
 ) returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = public, pg_temp
 as $$
+declare
+  v_result jsonb;
+  v_batches uuid[];
+begin
   with input as (
     select * from jsonb_to_recordset(p_events) as e(
       sg_event_id text, event text, email text, execution_id uuid, sg_message_id text, "timestamp" bigint, type text)
@@ -1203,7 +1257,27 @@ as $$
     'unsubscribes', (select count(*) from applied where event in ('unsubscribe', 'group_unsubscribe')),
     'bounces', (select count(*) from applied where event = 'bounce' and coalesce(type, 'bounce') = 'bounce'),
     'spamreports', (select count(*) from applied where event = 'spamreport'),
-    'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb));
+    'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb))
+  into v_result;
+
+  -- A second statement: the rows the first one moved are settled here on what it left.
+  with seen as (
+    select coalesce(e.curator_batch_id, x.request_batch) as batch, min(to_timestamp(e."timestamp")) as at,
+           (array_agg(e.event order by e."timestamp"))[1] as event
+    from jsonb_to_recordset(p_events) as e(execution_id uuid, curator_batch_id uuid, event text, "timestamp" bigint)
+    left join public.pipeline_executions x on e.curator_batch_id is null and x.id = e.execution_id
+    where coalesce(e.curator_batch_id, x.request_batch) is not null
+    group by 1
+  ), recorded as (
+    update public.pipeline_request_batches b
+    set evidence_at = s.at, evidence_event = s.event, evidence_received_at = p_now
+    from seen s
+    where b.id = s.batch and b.evidence_at is null
+    returning b.id
+  )
+  select coalesce(array_agg(s.batch), '{}') into v_batches from seen s;
+  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now));
+end;
 $$;
 
 -- functions/curator_claim_ops_summary.sql
@@ -3526,6 +3600,9 @@ grant execute on function public.curator_acquire_shard to service_role;
 
 revoke execute on function public.email_status_rank from public, anon, authenticated;
 grant execute on function public.email_status_rank to service_role;
+
+revoke execute on function public.curator_settle_by_evidence from public, anon, authenticated;
+grant execute on function public.curator_settle_by_evidence to service_role;
 
 revoke execute on function public.curator_apply_email_events from public, anon, authenticated;
 grant execute on function public.curator_apply_email_events to service_role;

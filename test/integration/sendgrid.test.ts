@@ -57,6 +57,10 @@ describe("the daily digest through SendGrid's client", () => {
     const [first] = personalizations;
     expect(first).toMatchObject({ to: [{ email: expect.stringMatching(/@families\.test$/) }], custom_args: { email_type: 'daily_digest' } });
     expect(first!.dynamic_template_data).toMatchObject({ first_name: 'Parent', period_key: '2026-11-23', stories_read: 1 });
+    // Each recipient names its request's batch, so SendGrid's events about it can settle an unknown outcome.
+    const batches = await db.sql.query<{ id: string; request_batch: string }>(`select id, request_batch from pipeline_executions`);
+    const batchOf = new Map(batches.map((row) => [row.id, row.request_batch]));
+    expect(personalizations.every((p) => p.custom_args.curator_batch_id === batchOf.get(p.custom_args.execution_id as string))).toBe(true);
   });
 
   it('retries 429 and 5xx, honouring Retry-After, and sends each email once', async () => {

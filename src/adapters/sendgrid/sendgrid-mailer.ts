@@ -83,7 +83,7 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
       personalizations: emails.map((email) => ({
         to: [{ email: email.to }],
         dynamic_template_data: email.templateData,
-        custom_args: { execution_id: email.executionId, email_type: email.emailType },
+        custom_args: { execution_id: email.executionId, email_type: email.emailType, ...(email.requestBatch ? { curator_batch_id: email.requestBatch } : {}) },
       })),
     };
     try {

@@ -14,6 +14,8 @@ export type GateClosed = 'kill_switch' | 'lease_lost';
 export interface RequestGate {
   open(): Promise<boolean>;
   readonly closedBy: GateClosed | null;
+  /** The page's request batch: what its requests carry, so the provider's events name it. */
+  readonly batch?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export class WalkGate {
     let marked = false;
     const walk = this;
     const gate: RequestGate = {
+      batch,
       get closedBy() {
         return walk.closed;
       },

@@ -22,7 +22,8 @@ export async function sendEmails(
 ): Promise<ActResult[]> {
   const answers = new Map<string, SendOutcome>();
   const heldBack = new Set<string>();
-  let pending = emails.map((item) => item.email);
+  // Each email names its page's request batch, so SendGrid's events about it can settle an unknown outcome.
+  let pending = emails.map((item) => (gate.batch === undefined ? item.email : { ...item.email, requestBatch: gate.batch }));
   for (let attempt = 0; pending.length > 0 && attempt <= (policy.critical ? criticalResends : 0); attempt += 1) {
     for (let start = 0; start < pending.length; start += deps.mailer.maxBatchSize) {
       const batch = pending.slice(start, start + deps.mailer.maxBatchSize);

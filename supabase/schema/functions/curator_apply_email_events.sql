@@ -5,17 +5,24 @@
 -- still suppress. Answers how many events were new, how many rows moved, the new unsubscribes, bounces and spam
 -- reports (every event, for the guide's no-dimension Storytailor/Email series), and by email type how many messages
 -- this delivery saw for the first time delivered, opened, clicked, bounced, unsubscribed or reported (a second
--- open of a message is not a first: the per-type rates count messages).
+-- open of a message is not a first: the per-type rates count messages). Then the evidence: any event of a message
+-- proves its whole request was accepted, so the first one seen is recorded on its request batch (curator_batch_id,
+-- else the batch of its execution), and the batch's emails of unknown outcome are settled sent
+-- (curator_settle_by_evidence); `settled_sent` says how many.
 --
--- p_events: [{ sg_event_id, event, email, execution_id, sg_message_id, timestamp, type }]
+-- p_events: [{ sg_event_id, event, email, execution_id, curator_batch_id, sg_message_id, timestamp, type }]
 create or replace function public.curator_apply_email_events(
   p_events jsonb,
   p_now timestamptz
 ) returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = public, pg_temp
 as $$
+declare
+  v_result jsonb;
+  v_batches uuid[];
+begin
   with input as (
     select * from jsonb_to_recordset(p_events) as e(
       sg_event_id text, event text, email text, execution_id uuid, sg_message_id text, "timestamp" bigint, type text)
@@ -104,5 +111,25 @@ as $$
     'unsubscribes', (select count(*) from applied where event in ('unsubscribe', 'group_unsubscribe')),
     'bounces', (select count(*) from applied where event = 'bounce' and coalesce(type, 'bounce') = 'bounce'),
     'spamreports', (select count(*) from applied where event = 'spamreport'),
-    'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb));
+    'by_type', coalesce((select jsonb_agg(to_jsonb(t) order by t.email_type) from by_type t), '[]'::jsonb))
+  into v_result;
+
+  -- A second statement: the rows the first one moved are settled here on what it left.
+  with seen as (
+    select coalesce(e.curator_batch_id, x.request_batch) as batch, min(to_timestamp(e."timestamp")) as at,
+           (array_agg(e.event order by e."timestamp"))[1] as event
+    from jsonb_to_recordset(p_events) as e(execution_id uuid, curator_batch_id uuid, event text, "timestamp" bigint)
+    left join public.pipeline_executions x on e.curator_batch_id is null and x.id = e.execution_id
+    where coalesce(e.curator_batch_id, x.request_batch) is not null
+    group by 1
+  ), recorded as (
+    update public.pipeline_request_batches b
+    set evidence_at = s.at, evidence_event = s.event, evidence_received_at = p_now
+    from seen s
+    where b.id = s.batch and b.evidence_at is null
+    returning b.id
+  )
+  select coalesce(array_agg(s.batch), '{}') into v_batches from seen s;
+  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now));
+end;
 $$;

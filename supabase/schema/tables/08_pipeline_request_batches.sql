@@ -2,10 +2,16 @@
 -- page's batch (pipeline_executions.request_batch); the batch is recorded here, by curator_mark_requests, just
 -- before the page's first request. So when a run fails or its invocation dies, a claim whose batch is here may have
 -- reached the provider (it becomes unknown) and one whose batch is not never did (failed, and redone). Kept a week
--- (curator_recover removes older ones): a claim is settled long before.
+-- (curator_recover removes older ones): a claim is settled long before. SendGrid accepts or refuses a request as a
+-- whole, and every message of an accepted one has events (Processed, Dropped, Delivered, ...) that carry the batch
+-- as the custom arg curator_batch_id: the first one seen is the batch's evidence that its request was accepted.
 create table public.pipeline_request_batches (
-  id          uuid primary key,
-  run_id      uuid,
-  created_at  timestamptz not null
+  id                    uuid primary key,
+  run_id                uuid,
+  created_at            timestamptz not null,
+  -- When SendGrid says the first event of one of the batch's messages happened, which event, when it arrived.
+  evidence_at           timestamptz,
+  evidence_event        text,
+  evidence_received_at  timestamptz
 );
 create index pipeline_request_batches_created on public.pipeline_request_batches (created_at);
