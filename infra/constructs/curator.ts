@@ -22,6 +22,7 @@ export interface CuratorSettings {
   readonly workConcurrency: number;
   /** A digest or insights population above this many is split into shards through the work queue. */
   readonly shardSize: number;
+  readonly evidenceGraceMinutes: number;
   readonly canaryRecipients: readonly string[];
   /** The ops list the morning ops summary goes to. */
   readonly opsSummaryRecipients: readonly string[];
@@ -93,6 +94,7 @@ export class IntelligenceCurator extends Construct {
         CURATOR_CANARY_RECIPIENTS: settings.canaryRecipients.join(','),
         CURATOR_WORK_QUEUE_URL: this.workQueue.queueUrl,
         CURATOR_SHARD_SIZE: String(settings.shardSize),
+        CURATOR_EVIDENCE_GRACE_MINUTES: String(settings.evidenceGraceMinutes),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
@@ -104,6 +106,8 @@ export class IntelligenceCurator extends Construct {
     const path = parameterRoot(environment);
     fn.addToRolePolicy(readKillSwitches(this, environment));
     fn.addToRolePolicy(putMetricDataIn([Namespace.Pipelines, Namespace.Email]));
+    // The health job settles emails of unknown outcome only while the webhook had no error or throttle (AWS/Lambda).
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadWebhookLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     for (const secret of [secrets.sendgridApiKey, secrets.stripeSecretKey, secrets.supabaseServiceRoleKey]) secret.grantRead(fn);
     acknowledgeLambdaDefaults(fn, path);
   }
@@ -142,7 +146,8 @@ export function acknowledgeLambdaDefaults(fn: NodejsFunction, switchesPath?: str
   });
   Validations.of(fn).acknowledge({
     id: anyResource,
-    reason: 'cloudwatch:PutMetricData and X-Ray segments have no resource ARNs; PutMetricData is limited by the cloudwatch:namespace condition.',
+    reason:
+      'cloudwatch:PutMetricData, GetMetricData and X-Ray segments have no resource ARNs; PutMetricData is limited by the cloudwatch:namespace condition, GetMetricData only reads.',
   });
   if (switchesPath !== undefined) {
     Validations.of(fn).acknowledge({

@@ -5,7 +5,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
-import { killSwitchPath, parameterRoot, pipelines, type Environment } from '../../src/pipelines/index.js';
+import { killSwitchPath, parameterRoot, pipelines, webhookFunctionName, type Environment } from '../../src/pipelines/index.js';
 import { acknowledgeLambdaDefaults, putMetricDataIn, readKillSwitches } from './curator.js';
 import { NodeFunction } from './node-function.js';
 import type { CuratorSecrets } from './secrets.js';
@@ -30,7 +30,7 @@ export class SendGridWebhook extends Construct {
   constructor(scope: Construct, id: string, props: SendGridWebhookProps) {
     super(scope, id);
     const { fn } = new NodeFunction(this, 'Webhook', {
-      functionName: `storytailor-sendgrid-webhook-${props.environment}`,
+      functionName: webhookFunctionName(props.environment),
       entry: 'src/handlers/sendgrid-webhook.ts',
       description: 'Applies SendGrid delivery events to email_delivery_log and email_suppressions',
       memorySize: 256,

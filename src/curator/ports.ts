@@ -40,6 +40,8 @@ export const MetricName = {
   SwitchReadFailures: 'SwitchReadFailures',
   IgnoredParameters: 'IgnoredParameters',
   OpsSummaryMissing: 'OpsSummaryMissing',
+  EmailsInDoubt: 'EmailsInDoubt',
+  LateEvidence: 'LateEvidence',
   CreditFailures: 'CreditFailures',
   StoreCallDuration: 'StoreCallDuration',
   DatabaseUnreachable: 'DatabaseUnreachable',
@@ -176,9 +178,11 @@ export interface FunctionHealth {
   readonly throttles: number;
 }
 
-/** Reads the curator's Lambda errors and throttles (cloudwatch:GetMetricData). */
+/** Reads a Lambda function's errors and throttles (cloudwatch:GetMetricData). */
 export interface FunctionMetrics {
   read(from: Date, until: Date): Promise<FunctionHealth>;
+  /** The end of the last five minutes in [from, until) with an error or a throttle, or null when there was none. */
+  lastTrouble(from: Date, until: Date): Promise<Date | null>;
 }
 
 /** Turns a pipeline's own kill switch off: the same parameter ops flip, so `ops switches` and `ops enable` see it. */

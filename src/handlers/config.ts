@@ -43,6 +43,8 @@ const schema = z
     CURATOR_CONTINUATION_MARGIN_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
     /** A scheduled population larger than this is split into shards of this many, one invocation each (with a work queue). */
     CURATOR_SHARD_SIZE: z.coerce.number().int().min(1_000).max(10_000_000).default(50_000),
+    /** How long an email of unknown outcome waits for SendGrid's events before it may be settled failed. */
+    CURATOR_EVIDENCE_GRACE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(30),
     CURATOR_SWITCHES: z.string().optional(),
     CURATOR_SWITCHES_FILE: z.string().optional(),
     CURATOR_OUTBOX_DIR: z.string().default('.local/outbox'),
@@ -107,6 +109,7 @@ export interface CuratorConfig {
   readonly workQueueUrl: string | undefined;
   readonly continuationMarginMs: number;
   readonly shardSize: number;
+  readonly evidenceGraceMinutes: number;
   readonly switches: { readonly json: string | undefined; readonly file: string | undefined };
   readonly outboxDir: string;
   readonly ledgerFile: string;
@@ -164,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     workQueueUrl: value.CURATOR_WORK_QUEUE_URL,
     continuationMarginMs: value.CURATOR_CONTINUATION_MARGIN_SECONDS * 1_000,
     shardSize: value.CURATOR_SHARD_SIZE,
+    evidenceGraceMinutes: value.CURATOR_EVIDENCE_GRACE_MINUTES,
     switches: { json: value.CURATOR_SWITCHES, file: value.CURATOR_SWITCHES_FILE },
     outboxDir: value.CURATOR_OUTBOX_DIR,
     ledgerFile: value.CURATOR_LEDGER_FILE,

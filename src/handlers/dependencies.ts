@@ -27,7 +27,7 @@ import { CuratorStore, type StoreObserver } from '../store/curator-store.js';
 import { sqlTransport } from '../store/sql-transport.js';
 import { supabaseTransport } from '../store/supabase-transport.js';
 import type { StoreTransport } from '../store/transport.js';
-import { curatorFunctionName } from '../pipelines/index.js';
+import { curatorFunctionName, webhookFunctionName } from '../pipelines/index.js';
 import type { CuratorConfig } from './config.js';
 
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
@@ -119,9 +119,10 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
   const continuations =
     overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);
   // Where the curator runs in Lambda (metrics go to CloudWatch), its own errors and throttles can be read back.
-  const functionMetrics =
-    overrides.functionMetrics ??
-    (aws.metrics === 'cloudwatch' ? lambdaFunctionMetrics(new CloudWatchClient(clientConfig), curatorFunctionName(config.environment)) : undefined);
+  const cloudWatch = aws.metrics === 'cloudwatch' ? new CloudWatchClient(clientConfig) : null;
+  const functionMetrics = overrides.functionMetrics ?? (cloudWatch ? lambdaFunctionMetrics(cloudWatch, curatorFunctionName(config.environment)) : undefined);
+  // The webhook's own errors and throttles: a failing webhook may have lost the evidence of an email of unknown outcome.
+  const webhookMetrics = overrides.webhookMetrics ?? (cloudWatch ? lambdaFunctionMetrics(cloudWatch, webhookFunctionName(config.environment)) : undefined);
   return {
     store,
     switches,
@@ -132,6 +133,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     logger,
     ...(continuations ? { continuations } : {}),
     ...(functionMetrics ? { functionMetrics } : {}),
+    ...(webhookMetrics ? { webhookMetrics } : {}),
     config: {
       environment: config.environment,
       pageSize: config.pageSize,
@@ -143,6 +145,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
       templates: config.templates,
       canaryRecipients: config.canaryRecipients,
       opsSummaryRecipients: config.opsSummaryRecipients,
+      evidenceGraceMinutes: config.evidenceGraceMinutes,
     },
   };
 }

@@ -154,17 +154,19 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     });
     const deps = await built;
     const clock = deps.clock ?? systemClock;
-    const refuse = (statusCode: 400 | 401 | 405, error: string) => {
+    const refuse = async (statusCode: 400 | 401 | 405, error: string, mayHoldEvidence = true) => {
       deps.logger.warn('sendgrid webhook refused', { status: statusCode, error });
+      if (mayHoldEvidence) await noteRefusal(deps, clock.now(), statusCode, error);
       return answer(statusCode, { error });
     };
 
     const method = event.requestContext?.http?.method ?? 'POST';
-    if (method !== 'POST') return refuse(405, `method ${method} is not allowed; SendGrid posts events`);
+    // Neither a GET nor an unsigned request is SendGrid's: they cannot have held the evidence of a request.
+    if (method !== 'POST') return refuse(405, `method ${method} is not allowed; SendGrid posts events`, false);
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
     const signature = headers[signatureHeader];
     const timestamp = headers[timestampHeader];
-    if (!signature || !timestamp) return refuse(401, `unsigned: ${signatureHeader} and ${timestampHeader} are required`);
+    if (!signature || !timestamp) return refuse(401, `unsigned: ${signatureHeader} and ${timestampHeader} are required`, false);
     if (!/^\d{1,12}$/.test(timestamp)) return refuse(401, `${timestampHeader} is not a unix time`);
     const age = Math.abs(clock.now().getTime() / 1_000 - Number(timestamp));
     if (age > deps.toleranceSeconds) return refuse(401, `stale: signed ${Math.round(age)} s away from now, more than ${deps.toleranceSeconds} s`);
@@ -193,7 +195,14 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     if (problems.length > 0) deps.logger.warn('sendgrid events rejected', { rejected: problems.length, problems: problems.slice(0, 20) });
     const cleaned = usable.filter((entry) => entry.cleaned).length;
     if (cleaned > 0) deps.logger.warn('sendgrid events cleaned before applying', { cleaned });
-    const applied = await deps.store.call(storeFunctions.applyEmailEvents, { events: usable.map((entry) => entry.event), now: clock.now() });
+    let applied: AppliedEvents;
+    try {
+      applied = await deps.store.call(storeFunctions.applyEmailEvents, { events: usable.map((entry) => entry.event), now: clock.now() });
+    } catch (error) {
+      // SendGrid retries the delivery; until it lands, no email of unknown outcome is settled failed for want of it.
+      await noteRefusal(deps, clock.now(), 500, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
     recordEmailMetrics(deps.metrics, applied);
     const trips = await breakOnComplaints(deps, applied, clock.now());
     const result = { ...applied, rejected: problems.length, cleaned, breaker_trips: trips.map((trip) => trip.jobType) };
@@ -203,6 +212,19 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     deps.logger.info('sendgrid events applied', { ...result });
     return answer(200, result);
   };
+}
+
+/**
+ * Records a delivery the webhook did not apply, best effort: it may have held the evidence of a request, so no
+ * email of unknown outcome recorded before it is settled failed (curator_settle_unknown_emails). When the database
+ * cannot take even this, the function's own error (AWS/Lambda Errors, read by the health job) says the same.
+ */
+async function noteRefusal(deps: WebhookDeps, now: Date, status: number, error: string): Promise<void> {
+  try {
+    await deps.store.call(storeFunctions.recordWebhookRefusal, { now, status, error });
+  } catch (failure) {
+    deps.logger.error('could not record a refused delivery', { status, error: failure instanceof Error ? failure.message : String(failure) });
+  }
 }
 
 /**
@@ -246,6 +268,8 @@ function recordEmailMetrics(metrics: Metrics, applied: AppliedEvents): void {
   count(MetricName.Unsubscribes, applied.unsubscribes - typed.unsubscribes);
   count(MetricName.Bounces, applied.bounces - typed.bounces);
   count(MetricName.SpamReports, applied.spamreports - typed.spamreports);
+  // Evidence for a request already settled failed: its emails may have gone twice (the replay resent them).
+  count(MetricName.LateEvidence, applied.late_evidence);
 }
 
 /** The Lambda entry point behind the function URL, configured from the environment. */

@@ -729,6 +729,35 @@ const ownAlarms: AlarmDefinition[] = [
     action: 'A parameter under the root is ignored (out of its range or not a plain number) and its default applies: `npm run ops -- thresholds` names it; fix it with ops tune or reset it',
     answers: [],
   },
+  {
+    kind: 'metric',
+    name: 'storytailor-emails-in-doubt',
+    metric: metric(pipelines, 'EmailsInDoubt'),
+    statistic: 'Maximum',
+    // The health job counts them every 15 minutes: two of its runs per period, so a period is never empty.
+    periodSeconds: 1_800,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    severity: 'P2',
+    action:
+      'Emails a crash left of unknown outcome that SendGrid\'s events cannot settle (the webhook failed, or Processed is off): `npm run ops -- in-doubt` lists them; check the webhook, then `ops settle <batch> --sent|--failed`',
+    answers: [],
+  },
+  {
+    kind: 'metric',
+    name: 'storytailor-late-evidence',
+    metric: metric(email, 'LateEvidence'),
+    statistic: 'Sum',
+    periodSeconds: hour,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    severity: 'P3',
+    action:
+      "SendGrid's events came for a request already settled failed and resent: those families may have had the email twice. Check SendGrid's event delays and raise CURATOR_EVIDENCE_GRACE_MINUTES if they persist",
+    answers: [],
+  },
 ];
 
 /**

@@ -51,6 +51,9 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   IgnoredParameters: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
   // 1 while the morning ops email is past due (09:30 UTC) and not sent, 0 once it is; from the health job.
   OpsSummaryMissing: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
+  // Emails of unknown outcome past their grace window that no evidence settles (no SendGrid event of their request,
+  // and no proof it never arrived), as the health job counts them every 15 minutes: a gauge, 0 when none.
+  EmailsInDoubt: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'distribution' },
   CreditFailures: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   StoreCallDuration: { namespace: Namespace.Pipelines, dimensionSets: [['Function']], aggregate: 'distribution' },
   DatabaseUnreachable: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
@@ -65,6 +68,9 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   Unsubscribes: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
   Bounces: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
   SpamReports: { namespace: Namespace.Email, dimensionSets: [none, byEmailType], aggregate: 'sum' },
+  // Request batches settled failed ("SendGrid never received it") whose events came after all: their emails may
+  // have gone twice. From the SendGrid webhook.
+  LateEvidence: { namespace: Namespace.Email, dimensionSets: [none], aggregate: 'sum' },
   // The complaint breaker turning a pipeline off, from the webhook.
   BreakerTrips: { namespace: Namespace.Email, dimensionSets: [none, byPipeline], aggregate: 'sum' },
 };

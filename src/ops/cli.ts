@@ -17,7 +17,7 @@ import type { SqlClient } from '../db/sql-client.js';
 import { ConfigError, loadConfig, type CuratorConfig } from '../handlers/config.js';
 import { createCuratorHandler, type CuratorResult } from '../handlers/curator.js';
 import { buildDependencies, openTransport, stripeOf } from '../handlers/dependencies.js';
-import { curatorFunctionName, environments, isJobType, jobTypes, pipelineOf, type Environment, type JobType } from '../pipelines/index.js';
+import { curatorFunctionName, environments, isJobType, jobTypes, pipelineOf, webhookFunctionName, type Environment, type JobType } from '../pipelines/index.js';
 import { manualCreditCents, readWholeNumber, refusalText } from '../events/request-contract.js';
 import { readEnvironmentSettings } from '../settings/environment-settings.js';
 import { CuratorStore } from '../store/curator-store.js';
@@ -32,6 +32,9 @@ import { markFalsePositive, showFalsePositives } from './review.js';
 import { showThresholds } from './thresholds.js';
 import { parseDays, showWhatIf, tune } from './what-if.js';
 import { pageTest, severityOf } from './page-test.js';
+import { settleBatch, showInDoubt } from './in-doubt.js';
+import { lambdaFunctionMetrics } from '../adapters/aws/lambda-function-metrics.js';
+import { webhookCleanSince } from '../runner/jobs/settle-unknown-emails.js';
 
 export const usage = `usage: npm run ops -- <command> [arguments] [--env production|staging] [--region us-east-1]
 
@@ -44,6 +47,8 @@ commands to look (each takes --json)
   family <userId>                  one family: decisions, emails, credits, suppressions, preferences, caps now
   event <eventId>                  what the curator made of an event ops published (a replay, a dry run)
   false-positives [--since 30d]    the crisis and early-intervention alerts sent, and the share marked false
+  in-doubt                         the emails a crash left of unknown outcome that SendGrid's events have not
+                                   settled yet, by request batch and age, with what the settlement makes of each
   what-if <slug|all> name=value[,name=value] [--days 7]
                                    what a threshold or cap change would have done: the recorded decisions of the
                                    last days made again under it, per pipeline and day (changes nothing; the report
@@ -57,6 +62,10 @@ commands to act
   replay <jobType> [--period KEY] [--dry-run] [--veto-reason REASON --from ISO --to ISO] [--users id,id]
          [--wait [--timeout 10m]]  publish the replay event on the default bus; --wait follows it and prints
                                    what it did (a dry run: its comparison with the last real run)
+  settle <batch> --sent|--failed --reason ...
+                                   settle one batch's unknown emails by hand (SendGrid's activity feed says which);
+                                   records a human override. --failed then publishes the replay that resends them,
+                                   unless the pipeline has fired again since (then superseded: nothing sent late)
   health                           run the health job here (database, SSM, runs, missed runs) and check SSM
   page-test --severity P1|P2|P3    set storytailor-page-test-{severity} to ALARM and back: a real alarm down that
                                    severity's path (its topic, then PagerDuty or Slack); prints the topic and route.
@@ -170,6 +179,8 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         'approved-by': { type: 'string' },
         severity: { type: 'string' },
         reset: { type: 'boolean', default: false },
+        sent: { type: 'boolean', default: false },
+        failed: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -351,6 +362,17 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
         const result = await (await curatorHere())({ detail: { jobType: 'health' } });
         io.out(JSON.stringify(result.ok && result.kind === 'health' ? result.health : result, null, 2));
         return result.ok && result.status === 'succeeded' ? ExitCode.ok : ExitCode.failed;
+      }
+      case 'in-doubt': {
+        const configured = await configOf();
+        const webhook = namesDatabase ? undefined : lambdaFunctionMetrics(io.cloudwatch ?? new CloudWatchClient(clientConfig), webhookFunctionName(context.env));
+        const silent = jsonLogger(() => undefined);
+        return await showInDoubt(context, { graceMinutes: configured.evidenceGraceMinutes, webhookCleanSince: () => webhookCleanSince(webhook, context.clock.now(), silent) }, shown);
+      }
+      case 'settle': {
+        const batch = required(rest[0], 'the request batch (ops in-doubt lists them)');
+        if (values.sent === values.failed) throw new OpsError(ExitCode.usage, 'say what happened: exactly one of --sent (SendGrid has it) or --failed (it never reached SendGrid)');
+        return await settleBatch(context, batch, values.sent ? 'sent' : 'failed', { ...who, reason: required(values.reason, '--reason') }, shown);
       }
       case 'page-test':
         return await pageTest(context, io.cloudwatch ?? new CloudWatchClient(clientConfig), severityOf(values.severity), who.actor, shown);

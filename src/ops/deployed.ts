@@ -34,5 +34,12 @@ export async function deployedDatabase(clients: { lambda: LambdaClient; secrets:
   if (!key) throw new OpsError(ExitCode.failed, `the secret ${arn} holds no string value`);
   // Stripe as the curator pays: `ops credit` reads the same secret when it pays.
   const stripe = variables.STRIPE_SECRET_KEY_SECRET_ARN;
-  return { SUPABASE_URL: variables.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: key, ...(stripe ? { STRIPE_SECRET_KEY_SECRET_ARN: stripe } : {}) };
+  // `ops in-doubt` judges by the curator's own grace window.
+  const grace = variables.CURATOR_EVIDENCE_GRACE_MINUTES;
+  return {
+    SUPABASE_URL: variables.SUPABASE_URL,
+    SUPABASE_SERVICE_ROLE_KEY: key,
+    ...(stripe ? { STRIPE_SECRET_KEY_SECRET_ARN: stripe } : {}),
+    ...(grace ? { CURATOR_EVIDENCE_GRACE_MINUTES: grace } : {}),
+  };
 }

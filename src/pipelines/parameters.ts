@@ -27,6 +27,11 @@ export function curatorFunctionName(env: Environment): string {
   return `storytailor-intelligence-curator-${env}`;
 }
 
+/** `storytailor-sendgrid-webhook-{env}`: SendGrid's event webhook, as the stack names it. */
+export function webhookFunctionName(env: Environment): string {
+  return `storytailor-sendgrid-webhook-${env}`;
+}
+
 /** `/storytailor-{env}/pipelines/{slug}/enabled`, the kill switch of a pipeline or of `all`. */
 export function killSwitchPath(env: Environment, slug: string): string {
   return `${parameterRoot(env)}/${slug}/enabled`;

@@ -30,6 +30,8 @@ export interface RunnerConfig {
   readonly canaryRecipients?: readonly string[];
   /** Who receives the morning ops summary; none: it is not sent. */
   readonly opsSummaryRecipients?: readonly string[];
+  /** How long an email of unknown outcome waits for SendGrid's events before it may be settled failed (default 30). */
+  readonly evidenceGraceMinutes?: number;
 }
 
 /** Everything a job needs, wired once by the handler. */
@@ -46,4 +48,6 @@ export interface CuratorDeps {
   readonly continuations?: Continuations;
   /** The curator's Lambda errors and throttles, for the morning summary; absent where there is no Lambda (locally). */
   readonly functionMetrics?: FunctionMetrics;
+  /** The SendGrid webhook's, for the settlement of unknown emails (a failing webhook may have lost their evidence). */
+  readonly webhookMetrics?: FunctionMetrics;
 }

@@ -44,6 +44,8 @@ export const environmentSettingsSchema = z
     workConcurrency: z.number().int().min(2).max(1_000).default(2),
     /** A digest or insights population above this is split into shards of this many, one invocation each. */
     shardSize: z.number().int().min(1_000).max(10_000_000).default(50_000),
+    /** How long an email of unknown outcome waits for SendGrid's events before it may be settled failed and resent. */
+    evidenceGraceMinutes: z.number().int().min(5).max(24 * 60).default(30),
     canaryRecipients: z.array(z.email()).default([]),
     /** Who receives the morning ops summary (09:00 UTC); at least one address, the guide's Info alerts go there. */
     opsSummaryRecipients: z.array(z.email()).min(1),

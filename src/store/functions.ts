@@ -43,6 +43,9 @@ type ValueOf<T extends SqlType> = T extends 'text' | 'uuid'
           ? readonly string[]
           : unknown;
 
+/** A timestamptz column of a function that answers rows: a Date from Postgres, a string from PostgREST; ISO either way. */
+const instant = z.union([z.date(), z.string()]).transform((value) => new Date(value).toISOString());
+
 /**
  * One SQL function the store calls, declared once: its name, its parameters in declaration order (named in camel
  * case here; in SQL `p_` and snake case, {@link sqlParameterName}), how it answers (one value, or rows) and the
@@ -225,7 +228,67 @@ export const storeFunctions = {
       ),
       /** Emails of unknown outcome this delivery's evidence settled sent. */
       settled_sent: z.number().int(),
+      /** Request batches settled failed that this delivery brought evidence for (LateEvidence). */
+      late_evidence: z.number().int(),
     }),
+  ),
+  recordWebhookRefusal: define('curator_record_webhook_refusal', { now: 'timestamptz', status: 'integer', error: 'text' }, z.boolean()),
+  settleUnknownEmails: define(
+    'curator_settle_unknown_emails',
+    {
+      pipelines: 'text[]',
+      now: 'timestamptz',
+      graceSeconds: 'integer',
+      laterSeconds: 'integer',
+      webhookCleanSince: 'timestamptz',
+      supersededBefore: 'jsonb',
+    },
+    z.object({
+      failed: z.number().int(),
+      superseded: z.number().int(),
+      settled: z.number().int(),
+      failed_batches: z.array(z.object({ batch: z.string(), pipeline_type: z.string(), emails: z.number().int(), from: z.string(), to: z.string() })),
+      awaiting: z.number().int(),
+      in_doubt: z.number().int(),
+      in_doubt_by_reason: z.record(z.string(), z.number().int()),
+    }),
+  ),
+  unknownEmails: define(
+    'curator_unknown_emails',
+    { pipelines: 'text[]', now: 'timestamptz', graceSeconds: 'integer', laterSeconds: 'integer', webhookCleanSince: 'timestamptz' },
+    z.array(
+      z.object({
+        batch: z.string(),
+        recorded_at: instant,
+        pipeline_type: z.string(),
+        emails: z.number().int(),
+        from_at: instant,
+        to_at: instant,
+        past_grace: z.boolean(),
+        later_processed: z.boolean(),
+        webhook_clean: z.boolean(),
+        refusals: z.number().int(),
+      }),
+    ),
+    'rows',
+  ),
+  settleBatch: define(
+    'curator_settle_batch',
+    { batch: 'uuid', outcome: 'text', actor: 'text', reason: 'text', ticket: 'text', now: 'timestamptz', supersededBefore: 'jsonb' },
+    z.discriminatedUnion('outcome', [
+      z.object({ outcome: z.literal('not_found'), batch: z.string() }),
+      z.object({ outcome: z.literal('nothing_unknown'), batch: z.string() }),
+      z.object({
+        outcome: z.literal('settled'),
+        batch: z.string(),
+        pipeline_type: z.string(),
+        emails: z.number().int(),
+        superseded: z.boolean(),
+        from: z.string(),
+        to: z.string(),
+        override_id: z.string(),
+      }),
+    ]),
   ),
   complaintRates: define(
     'curator_complaint_rates',

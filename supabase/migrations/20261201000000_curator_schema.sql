@@ -365,6 +365,11 @@ create index pipeline_executions_run on public.pipeline_executions (run_id) wher
 -- A replay with vetoReason and a time range re-evaluates exactly these rows, paged by (created_at, id): the index
 -- holds id, so it returns held executions in the cursor's order and a page stops after its limit.
 create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_type, veto_reason, created_at, id) where vetoed;
+-- The claims SendGrid's events settle, found by their request batch: those of unknown outcome, and those settled
+-- failed for want of evidence that may yet come (curator_settle_by_evidence, curator_settle_unknown_emails). Few
+-- rows, so each delivery's and each health check's look-up reads only them.
+create index pipeline_executions_unsettled_batch on public.pipeline_executions (request_batch)
+  where status = 'unknown' or error like 'SendGrid never received it%';
 
 -- tables/08_pipeline_request_batches.sql
 -- Request batches whose first provider request was about to leave. Each page's claims are stamped with their
@@ -381,7 +386,12 @@ create table public.pipeline_request_batches (
   -- When SendGrid says the first event of one of the batch's messages happened, which event, when it arrived.
   evidence_at           timestamptz,
   evidence_event        text,
-  evidence_received_at  timestamptz
+  evidence_received_at  timestamptz,
+  -- When its emails of unknown outcome were settled failed: no evidence by the grace window, later requests' Processed
+  -- events arrived and the webhook answered every delivery (curator_settle_unknown_emails).
+  settled_failed_at     timestamptz,
+  -- How many emails it settled failed: what a late evidence may have made duplicates of.
+  settled_failed_emails integer check (settled_failed_emails >= 0)
 );
 create index pipeline_request_batches_created on public.pipeline_request_batches (created_at);
 
@@ -487,7 +497,8 @@ create index referral_tracking_unrewarded on public.referral_tracking (converted
   where status = 'converted' and reward_status <> 'issued';
 
 -- tables/12_human_overrides.sql
--- What ops did by hand (kill switch flips, stop-all, replays, manual credits, the clinical review's false positives)
+-- What ops did by hand (kill switch flips, stop-all, replays, manual credits, the clinical review's false positives,
+-- request batches of unknown outcome settled by hand)
 -- and what the complaint breaker did in their place (breaker_disable, actor 'curator').
 create table public.human_overrides (
   id             uuid primary key default gen_random_uuid(),
@@ -497,7 +508,7 @@ create table public.human_overrides (
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout', 'ops_summary')),
   override_type  text not null check (override_type in (
                    'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
-                   'breaker_disable', 'false_positive')),
+                   'breaker_disable', 'false_positive', 'settle_emails')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,
@@ -544,6 +555,35 @@ create table public.email_webhook_events (
   received_at   timestamptz not null default now()
 );
 create index email_webhook_events_received on public.email_webhook_events (received_at);
+
+-- tables/14a_webhook_deliveries.sql
+-- Every answer the SendGrid webhook gave that it could record: its HTTP status and how many events the delivery
+-- held. An email of unknown outcome is settled failed only when the webhook answered every delivery since its
+-- request batch was recorded with 2xx (curator_settle_unknown_emails): a refused delivery may have held its evidence.
+-- Kept a week (curator_recover removes older rows).
+create table public.webhook_deliveries (
+  id           bigint generated always as identity primary key,
+  received_at  timestamptz not null,
+  status       integer not null check (status between 100 and 599),
+  events       integer not null default 0 check (events >= 0),
+  error        text
+);
+create index webhook_deliveries_refused on public.webhook_deliveries (received_at) where status >= 300;
+create index webhook_deliveries_received on public.webhook_deliveries (received_at);
+revoke all on sequence public.webhook_deliveries_id_seq from public, anon, authenticated;
+grant usage, select on sequence public.webhook_deliveries_id_seq to service_role;
+
+-- Evidence that came for a request batch after it was settled failed ("SendGrid never received it"): SendGrid had it
+-- after all. Each row is the measure of the duplicates the settlement rule can cause (its emails may have been sent
+-- again by the replay), counted as LateEvidence.
+create table public.email_late_evidence (
+  batch_id           uuid primary key,
+  settled_failed_at  timestamptz not null,
+  evidence_at        timestamptz not null,
+  evidence_event     text not null,
+  received_at        timestamptz not null,
+  emails             integer not null check (emails >= 0)
+);
 
 -- tables/15_dry_run_reports.sql
 -- What a dry run would have done, beside the last real run of its job: kept as a report of its own, outside the
@@ -1114,8 +1154,10 @@ $$;
 -- functions/curator_settle_by_evidence.sql
 -- Settles the emails whose outcome was unknown (a crash or a timeout after their request was recorded) in the request
 -- batches of p_batches that SendGrid has given evidence for: any event of any of a batch's messages proves the whole
--- request was accepted, so its unknown executions become succeeded and their queued email rows sent. Never resends,
--- never fails anything. Answers how many executions it settled.
+-- request was accepted, so its unknown executions become succeeded and their queued email rows sent. So do the ones
+-- settled failed (or superseded) for want of evidence that then came (late evidence), unless a replay has redone
+-- them already.
+-- Never resends, never fails anything. Answers how many executions it settled.
 create or replace function public.curator_settle_by_evidence(
   p_batches uuid[],
   p_now timestamptz
@@ -1131,13 +1173,14 @@ as $$
     update public.pipeline_executions e
     set status = 'succeeded', error = null, completed_at = p_now, updated_at = p_now
     from evidenced b
-    where e.request_batch = b.id and e.status = 'unknown'
+    where e.request_batch = b.id
+      and (e.status = 'unknown' or (e.status in ('failed', 'skipped') and e.error like 'SendGrid never received it%'))
     returning e.id, b.evidence_at
   ), sent as (
     update public.email_delivery_log l
     set status = 'sent', sent_at = coalesce(l.sent_at, s.evidence_at), error = null, updated_at = p_now
     from settled s
-    where l.execution_id = s.id and l.status = 'queued'
+    where l.execution_id = s.id and l.status in ('queued', 'failed')
     returning 1
   )
   select count(*)::integer from settled;
@@ -1154,7 +1197,9 @@ $$;
 -- open of a message is not a first: the per-type rates count messages). Then the evidence: any event of a message
 -- proves its whole request was accepted, so the first one seen is recorded on its request batch (curator_batch_id,
 -- else the batch of its execution), and the batch's emails of unknown outcome are settled sent
--- (curator_settle_by_evidence); `settled_sent` says how many.
+-- (curator_settle_by_evidence); `settled_sent` says how many. Evidence for a batch already settled failed is kept in
+-- email_late_evidence (`late_evidence`), and the batch's failed emails are settled sent, so a replay that has not
+-- resent them yet does not. The delivery is recorded in webhook_deliveries (the settlement reads the webhook's health).
 --
 -- p_events: [{ sg_event_id, event, email, execution_id, curator_batch_id, sg_message_id, timestamp, type }]
 create or replace function public.curator_apply_email_events(
@@ -1168,6 +1213,7 @@ as $$
 declare
   v_result jsonb;
   v_batches uuid[];
+  v_late integer;
 begin
   with input as (
     select * from jsonb_to_recordset(p_events) as e(
@@ -1273,10 +1319,19 @@ begin
     set evidence_at = s.at, evidence_event = s.event, evidence_received_at = p_now
     from seen s
     where b.id = s.batch and b.evidence_at is null
-    returning b.id
+    returning b.id, b.settled_failed_at, b.settled_failed_emails, s.at, s.event
+  ), late as (
+    -- Evidence for a batch already settled failed: SendGrid had it after all; kept, and counted, as LateEvidence.
+    insert into public.email_late_evidence (batch_id, settled_failed_at, evidence_at, evidence_event, received_at, emails)
+    select r.id, r.settled_failed_at, r.at, r.event, p_now, coalesce(r.settled_failed_emails, 0)
+    from recorded r where r.settled_failed_at is not null
+    on conflict (batch_id) do nothing
+    returning batch_id
   )
-  select coalesce(array_agg(s.batch), '{}') into v_batches from seen s;
-  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now));
+  select coalesce(array_agg(s.batch), '{}'), (select count(*) from late) into v_batches, v_late from seen s;
+  -- The delivery itself, answered 2xx: what the settlement reads as the webhook's health.
+  insert into public.webhook_deliveries (received_at, status, events) values (p_now, 200, jsonb_array_length(p_events));
+  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now), 'late_evidence', v_late);
 end;
 $$;
 
@@ -2926,6 +2981,29 @@ as $$
   returning to_jsonb(human_overrides.*);
 $$;
 
+-- functions/curator_record_webhook_refusal.sql
+-- Records that the SendGrid webhook refused a delivery (a malformed body, a signature it could not verify): the
+-- delivery may have held the evidence of a request, so no email of a batch recorded before it is settled failed for
+-- want of evidence. At most one row a minute, so a flood of forged requests costs one write a minute. Answers whether
+-- it wrote one.
+create or replace function public.curator_record_webhook_refusal(
+  p_now timestamptz,
+  p_status integer,
+  p_error text
+) returns boolean
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with written as (
+    insert into public.webhook_deliveries (received_at, status, error)
+    select p_now, p_status, left(p_error, 500)
+    where not exists (select 1 from public.webhook_deliveries w where w.status >= 300 and w.received_at >= date_trunc('minute', p_now))
+    returning 1
+  )
+  select exists (select 1 from written);
+$$;
+
 -- functions/curator_record_what_if.sql
 -- Keeps one what-if report (see what_if_reports) and answers its id.
 create or replace function public.curator_record_what_if(
@@ -2985,6 +3063,7 @@ begin
   into v_orphans;
 
   delete from public.pipeline_request_batches where created_at < p_now - interval '7 days';
+  delete from public.webhook_deliveries where received_at < p_now - interval '7 days';
 
   return jsonb_build_object(
     'newly_stuck', v_newly,
@@ -3285,6 +3364,195 @@ as $$
   ) x;
 $$;
 
+-- functions/curator_settle_batch.sql
+-- `ops settle <batch> --sent|--failed`: on-call settles by hand the emails of unknown outcome of one request batch,
+-- when SendGrid's events cannot (the webhook was down past SendGrid's retries, Processed was off) and SendGrid's
+-- activity feed says what happened. sent: its unknown executions become succeeded, their email rows sent. failed:
+-- they become failed ("SendGrid never received it (settled by hand)", so evidence that comes after all is counted as
+-- late evidence and settles them sent) for the replay of failed outcomes ops queues next, or, for a scheduled
+-- pipeline's batch recorded before its latest firing (p_superseded_before), skipped: superseded, not sent late. One
+-- settle_emails row in human_overrides, in the same transaction. Answers { outcome: settled | not_found |
+-- nothing_unknown, batch, pipeline_type, emails, superseded, from, to, override_id }.
+create or replace function public.curator_settle_batch(
+  p_batch uuid,
+  p_outcome text,
+  p_actor text,
+  p_reason text,
+  p_ticket text,
+  p_now timestamptz,
+  p_superseded_before jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_batch public.pipeline_request_batches;
+  v_type text;
+  v_emails integer;
+  v_from timestamptz;
+  v_to timestamptz;
+  v_superseded boolean;
+  v_override uuid;
+begin
+  if p_outcome not in ('sent', 'failed') then
+    raise exception 'p_outcome must be sent or failed, got %', p_outcome using errcode = '22023';
+  end if;
+  select * into v_batch from public.pipeline_request_batches b where b.id = p_batch for update;
+  if not found then return jsonb_build_object('outcome', 'not_found', 'batch', p_batch); end if;
+  select min(e.pipeline_type), count(*)::integer, min(e.created_at), max(e.created_at)
+  into v_type, v_emails, v_from, v_to
+  from public.pipeline_executions e
+  where e.request_batch = p_batch and e.status = 'unknown'
+    and exists (select 1 from public.email_delivery_log l where l.execution_id = e.id);
+  if v_emails = 0 then return jsonb_build_object('outcome', 'nothing_unknown', 'batch', p_batch); end if;
+  v_superseded := p_outcome = 'failed' and coalesce(v_batch.created_at < (p_superseded_before ->> v_type)::timestamptz, false);
+
+  with settled as (
+    update public.pipeline_executions e
+    set status = case when p_outcome = 'sent' then 'succeeded' when v_superseded then 'skipped' else 'failed' end,
+        error = case when p_outcome = 'sent' then null
+                     else 'SendGrid never received it (settled by hand' ||
+                          case when v_superseded then '; superseded by the pipeline''s next firing, not sent late' else '' end || ')' end,
+        completed_at = p_now, updated_at = p_now
+    where e.request_batch = p_batch and e.status = 'unknown'
+      and exists (select 1 from public.email_delivery_log l where l.execution_id = e.id)
+    returning e.id
+  )
+  update public.email_delivery_log l
+  set status = case when p_outcome = 'sent' then 'sent' else 'failed' end,
+      sent_at = case when p_outcome = 'sent' then coalesce(l.sent_at, v_batch.created_at) else l.sent_at end,
+      error = case when p_outcome = 'sent' then null else 'SendGrid never received it (settled by hand)' end,
+      updated_at = p_now
+  from settled s
+  where l.execution_id = s.id and l.status = 'queued';
+
+  if p_outcome = 'failed' then
+    update public.pipeline_request_batches b set settled_failed_at = p_now, settled_failed_emails = v_emails where b.id = p_batch;
+  end if;
+  insert into public.human_overrides (pipeline_type, override_type, actor, reason, ticket, details, occurred_at)
+  values (v_type, 'settle_emails', p_actor, p_reason, p_ticket,
+          jsonb_build_object('batch', p_batch, 'outcome', p_outcome, 'emails', v_emails, 'superseded', v_superseded), p_now)
+  returning id into v_override;
+  return jsonb_build_object('outcome', 'settled', 'batch', p_batch, 'pipeline_type', v_type, 'emails', v_emails,
+                            'superseded', v_superseded, 'from', v_from, 'to', v_to, 'override_id', v_override);
+end;
+$$;
+
+-- functions/curator_unknown_emails.sql
+-- The request batches of p_pipelines' emails of unknown outcome that SendGrid has given no evidence for, one row per
+-- batch, judged by the settlement's rule: past_grace (recorded more than p_grace_seconds ago), later_processed
+-- (Processed events arrived for a batch recorded at least p_later_seconds after it: SendGrid was accepting, and its
+-- events reaching us), webhook_clean (the webhook answered every delivery since with 2xx, as webhook_deliveries
+-- records, and, where the caller knows it from CloudWatch, had no error or throttle since p_webhook_clean_since) and
+-- refusals (the deliveries it refused since). The one statement of the rule: curator_settle_unknown_emails settles by
+-- it, `ops in-doubt` shows it.
+create or replace function public.curator_unknown_emails(
+  p_pipelines text[],
+  p_now timestamptz,
+  p_grace_seconds integer,
+  p_later_seconds integer,
+  p_webhook_clean_since timestamptz default null
+) returns table (
+  batch uuid, recorded_at timestamptz, pipeline_type text, emails integer, from_at timestamptz, to_at timestamptz,
+  past_grace boolean, later_processed boolean, webhook_clean boolean, refusals integer
+)
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with doubt as (
+    select b.id as batch, b.created_at, e.pipeline_type, count(*)::integer as emails,
+           min(e.created_at) as from_at, max(e.created_at) as to_at
+    from public.pipeline_executions e
+    join public.pipeline_request_batches b on b.id = e.request_batch and b.evidence_at is null
+    where e.status = 'unknown' and e.request_batch is not null and e.pipeline_type = any(p_pipelines)
+    group by b.id, b.created_at, e.pipeline_type
+  )
+  select d.batch, d.created_at, d.pipeline_type, d.emails, d.from_at, d.to_at,
+         d.created_at <= p_now - make_interval(secs => p_grace_seconds),
+         exists (select 1 from public.pipeline_request_batches later
+                 where later.evidence_event = 'processed'
+                   and later.created_at >= d.created_at + make_interval(secs => p_later_seconds)),
+         r.refusals = 0 and (p_webhook_clean_since is null or d.created_at >= p_webhook_clean_since),
+         r.refusals
+  from doubt d
+  cross join lateral (
+    select count(*)::integer as refusals from public.webhook_deliveries w where w.status >= 300 and w.received_at >= d.created_at
+  ) r
+  order by d.created_at, d.batch;
+$$;
+
+-- functions/curator_settle_unknown_emails.sql
+-- Settles by evidence, never by guess, the emails of p_pipelines whose outcome is unknown and whose request batch has
+-- no evidence (no SendGrid event of any of its messages), by the rule curator_unknown_emails judges: a batch past the
+-- grace window, with later requests' Processed events and a clean webhook since, is settled failed ("SendGrid never
+-- received it"): its executions become failed (a replay of failed outcomes redoes them) and its email rows failed;
+-- but a scheduled pipeline's batch recorded before its latest firing (p_superseded_before: pipeline_type -> that
+-- firing's time) is superseded by it: its executions are recorded skipped, never sent late. Every other such email
+-- stays unknown: awaiting its evidence within the grace window, in doubt past it (with why). Answers { failed,
+-- failed_batches: [{ batch, pipeline_type, emails, from, to }], superseded, settled (executions), awaiting, in_doubt,
+-- in_doubt_by_reason }.
+create or replace function public.curator_settle_unknown_emails(
+  p_pipelines text[],
+  p_now timestamptz,
+  p_grace_seconds integer,
+  p_later_seconds integer,
+  p_webhook_clean_since timestamptz default null,
+  p_superseded_before jsonb default '{}'::jsonb
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_result jsonb;
+begin
+  with judged as (
+    select j.batch, j.recorded_at as created_at, j.pipeline_type, j.emails, j.from_at, j.to_at,
+           j.past_grace, j.later_processed, j.webhook_clean
+    from public.curator_unknown_emails(p_pipelines, p_now, p_grace_seconds, p_later_seconds, p_webhook_clean_since) j
+  ), failing as (
+    select j.*, coalesce(j.created_at < (p_superseded_before ->> j.pipeline_type)::timestamptz, false) as superseded
+    from judged j where past_grace and later_processed and webhook_clean
+  ), failed as (
+    update public.pipeline_executions e
+    set status = case when f.superseded then 'skipped' else 'failed' end,
+        error = 'SendGrid never received it: no event of its request by ' || (p_grace_seconds / 60) ||
+                ' minutes, later requests'' Processed events arrived and the webhook answered every delivery' ||
+                case when f.superseded then '; superseded by the pipeline''s next firing, not sent late' else '' end,
+        completed_at = p_now, updated_at = p_now
+    from failing f
+    where e.request_batch = f.batch and e.status = 'unknown'
+    returning e.id
+  ), failed_emails as (
+    update public.email_delivery_log l
+    set status = 'failed', error = 'SendGrid never received it', updated_at = p_now
+    from failed x
+    where l.execution_id = x.id and l.status = 'queued'
+    returning 1
+  ), marked as (
+    update public.pipeline_request_batches b set settled_failed_at = p_now, settled_failed_emails = f.emails
+    from failing f where b.id = f.batch
+    returning 1
+  )
+  select jsonb_build_object(
+    'failed', coalesce((select sum(f.emails) from failing f where not f.superseded), 0),
+    'failed_batches', coalesce((select jsonb_agg(jsonb_build_object('batch', f.batch, 'pipeline_type', f.pipeline_type, 'emails', f.emails,
+                                                                    'from', f.from_at, 'to', f.to_at) order by f.created_at)
+                                from failing f where not f.superseded), '[]'::jsonb),
+    'superseded', coalesce((select sum(f.emails) from failing f where f.superseded), 0),
+    'settled', (select count(*) from failed),
+    'awaiting', coalesce((select sum(j.emails) from judged j where not j.past_grace), 0),
+    'in_doubt', coalesce((select sum(j.emails) from judged j where j.past_grace and not (j.later_processed and j.webhook_clean)), 0),
+    'in_doubt_by_reason', jsonb_build_object(
+      'no later Processed events', coalesce((select sum(j.emails) from judged j where j.past_grace and not j.later_processed), 0),
+      'the webhook failed since', coalesce((select sum(j.emails) from judged j where j.past_grace and j.later_processed and not j.webhook_clean), 0)))
+  into v_result;
+  return v_result;
+end;
+$$;
+
 -- functions/curator_signal_candidate.sql
 -- The one candidate of a realtime signal: the user (null when unknown), their email facts, the count of this
 -- pipeline's alerts for the same child in the type cap's window when the cap is per child, and the existing
@@ -3539,6 +3807,16 @@ revoke all on table public.email_webhook_events from public, anon, authenticated
 grant select, insert, update, delete on table public.email_webhook_events to service_role;
 create policy service_role_all on public.email_webhook_events as permissive for all to service_role using (true) with check (true);
 
+alter table public.webhook_deliveries enable row level security;
+revoke all on table public.webhook_deliveries from public, anon, authenticated;
+grant select, insert, update, delete on table public.webhook_deliveries to service_role;
+create policy service_role_all on public.webhook_deliveries as permissive for all to service_role using (true) with check (true);
+
+alter table public.email_late_evidence enable row level security;
+revoke all on table public.email_late_evidence from public, anon, authenticated;
+grant select, insert, update, delete on table public.email_late_evidence to service_role;
+create policy service_role_all on public.email_late_evidence as permissive for all to service_role using (true) with check (true);
+
 alter table public.dry_run_reports enable row level security;
 revoke all on table public.dry_run_reports from public, anon, authenticated;
 grant select, insert, update, delete on table public.dry_run_reports to service_role;
@@ -3697,6 +3975,9 @@ grant execute on function public.curator_record_outcomes to service_role;
 revoke execute on function public.curator_record_override from public, anon, authenticated;
 grant execute on function public.curator_record_override to service_role;
 
+revoke execute on function public.curator_record_webhook_refusal from public, anon, authenticated;
+grant execute on function public.curator_record_webhook_refusal to service_role;
+
 revoke execute on function public.curator_record_what_if from public, anon, authenticated;
 grant execute on function public.curator_record_what_if to service_role;
 
@@ -3723,6 +4004,15 @@ grant execute on function public.curator_run_by_event to service_role;
 
 revoke execute on function public.curator_runs from public, anon, authenticated;
 grant execute on function public.curator_runs to service_role;
+
+revoke execute on function public.curator_settle_batch from public, anon, authenticated;
+grant execute on function public.curator_settle_batch to service_role;
+
+revoke execute on function public.curator_unknown_emails from public, anon, authenticated;
+grant execute on function public.curator_unknown_emails to service_role;
+
+revoke execute on function public.curator_settle_unknown_emails from public, anon, authenticated;
+grant execute on function public.curator_settle_unknown_emails to service_role;
 
 revoke execute on function public.curator_signal_candidate from public, anon, authenticated;
 grant execute on function public.curator_signal_candidate to service_role;

@@ -1,9 +1,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { manualClock } from '../../src/adapters/clock.js';
+import { manualClock, type ManualClock } from '../../src/adapters/clock.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
-import { memoryMetrics } from '../../src/adapters/local/metrics.js';
-import type { OutgoingEmail } from '../../src/curator/ports.js';
+import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
+import type { Continuations, OutgoingEmail } from '../../src/curator/ports.js';
 import { createSendGridWebhookHandler, publicKeyOf, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
@@ -17,6 +17,10 @@ const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime
 let db: TestDatabase;
 let curator: Harness;
 let webhook: ReturnType<typeof createSendGridWebhookHandler>;
+let webhookClock: ManualClock;
+let webhookMetrics: MemoryMetrics;
+/** What the curator put on its work queue. */
+let queued: Array<Readonly<Record<string, unknown>>>;
 let eventNumber = 0;
 
 /** A signed delivery of SendGrid events, as the webhook's function URL receives it. */
@@ -59,12 +63,20 @@ const outcomes = () =>
 beforeEach(async () => {
   db = await openTestDatabase();
   await seedDigestPopulation(db.sql, firing, { engaged: 8, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
-  curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4 });
+  queued = [];
+  const continuations: Continuations = {
+    async continueWith(events) {
+      queued.push(...events);
+    },
+  };
+  curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4, continuations });
+  webhookClock = manualClock(new Date(firing.getTime() + 600_000));
+  webhookMetrics = memoryMetrics();
   webhook = createSendGridWebhookHandler(async () => ({
     store: new CuratorStore(sqlTransport(db.sql)),
-    metrics: memoryMetrics(),
+    metrics: webhookMetrics,
     logger: memoryLogger(),
-    clock: manualClock(new Date(firing.getTime() + 600_000)),
+    clock: webhookClock,
     publicKey: publicKeyOf(publicKey.export({ format: 'der', type: 'spki' }).toString('base64')),
     toleranceSeconds: 300,
   }));
@@ -137,5 +149,168 @@ describe('SendGrid\'s events settle an email whose outcome was unknown', () => {
     );
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((row) => row.status === 'succeeded' && row.email === 'sent')).toBe(true);
+  });
+});
+
+const minutes = (n: number) => new Date(firing.getTime() + n * 60_000);
+
+/**
+ * The digest run, where the first page's request never reaches SendGrid (the invocation died after recording its
+ * batch and before the request left): its four emails are left unknown, the other page's four are sent.
+ */
+async function runWithOneRequestLost(): Promise<{ lost: string; asked: OutgoingEmail[] }> {
+  let lost: string | null = null;
+  curator.mailer.failWith = (email) => {
+    lost ??= email.requestBatch ?? null;
+    return email.requestBatch === lost ? 'unknown' : null;
+  };
+  await curator.handler(scheduledEvent('daily_digest', firing));
+  curator.mailer.failWith = null;
+  expect(await outcomes()).toEqual([
+    { execution: 'succeeded', email: 'sent', n: 4 },
+    { execution: 'unknown', email: 'queued', n: 4 },
+  ]);
+  return { lost: lost!, asked: [...curator.mailer.sent] };
+}
+
+/** A request the curator recorded `at`, and SendGrid's Processed event for it, delivered to the webhook. */
+async function laterRequestProcessed(at: Date): Promise<void> {
+  const [batch] = await db.sql.query<{ id: string }>(`insert into pipeline_request_batches (id, created_at) values (gen_random_uuid(), $1) returning id`, [at]);
+  const [family] = await db.sql.query<{ id: string; email: string }>(`select id, email from users limit 1`);
+  const email: OutgoingEmail = { executionId: '00000000-0000-4000-8000-000000000001', userId: family!.id, to: family!.email, emailType: 'daily_digest', templateId: 't', templateData: {}, requestBatch: batch!.id };
+  webhookClock.set(new Date(at.getTime() + 60_000));
+  expect((await webhook(delivery([event(email, 'processed', at)], webhookClock.now()))).statusCode).toBe(200);
+}
+
+async function health(at: Date) {
+  curator.clock.set(at);
+  const result = await curator.handler({ detail: { jobType: 'health' } });
+  if (!result.ok || result.kind !== 'health') throw new Error(`health answered ${JSON.stringify(result)}`);
+  return result.health as Record<string, unknown> & { emailsInDoubt: Record<string, unknown> };
+}
+
+const inDoubtGauge = () => curator.metrics.points.filter((point) => point.name === 'EmailsInDoubt').map((point) => point.value);
+
+describe('an email whose request SendGrid never received', () => {
+  it('waits out the grace window, then is settled failed, replayed from the work queue and sent once', async () => {
+    const { lost } = await runWithOneRequestLost();
+    await laterRequestProcessed(minutes(15));
+
+    // Within the grace window nothing is settled: SendGrid's events may still come.
+    const early = await health(minutes(20));
+    expect(early.emailsInDoubt).toMatchObject({ awaiting: 4, failed: 0, inDoubt: 0, replaysQueued: 0 });
+    expect(queued).toEqual([]);
+
+    const settled = await health(minutes(35));
+    expect(settled.emailsInDoubt).toMatchObject({ awaiting: 0, failed: 4, superseded: 0, inDoubt: 0, replaysQueued: 1 });
+    expect(inDoubtGauge()).toEqual([0, 0]);
+    expect(await outcomes()).toEqual([
+      { execution: 'failed', email: 'failed', n: 4 },
+      { execution: 'succeeded', email: 'sent', n: 4 },
+    ]);
+    const [batch] = await db.sql.query(`select settled_failed_at, settled_failed_emails from pipeline_request_batches where id = $1`, [lost]);
+    expect(batch).toMatchObject({ settled_failed_emails: 4 });
+
+    // The replay of failed outcomes it queued resends exactly those four: every family has its digest once.
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ source: 'storytailor.manual', 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true } });
+    const replay = await curator.handler(queued[0]!);
+    expect(tallyOf(replay)).toMatchObject({ executed: 4 });
+    const families = curator.mailer.sent.map((email) => email.userId);
+    expect(families).toHaveLength(8);
+    expect(new Set(families).size).toBe(8);
+    expect(await outcomes()).toEqual([{ execution: 'succeeded', email: 'sent', n: 8 }]);
+
+    // The next check finds nothing left to settle or queue.
+    queued.length = 0;
+    expect((await health(minutes(50))).emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 0, replaysQueued: 0 });
+    expect(queued).toEqual([]);
+  });
+
+  it('is recorded superseded, not sent late, once its pipeline has fired again', async () => {
+    await runWithOneRequestLost();
+    await laterRequestProcessed(minutes(15));
+    // The health job was down for a day: the next digest fired before anyone settled these.
+    const settled = await health(minutes(24 * 60 + 10));
+    expect(settled.emailsInDoubt).toMatchObject({ failed: 0, superseded: 4, replaysQueued: 0 });
+    expect(queued).toEqual([]);
+    expect(await outcomes()).toEqual([
+      { execution: 'skipped', email: 'failed', n: 4 },
+      { execution: 'succeeded', email: 'sent', n: 4 },
+    ]);
+  });
+
+  it('stays unknown, counted in doubt and never resent, when no later request has Processed events (Processed off)', async () => {
+    await runWithOneRequestLost();
+    const result = await health(minutes(45));
+    expect(result.status).toBe('unhealthy');
+    expect(result.emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 4, inDoubtBecause: { 'no later Processed events': 4 }, replaysQueued: 0 });
+    expect(inDoubtGauge()).toEqual([4]);
+    expect(queued).toEqual([]);
+    expect(await outcomes()).toContainEqual({ execution: 'unknown', email: 'queued', n: 4 });
+  });
+
+  it('stays unknown, counted in doubt and never resent, when the webhook refused a delivery since', async () => {
+    await runWithOneRequestLost();
+    // A delivery whose signature does not verify (a rotated key, say): it may have held the lost batch's events.
+    webhookClock.set(minutes(5));
+    const forged = { ...delivery([{ event: 'processed' }], minutes(5)) };
+    forged.headers = { ...forged.headers, 'X-Twilio-Email-Event-Webhook-Signature': 'AAAA' };
+    expect((await webhook(forged)).statusCode).toBe(401);
+    await laterRequestProcessed(minutes(15));
+
+    const result = await health(minutes(45));
+    expect(result.emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 4, inDoubtBecause: { 'the webhook failed since': 4 }, replaysQueued: 0 });
+    expect(inDoubtGauge()).toEqual([4]);
+    expect(queued).toEqual([]);
+    expect(curator.mailer.sent).toHaveLength(4);
+  });
+
+  it('stays unknown when CloudWatch saw the webhook fail since, and when CloudWatch cannot be read', async () => {
+    const troubles: Array<Date | null | Error> = [minutes(10), new Error('AccessDenied')];
+    const watched = curatorHarness(db, {
+      start: new Date(firing.getTime() + 1_000),
+      pageSize: 4,
+      webhookMetrics: {
+        read: async () => ({ functionName: 'storytailor-sendgrid-webhook-staging', invocations: 0, errors: 0, throttles: 0 }),
+        lastTrouble: async () => {
+          const next = troubles.shift() ?? null;
+          if (next instanceof Error) throw next;
+          return next;
+        },
+      },
+    });
+    curator = watched;
+    await runWithOneRequestLost();
+    await laterRequestProcessed(minutes(15));
+    expect((await health(minutes(45))).emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 4, inDoubtBecause: { 'the webhook failed since': 4 } });
+    expect((await health(minutes(60))).emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 4, inDoubtBecause: { 'the webhook failed since': 4 } });
+    // A clean day since: the rule holds, and they are settled.
+    expect((await health(minutes(75))).emailsInDoubt).toMatchObject({ failed: 4, inDoubt: 0 });
+  });
+
+  it('counts evidence that comes after all as LateEvidence, and settles the emails sent when not resent yet', async () => {
+    const { lost } = await runWithOneRequestLost();
+    await laterRequestProcessed(minutes(15));
+    await health(minutes(35));
+    expect(queued).toHaveLength(1);
+
+    // SendGrid had the request after all: its events were an hour late.
+    const [family] = await db.sql.query<{ id: string; email: string }>(
+      `select e.id, u.email from pipeline_executions e join users u on u.id = e.user_id where e.request_batch = $1 limit 1`,
+      [lost],
+    );
+    const email: OutgoingEmail = { executionId: family!.id, userId: '', to: family!.email, emailType: 'daily_digest', templateId: 't', templateData: {}, requestBatch: lost };
+    webhookClock.set(minutes(70));
+    const answer = JSON.parse((await webhook(delivery([event(email, 'processed', minutes(2))], minutes(70)))).body);
+    expect(answer).toMatchObject({ late_evidence: 1, settled_sent: 4 });
+    expect(webhookMetrics.points.filter((point) => point.name === 'LateEvidence')).toEqual([expect.objectContaining({ value: 1 })]);
+    const [late] = await db.sql.query(`select evidence_event, emails from email_late_evidence where batch_id = $1`, [lost]);
+    expect(late).toEqual({ evidence_event: 'processed', emails: 4 });
+    expect(await outcomes()).toEqual([{ execution: 'succeeded', email: 'sent', n: 8 }]);
+
+    // The replay queued before finds them sent: nothing goes twice.
+    await curator.handler(queued[0]!);
+    expect(curator.mailer.sent).toHaveLength(4);
   });
 });

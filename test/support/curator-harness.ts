@@ -3,7 +3,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
-import type { ContentEmail, Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
+import type { ContentEmail, Continuations, FunctionMetrics, Mailer, Metrics, OutgoingEmail, Payments, SendOutcome, SwitchSource } from '../../src/curator/ports.js';
 import { createOpsSummaryHandler } from '../../src/handlers/ops-summary.js';
 import { createCuratorHandler, type CuratorResult } from '../../src/handlers/curator.js';
 import type { CuratorDeps, RunnerConfig } from '../../src/runner/deps.js';
@@ -79,6 +79,10 @@ export function curatorHarness(
     paymentsAdapter?: Payments;
     /** Runner settings beside the defaults (the ops summary's recipients, say). */
     config?: Partial<RunnerConfig>;
+    /** The work queue (a list the test reads, say); none by default, as locally. */
+    continuations?: Continuations;
+    /** The SendGrid webhook's Lambda errors and throttles, as CloudWatch would answer. */
+    webhookMetrics?: FunctionMetrics;
   } = {},
 ): Harness {
   const clock = manualClock(options.start ?? new Date('2026-11-23T20:00:00Z'));
@@ -97,6 +101,8 @@ export function curatorHarness(
     payments: injected ? injected.payments(options.paymentsAdapter ?? payments) : (options.paymentsAdapter ?? payments),
     clock,
     logger,
+    ...(options.continuations ? { continuations: options.continuations } : {}),
+    ...(options.webhookMetrics ? { webhookMetrics: options.webhookMetrics } : {}),
     config: { environment: 'staging', pageSize: options.pageSize ?? 1_000, leaseSeconds: 360, owner: 'unset', templates: {}, pagesInFlight: 3, ...options.config },
   };
   const handler = createCuratorHandler(async () => deps);

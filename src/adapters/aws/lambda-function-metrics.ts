@@ -28,5 +28,25 @@ export function lambdaFunctionMetrics(client: CloudWatchClient, functionName: st
       const health: FunctionHealth = { functionName, invocations: sum('invocations'), errors: sum('errors'), throttles: sum('throttles') };
       return health;
     },
+    async lastTrouble(from, until) {
+      const answer = await client.send(
+        new GetMetricDataCommand({
+          StartTime: from,
+          EndTime: until,
+          MetricDataQueries: (['Errors', 'Throttles'] as const).map((metricName) => ({
+            Id: metricName.toLowerCase(),
+            MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: functionName }] }, Period: 300, Stat: 'Sum' },
+          })),
+        }),
+      );
+      let last: number | null = null;
+      for (const result of answer.MetricDataResults ?? []) {
+        (result.Timestamps ?? []).forEach((timestamp, index) => {
+          // A period is named by its start; the trouble lasts to its end.
+          if ((result.Values?.[index] ?? 0) > 0) last = Math.max(last ?? 0, timestamp.getTime() + 300_000);
+        });
+      }
+      return last === null ? null : new Date(last);
+    },
   };
 }

@@ -9,6 +9,7 @@ import { summaryWindow } from '../../ops-summary/window.js';
 import type { RecoverResult } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HealthResult } from '../job-result.js';
+import { settleUnknownEmails } from './settle-unknown-emails.js';
 
 /** A firing younger than this may still be starting; it is not counted missing yet. */
 const startGraceMs = 30 * 60_000;
@@ -80,7 +81,8 @@ async function opsSummaryCheck(deps: CuratorDeps, summary: { summaryDate: string
 }
 
 /**
- * The health job: recovers work whose invocation died (recover above), then reports whether the database and
+ * The health job: recovers work whose invocation died (recover above), settles the emails a crash left of unknown
+ * outcome by SendGrid's evidence (settle-unknown-emails.ts), then reports whether the database and
  * the switches can be read, how many runs are running, stuck, succeeded and failed in the last hour, and which
  * scheduled run never started (published as MissedRuns, since a metric alarm cannot look back a month). Sends
  * no email and credits nothing.
@@ -119,6 +121,16 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
   } catch (error) {
     checks.recovered = 'error';
     checks.recoveryError = error instanceof Error ? error.message : String(error);
+    healthy = false;
+  }
+
+  try {
+    const settlement = await settleUnknownEmails(deps);
+    checks.emailsInDoubt = settlement;
+    if (settlement.inDoubt > 0) healthy = false;
+  } catch (error) {
+    checks.emailsInDoubt = 'error';
+    checks.emailsInDoubtError = error instanceof Error ? error.message : String(error);
     healthy = false;
   }
 

@@ -8,7 +8,9 @@
 -- open of a message is not a first: the per-type rates count messages). Then the evidence: any event of a message
 -- proves its whole request was accepted, so the first one seen is recorded on its request batch (curator_batch_id,
 -- else the batch of its execution), and the batch's emails of unknown outcome are settled sent
--- (curator_settle_by_evidence); `settled_sent` says how many.
+-- (curator_settle_by_evidence); `settled_sent` says how many. Evidence for a batch already settled failed is kept in
+-- email_late_evidence (`late_evidence`), and the batch's failed emails are settled sent, so a replay that has not
+-- resent them yet does not. The delivery is recorded in webhook_deliveries (the settlement reads the webhook's health).
 --
 -- p_events: [{ sg_event_id, event, email, execution_id, curator_batch_id, sg_message_id, timestamp, type }]
 create or replace function public.curator_apply_email_events(
@@ -22,6 +24,7 @@ as $$
 declare
   v_result jsonb;
   v_batches uuid[];
+  v_late integer;
 begin
   with input as (
     select * from jsonb_to_recordset(p_events) as e(
@@ -127,9 +130,18 @@ begin
     set evidence_at = s.at, evidence_event = s.event, evidence_received_at = p_now
     from seen s
     where b.id = s.batch and b.evidence_at is null
-    returning b.id
+    returning b.id, b.settled_failed_at, b.settled_failed_emails, s.at, s.event
+  ), late as (
+    -- Evidence for a batch already settled failed: SendGrid had it after all; kept, and counted, as LateEvidence.
+    insert into public.email_late_evidence (batch_id, settled_failed_at, evidence_at, evidence_event, received_at, emails)
+    select r.id, r.settled_failed_at, r.at, r.event, p_now, coalesce(r.settled_failed_emails, 0)
+    from recorded r where r.settled_failed_at is not null
+    on conflict (batch_id) do nothing
+    returning batch_id
   )
-  select coalesce(array_agg(s.batch), '{}') into v_batches from seen s;
-  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now));
+  select coalesce(array_agg(s.batch), '{}'), (select count(*) from late) into v_batches, v_late from seen s;
+  -- The delivery itself, answered 2xx: what the settlement reads as the webhook's health.
+  insert into public.webhook_deliveries (received_at, status, events) values (p_now, 200, jsonb_array_length(p_events));
+  return v_result || jsonb_build_object('settled_sent', public.curator_settle_by_evidence(v_batches, p_now), 'late_evidence', v_late);
 end;
 $$;

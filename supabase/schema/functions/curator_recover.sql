@@ -38,6 +38,7 @@ begin
   into v_orphans;
 
   delete from public.pipeline_request_batches where created_at < p_now - interval '7 days';
+  delete from public.webhook_deliveries where received_at < p_now - interval '7 days';
 
   return jsonb_build_object(
     'newly_stuck', v_newly,

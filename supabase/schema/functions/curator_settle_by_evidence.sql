@@ -1,7 +1,9 @@
 -- Settles the emails whose outcome was unknown (a crash or a timeout after their request was recorded) in the request
 -- batches of p_batches that SendGrid has given evidence for: any event of any of a batch's messages proves the whole
--- request was accepted, so its unknown executions become succeeded and their queued email rows sent. Never resends,
--- never fails anything. Answers how many executions it settled.
+-- request was accepted, so its unknown executions become succeeded and their queued email rows sent. So do the ones
+-- settled failed (or superseded) for want of evidence that then came (late evidence), unless a replay has redone
+-- them already.
+-- Never resends, never fails anything. Answers how many executions it settled.
 create or replace function public.curator_settle_by_evidence(
   p_batches uuid[],
   p_now timestamptz
@@ -17,13 +19,14 @@ as $$
     update public.pipeline_executions e
     set status = 'succeeded', error = null, completed_at = p_now, updated_at = p_now
     from evidenced b
-    where e.request_batch = b.id and e.status = 'unknown'
+    where e.request_batch = b.id
+      and (e.status = 'unknown' or (e.status in ('failed', 'skipped') and e.error like 'SendGrid never received it%'))
     returning e.id, b.evidence_at
   ), sent as (
     update public.email_delivery_log l
     set status = 'sent', sent_at = coalesce(l.sent_at, s.evidence_at), error = null, updated_at = p_now
     from settled s
-    where l.execution_id = s.id and l.status = 'queued'
+    where l.execution_id = s.id and l.status in ('queued', 'failed')
     returning 1
   )
   select count(*)::integer from settled;

@@ -50,3 +50,8 @@ create index pipeline_executions_run on public.pipeline_executions (run_id) wher
 -- A replay with vetoReason and a time range re-evaluates exactly these rows, paged by (created_at, id): the index
 -- holds id, so it returns held executions in the cursor's order and a page stops after its limit.
 create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_type, veto_reason, created_at, id) where vetoed;
+-- The claims SendGrid's events settle, found by their request batch: those of unknown outcome, and those settled
+-- failed for want of evidence that may yet come (curator_settle_by_evidence, curator_settle_unknown_emails). Few
+-- rows, so each delivery's and each health check's look-up reads only them.
+create index pipeline_executions_unsettled_batch on public.pipeline_executions (request_batch)
+  where status = 'unknown' or error like 'SendGrid never received it%';

@@ -12,6 +12,11 @@ create table public.pipeline_request_batches (
   -- When SendGrid says the first event of one of the batch's messages happened, which event, when it arrived.
   evidence_at           timestamptz,
   evidence_event        text,
-  evidence_received_at  timestamptz
+  evidence_received_at  timestamptz,
+  -- When its emails of unknown outcome were settled failed: no evidence by the grace window, later requests' Processed
+  -- events arrived and the webhook answered every delivery (curator_settle_unknown_emails).
+  settled_failed_at     timestamptz,
+  -- How many emails it settled failed: what a late evidence may have made duplicates of.
+  settled_failed_emails integer check (settled_failed_emails >= 0)
 );
 create index pipeline_request_batches_created on public.pipeline_request_batches (created_at);

@@ -1,0 +1,116 @@
+import { MetricName, type FunctionMetrics, type Logger } from '../../curator/ports.js';
+import { replayEvent, type ReplayDetail } from '../../events/curator-events.js';
+import { isJobType, jobTypes, lastFiring, pipelineOf, type JobType } from '../../pipelines/index.js';
+import { storeFunctions } from '../../store/functions.js';
+import type { CuratorDeps } from '../deps.js';
+
+/** Processed events of requests made this long after a batch prove SendGrid was accepting, and its events reaching us. */
+export const laterRequestSeconds = 600;
+/** SendGrid retries a delivery our webhook did not answer 2xx for up to a day: its trouble is looked back on as long. */
+const webhookLookbackMs = 24 * 3_600_000;
+/** The grace window when the configuration does not set one (CURATOR_EVIDENCE_GRACE_MINUTES). */
+export const defaultGraceMinutes = 30;
+
+/**
+ * The email pipelines whose emails of unknown outcome the health job settles. Crisis alerts are not among them: a
+ * crisis alert is taken again on redelivery and rechecked two minutes after its claim, since 15 minutes is past its SLA.
+ */
+export const settledPipelines: readonly JobType[] = jobTypes.filter((jobType) => {
+  const pipeline = pipelineOf(jobType);
+  return pipeline.channel === 'email' && !pipeline.critical;
+});
+
+/** Every pipeline that sends email: `ops in-doubt` lists theirs, crisis alerts included. */
+export const emailPipelines: readonly JobType[] = jobTypes.filter((jobType) => pipelineOf(jobType).channel === 'email');
+
+/** What a settlement did and left, as the health check reports it. */
+export interface Settlement {
+  /** Within the grace window, waiting for SendGrid's events. */
+  readonly awaiting: number;
+  readonly failed: number;
+  readonly superseded: number;
+  readonly replaysQueued: number;
+  readonly inDoubt: number;
+  readonly inDoubtBecause: Readonly<Record<string, number>>;
+}
+
+/**
+ * Since when the webhook has had no error or throttle, as far as CloudWatch can tell: the end of its last trouble in
+ * the last day, or the start of that day. Null where there is no CloudWatch (locally): webhook_deliveries alone then
+ * says whether it refused a delivery. A failure to read it counts as trouble until now, so nothing is settled failed.
+ */
+export async function webhookCleanSince(metrics: FunctionMetrics | undefined, now: Date, logger: Logger): Promise<Date | null> {
+  if (metrics === undefined) return null;
+  const from = new Date(now.getTime() - webhookLookbackMs);
+  try {
+    return (await metrics.lastTrouble(from, now)) ?? from;
+  } catch (error) {
+    logger.error('could not read the webhook metrics; no email is settled failed', { error: error instanceof Error ? error.message : String(error) });
+    return now;
+  }
+}
+
+/**
+ * The replay of failed outcomes that redoes a batch settled failed: its pipeline's executions created in its range.
+ * The range ends a second after its last one, since a page's claims share one created_at and a replay's range must
+ * not be empty.
+ */
+export function replayOfFailed(jobType: JobType, from: string, to: string): ReplayDetail {
+  return { jobType, from: new Date(from).toISOString(), to: new Date(new Date(to).getTime() + 1_000).toISOString() };
+}
+
+/** Each scheduled pipeline's latest firing: a batch recorded before it is superseded, not sent late. */
+export function latestFirings(now: Date): Record<string, string> {
+  return Object.fromEntries(
+    emailPipelines.flatMap((jobType) => {
+      const firing = lastFiring(jobType, now);
+      return firing === null ? [] : [[jobType, firing.scheduledTime.toISOString()]];
+    }),
+  );
+}
+
+/**
+ * Settles the emails a crash left of unknown outcome, by SendGrid's evidence only (curator_settle_unknown_emails):
+ * those of a request SendGrid gave an event for are settled sent by the webhook as the event comes; those of a request
+ * SendGrid provably never received (past the grace window, later requests' Processed events arrived, the webhook
+ * answered everything since) are settled failed and their pipeline's replay of failed outcomes queued on the work
+ * queue, or recorded superseded when their pipeline has fired again since. What neither settles stays unknown and is
+ * counted as EmailsInDoubt, with why.
+ */
+export async function settleUnknownEmails(deps: CuratorDeps): Promise<Settlement> {
+  const now = deps.clock.now();
+  const graceMinutes = deps.config.evidenceGraceMinutes ?? defaultGraceMinutes;
+  const answer = await deps.store.call(storeFunctions.settleUnknownEmails, {
+    pipelines: settledPipelines,
+    now,
+    graceSeconds: graceMinutes * 60,
+    laterSeconds: laterRequestSeconds,
+    webhookCleanSince: await webhookCleanSince(deps.webhookMetrics, now, deps.logger),
+    supersededBefore: latestFirings(now),
+  });
+  deps.metrics.record({ name: MetricName.EmailsInDoubt, value: answer.in_doubt, unit: 'Count' });
+  const replays = answer.failed_batches.flatMap((batch) =>
+    isJobType(batch.pipeline_type) ? [replayEvent(replayOfFailed(batch.pipeline_type, batch.from, batch.to))] : [],
+  );
+  if (answer.settled > 0) {
+    deps.logger.error('emails SendGrid never received settled failed', {
+      failed: answer.failed,
+      superseded: answer.superseded,
+      batches: answer.failed_batches.map(({ batch, pipeline_type, emails }) => ({ batch, pipeline_type, emails })),
+    });
+  }
+  if (replays.length > 0) {
+    if (deps.continuations) await deps.continuations.continueWith(replays);
+    else deps.logger.error('no work queue: replay these failed outcomes by hand', { replays: replays.map((event) => event.detail) });
+  }
+  const inDoubtBecause = Object.fromEntries(Object.entries(answer.in_doubt_by_reason).filter(([, count]) => count > 0));
+  if (answer.in_doubt > 0) deps.logger.error('emails in doubt', { in_doubt: answer.in_doubt, because: inDoubtBecause });
+  return {
+    awaiting: answer.awaiting,
+    failed: answer.failed,
+    superseded: answer.superseded,
+    replaysQueued: deps.continuations ? replays.length : 0,
+    inDoubt: answer.in_doubt,
+    inDoubtBecause,
+  };
+}
