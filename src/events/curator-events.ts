@@ -14,7 +14,7 @@ export const EventSource = {
   manual: 'storytailor.manual',
   /** The app's realtime signals. */
   agent: 'storytailor.agent',
-  /** What the curator queues for itself: shards of a split run. */
+  /** What the curator queues for itself: shards of a split run, the checks of crisis alerts. */
   curator: 'storytailor.curator',
   /** The health check, when it comes through EventBridge. */
   healthCheck: 'storytailor.health-check',
@@ -26,6 +26,7 @@ export const DetailType = {
   replay: 'retry',
   signal: 'Emotional Signal',
   shard: 'Run Shard',
+  crisisCheck: 'Crisis Alert Check',
 } as const;
 
 /** What ops may ask a replay to redo (DESIGN.md section 2). */
@@ -95,6 +96,11 @@ export function shardEvent(input: { jobType: JobType; runId: string; shard: numb
     time: input.scheduledTime.toISOString(),
     detail: { jobType: input.jobType, runId: input.runId, shard: input.shard, generation: input.generation, periodKey: input.periodKey },
   };
+}
+
+/** The check of a crisis alert two minutes after its claim, queued by the curator for itself (crisis-check.ts). */
+export function crisisCheckEvent(executionId: string) {
+  return { source: EventSource.curator, 'detail-type': DetailType.crisisCheck, detail: { jobType: 'crisis_alert' as const, executionId } };
 }
 
 /**

@@ -79,6 +79,13 @@ const shard = z.object({
     .strict(),
 });
 
+/** The check of a crisis alert, queued by the curator for itself at its claim. */
+const crisisCheck = z.object({
+  source: z.literal(EventSource.curator),
+  'detail-type': z.literal(DetailType.crisisCheck),
+  detail: z.object({ jobType: z.literal('crisis_alert'), executionId: z.uuid() }).strict(),
+});
+
 const health = z.object({ detail: z.object({ jobType: z.literal('health') }) });
 /** The sources whose events carry their own shape (the rest are asked for by jobType). */
 const sourcedKinds = [EventSource.scheduler, EventSource.manual, EventSource.agent, EventSource.curator] as const;
@@ -95,7 +102,7 @@ const whatIfRequest = z.object({
     .strict(),
 });
 
-const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, shard]);
+const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, z.discriminatedUnion('detail-type', [shard, crisisCheck])]);
 /** The jobTypes asked for by direct invocation (or, for the health check, from its own source), whatever the source says. */
 const unsourcedJobTypes: ReadonlySet<unknown> = new Set(['health', 'ops_summary', 'what_if']);
 
@@ -214,6 +221,9 @@ function readRequest(event: unknown, source: string | null): ParsedEvent {
       };
     }
     case EventSource.curator:
+      if (value['detail-type'] === DetailType.crisisCheck) {
+        return { ok: true, request: { kind: 'crisis_check', jobType: 'crisis_alert', executionId: value.detail.executionId } };
+      }
       return {
         ok: true,
         request: {

@@ -79,6 +79,7 @@ export const allowedSources: Readonly<Record<JobRequest['kind'], readonly (strin
   replay: [EventSource.manual],
   signal: [EventSource.agent],
   shard: [EventSource.curator],
+  crisis_check: [EventSource.curator],
   health: [null, EventSource.healthCheck],
   ops_summary: [null],
   what_if: [null],
@@ -200,6 +201,7 @@ export function checkRequest(request: JobRequest, origin: RequestOrigin = {}): R
     case 'health':
     case 'what_if':
     case 'signal':
+    case 'crisis_check':
       return null;
     case 'ops_summary':
       return request.scheduledTime === null ? null : checkNotFuture('detail.scheduledTime', request.scheduledTime, now, 'an ops summary');

@@ -57,6 +57,13 @@ export interface ShardJob {
   readonly scheduledTime: Date;
 }
 
+/** The check of one crisis alert two minutes after its claim: sent, sent once more, or escalated. */
+export interface CrisisCheckJob {
+  readonly kind: 'crisis_check';
+  readonly jobType: 'crisis_alert';
+  readonly executionId: string;
+}
+
 /** The health check: database, switches, runs, missed runs. Sends nothing. */
 export interface HealthJob {
   readonly kind: 'health';
@@ -79,4 +86,4 @@ export interface WhatIfJob {
   readonly days: number;
 }
 
-export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | HealthJob | OpsSummaryJob | WhatIfJob;
+export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | CrisisCheckJob | HealthJob | OpsSummaryJob | WhatIfJob;

@@ -47,6 +47,17 @@ export interface SignalResult extends Answered {
   readonly tally: Tally;
 }
 
+/** The check of a crisis alert two minutes after its claim, and what it came to (crisis-check.ts). */
+export interface CrisisCheckResult extends Answered {
+  readonly kind: 'crisis_check';
+  readonly jobType: 'crisis_alert';
+  readonly status: 'succeeded';
+  readonly executionId: string;
+  readonly state: 'not_found' | 'confirmed' | 'settled' | 'early' | 'resend' | 'escalate';
+  /** What deciding the signal again did, when it was sent once more (else nothing was decided). */
+  readonly tally: Tally;
+}
+
 /** Any job asked with `dryRun`: what would happen, beside the last real run of the job. Nothing written or sent. */
 export interface DryRunResult extends Answered {
   readonly kind: 'scheduled' | 'replay' | 'signal';
@@ -88,4 +99,4 @@ export interface WhatIfResult extends Answered {
 }
 
 /** The handler's answer for one event, one variant per kind of job. */
-export type JobResult = RunResult | ShardResult | SignalResult | DryRunResult | HealthResult | OpsSummaryResult | WhatIfResult;
+export type JobResult = RunResult | ShardResult | SignalResult | CrisisCheckResult | DryRunResult | HealthResult | OpsSummaryResult | WhatIfResult;

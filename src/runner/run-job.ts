@@ -5,6 +5,7 @@ import { JobRequestError } from './errors.js';
 import type { JobRequest, ReplayJob } from './job-request.js';
 import type { JobResult } from './job-result.js';
 import { runHealth } from './jobs/health.js';
+import { runCrisisCheck } from './jobs/crisis-check.js';
 import { replayHeldDigests } from './jobs/held-digest-replay.js';
 import type { HeldReplay } from './jobs/held-replay.js';
 import { replayHeldSignals } from './jobs/held-signal-replay.js';
@@ -46,6 +47,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
       return runPeriod(deps, request);
     case 'shard':
       return runShard(deps, request);
+    case 'crisis_check':
+      return runCrisisCheck(deps, request);
     case 'replay': {
       if (!replaysHeldActions(request)) return runPeriod(deps, request);
       return pipelineOf(request.jobType).period === 'signal'

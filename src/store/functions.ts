@@ -290,6 +290,15 @@ export const storeFunctions = {
       }),
     ]),
   ),
+  takeResends: define('curator_take_resends', { executions: 'uuid[]', now: 'timestamptz' }, z.array(z.string())),
+  crisisCheck: define(
+    'curator_crisis_check',
+    { execution: 'uuid', now: 'timestamptz', afterSeconds: 'integer' },
+    z.union([
+      z.object({ state: z.literal('not_found'), execution_id: z.string() }),
+      z.object({ state: z.enum(['confirmed', 'settled', 'early', 'resend', 'escalate']), check_at: z.string(), target: replayTarget }),
+    ]),
+  ),
   complaintRates: define(
     'curator_complaint_rates',
     { types: 'jsonb', now: 'timestamptz' },

@@ -343,6 +343,10 @@ create table public.pipeline_executions (
   policy_hash       text,
   decision_facts    jsonb,
   attempts          integer not null default 0 check (attempts >= 0),
+  -- Sends of a crisis alert made while an earlier send of it was unconfirmed (its request recorded, no outcome, no
+  -- SendGrid event): at most one across every path (a resend in the invocation, a redelivery, the delayed check),
+  -- so a family gets a crisis alert twice at most.
+  unconfirmed_resends smallint not null default 0 check (unconfirmed_resends between 0 and 1),
   error             text,
   -- The request batch of the claim (see pipeline_request_batches): once the batch is recorded, the claim's provider
   -- request may have left.
@@ -1421,6 +1425,76 @@ as $$
     and created_at < (date_trunc('day', p_at at time zone 'UTC') + interval '1 day') at time zone 'UTC';
 $$;
 
+-- functions/curator_crisis_check.sql
+-- The delayed check of a crisis alert, two minutes after a claim of it (queued on the work queue with SQS
+-- DelaySeconds 120 when it is claimed): the case where no redelivery comes. Under the execution's row lock:
+--   confirmed   it succeeded, or SendGrid has an event of its request (then an unknown or pending one is settled sent);
+--   settled     it ended otherwise (vetoed, skipped, escalated, failed): nothing to do;
+--   early       its latest claim is under p_after_seconds old: that claim's own check judges it (answers when);
+--   resend      no evidence, and it may be sent again: its request never left, or it has not had its one unconfirmed
+--               resend (taken now). It is recorded failed, so a replay of the signal retakes it;
+--   escalate    no evidence after its one unconfirmed resend: recorded escalated for a human (CrisisEscalations).
+-- Answers { state, check_at (when its latest claim's check is due), target (the execution as a replay reads it,
+-- before this check changed it) }.
+create or replace function public.curator_crisis_check(
+  p_execution uuid,
+  p_now timestamptz,
+  p_after_seconds integer
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_execution public.pipeline_executions;
+  v_marked boolean;
+  v_evidence timestamptz;
+  v_state text;
+begin
+  select * into v_execution from public.pipeline_executions e where e.id = p_execution for update;
+  if not found then return jsonb_build_object('state', 'not_found', 'execution_id', p_execution); end if;
+  select true, b.evidence_at into v_marked, v_evidence from public.pipeline_request_batches b where b.id = v_execution.request_batch;
+  v_marked := coalesce(v_marked, false);
+
+  if v_execution.status = 'succeeded' then
+    v_state := 'confirmed';
+  elsif v_execution.status not in ('pending', 'unknown') then
+    v_state := 'settled';
+  elsif v_evidence is not null then
+    update public.pipeline_executions set status = 'succeeded', error = null, completed_at = p_now, updated_at = p_now where id = p_execution;
+    update public.email_delivery_log set status = 'sent', sent_at = coalesce(sent_at, v_evidence), error = null, updated_at = p_now
+    where execution_id = p_execution and status in ('queued', 'failed');
+    v_state := 'confirmed';
+  elsif v_execution.started_at > p_now - make_interval(secs => p_after_seconds) then
+    v_state := 'early';
+  elsif not v_marked or v_execution.unconfirmed_resends < 1 then
+    update public.pipeline_executions
+    set status = 'failed', completed_at = p_now, updated_at = p_now,
+        unconfirmed_resends = unconfirmed_resends + case when v_marked then 1 else 0 end,
+        error = case when v_marked then 'rechecked: no SendGrid event of its request since its claim; sent once more'
+                     else 'rechecked: its request never left; sent again' end
+    where id = p_execution;
+    update public.email_delivery_log set status = 'failed', error = 'rechecked: resent', updated_at = p_now
+    where execution_id = p_execution and status = 'queued';
+    v_state := 'resend';
+  else
+    update public.pipeline_executions
+    set status = 'escalated', completed_at = p_now, updated_at = p_now,
+        error = 'no SendGrid event of its request after its one resend: a human must reach the family'
+    where id = p_execution;
+    v_state := 'escalate';
+  end if;
+  return jsonb_build_object(
+    'state', v_state,
+    'check_at', v_execution.started_at + make_interval(secs => p_after_seconds),
+    'target', jsonb_build_object(
+      'id', v_execution.id, 'created_at', v_execution.created_at, 'period_key', v_execution.period_key,
+      'subject_key', v_execution.subject_key, 'user_id', v_execution.user_id, 'status', v_execution.status,
+      'veto_reason', v_execution.veto_reason, 'trigger_data', v_execution.trigger_data,
+      'confidence_score', v_execution.confidence_score, 'signal_count', v_execution.signal_count));
+end;
+$$;
+
 -- functions/email_cap_facts.sql
 -- The facts the frequency caps and the opt-out check are decided on, for many users in one call: whether the
 -- user opted out of p_email_type, whether the user has no deliverable address (unknown user or suppressed
@@ -2173,6 +2247,25 @@ begin
 end;
 $$;
 
+-- functions/curator_may_resend.sql
+-- Whether a crisis alert claimed in request batch p_batch may be sent again: its request never left (the batch is
+-- not recorded), or it may have but SendGrid has no event of it and the alert has not had its one unconfirmed resend.
+create or replace function public.curator_may_resend(
+  p_batch uuid,
+  p_unconfirmed_resends smallint
+) returns boolean
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  select case
+    when b.id is null then true
+    else b.evidence_at is null and p_unconfirmed_resends < 1
+  end
+  from (select 1) one
+  left join public.pipeline_request_batches b on b.id = p_batch;
+$$;
+
 -- functions/curator_ops_summary.sql
 -- The figures of the morning ops summary for the UTC day [p_from, p_until): the runs started that day per job (what
 -- their firings did, with how often each was replayed, and the expected scheduled firings of p_expected that never
@@ -2529,8 +2622,10 @@ $$;
 -- p_batch, the page's request batch (curator_mark_requests); what fails the re-check is `vetoed` (FREQUENCY_CAP,
 -- USER_OPTED_OUT, BUDGET_EXCEEDED). An existing decision is overwritten only when it failed, when it was vetoed for
 -- p_retake_veto_reason (a replay), with p_retake_unknown when its outcome is unknown (a credit, looked up by its
--- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim. Returns what
--- was claimed, what was written final, and the subjects left unchanged because already decided.
+-- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim; a crisis alert
+-- whose request may have gone only while SendGrid has no event of it and it has not had its one unconfirmed resend
+-- (curator_may_resend). Returns what was claimed, what was written final, and the subjects left unchanged because
+-- already decided.
 --
 -- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
@@ -2688,6 +2783,10 @@ begin
       policy_hash = excluded.policy_hash,
       decision_facts = excluded.decision_facts,
       attempts = e.attempts + excluded.attempts,
+      -- Retaking a crisis alert whose request was recorded (it may have gone) is its one unconfirmed resend.
+      unconfirmed_resends = e.unconfirmed_resends + case
+        when v_critical and e.status in ('unknown', 'pending')
+             and exists (select 1 from public.pipeline_request_batches b where b.id = e.request_batch) then 1 else 0 end,
       error = excluded.error,
       request_batch = excluded.request_batch,
       started_at = excluded.started_at,
@@ -2695,10 +2794,11 @@ begin
       updated_at = excluded.updated_at
     where e.status = 'failed'
        or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
-       or (p_retake_unknown and e.status = 'unknown')
+       or (p_retake_unknown and e.status = 'unknown' and (not v_critical or public.curator_may_resend(e.request_batch, e.unconfirmed_resends)))
        -- A crisis alert claimed half a minute ago and still pending: its invocation most likely died (Lambda's first
        -- retry comes a minute after), and a crisis alert is sent at least once.
-       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds')
+       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds'
+           and public.curator_may_resend(e.request_batch, e.unconfirmed_resends))
     returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
   ), claimed as (
     select w.*, s.template_id, s.credit
@@ -3554,7 +3654,8 @@ end;
 $$;
 
 -- functions/curator_signal_candidate.sql
--- The one candidate of a realtime signal: the user (null when unknown), their email facts, the count of this
+-- The one candidate of a realtime signal: the user (null when unknown), their email facts (leaving out the signal's
+-- own email: an alert taken again, after a crash or an unanswered send, is not capped by itself), the count of this
 -- pipeline's alerts for the same child in the type cap's window when the cap is per child, and the existing
 -- decision for the signal.
 create or replace function public.curator_signal_candidate(
@@ -3576,7 +3677,8 @@ as $$
     'facts', (select jsonb_build_object(
                 'opted_out', f.opted_out, 'suppressed', f.suppressed,
                 'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts))
-              from public.email_cap_facts(array[p_user_id], p_email_type, p_policy, p_at) f),
+              from public.email_cap_facts(array[p_user_id], p_email_type, p_policy, p_at,
+                     array(select x.id from public.curator_existing_executions(p_job_type, p_signal_id, array[p_user_id::text]) x)) f),
     'child_type_count', case
       when p_child_id is null or jsonb_typeof(p_policy->'typeCap') is distinct from 'object' then null
       else (select count(*)::integer from public.pipeline_executions e
@@ -3590,6 +3692,28 @@ as $$
     'existing', (select jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason)
                  from public.curator_existing_executions(p_job_type, p_signal_id, array[p_user_id::text]) x)
   );
+$$;
+
+-- functions/curator_take_resends.sql
+-- A crisis alert's one unconfirmed resend, taken for each of p_executions that has not had it (its send answered
+-- unknown: it may have gone): answers the ids taken, which may be sent again now. The counter is the one
+-- curator_record_decisions and curator_crisis_check take for a redelivery and the delayed check, so across every
+-- path a crisis alert is sent at most twice.
+create or replace function public.curator_take_resends(
+  p_executions uuid[],
+  p_now timestamptz
+) returns uuid[]
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with taken as (
+    update public.pipeline_executions e
+    set unconfirmed_resends = e.unconfirmed_resends + 1, updated_at = p_now
+    where e.id = any(p_executions) and e.unconfirmed_resends < 1
+    returning e.id
+  )
+  select coalesce(array_agg(id), '{}') from taken;
 $$;
 
 -- functions/curator_threshold_changes.sql
@@ -3894,6 +4018,9 @@ grant execute on function public.curator_complaint_rates to service_role;
 revoke execute on function public.curator_credits_issued_on from public, anon, authenticated;
 grant execute on function public.curator_credits_issued_on to service_role;
 
+revoke execute on function public.curator_crisis_check from public, anon, authenticated;
+grant execute on function public.curator_crisis_check to service_role;
+
 revoke execute on function public.email_cap_facts from public, anon, authenticated;
 grant execute on function public.email_cap_facts to service_role;
 
@@ -3944,6 +4071,9 @@ grant execute on function public.curator_mark_false_positive to service_role;
 
 revoke execute on function public.curator_mark_requests from public, anon, authenticated;
 grant execute on function public.curator_mark_requests to service_role;
+
+revoke execute on function public.curator_may_resend from public, anon, authenticated;
+grant execute on function public.curator_may_resend to service_role;
 
 revoke execute on function public.curator_ops_summary from public, anon, authenticated;
 grant execute on function public.curator_ops_summary to service_role;
@@ -4016,6 +4146,9 @@ grant execute on function public.curator_settle_unknown_emails to service_role;
 
 revoke execute on function public.curator_signal_candidate from public, anon, authenticated;
 grant execute on function public.curator_signal_candidate to service_role;
+
+revoke execute on function public.curator_take_resends from public, anon, authenticated;
+grant execute on function public.curator_take_resends to service_role;
 
 revoke execute on function public.curator_threshold_changes from public, anon, authenticated;
 grant execute on function public.curator_threshold_changes to service_role;

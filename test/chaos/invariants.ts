@@ -12,7 +12,7 @@ export interface ProviderRecord {
 export interface Findings {
   /** Candidates without exactly one terminal execution, pending ones, or actions never redone. */
   lost: number;
-  /** Non-critical emails accepted twice for one execution or one family and period. */
+  /** Emails accepted more often than allowed: twice for a non-critical one, three times for a crisis alert. */
   duplicateEmails: number;
   /** Credits paid twice (one ledger row, or one referral). */
   duplicateCredits: number;
@@ -23,8 +23,8 @@ export interface Findings {
   /** Emails recorded unknown that were never committed to be sent (no request batch recorded): work given up on. */
   unknownNeverSent: number;
   /**
-   * Emails recorded unknown that were committed to be sent (their request batch recorded) but never reached
-   * SendGrid: the process died between recording the batch and the request leaving. At most once: not resent.
+   * Emails still unknown after the settlement (their request batch recorded, the process killed before their outcome
+   * was): SendGrid's events, the health job's settlement and on-call should have settled every one.
    */
   inDoubt: number;
   readonly notes: string[];
@@ -87,22 +87,26 @@ export async function checkEmails(
       findings.lost += 1;
       findings.notes.push(`${input.jobType} ${row.subject_key}: ${row.n} executions, ${row.status}${row.error ? ` (${row.error})` : ''}`);
     }
-    if (row.status === 'unknown' && seen.any === 0 && !input.providers.emailsHanded.has(row.id)) {
-      if (row.batch_recorded) findings.inDoubt += 1;
-      else {
-        findings.unknownNeverSent += 1;
-        findings.notes.push(`${input.jobType} ${row.subject_key}: unknown (${row.error}), never committed to be sent`);
-      }
-    } else if (row.status === 'unknown' && seen.any === 0) findings.inDoubt += 1;
-    if (!input.critical && seen.accepted > 1) {
-      findings.duplicateEmails += seen.accepted - 1;
+    if (row.status === 'unknown' && !row.batch_recorded) {
+      findings.unknownNeverSent += 1;
+      findings.notes.push(`${input.jobType} ${row.subject_key}: unknown (${row.error}), never committed to be sent`);
+    } else if (row.status === 'unknown') {
+      findings.inDoubt += 1;
+      const where = seen.any > 0 ? 'SendGrid got it' : input.providers.emailsHanded.has(row.id) ? 'handed over, SendGrid never got it' : 'never handed over';
+      findings.notes.push(`${input.jobType} ${row.subject_key}: still unknown after the settlement (${where})`);
+    }
+    // A crisis alert may go twice (its one unconfirmed resend), never three times; anything else once.
+    const allowed = input.critical ? 2 : 1;
+    if (seen.accepted > allowed) {
+      findings.duplicateEmails += seen.accepted - allowed;
       findings.notes.push(`${input.jobType} ${row.subject_key}: accepted ${seen.accepted} times`);
     }
     if (row.status === 'succeeded' && seen.accepted === 0) {
       findings.lost += 1;
       findings.notes.push(`${input.jobType} ${row.subject_key}: recorded sent, never accepted`);
     }
-    if (input.critical && row.status !== 'escalated' && seen.accepted === 0 && row.status !== 'vetoed') {
+    // Every crisis alert of the trial is due (fresh, confident, one per family): it goes, or a human is told.
+    if (input.critical && row.status !== 'escalated' && seen.accepted === 0) {
       findings.crisisDropped += 1;
       findings.notes.push(`crisis alert ${row.subject_key}: ${row.status}, never sent`);
     }

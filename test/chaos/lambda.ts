@@ -61,12 +61,13 @@ const failedDirect = (invocation: Invocation) => invocation.killed || (invocatio
 
 /**
  * Delivers an event as EventBridge and Lambda do: once (with `kill`), and again at +60 s and +180 s while it fails
- * (the retries run without a planned kill). Answers the simulated time after the last attempt.
+ * (the retries run without a planned kill), or once only when `retries` is false (they were spent, or the event
+ * expired). Answers the simulated time after the last attempt.
  */
-export async function deliverAsLambda(worker: string, setting: WorkerSetting, event: unknown, atMs: number, kill: KillPlan): Promise<number> {
+export async function deliverAsLambda(worker: string, setting: WorkerSetting, event: unknown, atMs: number, kill: KillPlan, retries = true): Promise<number> {
   let last = await invoke(worker, setting, { event, delivery: 'direct', nowMs: atMs, kill });
   let now = last.endedMs;
-  for (const retry of lambdaRetriesMs) {
+  for (const retry of retries ? lambdaRetriesMs : []) {
     if (!failedDirect(last)) break;
     figures.redeliveries += 1;
     last = await invoke(worker, setting, { event, delivery: 'direct', nowMs: Math.max(now, atMs + retry), kill: { at: 'none' } });

@@ -6,6 +6,7 @@
  * drops its connections for a while. The named steps, each counted from 1 over the invocation:
  *   after-record    a page's decisions are recorded (its actions claimed), nothing of it attempted;
  *   before-request  the runner is about to commit to a provider request (before its request batch is recorded);
+ *   after-batch     the request batch is recorded, the request has not left (SendGrid never gets it);
  *   after-request   the provider answered, the outcome not yet recorded;
  *   after-outcome   a page's outcomes and progress are recorded.
  * Prints the handler's answer as one JSON line when it lives to give one.
@@ -20,7 +21,7 @@ import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import { memorySwitches } from '../../src/adapters/local/switches.js';
 import { sendGridMailer } from '../../src/adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../../src/adapters/stripe/stripe-payments.js';
-import type { Continuations, Mailer, Payments } from '../../src/curator/ports.js';
+import type { Continuations, FunctionMetrics, Mailer, Payments } from '../../src/curator/ports.js';
 import { openPostgres } from '../../src/db/postgres-client.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
@@ -31,7 +32,7 @@ import type { StoreTransport } from '../../src/store/transport.js';
 /** Where the process dies. `n` counts calls from 1. */
 export type KillPlan =
   | { readonly at: 'none' }
-  | { readonly at: 'after-record' | 'before-request' | 'after-request' | 'after-outcome'; readonly n: number }
+  | { readonly at: 'after-record' | 'before-request' | 'after-batch' | 'after-request' | 'after-outcome'; readonly n: number }
   | { readonly at: 'random'; readonly ms: number }
   | { readonly at: 'db-outage'; readonly afterCalls: number; readonly forMs: number };
 
@@ -50,6 +51,13 @@ export interface WorkerInput {
   readonly stripe: { readonly host: string; readonly port: number };
   readonly kill: KillPlan;
   readonly switches?: Readonly<Record<string, string>>;
+  /** How many pages of a walk are in flight at once (3, as deployed, unless said). */
+  readonly pagesInFlight?: number;
+  /**
+   * When the SendGrid webhook answered 5xx ([from, until) in simulated ms): what CloudWatch's Errors of the webhook
+   * function would show, read by the health job's settlement of unknown emails.
+   */
+  readonly webhookOutages?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** A queued message: the event and the simulated time it may be delivered from (SQS DelaySeconds). */
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
       if (Date.now() < outageUntil) throw new Error('Connection terminated unexpectedly');
       if (fn.name === 'curator_mark_requests' && kill.at === 'before-request' && count(fn.name) === kill.n) die();
       const answer = await inner.call(fn, args);
+      if (fn.name === 'curator_mark_requests' && kill.at === 'after-batch' && count(fn.name) === kill.n) die();
       if (fn.name === 'curator_record_decisions' && kill.at === 'after-record' && count(fn.name) === kill.n) die();
       if (fn.name === 'curator_record_outcomes' && kill.at === 'after-outcome' && count(fn.name) === kill.n) die();
       return answer;
@@ -132,6 +141,15 @@ async function main(): Promise<void> {
     },
   };
 
+  // CloudWatch's view of the webhook: an error in each five minutes it answered 5xx.
+  const webhookMetrics: FunctionMetrics = {
+    read: async () => ({ functionName: 'storytailor-sendgrid-webhook-staging', invocations: 0, errors: 0, throttles: 0 }),
+    lastTrouble: async (from, until) => {
+      const ends = (input.webhookOutages ?? []).filter(([start, end]) => start < until.getTime() && end > from.getTime()).map(([, end]) => Math.min(end, until.getTime()));
+      return ends.length === 0 ? null : new Date(Math.max(...ends));
+    },
+  };
+
   const deps: CuratorDeps = {
     store: new CuratorStore(transport),
     switches: memorySwitches(input.switches ?? {}),
@@ -141,7 +159,8 @@ async function main(): Promise<void> {
     clock,
     logger: jsonLogger(() => undefined),
     continuations,
-    config: { environment: 'staging', pageSize: input.pageSize, leaseSeconds: 360, owner: input.owner, templates: {}, pagesInFlight: 3 },
+    webhookMetrics,
+    config: { environment: 'staging', pageSize: input.pageSize, leaseSeconds: 360, owner: input.owner, templates: {}, pagesInFlight: input.pagesInFlight ?? 3 },
   };
   const handler = createCuratorHandler(async () => deps);
   const event =

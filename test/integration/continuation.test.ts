@@ -157,15 +157,25 @@ describe('a replay of held realtime signals that nears the deadline', () => {
       const replay = replayEvent({ jobType: 'crisis_alert', vetoReason: 'KILL_SWITCH_ACTIVE', from: '2026-11-23T19:00:00Z' }, 'crisis-replay');
       expect(await curator.handler(replay, nearlyOut(0))).toMatchObject({ status: 'continued', reason: 'deadline' });
       let invocations = 1;
+      // Each alert claimed also queued its check for two minutes on (crisis-check.ts): run after the replay.
+      const checks: Array<Readonly<Record<string, unknown>>> = [];
       while (queue.queued.length > 0) {
-        const body = JSON.stringify(queue.queued.shift());
-        await curator.handler({ Records: [{ messageId: `c-${invocations}`, body, eventSource: 'aws:sqs' }] }, nearlyOut(invocations));
+        const message = queue.queued.shift()!;
+        if (message['detail-type'] === 'Crisis Alert Check') {
+          checks.push(message);
+          continue;
+        }
+        await curator.handler({ Records: [{ messageId: `c-${invocations}`, body: JSON.stringify(message), eventSource: 'aws:sqs' }] }, nearlyOut(invocations));
         invocations += 1;
         expect(invocations).toBeLessThan(20);
       }
       // Seven held alerts in pages of two: four invocations, one page each.
       expect(invocations).toBe(4);
       expect(curator.mailer.sent.map((email) => email.userId).sort()).toEqual([...families].sort());
+      curator.clock.advance(120_000);
+      expect(checks).toHaveLength(7);
+      for (const check of checks) expect(await curator.handler(check)).toMatchObject({ kind: 'crisis_check', state: 'confirmed' });
+      expect(curator.mailer.sent).toHaveLength(7);
       const [run] = await own.sql.query(`select status, candidates, executed, attempt from pipeline_runs where job_type = 'crisis_alert'`);
       expect(run).toEqual({ status: 'succeeded', candidates: 7, executed: 7, attempt: 4 });
     } finally {

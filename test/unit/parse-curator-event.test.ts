@@ -51,6 +51,18 @@ describe('parseCuratorEvent', () => {
     expect(!bad.ok && bad.error).toMatch(/detail\.jobType.*detail\.shard|detail\.shard.*detail\.jobType/);
   });
 
+  it('reads the check of a crisis alert the curator queues for itself, and refuses one from anyone else', () => {
+    const executionId = '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
+    const check = { source: 'storytailor.curator', 'detail-type': 'Crisis Alert Check', detail: { jobType: 'crisis_alert', executionId } };
+    expect(parseCuratorEvent(check)).toEqual({ ok: true, request: { kind: 'crisis_check', jobType: 'crisis_alert', executionId } });
+    const notAnId = parseCuratorEvent({ ...check, detail: { jobType: 'crisis_alert', executionId: 'all' } });
+    expect(!notAnId.ok && notAnId.field).toBe('detail.executionId');
+    const forged = parseCuratorEvent({ ...check, source: 'storytailor.agent' });
+    expect(forged.ok).toBe(false);
+    const extra = parseCuratorEvent({ ...check, detail: { ...check.detail, userIds: ['x'] } });
+    expect(extra.ok).toBe(false);
+  });
+
   it('reads a scheduled firing with its own time', () => {
     const parsed = parseCuratorEvent({
       id: 'abc',

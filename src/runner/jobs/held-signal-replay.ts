@@ -1,3 +1,4 @@
+import type { JobType } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
 import type { SignalJob } from '../job-request.js';
 import type { DryRunResult, RunResult } from '../job-result.js';
@@ -8,11 +9,11 @@ import type { ReplayTarget } from '../../store/rows.js';
 import { replayHeld, type HeldReplay } from './held-replay.js';
 
 /** The signal a held execution recorded, to be decided again as the app sent it. */
-function recordedSignal(target: ReplayTarget, replay: HeldReplay): SignalJob {
+export function recordedSignal(target: ReplayTarget, jobType: JobType, dryRun: boolean): SignalJob {
   const recorded = target.trigger_data;
   return {
     kind: 'signal',
-    jobType: replay.request.jobType,
+    jobType,
     signalId: target.period_key,
     userId: target.user_id ?? target.subject_key,
     confidence: typeof recorded.confidence === 'number' ? recorded.confidence : target.confidence_score,
@@ -21,7 +22,7 @@ function recordedSignal(target: ReplayTarget, replay: HeldReplay): SignalJob {
     context: (recorded.context as Record<string, unknown> | undefined) ?? {},
     contextCleaned: recorded.context_cleaned === true,
     problem: null,
-    dryRun: replay.request.dryRun,
+    dryRun,
   };
 }
 
@@ -38,7 +39,7 @@ export function replayHeldSignals(deps: CuratorDeps, replay: HeldReplay): Promis
     async (targets, options, deps) => {
       const rules = await readRules(deps, jobType);
       return targets.map((target) => {
-        const signal = recordedSignal(target, replay);
+        const signal = recordedSignal(target, jobType, replay.request.dryRun);
         return {
           cursor: null,
           decide: async (spend) => {

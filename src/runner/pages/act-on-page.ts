@@ -6,6 +6,7 @@ import type { LeaseRef } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import type { WalkGate } from '../effects/request-gate.js';
 import { runCounts, type Tally } from '../tally.js';
+import { queueCrisisChecks } from '../jobs/crisis-check.js';
 import { decisionKey, logDecision, retakesUnknown, type DecidedPage } from './decide-page.js';
 import type { ActResult, PageOptions, PagePlan } from './page-plan.js';
 
@@ -104,6 +105,8 @@ export async function actOnPage<Row>(
     if (!entry) throw new Error(`the store claimed ${claimed.subject_key} which this page did not decide`);
     return { row: entry.row, entry, claim: { executionId: claimed.execution_id, emailLogId: claimed.email_log_id, ledger: claimed.ledger } };
   });
+  // Before a crisis alert is sent, its check two minutes on is queued: it stands in for a redelivery that never comes.
+  if (policy.critical && pipeline.channel === 'email' && claims.length > 0) await queueCrisisChecks(deps, claims.map((claim) => claim.claim.executionId));
   const results: ActResult[] = claims.length === 0 ? [] : await plan.act(claims, policy, gate);
   for (const result of results) countOutcome(tally, result);
 

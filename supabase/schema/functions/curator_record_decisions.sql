@@ -8,8 +8,10 @@
 -- p_batch, the page's request batch (curator_mark_requests); what fails the re-check is `vetoed` (FREQUENCY_CAP,
 -- USER_OPTED_OUT, BUDGET_EXCEEDED). An existing decision is overwritten only when it failed, when it was vetoed for
 -- p_retake_veto_reason (a replay), with p_retake_unknown when its outcome is unknown (a credit, looked up by its
--- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim. Returns what
--- was claimed, what was written final, and the subjects left unchanged because already decided.
+-- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim; a crisis alert
+-- whose request may have gone only while SendGrid has no event of it and it has not had its one unconfirmed resend
+-- (curator_may_resend). Returns what was claimed, what was written final, and the subjects left unchanged because
+-- already decided.
 --
 -- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
@@ -167,6 +169,10 @@ begin
       policy_hash = excluded.policy_hash,
       decision_facts = excluded.decision_facts,
       attempts = e.attempts + excluded.attempts,
+      -- Retaking a crisis alert whose request was recorded (it may have gone) is its one unconfirmed resend.
+      unconfirmed_resends = e.unconfirmed_resends + case
+        when v_critical and e.status in ('unknown', 'pending')
+             and exists (select 1 from public.pipeline_request_batches b where b.id = e.request_batch) then 1 else 0 end,
       error = excluded.error,
       request_batch = excluded.request_batch,
       started_at = excluded.started_at,
@@ -174,10 +180,11 @@ begin
       updated_at = excluded.updated_at
     where e.status = 'failed'
        or (e.status = 'vetoed' and e.veto_reason = p_retake_veto_reason)
-       or (p_retake_unknown and e.status = 'unknown')
+       or (p_retake_unknown and e.status = 'unknown' and (not v_critical or public.curator_may_resend(e.request_batch, e.unconfirmed_resends)))
        -- A crisis alert claimed half a minute ago and still pending: its invocation most likely died (Lambda's first
        -- retry comes a minute after), and a crisis alert is sent at least once.
-       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds')
+       or (v_critical and e.status = 'pending' and e.updated_at < p_now - interval '30 seconds'
+           and public.curator_may_resend(e.request_batch, e.unconfirmed_resends))
     returning e.id, e.subject_key, e.period_key, e.user_id, e.status, e.veto_reason
   ), claimed as (
     select w.*, s.template_id, s.credit

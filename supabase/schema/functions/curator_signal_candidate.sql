@@ -1,4 +1,5 @@
--- The one candidate of a realtime signal: the user (null when unknown), their email facts, the count of this
+-- The one candidate of a realtime signal: the user (null when unknown), their email facts (leaving out the signal's
+-- own email: an alert taken again, after a crash or an unanswered send, is not capped by itself), the count of this
 -- pipeline's alerts for the same child in the type cap's window when the cap is per child, and the existing
 -- decision for the signal.
 create or replace function public.curator_signal_candidate(
@@ -20,7 +21,8 @@ as $$
     'facts', (select jsonb_build_object(
                 'opted_out', f.opted_out, 'suppressed', f.suppressed,
                 'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts))
-              from public.email_cap_facts(array[p_user_id], p_email_type, p_policy, p_at) f),
+              from public.email_cap_facts(array[p_user_id], p_email_type, p_policy, p_at,
+                     array(select x.id from public.curator_existing_executions(p_job_type, p_signal_id, array[p_user_id::text]) x)) f),
     'child_type_count', case
       when p_child_id is null or jsonb_typeof(p_policy->'typeCap') is distinct from 'object' then null
       else (select count(*)::integer from public.pipeline_executions e

@@ -28,6 +28,10 @@ create table public.pipeline_executions (
   policy_hash       text,
   decision_facts    jsonb,
   attempts          integer not null default 0 check (attempts >= 0),
+  -- Sends of a crisis alert made while an earlier send of it was unconfirmed (its request recorded, no outcome, no
+  -- SendGrid event): at most one across every path (a resend in the invocation, a redelivery, the delayed check),
+  -- so a family gets a crisis alert twice at most.
+  unconfirmed_resends smallint not null default 0 check (unconfirmed_resends between 0 and 1),
   error             text,
   -- The request batch of the claim (see pipeline_request_batches): once the batch is recorded, the claim's provider
   -- request may have left.
