@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/adapters/clock.js';
 import { realtimeEventPattern } from '../../src/events/request-contract.js';
 import { runOps, type OpsIo } from '../../src/ops/cli.js';
-import { curatorHarness, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, runLosingFirstRequest, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { describeWithMoto, motoClientConfig, motoEnvironment } from '../support/moto.js';
 import { seedDigestPopulation } from '../support/population.js';
@@ -38,16 +38,7 @@ async function published(): Promise<Array<Record<string, unknown>>> {
 }
 
 /** A digest run whose first page's request never reached SendGrid: four emails left unknown, in one batch. */
-async function lostBatch(): Promise<string> {
-  let lost: string | null = null;
-  curator.mailer.failWith = (email) => {
-    lost ??= email.requestBatch ?? null;
-    return email.requestBatch === lost ? 'unknown' : null;
-  };
-  await curator.handler(scheduledEvent('daily_digest', firing));
-  curator.mailer.failWith = null;
-  return lost!;
-}
+const lostBatch = () => runLosingFirstRequest(curator, firing);
 
 const statuses = (batch: string) =>
   db.sql.query<{ execution: string; email: string; n: number }>(

@@ -7,7 +7,7 @@ import type { Continuations, OutgoingEmail } from '../../src/curator/ports.js';
 import { createSendGridWebhookHandler, publicKeyOf, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
-import { curatorHarness, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
+import { curatorHarness, runLosingFirstRequest, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { seedDigestPopulation } from '../support/population.js';
 
@@ -159,18 +159,12 @@ const minutes = (n: number) => new Date(firing.getTime() + n * 60_000);
  * batch and before the request left): its four emails are left unknown, the other page's four are sent.
  */
 async function runWithOneRequestLost(): Promise<{ lost: string; asked: OutgoingEmail[] }> {
-  let lost: string | null = null;
-  curator.mailer.failWith = (email) => {
-    lost ??= email.requestBatch ?? null;
-    return email.requestBatch === lost ? 'unknown' : null;
-  };
-  await curator.handler(scheduledEvent('daily_digest', firing));
-  curator.mailer.failWith = null;
+  const lost = await runLosingFirstRequest(curator, firing);
   expect(await outcomes()).toEqual([
     { execution: 'succeeded', email: 'sent', n: 4 },
     { execution: 'unknown', email: 'queued', n: 4 },
   ]);
-  return { lost: lost!, asked: [...curator.mailer.sent] };
+  return { lost, asked: [...curator.mailer.sent] };
 }
 
 /** A request the curator recorded `at`, and SendGrid's Processed event for it, delivered to the webhook. */

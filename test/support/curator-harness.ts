@@ -138,3 +138,20 @@ export function tallyOf(result: CuratorResult): Tally {
   if (!('tally' in result)) throw new Error(`a ${result.kind} answer has no tally`);
   return result.tally;
 }
+
+/**
+ * Runs a digest firing whose first page's request never reaches SendGrid (as if the invocation died after recording
+ * the page's batch and before the request left): that page's emails are left unknown, the others sent. Answers
+ * the lost request batch.
+ */
+export async function runLosingFirstRequest(curator: Harness, firing: Date): Promise<string> {
+  let lost: string | null = null;
+  curator.mailer.failWith = (email) => {
+    lost ??= email.requestBatch ?? null;
+    return email.requestBatch === lost ? 'unknown' : null;
+  };
+  await curator.handler(scheduledEvent('daily_digest', firing));
+  curator.mailer.failWith = null;
+  if (lost === null) throw new Error('no request carried a batch');
+  return lost;
+}
