@@ -57,6 +57,8 @@ export class CuratorStack extends Stack {
       environment,
       supabaseUrl: settings.supabaseUrl,
       secrets,
+      workQueue: this.curator.workQueue,
+      evidenceGraceMinutes: settings.evidenceGraceMinutes,
     });
     new OnCallAccess(this, 'OnCall', {
       environment,

@@ -2,6 +2,7 @@ import { Arn, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
@@ -15,13 +16,18 @@ export interface SendGridWebhookProps {
   readonly environment: Environment;
   readonly supabaseUrl: string;
   readonly secrets: CuratorSecrets;
+  /** The curator's work queue: a batch the webhook settles failed has its replay queued there. */
+  readonly workQueue: IQueue;
+  /** How long an email of unknown outcome waits for SendGrid's events (cdk.json `evidenceGraceMinutes`). */
+  readonly evidenceGraceMinutes: number;
 }
 
 /**
  * SendGrid's signed event webhook: `storytailor-sendgrid-webhook-{env}` behind a function URL with no AWS auth,
  * because SendGrid cannot sign AWS requests; the handler verifies SendGrid's own ECDSA signature instead. Its
  * complaint breaker reads the parameters as the curator does, may put exactly the email pipelines' own kill switches
- * (never crisis-alert's, never `all`'s) and pages the critical topic.
+ * (never crisis-alert's, never `all`'s) and pages the critical topic. It settles emails of unknown outcome as the
+ * health job does, so it may queue their replay on the work queue and read its own errors and throttles back.
  */
 export class SendGridWebhook extends Construct {
   public readonly fn: NodejsFunction;
@@ -42,6 +48,8 @@ export class SendGridWebhook extends Construct {
         SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: props.secrets.supabaseServiceRoleKey.secretArn,
         SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: props.secrets.sendgridWebhookPublicKey.secretArn,
         CURATOR_SWITCH_SOURCE: 'ssm',
+        CURATOR_WORK_QUEUE_URL: props.workQueue.queueUrl,
+        CURATOR_EVIDENCE_GRACE_MINUTES: String(props.evidenceGraceMinutes),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
@@ -59,6 +67,9 @@ export class SendGridWebhook extends Construct {
         resources: breakablePipelines.map((jobType) => parameter(killSwitchPath(props.environment, pipelines[jobType].slug))),
       }),
     );
+    props.workQueue.grantSendMessages(fn);
+    // Its own AWS/Lambda errors and throttles: a webhook that failed may have lost a request's evidence.
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadWebhookLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     props.secrets.sendgridWebhookPublicKey.grantRead(fn);
     props.secrets.supabaseServiceRoleKey.grantRead(fn);
     acknowledgeLambdaDefaults(fn, root);

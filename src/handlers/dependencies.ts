@@ -163,13 +163,22 @@ function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
 }
 
 /**
- * Wires the SendGrid webhook: the store, metrics, Powertools logs, the verification key, and the complaint breaker
- * (the switches read as the curator reads them, the switch put in SSM; its page is the alarm on BreakerTrips). In
- * AWS it reads SSM; locally it runs only when the caller hands it its switches.
+ * Wires the SendGrid webhook: the store, metrics, Powertools logs, the verification key, the complaint breaker
+ * (the switches read as the curator reads them, the switch put in SSM; its page is the alarm on BreakerTrips) and
+ * the settlement of emails of unknown outcome (settlementOf). In AWS it reads SSM; locally the breaker runs only when
+ * the caller hands it its switches.
  */
 export async function buildWebhookDependencies(
   config: CuratorConfig,
-  overrides: { sql?: SqlClient; metrics?: Metrics; logger?: Logger; publicKey?: KeyObject; clock?: Clock; breaker?: WebhookDeps['breaker'] } = {},
+  overrides: {
+    sql?: SqlClient;
+    metrics?: Metrics;
+    logger?: Logger;
+    publicKey?: KeyObject;
+    clock?: Clock;
+    breaker?: WebhookDeps['breaker'];
+    settlement?: WebhookDeps['settlement'];
+  } = {},
 ): Promise<WebhookDeps> {
   const logger = overrides.logger ?? powertoolsLogger('sendgrid-webhook', { environment: config.environment });
   let publicKey = overrides.publicKey;
@@ -181,6 +190,7 @@ export async function buildWebhookDependencies(
   }
   const metrics = overrides.metrics ?? metricsFor(config, logger);
   const breaker = overrides.breaker ?? breakerOf(config, logger, metrics);
+  const settlement = overrides.settlement ?? settlementOf(config);
   return {
     store: new CuratorStore(await openTransport(config, overrides.sql), storeTimings(metrics)),
     metrics,
@@ -189,6 +199,24 @@ export async function buildWebhookDependencies(
     toleranceSeconds: config.webhook.toleranceSeconds,
     ...(overrides.clock ? { clock: overrides.clock } : {}),
     ...(breaker ? { breaker } : {}),
+    ...(settlement ? { settlement } : {}),
+  };
+}
+
+/**
+ * What the webhook settles emails of unknown outcome with: the work queue its replays go to, and its own errors and
+ * throttles read back from CloudWatch (a webhook that failed may have lost evidence). Where there is no work queue
+ * (locally) only the health job settles, and it says where to replay by hand.
+ */
+function settlementOf(config: CuratorConfig): WebhookDeps['settlement'] {
+  if (!config.workQueueUrl) return undefined;
+  const clientConfig = awsClientConfig(config);
+  return {
+    continuations: sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl),
+    ...(config.aws.metrics === 'cloudwatch'
+      ? { webhookMetrics: lambdaFunctionMetrics(new CloudWatchClient(clientConfig), webhookFunctionName(config.environment)) }
+      : {}),
+    config: { evidenceGraceMinutes: config.evidenceGraceMinutes },
   };
 }
 

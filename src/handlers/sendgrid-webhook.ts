@@ -6,6 +6,7 @@ import { MetricName, type Clock, type Logger, type Metrics } from '../curator/po
 import { isStorableText, storableJson, storableText } from '../events/storable.js';
 import type { CuratorStore } from '../store/curator-store.js';
 import { runComplaintBreaker, type BreakerDeps, type BreakerTrip } from '../breaker/complaint-breaker.js';
+import { settleUnknownEmails, type Settlement, type SettlementDeps } from '../runner/jobs/settle-unknown-emails.js';
 
 /** The part of a Lambda function URL event the webhook reads. */
 export interface FunctionUrlEvent {
@@ -33,6 +34,11 @@ export interface WebhookDeps {
   readonly toleranceSeconds: number;
   /** The complaint breaker's switches and pager; without it no pipeline is ever turned off by complaints. */
   readonly breaker?: Omit<BreakerDeps, 'store' | 'metrics' | 'logger'>;
+  /**
+   * The work queue and the webhook's own Lambda metrics, to settle emails of unknown outcome as evidence comes in
+   * (settleUnknownEmails) rather than at the health job's next quarter hour; without it only the health job does.
+   */
+  readonly settlement?: Omit<SettlementDeps, 'store' | 'clock' | 'logger'>;
 }
 
 type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
@@ -51,6 +57,8 @@ const sendGridEvent = z.looseObject({
   execution_id: z.unknown().optional(),
 });
 const delivery = z.array(z.unknown()).min(1).max(10_000);
+/** A container settles at most this often: SendGrid's servers each post about every 30 s, and the rule needs minutes. */
+const settleEveryMs = 60_000;
 
 /** Events that suppress an address: applied whenever the address can be read, even from an event otherwise bad. */
 const suppressing = new Set(['unsubscribe', 'group_unsubscribe', 'spamreport', 'bounce']);
@@ -142,11 +150,13 @@ const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlR
  * a delivery with nothing usable in it with 400, writing nothing. Applies new events (each SendGrid event id once):
  * statuses only move forward, bounces, spam reports and unsubscribes suppress the address, and what it saw is counted
  * in Storytailor/Email by email type (recordEmailMetrics); a complaint spike turns its pipeline off (the complaint
- * breaker, breakOnComplaints). One bad event does not cost the others: it is cleaned
- * and applied, or counted and logged (`rejected`), and the delivery is answered 200. Never logs an address.
+ * breaker, breakOnComplaints); with a work queue, the emails a crash left unknown are settled (settle). One bad event
+ * does not cost the others: it is cleaned and applied, or counted and logged (`rejected`), and the delivery is
+ * answered 200. Never logs an address.
  */
 export function createSendGridWebhookHandler(dependencies: () => Promise<WebhookDeps>) {
   let built: Promise<WebhookDeps> | null = null;
+  let settledAt = Number.NEGATIVE_INFINITY;
   return async (event: FunctionUrlEvent): Promise<FunctionUrlResult> => {
     built ??= dependencies().catch((error: unknown) => {
       built = null;
@@ -205,7 +215,18 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     }
     recordEmailMetrics(deps.metrics, applied);
     const trips = await breakOnComplaints(deps, applied, clock.now());
-    const result = { ...applied, rejected: problems.length, cleaned, breaker_trips: trips.map((trip) => trip.jobType) };
+    let settlement: Settlement | null = null;
+    if (deps.settlement !== undefined && clock.now().getTime() - settledAt >= settleEveryMs) {
+      settledAt = clock.now().getTime();
+      settlement = await settle(deps, clock);
+    }
+    const result = {
+      ...applied,
+      rejected: problems.length,
+      cleaned,
+      breaker_trips: trips.map((trip) => trip.jobType),
+      ...(settlement ? { settled_failed: settlement.failed, settled_superseded: settlement.superseded, replays_queued: settlement.replaysQueued } : {}),
+    };
     await deps.metrics.flush().catch((error: unknown) => {
       deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
     });
@@ -224,6 +245,21 @@ async function noteRefusal(deps: WebhookDeps, now: Date, status: number, error: 
     await deps.store.call(storeFunctions.recordWebhookRefusal, { now, status, error });
   } catch (failure) {
     deps.logger.error('could not record a refused delivery', { status, error: failure instanceof Error ? failure.message : String(failure) });
+  }
+}
+
+/**
+ * Settles emails of unknown outcome after a delivery was applied, so a request SendGrid never received is resent
+ * minutes after its grace window rather than at the health job's next run. Its failure costs the delivery nothing:
+ * the events are applied, and the health job settles within 15 minutes.
+ */
+async function settle(deps: WebhookDeps, clock: Clock): Promise<Settlement | null> {
+  if (deps.settlement === undefined) return null;
+  try {
+    return await settleUnknownEmails({ ...deps.settlement, store: deps.store, clock, logger: deps.logger });
+  } catch (error) {
+    deps.logger.error('settling emails of unknown outcome failed; the health job will', { error: error instanceof Error ? error.message : String(error) });
+    return null;
   }
 }
 

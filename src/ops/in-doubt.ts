@@ -22,7 +22,7 @@ function stateOf(batch: UnknownBatch, graceMinutes: number): string {
   if (!batch.webhook_clean) {
     return batch.refusals > 0 ? `in doubt: the webhook refused ${batch.refusals} deliveries since` : 'in doubt: the webhook had Lambda errors or throttles since';
   }
-  return 'SendGrid never received it: settled failed and replayed by the next health check';
+  return "SendGrid never received it: settled failed and replayed at the webhook's next delivery or the next health check";
 }
 
 /**

@@ -3615,6 +3615,14 @@ begin
   ), failing as (
     select j.*, coalesce(j.created_at < (p_superseded_before ->> j.pipeline_type)::timestamptz, false) as superseded
     from judged j where past_grace and later_processed and webhook_clean
+  ), marked as (
+    -- Marking the batch first makes two settlements at once (the webhook's and the health job's) settle and replay it
+    -- once: the second waits on the row, finds it marked, and leaves it.
+    update public.pipeline_request_batches b set settled_failed_at = p_now, settled_failed_emails = f.emails
+    from failing f where b.id = f.batch and b.settled_failed_at is null
+    returning b.id
+  ), settling as (
+    select f.* from failing f join marked m on m.id = f.batch
   ), failed as (
     update public.pipeline_executions e
     set status = case when f.superseded then 'skipped' else 'failed' end,
@@ -3622,7 +3630,7 @@ begin
                 ' minutes, later requests'' Processed events arrived and the webhook answered every delivery' ||
                 case when f.superseded then '; superseded by the pipeline''s next firing, not sent late' else '' end,
         completed_at = p_now, updated_at = p_now
-    from failing f
+    from settling f
     where e.request_batch = f.batch and e.status = 'unknown'
     returning e.id
   ), failed_emails as (
@@ -3631,17 +3639,13 @@ begin
     from failed x
     where l.execution_id = x.id and l.status = 'queued'
     returning 1
-  ), marked as (
-    update public.pipeline_request_batches b set settled_failed_at = p_now, settled_failed_emails = f.emails
-    from failing f where b.id = f.batch
-    returning 1
   )
   select jsonb_build_object(
-    'failed', coalesce((select sum(f.emails) from failing f where not f.superseded), 0),
+    'failed', coalesce((select sum(f.emails) from settling f where not f.superseded), 0),
     'failed_batches', coalesce((select jsonb_agg(jsonb_build_object('batch', f.batch, 'pipeline_type', f.pipeline_type, 'emails', f.emails,
                                                                     'from', f.from_at, 'to', f.to_at) order by f.created_at)
-                                from failing f where not f.superseded), '[]'::jsonb),
-    'superseded', coalesce((select sum(f.emails) from failing f where f.superseded), 0),
+                                from settling f where not f.superseded), '[]'::jsonb),
+    'superseded', coalesce((select sum(f.emails) from settling f where f.superseded), 0),
     'settled', (select count(*) from failed),
     'awaiting', coalesce((select sum(j.emails) from judged j where not j.past_grace), 0),
     'in_doubt', coalesce((select sum(j.emails) from judged j where j.past_grace and not (j.later_processed and j.webhook_clean)), 0),

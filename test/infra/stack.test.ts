@@ -244,6 +244,24 @@ describe('the curator stack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'storytailor-complaint-breaker', MetricName: 'BreakerTrips', Namespace: 'Storytailor/Email', Threshold: 0 });
   });
 
+  it('lets the webhook queue the replay of what it settles failed on the work queue alone, with the grace window of the settings', () => {
+    const webhookRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('SendGridWebhookFunctionServiceRole'))![0];
+    const statements = (
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((resource) =>
+        JSON.stringify((resource as { Properties: { Roles: unknown } }).Properties.Roles).includes(webhookRole),
+      ) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const sends = statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+    expect(sends).toHaveLength(1);
+    const workQueue = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('CuratorWork'))!;
+    expect(sends[0]!.Resource).toEqual({ 'Fn::GetAtt': [workQueue, 'Arn'] });
+    expect(statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('sqs:Receive')))).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-sendgrid-webhook-production',
+      Environment: { Variables: Match.objectLike({ CURATOR_WORK_QUEUE_URL: { Ref: workQueue }, CURATOR_EVIDENCE_GRACE_MINUTES: '30' }) },
+    });
+  });
+
   it('grants least privilege: metrics only in its namespaces, switches only under their path', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

@@ -4,7 +4,7 @@ import { manualClock, type ManualClock } from '../../src/adapters/clock.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import type { Continuations, OutgoingEmail } from '../../src/curator/ports.js';
-import { createSendGridWebhookHandler, publicKeyOf, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
+import { createSendGridWebhookHandler, publicKeyOf, type FunctionUrlEvent, type WebhookDeps } from '../../src/handlers/sendgrid-webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import { curatorHarness, runLosingFirstRequest, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
@@ -72,15 +72,21 @@ beforeEach(async () => {
   curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4, continuations });
   webhookClock = manualClock(new Date(firing.getTime() + 600_000));
   webhookMetrics = memoryMetrics();
-  webhook = createSendGridWebhookHandler(async () => ({
+  webhook = webhookWith();
+});
+
+/** The webhook as deployed with a work queue (settling what it can as deliveries come), or without one. */
+function webhookWith(settlement?: WebhookDeps['settlement']) {
+  return createSendGridWebhookHandler(async () => ({
     store: new CuratorStore(sqlTransport(db.sql)),
     metrics: webhookMetrics,
     logger: memoryLogger(),
     clock: webhookClock,
     publicKey: publicKeyOf(publicKey.export({ format: 'der', type: 'spki' }).toString('base64')),
     toleranceSeconds: 300,
+    ...(settlement ? { settlement } : {}),
   }));
-});
+}
 afterEach(async () => {
   await db?.close();
 });
@@ -219,6 +225,44 @@ describe('an email whose request SendGrid never received', () => {
     queued.length = 0;
     expect((await health(minutes(50))).emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 0, replaysQueued: 0 });
     expect(queued).toEqual([]);
+  });
+
+  it('is settled failed by the webhook\'s first delivery past the grace window, once, and replayed from the work queue', async () => {
+    const settling = webhookWith({
+      continuations: {
+        async continueWith(events) {
+          queued.push(...events);
+        },
+      },
+      config: { evidenceGraceMinutes: 30 },
+    });
+    const { asked } = await runWithOneRequestLost();
+    await laterRequestProcessed(minutes(15));
+    const deliver = async (at: Date) => {
+      webhookClock.set(at);
+      const answer = await settling(delivery([event(asked[0]!, 'delivered', at)], at));
+      expect(answer.statusCode).toBe(200);
+      return JSON.parse(answer.body) as Record<string, unknown>;
+    };
+
+    // Within the grace window a delivery settles nothing; half a minute later the container does not look again.
+    expect(await deliver(minutes(20))).toMatchObject({ settled_failed: 0, replays_queued: 0 });
+    expect(await deliver(new Date(minutes(20).getTime() + 30_000))).not.toHaveProperty('settled_failed');
+    expect(queued).toEqual([]);
+
+    // The first delivery past it settles the lost request failed and queues its replay: no health job needed.
+    expect(await deliver(minutes(32))).toMatchObject({ settled_failed: 4, settled_superseded: 0, replays_queued: 1 });
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ 'detail-type': 'retry', detail: { jobType: 'daily_digest', retry: true } });
+    expect(await deliver(minutes(34))).toMatchObject({ settled_failed: 0, replays_queued: 0 });
+
+    // The health job finds it settled and queues nothing more; the one replay sends the four, each family once.
+    expect((await health(minutes(45))).emailsInDoubt).toMatchObject({ failed: 0, inDoubt: 0, replaysQueued: 0 });
+    expect(queued).toHaveLength(1);
+    expect(tallyOf(await curator.handler(queued[0]!))).toMatchObject({ executed: 4 });
+    const families = curator.mailer.sent.map((email) => email.userId);
+    expect(families).toHaveLength(8);
+    expect(new Set(families).size).toBe(8);
   });
 
   it('is recorded superseded, not sent late, once its pipeline has fired again', async () => {

@@ -127,7 +127,11 @@ export async function runHealth(deps: CuratorDeps): Promise<HealthResult> {
   try {
     const settlement = await settleUnknownEmails(deps);
     checks.emailsInDoubt = settlement;
-    if (settlement.inDoubt > 0) healthy = false;
+    deps.metrics.record({ name: MetricName.EmailsInDoubt, value: settlement.inDoubt, unit: 'Count' });
+    if (settlement.inDoubt > 0) {
+      healthy = false;
+      deps.logger.error('emails in doubt', { in_doubt: settlement.inDoubt, because: settlement.inDoubtBecause });
+    }
   } catch (error) {
     checks.emailsInDoubt = 'error';
     checks.emailsInDoubtError = error instanceof Error ? error.message : String(error);

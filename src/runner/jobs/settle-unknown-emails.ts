@@ -1,4 +1,4 @@
-import { MetricName, type FunctionMetrics, type Logger } from '../../curator/ports.js';
+import type { FunctionMetrics, Logger } from '../../curator/ports.js';
 import { replayEvent, type ReplayDetail } from '../../events/curator-events.js';
 import { isJobType, jobTypes, lastFiring, pipelineOf, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
@@ -69,15 +69,21 @@ export function latestFirings(now: Date): Record<string, string> {
   );
 }
 
+/** What a settlement reads and writes: the health job hands it the curator's dependencies, the webhook its own. */
+export type SettlementDeps = Pick<CuratorDeps, 'store' | 'clock' | 'logger' | 'continuations' | 'webhookMetrics'> & {
+  readonly config: Pick<CuratorDeps['config'], 'evidenceGraceMinutes'>;
+};
+
 /**
  * Settles the emails a crash left of unknown outcome, by SendGrid's evidence only (curator_settle_unknown_emails):
  * those of a request SendGrid gave an event for are settled sent by the webhook as the event comes; those of a request
  * SendGrid provably never received (past the grace window, later requests' Processed events arrived, the webhook
  * answered everything since) are settled failed and their pipeline's replay of failed outcomes queued on the work
- * queue, or recorded superseded when their pipeline has fired again since. What neither settles stays unknown and is
- * counted as EmailsInDoubt, with why.
+ * queue, or recorded superseded when their pipeline has fired again since. What neither settles stays unknown: the
+ * answer counts it, with why, and the health job reports it as EmailsInDoubt. The webhook and the health job both
+ * run it; a batch is settled and replayed once whichever comes first.
  */
-export async function settleUnknownEmails(deps: CuratorDeps): Promise<Settlement> {
+export async function settleUnknownEmails(deps: SettlementDeps): Promise<Settlement> {
   const now = deps.clock.now();
   const graceMinutes = deps.config.evidenceGraceMinutes ?? defaultGraceMinutes;
   const answer = await deps.store.call(storeFunctions.settleUnknownEmails, {
@@ -88,7 +94,6 @@ export async function settleUnknownEmails(deps: CuratorDeps): Promise<Settlement
     webhookCleanSince: await webhookCleanSince(deps.webhookMetrics, now, deps.logger),
     supersededBefore: latestFirings(now),
   });
-  deps.metrics.record({ name: MetricName.EmailsInDoubt, value: answer.in_doubt, unit: 'Count' });
   const replays = answer.failed_batches.flatMap((batch) =>
     isJobType(batch.pipeline_type) ? [replayEvent(replayOfFailed(batch.pipeline_type, batch.from, batch.to))] : [],
   );
@@ -104,7 +109,6 @@ export async function settleUnknownEmails(deps: CuratorDeps): Promise<Settlement
     else deps.logger.error('no work queue: replay these failed outcomes by hand', { replays: replays.map((event) => event.detail) });
   }
   const inDoubtBecause = Object.fromEntries(Object.entries(answer.in_doubt_by_reason).filter(([, count]) => count > 0));
-  if (answer.in_doubt > 0) deps.logger.error('emails in doubt', { in_doubt: answer.in_doubt, because: inDoubtBecause });
   return {
     awaiting: answer.awaiting,
     failed: answer.failed,
