@@ -27,9 +27,9 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { openPostgres } from '../src/db/postgres-client.js';
 import type { SqlClient } from '../src/db/sql-client.js';
-import { loadConfig } from '../src/handlers/config.js';
+import { loadConfig } from '../src/wiring/config.js';
 import { createCuratorHandler } from '../src/handlers/curator.js';
-import { buildDependencies } from '../src/handlers/dependencies.js';
+import { buildDependencies } from '../src/wiring/dependencies.js';
 import { seedBenchPopulation } from './population.js';
 import { cloudWatchLike, latencyProxy, sendGridLike } from './servers.js';
 

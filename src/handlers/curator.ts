@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MetricName } from '../curator/ports.js';
 import type { CuratorDeps } from '../runner/deps.js';
-import { JobRequestError } from '../runner/errors.js';
-import { runJob } from '../runner/run-job.js';
-import type { JobResult } from '../runner/job-result.js';
-import { withFields } from '../runner/log-fields.js';
-import { loadConfig } from './config.js';
-import { parseCuratorEvent } from '../events/parse-curator-event.js';
-import { buildDependencies } from './dependencies.js';
+import type { CuratorResult } from '../runner/job-result.js';
+import { refuseRequest, runRequest } from '../runner/run-request.js';
+import { loadConfig } from '../wiring/config.js';
+import { buildDependencies } from '../wiring/dependencies.js';
 
-/** What the handler answers: the job's summary, or why the event was refused (never retried). */
-export type CuratorResult = JobResult | { readonly ok: false; readonly error: string };
+export type { CuratorResult } from '../runner/job-result.js';
 
 /** What it answers for a batch from the SQS work queue: the messages to deliver again. */
 export interface SqsBatchResult {
@@ -34,9 +29,10 @@ function isSqsEvent(event: unknown): event is SqsEvent {
 
 /**
  * Builds the curator's handler over dependencies made once (on the first invocation) and reused while the
- * Lambda stays warm. An invalid event is answered with the error and counted, not thrown: EventBridge must not
- * retry garbage. A failure while running is thrown, so Lambda counts it and the async retry can resume. Messages
- * from the SQS work queue (continuations) are run one by one; a failed one is reported for redelivery.
+ * Lambda stays warm. Each event goes through runRequest: an invalid one is answered with the error and counted, not
+ * thrown (EventBridge must not retry garbage). A failure while running is thrown, so Lambda counts it and the async
+ * retry can resume. Messages from the SQS work queue (continuations) are run one by one; a failed one is reported
+ * for redelivery.
  */
 export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
   let built: Promise<CuratorDeps> | null = null;
@@ -48,35 +44,13 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
       throw error;
     });
     const deps = await built;
-    const refuse = (error: string, field: string): CuratorResult => {
-      deps.logger.error('invalid event', { field, error });
-      deps.metrics.record({ name: MetricName.InvalidEvents, value: 1, unit: 'Count' });
-      return { ok: false, error };
-    };
-    const runOne = async (one: unknown, delivery: 'direct' | 'work_queue'): Promise<CuratorResult> => {
-      try {
-        const parsed = parseCuratorEvent(one, { now: deps.clock.now(), delivery });
-        if (!parsed.ok) return refuse(parsed.error, parsed.field);
-        if (parsed.request.kind === 'signal' && parsed.request.problem !== null) {
-          // Recorded and escalated (a crisis alert is never dropped), and still counted as an event that was wrong.
-          deps.logger.error('invalid event', { error: parsed.request.problem });
-          deps.metrics.record({ name: MetricName.InvalidEvents, value: 1, unit: 'Count' });
-        }
-        const owner = context.awsRequestId ?? randomUUID();
-        const remaining = context.getRemainingTimeInMillis;
-        return await runJob(
-          {
-            ...deps,
-            // Every line of the invocation carries its Lambda request id.
-            logger: withFields(deps.logger, { request_id: owner }),
-            config: { ...deps.config, owner, delivery, ...(remaining ? { remainingMs: () => remaining.call(context) } : {}) },
-          },
-          parsed.request,
-        );
-      } catch (error) {
-        if (error instanceof JobRequestError) return refuse(error.message, error.field);
-        throw error;
-      }
+    const runOne = (one: unknown, delivery: 'direct' | 'work_queue'): Promise<CuratorResult> => {
+      const remaining = context.getRemainingTimeInMillis;
+      return runRequest(deps, one, {
+        delivery,
+        owner: context.awsRequestId ?? randomUUID(),
+        ...(remaining ? { remainingMs: () => remaining.call(context) } : {}),
+      });
     };
     try {
       if (!isSqsEvent(event)) return await runOne(event, 'direct');
@@ -86,7 +60,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
         try {
           body = JSON.parse(record.body);
         } catch {
-          refuse(`SQS message ${record.messageId}: the body is not JSON`, 'body');
+          refuseRequest(deps, `SQS message ${record.messageId}: the body is not JSON`, 'body');
           continue;
         }
         try {

@@ -6,8 +6,8 @@ import type { CuratorDeps } from '../runner/deps.js';
 import type { OpsSummaryResult } from '../runner/job-result.js';
 import { withFields } from '../runner/log-fields.js';
 import type { InvocationContext } from './curator.js';
-import { loadConfig } from './config.js';
-import { buildDependencies } from './dependencies.js';
+import { loadConfig } from '../wiring/config.js';
+import { buildDependencies } from '../wiring/dependencies.js';
 
 /** What the ops summary function answers: the summary's outcome, or why the event was refused (never retried). */
 export type OpsSummaryAnswer = OpsSummaryResult | { readonly ok: false; readonly error: string };

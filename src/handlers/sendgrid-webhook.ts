@@ -1,12 +1,13 @@
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import { z } from 'zod';
 import { systemClock } from '../adapters/clock.js';
-import { MetricName, type Clock, type Logger, type Metrics } from '../curator/ports.js';
+import { MetricName, type Clock, type Metrics } from '../curator/ports.js';
 import { isStorableText, storableJson, storableText } from '../events/storable.js';
-import type { CuratorStore } from '../store/curator-store.js';
-import { runComplaintBreaker, type BreakerDeps, type BreakerTrip } from '../breaker/complaint-breaker.js';
-import { settleUnknownEmails, type Settlement, type SettlementDeps } from '../runner/jobs/settle-unknown-emails.js';
+import { runComplaintBreaker, type BreakerTrip } from '../breaker/complaint-breaker.js';
+import { settleUnknownEmails, type Settlement } from '../runner/jobs/settle-unknown-emails.js';
+import { signatureIsValid } from '../adapters/sendgrid/webhook-signature.js';
+import type { WebhookDeps } from '../wiring/webhook.js';
 
 /** The part of a Lambda function URL event the webhook reads. */
 export interface FunctionUrlEvent {
@@ -22,24 +23,6 @@ export interface FunctionUrlResult {
   readonly body: string;
 }
 
-/** What the webhook needs, wired once per cold start. */
-export interface WebhookDeps {
-  readonly store: CuratorStore;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly clock?: Clock;
-  /** SendGrid's signed-webhook verification key. */
-  readonly publicKey: KeyObject;
-  /** How old a signed timestamp may be, either way, before the request is refused as stale. */
-  readonly toleranceSeconds: number;
-  /** The complaint breaker's switches and pager; without it no pipeline is ever turned off by complaints. */
-  readonly breaker?: Omit<BreakerDeps, 'store' | 'metrics' | 'logger'>;
-  /**
-   * The work queue and the webhook's own Lambda metrics, to settle emails of unknown outcome as evidence comes in
-   * (settleUnknownEmails) rather than at the health job's next quarter hour; without it only the health job does.
-   */
-  readonly settlement?: Omit<SettlementDeps, 'store' | 'clock' | 'logger'>;
-}
 
 type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
 
@@ -114,28 +97,6 @@ function readEvent(item: unknown, index: number, nowSeconds: number): ReadEvent 
     !goodTime ||
     [raw.sg_event_id, raw.event, raw.email, raw.sg_message_id, raw.type].some((value) => typeof value === 'string' && !isStorableText(value));
   return { ok: true, event, cleaned };
-}
-
-/**
- * Reads SendGrid's verification key as the dashboard shows it (base64 DER) or as PEM.
- *
- * @example
- * const key = publicKeyOf(process.env.SENDGRID_WEBHOOK_PUBLIC_KEY!);
- */
-export function publicKeyOf(text: string): KeyObject {
-  const trimmed = text.trim();
-  return trimmed.startsWith('-----BEGIN')
-    ? createPublicKey(trimmed)
-    : createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
-}
-
-/** SendGrid signs timestamp + raw body with ECDSA P-256 / SHA-256; the signature is base64 DER. */
-export function signatureIsValid(publicKey: KeyObject, rawBody: Buffer, timestamp: string, signature: string): boolean {
-  try {
-    return verify('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]), publicKey, Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
 }
 
 const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlResult => ({
@@ -310,7 +271,7 @@ function recordEmailMetrics(metrics: Metrics, applied: AppliedEvents): void {
 
 /** The Lambda entry point behind the function URL, configured from the environment. */
 export const handler = createSendGridWebhookHandler(async () => {
-  const { loadConfig } = await import('./config.js');
-  const { buildWebhookDependencies } = await import('./dependencies.js');
+  const { loadConfig } = await import('../wiring/config.js');
+  const { buildWebhookDependencies } = await import('../wiring/webhook.js');
   return buildWebhookDependencies(loadConfig(process.env));
 });

@@ -1,7 +1,7 @@
 import type { ManualClock } from '../adapters/clock.js';
 import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
-import type { CuratorResult } from '../handlers/curator.js';
+import type { CuratorResult } from '../runner/job-result.js';
 import type { OpsSummaryAnswer } from '../handlers/ops-summary.js';
 import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';

@@ -6,7 +6,7 @@ import { parseSwitch } from '../curator/switches.js';
 import { renderChartPng } from './charts/render-png.js';
 import { trendCharts, type TrendChart } from './charts/trend-charts.js';
 import { renderOpsSummary, type FunctionHealthLine, type SwitchLine } from './render.js';
-import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../pipelines/index.js';
+import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../pipelines/index.js';
 import { storeFunctions } from '../store/functions.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
 import type { CuratorDeps } from '../runner/deps.js';

@@ -1,5 +1,5 @@
 import type { FunctionHealth } from '../curator/ports.js';
-import { formatTable } from '../ops/table.js';
+import { formatTable } from '../format/table.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
 import { emailTargets, hasSla, missedEmailTargets, runbookSections, slaViolationCeilingPercent } from './checklist.js';
 import { falsePositiveCeilings, falsePositiveHeader, falsePositiveRows } from './false-positives.js';

@@ -18,7 +18,7 @@ export function parseTimeout(text: string): number {
   return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
 }
 
-async function progressOf(context: OpsContext, eventId: string): Promise<EventProgress> {
+export async function progressOf(context: OpsContext, eventId: string): Promise<EventProgress> {
   const store = await context.store();
   try {
     return await store.call(storeFunctions.runByEvent, { eventId });
@@ -27,20 +27,11 @@ async function progressOf(context: OpsContext, eventId: string): Promise<EventPr
   }
 }
 
-function answer(context: OpsContext, progress: EventProgress, eventId: string, shown: Shown): ExitCode {
+export function answerEvent(context: OpsContext, progress: EventProgress, eventId: string, shown: Shown): ExitCode {
   const { failed } = eventDone(progress);
   if (shown.json) context.out(JSON.stringify({ event_id: eventId, ...eventDone(progress), ...progress }, null, 2));
   else for (const line of describeEvent(progress, eventId)) context.out(line);
   return failed ? ExitCode.failed : ExitCode.ok;
-}
-
-/** `event <eventId>`: what the curator made of an event, as it stands now (exit 1 when it failed). */
-export async function showEvent(context: OpsContext, eventId: string, shown: Shown): Promise<ExitCode> {
-  const progress = await progressOf(context, eventId);
-  if (progress.attempts.length === 0 && progress.dry_run === null) {
-    throw new OpsError(ExitCode.failed, `nothing carries event ${eventId}: the curator has not taken it yet, or ops did not publish it`);
-  }
-  return answer(context, progress, eventId, shown);
 }
 
 /**
@@ -54,7 +45,7 @@ export async function followEvent(context: OpsContext, eventId: string, follow: 
   let seen = '';
   for (;;) {
     const progress = await progressOf(context, eventId);
-    if (eventDone(progress).done) return answer(context, progress, eventId, shown);
+    if (eventDone(progress).done) return answerEvent(context, progress, eventId, shown);
     const state =
       progress.attempts.length === 0
         ? 'waiting for the curator to take it'

@@ -16,10 +16,8 @@ import {
 } from '../pipelines/index.js';
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import type { OpsContext } from './context.js';
-import { ExitCode, explain } from './errors.js';
-import type { Shown } from './look.js';
+import { explain } from './errors.js';
 import { readTunables } from './parameters.js';
-import { formatTable, when } from './table.js';
 
 /** What a `threshold_change` override records in `details`: the parameter, its value before and after, who approved. */
 export interface ThresholdChangeDetails {
@@ -134,31 +132,3 @@ export async function thresholdLines(context: OpsContext, only: JobType | null):
   return { lines, unknown };
 }
 
-/** `thresholds [slug|jobType]`: the effective policy, for people (a table) or scripts (`--json`). */
-export async function showThresholds(context: OpsContext, only: JobType | null, display: Shown): Promise<ExitCode> {
-  const { lines, unknown } = await thresholdLines(context, only);
-  if (display.json) {
-    context.out(JSON.stringify({ environment: context.env, thresholds: lines, unknownParameters: unknown }, null, 2));
-    return ExitCode.ok;
-  }
-  const rows = lines.map((line) => [
-    line.parameter,
-    line.default,
-    line.range ?? '',
-    line.effective,
-    line.source === 'default' ? 'default' : line.source === 'override' ? `override ${line.value}` : `IGNORED ${JSON.stringify(line.value)}`,
-    line.source === 'default' ? '' : line.setBy === null ? '(no ops tune record: set by hand)' : `${line.setBy} ${when(line.setAt)}`,
-  ]);
-  for (const row of formatTable(['parameter', 'default', 'may be set to', 'in force', 'source', 'set by'], rows)) context.out(row);
-  const ignored = lines.filter((line) => line.problem !== null);
-  if (ignored.length > 0) {
-    context.out('');
-    context.out('ignored overrides (the curator applies the default):');
-    for (const line of ignored) context.out(`  ${line.problem}`);
-  }
-  if (unknown.length > 0) {
-    context.out('');
-    context.out(`parameters the curator does not read (a typo?): ${unknown.join(', ')}`);
-  }
-  return ExitCode.ok;
-}

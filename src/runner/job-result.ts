@@ -100,3 +100,6 @@ export interface WhatIfResult extends Answered {
 
 /** The handler's answer for one event, one variant per kind of job. */
 export type JobResult = RunResult | ShardResult | SignalResult | CrisisCheckResult | DryRunResult | HealthResult | OpsSummaryResult | WhatIfResult;
+
+/** What the curator answers one request: the job's summary, or why the request was refused (never retried). */
+export type CuratorResult = JobResult | { readonly ok: false; readonly error: string };

@@ -2,9 +2,9 @@ import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
-import { loadConfig } from '../../src/handlers/config.js';
+import { loadConfig } from '../../src/wiring/config.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
-import { buildDependencies } from '../../src/handlers/dependencies.js';
+import { buildDependencies } from '../../src/wiring/dependencies.js';
 import { killSwitchPath, killSwitchSlugs } from '../../src/pipelines/index.js';
 import { recordingMailer, scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';

@@ -2,9 +2,9 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { manualClock } from '../../src/adapters/clock.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
-import { loadConfig } from '../../src/handlers/config.js';
+import { loadConfig } from '../../src/wiring/config.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
-import { buildDependencies } from '../../src/handlers/dependencies.js';
+import { buildDependencies } from '../../src/wiring/dependencies.js';
 import { scheduledEvent, tallyOf } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { fakeSendGrid } from '../support/fake-providers.js';

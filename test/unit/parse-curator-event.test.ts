@@ -6,7 +6,7 @@ import { manualClock } from '../../src/adapters/clock.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
-import { ConfigError, loadConfig } from '../../src/handlers/config.js';
+import { ConfigError, loadConfig } from '../../src/wiring/config.js';
 import type { CuratorDeps } from '../../src/runner/deps.js';
 import type { CuratorStore } from '../../src/store/curator-store.js';
 import { recordingMailer } from '../support/curator-harness.js';

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { SecretRef } from '../../handlers/config.js';
+import type { SecretRef } from '../../wiring/config.js';
 
 /** How long a secret read from Secrets Manager is kept across warm invocations. */
 const secretMaxAgeSeconds = 900;

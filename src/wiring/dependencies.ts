@@ -1,15 +1,12 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { ssmSwitchWriter } from '../adapters/aws/ssm-switch-writer.js';
 import { createClient } from '@supabase/supabase-js';
 import { SecretsManagerClient, secretReader } from '../adapters/aws/secrets.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { sendGridMailer } from '../adapters/sendgrid/sendgrid-mailer.js';
 import { stripePayments } from '../adapters/stripe/stripe-payments.js';
-import { MetricName, type Clock, type Metrics, type Logger, type Payments } from '../curator/ports.js';
-import type { KeyObject } from 'node:crypto';
-import { publicKeyOf, type WebhookDeps } from './sendgrid-webhook.js';
+import { MetricName, type Metrics, type Logger, type Payments } from '../curator/ports.js';
 import WebSocket from 'ws';
 import { systemClock } from '../adapters/clock.js';
 import { cloudWatchMetrics } from '../adapters/aws/cloudwatch-metrics.js';
@@ -33,14 +30,14 @@ import type { CuratorConfig } from './config.js';
 /** Adapters a caller supplies instead of the configured ones (tests, the local simulation). */
 export type DependencyOverrides = Partial<Omit<CuratorDeps, 'config' | 'store'>> & { readonly sql?: SqlClient };
 
-function awsClientConfig(config: CuratorConfig) {
+export function awsClientConfig(config: CuratorConfig) {
   const { aws } = config;
   return { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), maxAttempts: 5 };
 }
 
 const readers = new WeakMap<CuratorConfig, ReturnType<typeof secretReader>>();
 /** The secret reader of a configuration, made once so its cache is shared. */
-function secretsOf(config: CuratorConfig): ReturnType<typeof secretReader> {
+export function secretsOf(config: CuratorConfig): ReturnType<typeof secretReader> {
   let reader = readers.get(config);
   if (reader === undefined) {
     reader = secretReader(new SecretsManagerClient(awsClientConfig(config)));
@@ -151,81 +148,14 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
 }
 
 /** Each store call's duration as StoreCallDuration (by SQL function), whole milliseconds so Values/Counts stay few. */
-function storeTimings(metrics: Metrics): StoreObserver {
+export function storeTimings(metrics: Metrics): StoreObserver {
   return (storeFunction, milliseconds) =>
     metrics.record({ name: MetricName.StoreCallDuration, value: Math.max(0, Math.round(milliseconds)), unit: 'Milliseconds', storeFunction });
 }
 
-function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
+export function metricsFor(config: CuratorConfig, logger: Logger): Metrics {
   return config.aws.metrics === 'cloudwatch'
     ? cloudWatchMetrics({ client: new CloudWatchClient(awsClientConfig(config)), environment: config.environment, logger })
     : memoryMetrics();
 }
 
-/**
- * Wires the SendGrid webhook: the store, metrics, Powertools logs, the verification key, the complaint breaker
- * (the switches read as the curator reads them, the switch put in SSM; its page is the alarm on BreakerTrips) and
- * the settlement of emails of unknown outcome (settlementOf). In AWS it reads SSM; locally the breaker runs only when
- * the caller hands it its switches.
- */
-export async function buildWebhookDependencies(
-  config: CuratorConfig,
-  overrides: {
-    sql?: SqlClient;
-    metrics?: Metrics;
-    logger?: Logger;
-    publicKey?: KeyObject;
-    clock?: Clock;
-    breaker?: WebhookDeps['breaker'];
-    settlement?: WebhookDeps['settlement'];
-  } = {},
-): Promise<WebhookDeps> {
-  const logger = overrides.logger ?? powertoolsLogger('sendgrid-webhook', { environment: config.environment });
-  let publicKey = overrides.publicKey;
-  if (publicKey === undefined) {
-    if (config.webhook.publicKey === null) {
-      throw new Error('invalid configuration: SENDGRID_WEBHOOK_PUBLIC_KEY (or its _SECRET_ARN) is required by the webhook');
-    }
-    publicKey = publicKeyOf(await secretsOf(config)(config.webhook.publicKey));
-  }
-  const metrics = overrides.metrics ?? metricsFor(config, logger);
-  const breaker = overrides.breaker ?? breakerOf(config, logger, metrics);
-  const settlement = overrides.settlement ?? settlementOf(config);
-  return {
-    store: new CuratorStore(await openTransport(config, overrides.sql), storeTimings(metrics)),
-    metrics,
-    logger,
-    publicKey,
-    toleranceSeconds: config.webhook.toleranceSeconds,
-    ...(overrides.clock ? { clock: overrides.clock } : {}),
-    ...(breaker ? { breaker } : {}),
-    ...(settlement ? { settlement } : {}),
-  };
-}
-
-/**
- * What the webhook settles emails of unknown outcome with: the work queue its replays go to, and its own errors and
- * throttles read back from CloudWatch (a webhook that failed may have lost evidence). Where there is no work queue
- * (locally) only the health job settles, and it says where to replay by hand.
- */
-function settlementOf(config: CuratorConfig): WebhookDeps['settlement'] {
-  if (!config.workQueueUrl) return undefined;
-  const clientConfig = awsClientConfig(config);
-  return {
-    continuations: sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl),
-    ...(config.aws.metrics === 'cloudwatch'
-      ? { webhookMetrics: lambdaFunctionMetrics(new CloudWatchClient(clientConfig), webhookFunctionName(config.environment)) }
-      : {}),
-    config: { evidenceGraceMinutes: config.evidenceGraceMinutes },
-  };
-}
-
-function breakerOf(config: CuratorConfig, logger: Logger, metrics: Metrics): WebhookDeps['breaker'] {
-  if (config.aws.switchSource !== 'ssm') return undefined;
-  const ssm = new SSMClient(awsClientConfig(config));
-  return {
-    environment: config.environment,
-    switches: ssmSwitches({ client: ssm, environment: config.environment, ttlSeconds: config.aws.switchTtlSeconds, logger, metrics }),
-    switchWriter: ssmSwitchWriter(ssm, config.environment),
-  };
-}
