@@ -1,5 +1,5 @@
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand } from '@aws-sdk/client-eventbridge';
-import { ruleName, rules, type Environment } from '../pipelines/index.js';
+import { ruleName, rules, type Environment, type RuleSlug } from '../pipelines/index.js';
 import type { Attribution, OpsContext } from './context.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 import { recordOverride } from './overrides.js';
@@ -45,4 +45,26 @@ export async function setRules(context: OpsContext, state: 'DISABLED' | 'ENABLED
     return ExitCode.notRecorded;
   }
   return ExitCode.ok;
+}
+
+/** A rule as EventBridge has it now: enabled, disabled (stop-all), or not there (the stack not deployed). */
+export type RuleState = 'ENABLED' | 'DISABLED' | 'NOT FOUND';
+
+/** One rule's state, read with DescribeRule (what on-call's policy grants). */
+export async function readRuleState(context: OpsContext, slug: RuleSlug): Promise<RuleState> {
+  const name = ruleName(context.env, slug);
+  try {
+    const described = await context.events.send(new DescribeRuleCommand({ Name: name }));
+    return described.State === 'DISABLED' ? 'DISABLED' : 'ENABLED';
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return 'NOT FOUND';
+    throw explain(error, `reading ${name}`);
+  }
+}
+
+/** The eight rules' states. */
+export async function readRuleStates(context: OpsContext): Promise<Record<RuleSlug, RuleState>> {
+  const slugs = Object.keys(rules) as RuleSlug[];
+  const states = await Promise.all(slugs.map((slug) => readRuleState(context, slug)));
+  return Object.fromEntries(slugs.map((slug, index) => [slug, states[index]!])) as Record<RuleSlug, RuleState>;
 }

@@ -1,6 +1,6 @@
 import { DescribeRuleCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/adapters/clock.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
@@ -83,12 +83,36 @@ describeWithMoto('the ops commands', () => {
     await db?.close();
   });
 
-  it('shows every switch as a table', async () => {
+  it('shows every switch with what the curator does when it is off or unreadable, and the rule that fires it', async () => {
     const { code, out } = await ops(['switches']);
     expect(code).toBe(0);
-    expect(out).toMatch(/^switch\s+parameter\s+value\s+state$/m);
-    expect(out).toMatch(/^daily-digest\s+\/storytailor-staging\/pipelines\/daily-digest\/enabled\s+true\s+ON$/m);
-    expect(out.split('\n').filter((line) => / ON$/.test(line))).toHaveLength(13);
+    expect(out).toMatch(/^switch\s+value\s+state\s+when off\s+when unreadable\s+rule$/m);
+    const row = (slug: string) => out.split('\n').find((line) => line.startsWith(`${slug} `))!;
+    expect(row('daily-digest')).toMatch(/^daily-digest\s+true\s+ON\s+vetoed KILL_SWITCH_ACTIVE, recorded .*\s+vetoed KILL_SWITCH_ACTIVE\s+storytailor-daily-digest-staging: ENABLED$/);
+    // A crisis alert proceeds when its switch cannot be read; every other pipeline is vetoed.
+    expect(row('crisis-alert')).toMatch(/proceeds: a missed crisis alert is the worse failure\s+storytailor-realtime-signals-staging: ENABLED$/);
+    expect(row('all')).toMatch(/except crisis alerts, which proceed/);
+    expect(out.split('\n').filter((line) => /^\S+\s+true\s+ON\s/.test(line))).toHaveLength(13);
+    const parsed = JSON.parse((await ops(['switches', '--json'])).out) as { switches: Array<{ slug: string; state: string; rule_state: string | null }>; problems: string[] };
+    expect(parsed.switches).toHaveLength(13);
+    expect(parsed.switches.find((entry) => entry.slug === 'referral-rewards')).toMatchObject({ state: 'ON', rule_state: 'ENABLED' });
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it('exits 1 when a switch is missing or unreadable, saying what the curator does then', async () => {
+    const path = killSwitchPath('staging', 'weekly-insights');
+    await ssm.send(new DeleteParameterCommand({ Name: path }));
+    try {
+      const missing = await ops(['switches']);
+      expect(missing.code).toBe(1);
+      expect(missing.out).toMatch(/^weekly-insights\s+\(missing\)\s+UNREADABLE\s/m);
+      expect(missing.out).toContain(`${path} is missing: vetoed KILL_SWITCH_ACTIVE`);
+      await ssm.send(new PutParameterCommand({ Name: path, Value: 'flase', Type: 'String', Overwrite: true }));
+      expect((await ops(['switches'])).out).toContain(`${path} is unreadable ("flase"): vetoed KILL_SWITCH_ACTIVE`);
+    } finally {
+      await ssm.send(new PutParameterCommand({ Name: path, Value: 'true', Type: 'String', Overwrite: true }));
+    }
+    expect((await ops(['switches'])).code).toBe(0);
   });
 
   it('disables and enables a switch, recording who and why', async () => {
@@ -96,7 +120,7 @@ describeWithMoto('the ops commands', () => {
     expect(off.code).toBe(0);
     const read = async () => (await ssm.send(new GetParameterCommand({ Name: '/storytailor-staging/pipelines/daily-digest/enabled' }))).Parameter?.Value;
     expect(await read()).toBe('false');
-    expect((await ops(['switches'])).out).toMatch(/^daily-digest .* false\s+OFF$/m);
+    expect((await ops(['switches'])).out).toMatch(/^daily-digest\s+false\s+OFF\s/m);
     const on = await ops(['enable', 'daily-digest', '--reason', 'fix verified in staging', '--actor', 'maria']);
     expect(on.code).toBe(0);
     expect(await read()).toBe('true');
@@ -199,6 +223,15 @@ describeWithMoto('the ops commands', () => {
       expect(rule.State, slug).toBe('DISABLED');
     }
     expect(await overrides('stop_all')).toMatchObject([{ pipeline_type: 'all' }]);
+
+    // The switches are on, but nothing fires: ops switches says so, and a replay is refused before it is published.
+    const shown = await ops(['switches']);
+    expect(shown.code).toBe(1);
+    expect(shown.out).toMatch(/^daily-digest\s+true\s+ON\s.*storytailor-daily-digest-staging: DISABLED$/m);
+    expect(shown.out).toContain('storytailor-daily-digest-staging is DISABLED while daily-digest is on: nothing fires it (npm run ops -- start-all --reason ...)');
+    const replayed = await ops(['replay', 'daily_digest', '--period', '2026-11-23', '--dry-run', '--wait']);
+    expect(replayed.code).toBe(2);
+    expect(replayed.err).toMatch(/not published: storytailor-realtime-signals-staging, which delivers replays to the curator, is DISABLED; .* npm run ops -- start-all/);
   });
 
   it('asks before disable all and stop-all; with no terminal and no --yes it exits 2 and changes nothing', async () => {
@@ -236,7 +269,28 @@ describeWithMoto('the ops commands', () => {
       const rule = await events.send(new DescribeRuleCommand({ Name: `storytailor-${slug}-staging` }));
       expect(rule.State, slug).toBe('ENABLED');
     }
+    expect((await ops(['switches'])).code).toBe(0);
     expect(await overrides('start_all')).toMatchObject([{ pipeline_type: 'all', reason: 'templates fixed', ticket: 'OPS-9' }]);
+  });
+
+  it('refuses a replay its switch would veto, naming ops enable, but lets a dry run look', async () => {
+    expect((await ops(['disable', 'daily-digest', '--reason', 'bad template'])).code).toBe(0);
+    try {
+      const before = (await overrides('replay')).length;
+      const refused = await ops(['replay', 'daily_digest', '--period', '2026-11-23', '--reason', 'resend']);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(/not published: \/storytailor-staging\/pipelines\/daily-digest\/enabled is false, so the curator would veto every decision of the replay KILL_SWITCH_ACTIVE/);
+      expect(refused.err).toContain('npm run ops -- enable daily-digest --reason ...');
+      expect(await overrides('replay')).toHaveLength(before);
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? []).toHaveLength(0);
+      const dry = await ops(['replay', 'daily_digest', '--period', '2026-11-23', '--dry-run']);
+      expect(dry.code).toBe(0);
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const message of received.Messages ?? []) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      expect(received.Messages ?? []).toHaveLength(1);
+    } finally {
+      expect((await ops(['enable', 'daily-digest', '--reason', 'template fixed'])).code).toBe(0);
+    }
   });
 
   it('credits a user once per ticket, however often it is run', async () => {

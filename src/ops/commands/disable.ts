@@ -21,7 +21,7 @@ export const disable = defineCommand({
     if (slug === 'all') {
       await confirm([
         `disable all turns off every pipeline in ${context.env}: no digest, insight, credit or report, and crisis alerts too`,
-        '(the curator vetoes them KILL_SWITCH_OFF, recorded; undo with `npm run ops -- enable all --reason ...`).',
+        '(the curator vetoes them KILL_SWITCH_ACTIVE, recorded; undo with `npm run ops -- enable all --reason ...`).',
       ]);
     }
     await putSwitch(context, slug, 'false');

@@ -3,7 +3,7 @@ import { isJobType } from '../../pipelines/index.js';
 import { defineCommand, json, recorded, wordAt } from '../command.js';
 import { ExitCode, OpsError } from '../errors.js';
 import { parseTimeout } from '../follow.js';
-import { publishReplayRecorded } from '../publish-replay.js';
+import { checkReplayWouldRun, publishReplayRecorded } from '../publish-replay.js';
 
 /** How often `--wait` looks at the run. */
 const pollMs = 2_000;
@@ -46,6 +46,7 @@ export const replay = defineCommand({
       ...(options.users ? { userIds: options.users.split(',').map((id) => id.trim()) } : {}),
       ...(options['dry-run'] ? { dryRun: true } : {}),
     };
+    await checkReplayWouldRun(context, jobType, request.dryRun === true);
     return publishReplayRecorded(context, request, { ...who, reason: options.reason ?? 'manual replay' }, { wait, shown });
   },
 });
