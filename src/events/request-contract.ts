@@ -50,6 +50,9 @@ const wholeNumber = /^\d+$/;
 export function readWholeNumber(argument: string, text: string | undefined, range: { readonly min: number; readonly max: number }): { ok: true; value: number } | { ok: false; refusal: Refusal } {
   const value = text !== undefined && wholeNumber.test(text.trim()) ? Number(text.trim()) : Number.NaN;
   if (Number.isSafeInteger(value) && value >= range.min && value <= range.max) return { ok: true, value };
+  if (text !== undefined && /^\s*-/.test(text)) {
+    return { ok: false, refusal: { field: argument, reason: `is negative (${JSON.stringify(text)}): must be a whole number from ${range.min} to ${range.max}` } };
+  }
   return { ok: false, refusal: { field: argument, reason: `must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(text ?? '')}` } };
 }
 

@@ -58,11 +58,15 @@ export function parseProposal(scopeName: string, assignments: string | readonly 
   const pairs = text.split(',').map((pair) => pair.trim()).filter((pair) => pair !== '');
   if (pairs.length === 0) throw new ProposalError('nothing proposed: give name=value, for example min-confidence=0.6');
   const overrides = new Map<string, string>();
+  const named = new Set<string>();
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     const name = at < 0 ? pair : pair.slice(0, at).trim();
     const value = at < 0 ? '' : pair.slice(at + 1).trim();
     if (at < 0 || value === '') throw new ProposalError(`"${pair}" is not name=value`);
+    // Two values for one tunable: which one was meant cannot be known, so neither is taken.
+    if (named.has(name)) throw new ProposalError(`${name} is named twice: give it once`);
+    named.add(name);
     if (globalTunables.includes(name)) {
       if (scope !== 'all') throw new ProposalError(`${name} is one cap or ceiling for every pipeline: propose it for all (all ${name}=${value})`);
       overrides.set(`${globalSwitchSlug}/${name}`, value);

@@ -188,6 +188,20 @@ describeWithMoto('the ops commands', () => {
       expect(await overrides('replay')).toHaveLength(before);
     });
 
+    it.each([
+      [['replay', 'daily_digest', '--period', '2026-11-23', '--timeout', '5m'], '--timeout does nothing without --wait'],
+      [['what-if', 'daily-digest', 'min-confidence=0.6,min-confidence=0.7'], 'min-confidence is named twice: give it once'],
+      [['tune', 'daily-digest', 'min-confidence=0.6', 'min-confidence=0.7', '--reason', 'x', '--yes'], 'min-confidence is named twice'],
+      [['replay', 'daily_digest', '--period', ''], '--period is empty'],
+    ])('%j does nothing and says why', async (args, message) => {
+      const before = (await overrides('replay')).length;
+      const result = await ops(args, undefined, { clock: at });
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(message);
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? []).toHaveLength(0);
+      expect(await overrides('replay')).toHaveLength(before);
+    });
+
     it('lets a dry run look at a period not yet due', async () => {
       const result = await ops(['replay', 'daily_digest', '--period', '2026-12-07', '--dry-run'], undefined, { clock: at });
       expect(result.code).toBe(0);

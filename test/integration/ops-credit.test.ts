@@ -60,6 +60,20 @@ describe('ops credit', () => {
     expect((await ledger()).map((row) => row.id)).toHaveLength(1);
   });
 
+  it.each([
+    [['credit', '<user>', '-500', '--ticket', 'SUP-81', '--reason', 'goodwill'], 'the amount in cents: is negative ("-500"): must be a whole number from 1 to 100000'],
+    [['credit', '<user>', '500', '--ticket', '', '--reason', 'goodwill'], '--ticket is empty: give it a value'],
+    [['credit', '<user>', '500', '--ticket', 'SUP-82', '--reason', '  '], '--reason is empty: give it a value'],
+    [['credit', '<user>', '500', '--reason', 'goodwill'], '--ticket is required'],
+    [['credit', '<user>', '500', '--ticket', 'SUP-83', '--reason', 'goodwill', '--wait'], "Unknown option '--wait'"],
+  ])('refuses %j by name, writing nothing', async (args, message) => {
+    const result = await ops(args.map((word) => (word === '<user>' ? user : word)), { STRIPE_SECRET_KEY: 'sk_test_ops_credit_key', STRIPE_API_BASE: stripe.url });
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect((await ledger()).map((row) => row.id)).toHaveLength(1);
+    expect(stripe.transactions).toHaveLength(1);
+  });
+
   it('uses the local stand-in only when asked, and says that nobody is paid', async () => {
     const result = await ops(['credit', user, '500', '--ticket', 'SUP-79', '--reason', 'goodwill', '--local-payments'], {
       CURATOR_LEDGER_FILE: `/tmp/ops-credit-${process.pid}.json`,
