@@ -10,8 +10,11 @@ import { falsePositive } from './commands/false-positive.js';
 import { falsePositives } from './commands/false-positives.js';
 import { family } from './commands/family.js';
 import { health } from './commands/health.js';
+import { hold } from './commands/hold.js';
+import { holds } from './commands/holds.js';
 import { inDoubt } from './commands/in-doubt.js';
 import { pageTest } from './commands/page-test.js';
+import { release } from './commands/release.js';
 import { replay } from './commands/replay.js';
 import { run } from './commands/run.js';
 import { runs } from './commands/runs.js';
@@ -37,6 +40,7 @@ const commands: readonly OpsCommand[] = [
   event,
   falsePositives,
   inDoubt,
+  holds,
   whatIf,
   disable,
   enable,
@@ -49,6 +53,8 @@ const commands: readonly OpsCommand[] = [
   credit,
   tune,
   falsePositive,
+  hold,
+  release,
 ] as unknown as readonly OpsCommand[];
 
 const byName = new Map(commands.map((command) => [command.name, command]));

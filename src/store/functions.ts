@@ -4,6 +4,8 @@ import {
   acquireShardResult,
   eventProgress,
   familyStory,
+  legalHold,
+  legalHoldChange,
   runDetail,
   runListing,
   expiringCredit,
@@ -365,6 +367,12 @@ export const storeFunctions = {
   run: define('curator_run', { runId: 'uuid', jobType: 'text', periodKey: 'text' }, runDetail),
   runByEvent: define('curator_run_by_event', { eventId: 'text' }, eventProgress),
   family: define('curator_family', { userId: 'uuid', at: 'timestamptz', limit: 'integer' }, familyStory),
+  legalHold: define(
+    'curator_legal_hold',
+    { userId: 'uuid', hold: 'boolean', actor: 'text', reason: 'text', ticket: 'text', now: 'timestamptz' },
+    legalHoldChange,
+  ),
+  legalHolds: define('curator_legal_holds', { released: 'boolean' }, z.array(legalHold)),
   scoreStories: define('calculate_story_effectiveness', { windowStart: 'timestamptz' }, z.number().int()),
   archiveExpired: define(
     'archive_expired_records',

@@ -317,6 +317,25 @@ export const eventProgress = z.object({
 export type EventProgress = z.infer<typeof eventProgress>;
 
 /** One family's story, for `ops family`. */
+/** A legal hold as ops sees it (legal_holds, with the ticket of the override that placed it). */
+export const legalHold = z.object({
+  user_id: z.string(),
+  reason: z.string(),
+  placed_by: z.string(),
+  placed_at: z.string(),
+  released_at: z.string().nullable(),
+  ticket: z.string().nullable(),
+  known_user: z.boolean(),
+});
+
+/** What `ops hold` or `ops release` did (curator_legal_hold). */
+export const legalHoldChange = z.object({
+  outcome: z.enum(['held', 'released', 'already_held', 'not_held']),
+  hold: z.object({ user_id: z.string(), reason: z.string(), placed_by: z.string(), placed_at: z.string(), released_at: z.string().nullable() }).nullable(),
+  override_id: z.string().optional(),
+  known_user: z.boolean(),
+});
+
 export const familyStory = z.object({
   user: z.object({ id: z.string(), email: z.string(), first_name: z.string().nullable(), is_active: z.boolean(), has_stripe_customer: z.boolean() }).nullable(),
   decisions: z.array(
@@ -359,6 +378,7 @@ export const familyStory = z.object({
   ),
   referrals: z.array(z.object({ id: z.string(), status: z.string(), reward_status: z.string(), converted_at: z.string().nullable(), created_at: z.string() })),
   suppressions: z.array(z.object({ reason: z.string(), created_at: z.string() })),
+  legal_hold: z.object({ reason: z.string(), placed_by: z.string(), placed_at: z.string(), released_at: z.string().nullable() }).nullable(),
   preferences: z.array(z.object({ email_type: z.string(), enabled: z.boolean() })),
   cap_emails: z.array(z.object({ email_type: z.string(), queued_at: z.string() })),
 });

@@ -502,7 +502,7 @@ create index referral_tracking_unrewarded on public.referral_tracking (converted
 
 -- tables/12_human_overrides.sql
 -- What ops did by hand (kill switch flips, stop-all, replays, manual credits, the clinical review's false positives,
--- request batches of unknown outcome settled by hand)
+-- request batches of unknown outcome settled by hand, legal holds placed and released)
 -- and what the complaint breaker did in their place (breaker_disable, actor 'curator').
 create table public.human_overrides (
   id             uuid primary key default gen_random_uuid(),
@@ -512,7 +512,7 @@ create table public.human_overrides (
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout', 'ops_summary')),
   override_type  text not null check (override_type in (
                    'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
-                   'breaker_disable', 'false_positive', 'settle_emails')),
+                   'breaker_disable', 'false_positive', 'settle_emails', 'legal_hold', 'legal_hold_release')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,
@@ -1809,7 +1809,7 @@ $$;
 -- functions/curator_family.sql
 -- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
 -- decisions and emails (newest first, up to p_limit), their credits (the ledger) and referrals, the suppressions of
--- their address, their email preferences, and the emails that count toward the caps now (queued or sent in the
+-- their address, their legal hold (in force or released; null when never held), their email preferences, and the emails that count toward the caps now (queued or sent in the
 -- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
 -- there is no such family; the address is the command's to mask, never printed in full.
 create or replace function public.curator_family(
@@ -1846,6 +1846,9 @@ as $$
     'suppressions', coalesce((select jsonb_agg(jsonb_build_object('reason', s.reason, 'created_at', s.created_at))
         from public.email_suppressions s
         where s.user_id = p_user_id or s.email = (select lower(btrim(u.email)) from public.users u where u.id = p_user_id)), '[]'::jsonb),
+    'legal_hold', (select jsonb_build_object('reason', h.reason, 'placed_by', h.placed_by, 'placed_at', h.placed_at,
+                                             'released_at', h.released_at)
+                   from public.legal_holds h where h.user_id = p_user_id),
     'preferences', coalesce((select jsonb_agg(jsonb_build_object('email_type', p.email_type, 'enabled', p.enabled))
         from public.email_preferences p where p.user_id = p_user_id), '[]'::jsonb),
     'cap_emails', coalesce((select jsonb_agg(jsonb_build_object('email_type', l.email_type, 'queued_at', l.queued_at) order by l.queued_at)
@@ -2099,6 +2102,82 @@ as $$
         from (select e.veto_reason, count(*) as n from public.pipeline_executions e
               where e.run_id = r.id and e.vetoed group by e.veto_reason) v), '{}'::jsonb))
     from last_run r) end;
+$$;
+
+-- functions/curator_legal_hold.sql
+-- Places or releases a legal hold on one family's records (`ops hold`, `ops release`): while held, data retention
+-- neither archives nor deletes their executions and emails (archive_expired_records). The hold and its
+-- human_overrides row (legal_hold or legal_hold_release, under data_retention) are written together. Placing a hold
+-- that stands, or releasing one that does not, writes nothing and says so. A family the app no longer has may still
+-- be held: their curator rows are what the hold keeps.
+-- outcome: held | released | already_held | not_held
+create or replace function public.curator_legal_hold(
+  p_user_id uuid,
+  p_hold boolean,
+  p_actor text,
+  p_reason text,
+  p_ticket text,
+  p_now timestamptz
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_hold public.legal_holds;
+  v_id uuid;
+  v_known boolean := exists (select 1 from public.users u where u.id = p_user_id);
+begin
+  -- One change at a time per family: two holds typed at once are one hold and one "already held".
+  perform pg_advisory_xact_lock(hashtext('curator_legal_hold'), hashtext(p_user_id::text));
+  select * into v_hold from public.legal_holds h where h.user_id = p_user_id;
+  if p_hold and v_hold.user_id is not null and v_hold.released_at is null then
+    return jsonb_build_object('outcome', 'already_held', 'hold', to_jsonb(v_hold), 'known_user', v_known);
+  end if;
+  if not p_hold and (v_hold.user_id is null or v_hold.released_at is not null) then
+    return jsonb_build_object('outcome', 'not_held', 'hold', case when v_hold.user_id is null then null else to_jsonb(v_hold) end,
+                              'known_user', v_known);
+  end if;
+  if p_hold then
+    insert into public.legal_holds (user_id, reason, placed_by, placed_at, released_at)
+    values (p_user_id, p_reason, p_actor, p_now, null)
+    on conflict (user_id) do update set reason = excluded.reason, placed_by = excluded.placed_by,
+                                        placed_at = excluded.placed_at, released_at = null
+    returning * into v_hold;
+  else
+    update public.legal_holds h set released_at = greatest(p_now, h.placed_at) where h.user_id = p_user_id
+    returning * into v_hold;
+  end if;
+  insert into public.human_overrides (pipeline_type, override_type, actor, reason, ticket, details, occurred_at)
+  values ('data_retention', case when p_hold then 'legal_hold' else 'legal_hold_release' end, p_actor, p_reason, p_ticket,
+          jsonb_build_object('user_id', p_user_id), p_now)
+  returning id into v_id;
+  return jsonb_build_object('outcome', case when p_hold then 'held' else 'released' end, 'hold', to_jsonb(v_hold),
+                            'override_id', v_id, 'known_user', v_known);
+end;
+$$;
+
+-- functions/curator_legal_holds.sql
+-- The legal holds for `ops holds`: those in force, oldest first, with the ticket and who placed each (from the
+-- legal_hold override that placed it); with p_released, the released ones too.
+create or replace function public.curator_legal_holds(
+  p_released boolean
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'user_id', h.user_id, 'reason', h.reason, 'placed_by', h.placed_by, 'placed_at', h.placed_at,
+           'released_at', h.released_at, 'ticket', o.ticket, 'known_user', exists (select 1 from public.users u where u.id = h.user_id))
+         order by h.placed_at, h.user_id), '[]'::jsonb)
+  from public.legal_holds h
+  left join lateral (
+    select o.ticket from public.human_overrides o
+    where o.override_type = 'legal_hold' and o.details ->> 'user_id' = h.user_id::text and o.occurred_at <= h.placed_at
+    order by o.occurred_at desc limit 1
+  ) o on true
+  where p_released or h.released_at is null;
 $$;
 
 -- functions/curator_manual_credit.sql
@@ -4066,6 +4145,12 @@ grant execute on function public.curator_health to service_role;
 
 revoke execute on function public.curator_last_run from public, anon, authenticated;
 grant execute on function public.curator_last_run to service_role;
+
+revoke execute on function public.curator_legal_hold from public, anon, authenticated;
+grant execute on function public.curator_legal_hold to service_role;
+
+revoke execute on function public.curator_legal_holds from public, anon, authenticated;
+grant execute on function public.curator_legal_holds to service_role;
 
 revoke execute on function public.curator_manual_credit from public, anon, authenticated;
 grant execute on function public.curator_manual_credit to service_role;

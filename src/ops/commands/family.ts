@@ -73,6 +73,14 @@ export const family = defineCommand({
     );
     section('referrals made', ['created (UTC)', 'status', 'reward', 'converted'], story.referrals.map((row) => [when(row.created_at), row.status, row.reward_status, when(row.converted_at)]));
     section('suppressed address', ['since (UTC)', 'reason'], story.suppressions.map((row) => [when(row.created_at), row.reason]));
+    context.out('');
+    context.out(
+      story.legal_hold === null
+        ? 'legal hold: none'
+        : story.legal_hold.released_at === null
+          ? `legal hold: IN FORCE since ${when(story.legal_hold.placed_at)} UTC, placed by ${story.legal_hold.placed_by}: ${story.legal_hold.reason} (data retention keeps their records)`
+          : `legal hold: released ${when(story.legal_hold.released_at)} UTC (placed ${when(story.legal_hold.placed_at)} by ${story.legal_hold.placed_by})`,
+    );
     section('email preferences (no row: subscribed)', ['type', 'enabled'], story.preferences.map((row) => [row.email_type, String(row.enabled)]));
     section(
       `caps now (${when(now)} UTC; queued and sent emails count)`,

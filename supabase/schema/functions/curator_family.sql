@@ -1,6 +1,6 @@
 -- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
 -- decisions and emails (newest first, up to p_limit), their credits (the ledger) and referrals, the suppressions of
--- their address, their email preferences, and the emails that count toward the caps now (queued or sent in the
+-- their address, their legal hold (in force or released; null when never held), their email preferences, and the emails that count toward the caps now (queued or sent in the
 -- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
 -- there is no such family; the address is the command's to mask, never printed in full.
 create or replace function public.curator_family(
@@ -37,6 +37,9 @@ as $$
     'suppressions', coalesce((select jsonb_agg(jsonb_build_object('reason', s.reason, 'created_at', s.created_at))
         from public.email_suppressions s
         where s.user_id = p_user_id or s.email = (select lower(btrim(u.email)) from public.users u where u.id = p_user_id)), '[]'::jsonb),
+    'legal_hold', (select jsonb_build_object('reason', h.reason, 'placed_by', h.placed_by, 'placed_at', h.placed_at,
+                                             'released_at', h.released_at)
+                   from public.legal_holds h where h.user_id = p_user_id),
     'preferences', coalesce((select jsonb_agg(jsonb_build_object('email_type', p.email_type, 'enabled', p.enabled))
         from public.email_preferences p where p.user_id = p_user_id), '[]'::jsonb),
     'cap_emails', coalesce((select jsonb_agg(jsonb_build_object('email_type', l.email_type, 'queued_at', l.queued_at) order by l.queued_at)

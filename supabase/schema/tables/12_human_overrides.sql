@@ -1,5 +1,5 @@
 -- What ops did by hand (kill switch flips, stop-all, replays, manual credits, the clinical review's false positives,
--- request batches of unknown outcome settled by hand)
+-- request batches of unknown outcome settled by hand, legal holds placed and released)
 -- and what the complaint breaker did in their place (breaker_disable, actor 'curator').
 create table public.human_overrides (
   id             uuid primary key default gen_random_uuid(),
@@ -9,7 +9,7 @@ create table public.human_overrides (
                    'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout', 'ops_summary')),
   override_type  text not null check (override_type in (
                    'kill_switch_disable', 'kill_switch_enable', 'stop_all', 'start_all', 'replay', 'manual_credit', 'threshold_change',
-                   'breaker_disable', 'false_positive', 'settle_emails')),
+                   'breaker_disable', 'false_positive', 'settle_emails', 'legal_hold', 'legal_hold_release')),
   actor          text not null check (length(btrim(actor)) > 0),
   reason         text not null check (length(btrim(reason)) > 0),
   ticket         text,
