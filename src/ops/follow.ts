@@ -1,5 +1,6 @@
 import { storeFunctions } from '../store/functions.js';
-import type { EventProgress } from '../store/rows.js';
+import type { EventProgress, LastRun } from '../store/rows.js';
+import { compareDryRun, type DryRunTally } from '../format/dry-run-comparison.js';
 import type { OpsContext } from './context.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 import { describeEvent, eventDone, type Shown } from './look.js';
@@ -29,7 +30,12 @@ export async function progressOf(context: OpsContext, eventId: string): Promise<
 
 export function answerEvent(context: OpsContext, progress: EventProgress, eventId: string, shown: Shown): ExitCode {
   const { failed } = eventDone(progress);
-  if (shown.json) context.out(JSON.stringify({ event_id: eventId, ...eventDone(progress), ...progress }, null, 2));
+  if (shown.json) {
+    // A dry run's comparison with the real run is part of the one document, as the table shows it.
+    const report = progress.dry_run?.report as { tally?: DryRunTally; lastRealRun?: LastRun } | undefined;
+    const comparison = report?.tally ? { comparison: compareDryRun(report.tally, report.lastRealRun ?? null) } : {};
+    context.out(JSON.stringify({ event_id: eventId, ...eventDone(progress), ...progress, ...comparison }, null, 2));
+  }
   else for (const line of describeEvent(progress, eventId)) context.out(line);
   return failed ? ExitCode.failed : ExitCode.ok;
 }

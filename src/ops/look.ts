@@ -1,5 +1,6 @@
-import type { EventProgress, RunDetail } from '../store/rows.js';
+import type { EventProgress, LastRun, RunDetail } from '../store/rows.js';
 import { ExitCode, explain, OpsError } from './errors.js';
+import { compareDryRun, comparisonTable, type DryRunTally } from '../format/dry-run-comparison.js';
 import { formatTable, took, when } from '../format/table.js';
 
 export type { Shown } from './command.js';
@@ -103,15 +104,13 @@ export function describeRun(detail: NonNullable<RunDetail>): string[] {
 
 /** What a dry run would have done, beside the last real run it was compared with. */
 export function describeDryRun(report: Record<string, unknown>, at: string): string[] {
-  const tally = report.tally as { candidates: number; executed: number; skipped: number; unchanged?: number; vetoed: Record<string, number>; escalated: number };
-  const last = report.lastRealRun as { period_key: string; status: string; executed: number; vetoed: number; veto_reasons: Record<string, number> } | null;
+  const tally = report.tally as DryRunTally & { readonly unchanged?: number };
+  const comparison = compareDryRun(tally, (report.lastRealRun ?? null) as LastRun);
   return [
-    `dry run ${when(at)}: would decide ${tally.candidates}: execute ${tally.executed}, skip ${tally.skipped}, veto ${Object.values(tally.vetoed).reduce((sum, n) => sum + n, 0)}` +
+    `dry run ${when(at)}: would decide ${tally.candidates}: execute ${tally.executed}, skip ${tally.skipped}, veto ${Object.values(tally.vetoed).reduce<number>((sum, n) => sum + (n ?? 0), 0)}` +
       `${vetoLine(tally.vetoed) ? ` (${vetoLine(tally.vetoed)})` : ''}, escalate ${tally.escalated}` +
       `${tally.unchanged ? `; ${tally.unchanged} decided before and left as they are` : ''}`,
-    last === null
-      ? '  the last real run: none yet'
-      : `  the last real run (${last.period_key}, ${last.status}): executed ${last.executed}, vetoed ${last.vetoed}${vetoLine(last.veto_reasons) ? ` (${vetoLine(last.veto_reasons)})` : ''}`,
+    ...comparisonTable(comparison).map((line) => `  ${line}`),
   ];
 }
 

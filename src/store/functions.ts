@@ -188,7 +188,7 @@ export const storeFunctions = {
   recordOutcomes: define('curator_record_outcomes', { now: 'timestamptz', rows: 'jsonb', progress: 'jsonb' }, z.looseObject({ held: z.boolean() })),
   recover: define('curator_recover', { now: 'timestamptz', leaseSeconds: 'integer', maxAttempts: 'integer' }, recoverResult),
   health: define('curator_health', { now: 'timestamptz', since: 'timestamptz', expected: 'jsonb', summaryDate: 'text' }, healthResult),
-  lastRun: define('curator_last_run', { jobType: 'text' }, lastRun),
+  lastRun: define('curator_last_run', { jobType: 'text', periodKey: 'text' }, lastRun),
   recordOverride: define(
     'curator_record_override',
     { pipelineType: 'text', overrideType: 'text', actor: 'text', reason: 'text', ticket: 'text', details: 'jsonb', now: 'timestamptz' },

@@ -241,7 +241,8 @@ export const healthResult = z.object({
 });
 export type HealthResult = z.infer<typeof healthResult>;
 
-export const lastRun = runRow.extend({ veto_reasons: z.record(z.string(), z.number()) }).nullable();
+/** The real run a dry run is shown beside: its period's, or (same_period false) the job's latest earlier period's. */
+export const lastRun = runRow.extend({ veto_reasons: z.record(z.string(), z.number()), same_period: z.boolean() }).nullable();
 export type LastRun = z.infer<typeof lastRun>;
 
 /** One attempt on a run, as `ops run` shows it in the run's timeline. */

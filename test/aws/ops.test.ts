@@ -378,7 +378,13 @@ describeWithMoto('the ops commands', () => {
       expect(result.code).toBe(0);
       // The period already succeeded: a replay would skip what was sent and leave the vetoes as they are.
       expect(result.out).toMatch(/^dry run \S+ \S+: would decide 14: execute 0, skip 6, veto 0, escalate 0; 8 decided before and left as they are$/m);
-      expect(result.out).toMatch(/the last real run \(2026-11-23, succeeded\): executed 6, vetoed \d+/);
+      // One table beside the real run of the same period: what the firing did, and the difference.
+      expect(result.out).toContain('  compared with the last real run of 2026-11-23 (succeeded)');
+      expect(result.out).toMatch(/^ {2}outcome\s+dry run\s+real run\s+difference$/m);
+      expect(result.out).toMatch(/^ {2}executed\s+0\s+6\s+-6$/m);
+      expect(result.out).toMatch(/^ {2}skipped\s+6\s+0\s+\+6$/m);
+      const document = JSON.parse((await ops(['event', /published: event (\S+)/.exec(result.out)![1]!, '--json'], undefined, looking())).out);
+      expect(document.comparison).toMatchObject({ real_run: { period_key: '2026-11-23', same_period: true }, rows: expect.arrayContaining([{ outcome: 'executed', dry_run: 0, real_run: 6, difference: -6 }]) });
       expect(await executions()).toBe(before);
       expect(curator.mailer.sent).toHaveLength(6);
 

@@ -49,7 +49,7 @@ describe('the Supabase store', () => {
   it('calls the same functions with the same answers as the SQL store', async () => {
     const viaSupabase = new CuratorStore(supabaseStoreTransport());
     const viaSql = new CuratorStore(sqlTransport(db.sql));
-    const lastRun = { jobType: 'daily_digest' } as const;
+    const lastRun = { jobType: 'daily_digest', periodKey: '2026-11-23' } as const;
     expect(await viaSupabase.call(storeFunctions.lastRun, lastRun)).toEqual(await viaSql.call(storeFunctions.lastRun, lastRun));
     expect(await viaSupabase.creditsIssuedOn(firing)).toBe(0);
     expect(await viaSupabase.archiveExpired(new Date('2020-01-01'), 10)).toEqual({ executions: 0, emails: 0 });

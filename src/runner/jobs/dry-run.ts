@@ -6,7 +6,7 @@ import { drive, startingSpend, type PageSource } from '../pages/drive.js';
 
 /**
  * A dry run of any job: its pages decided exactly as a real run would, with nothing recorded, sent or credited,
- * and answered beside the last real run of the job. The answer of an asynchronous delivery is thrown away, so the
+ * and answered beside the last real run of its period (or of the job's latest earlier period when it never ran). The answer of an asynchronous delivery is thrown away, so the
  * report is also kept (dry_run_reports, by the event's id): `ops run` and `ops replay --dry-run --wait` read it.
  */
 export async function dryRun(
@@ -16,7 +16,7 @@ export async function dryRun(
   const startedMs = Date.now();
   const spend = await startingSpend(deps, input.jobType, 0);
   const { tally } = await drive(deps, input.pages, { jobType: input.jobType, lease: null, cursor: null, canContinue: false, spend });
-  const lastRealRun = await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType });
+  const lastRealRun = await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType, periodKey: input.periodKey });
   const durationMs = Date.now() - startedMs;
   await deps.store.call(storeFunctions.recordDryRun, {
     jobType: input.jobType,
