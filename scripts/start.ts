@@ -15,7 +15,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { manualClock } from '../src/adapters/clock.js';
+import { flowingClock } from '../src/adapters/clock.js';
+import { readWholeNumber, refusalText } from '../src/events/request-contract.js';
+import { compareDryRun, comparisonTable } from '../src/format/dry-run-comparison.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
 import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';
 import { memoryMetrics } from '../src/adapters/local/metrics.js';
@@ -42,16 +44,19 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const usage = `usage: npm start -- [options]
 
   --users N          families to seed, 100 to 200000 (default 3000)
-  --days N           simulated days, 1 to 60 (default 10)
+  --days N           simulated days, 1 to 60 (default 10); the scripted signals and ops actions fall on the first
+                     seven, and fewer days run only those inside them
   --start YYYY-MM-DD the first simulated day (default 2026-11-28)
   --job JOB          run one scheduled job for its last firing instead (${jobTypes.filter((job) => lastFiring(job, new Date()) !== null).join(', ')}, or health)
-  --dry-run          with --job: decide and report what would happen; write and send nothing
+  --dry-run          with --job: decide what would happen and show it beside the last real run of the period (or
+                     of the previous period, said so) with the difference; write and send nothing
   --data-dir DIR     keep the database in DIR for the next run
   --quiet            no progress lines
   --help             this text
 
 Each run writes its emails, Stripe stand-in and log to a folder of its own, .local/runs/<time>-<what>/ (the newest
-is .local/latest); nothing of an earlier run is deleted. Exit codes: 0 done, 2 bad usage.`;
+is .local/latest); nothing of an earlier run is deleted. Durations are real: the simulated clock runs at real speed
+while a job runs. Exit codes: 0 done, 1 a job failed or the health check found something unhealthy, 2 bad usage.`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n\n${usage}`);
@@ -84,12 +89,19 @@ if (args.help) {
   process.exit(0);
 }
 
-const users = Number(args.users);
-const days = Number(args.days);
+/** A whole number written in decimal digits (`0x200` and `1e3` are refused, not read as 512 and 1,000). */
+function wholeNumber(flag: string, text: string, range: { min: number; max: number }): number {
+  const read = readWholeNumber(flag, text, range);
+  if (!read.ok) fail(refusalText(read.refusal));
+  return read.value;
+}
+const users = wholeNumber('--users', args.users, { min: 100, max: 200_000 });
+const days = wholeNumber('--days', args.days, { min: 1, max: 60 });
 const start = new Date(`${args.start}T00:00:00Z`);
-if (!Number.isInteger(users) || users < 100 || users > 200_000) fail(`--users must be an integer from 100 to 200000, got ${args.users}`);
-if (!Number.isInteger(days) || days < 1 || days > 60) fail(`--days must be an integer from 1 to 60, got ${args.days}`);
-if (Number.isNaN(start.getTime())) fail(`--start must be a date like 2026-11-28, got ${args.start}`);
+// A real calendar day: 2026-02-30 is refused, not rolled over to 2026-03-02.
+if (!/^\d{4}-\d{2}-\d{2}$/.test(args.start) || Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== args.start) {
+  fail(`--start must be a calendar date like 2026-11-28, got ${args.start}`);
+}
 if (args.job !== undefined && args.job !== 'health' && !isJobType(args.job)) fail(`--job must be one of ${jobTypes.join(', ')} or health, got ${args.job}`);
 if (args.job !== undefined && isJobType(args.job) && lastFiring(args.job, new Date()) === null) {
   fail(`--job ${args.job}: it is realtime, it runs from the app's signals; run npm start without --job to see it`);
@@ -121,7 +133,8 @@ try {
   if (!(error instanceof StaleDatabaseError)) throw error;
   fail(`--data-dir ${keep}: ${error.message}`);
 }
-const clock = manualClock(start);
+// Simulated time that runs at real speed during a job, so every run's duration is what it took.
+const clock = flowingClock(start);
 // Ops lowered the daily credit ceiling to $50 for this promotion, so the spend guard shows itself.
 const switches = memorySwitches({ 'all/daily-credit-ceiling-cents': '5000' });
 const metrics = memoryMetrics();
@@ -194,9 +207,14 @@ async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void
   }
   const result = await handler(event);
   progress('');
-  console.log(JSON.stringify(result, null, 2));
-  if (result.ok && result.status === 'dry_run' && !result.lastRealRun) {
-    console.log(`\nNo real run of ${job} in this database yet. Keep one with: npm start -- --data-dir .local/pgdata, then add --data-dir .local/pgdata here.`);
-  }
+  if (result.ok && result.status === 'dry_run') {
+    console.log(`dry run of ${job} ${result.periodKey}: nothing written or sent`);
+    for (const line of comparisonTable(compareDryRun(result.tally, result.lastRealRun))) console.log(line);
+    if (!result.lastRealRun) {
+      console.log(`\nNo real run of ${job} in this database yet. Keep one with: npm start -- --data-dir .local/pgdata, then add --data-dir .local/pgdata here.`);
+    }
+  } else console.log(JSON.stringify(result, null, 2));
+  // A refused or failed job, or an unhealthy health check, is the exit code, as `ops health` gives it.
+  if (!result.ok || result.status === 'failed') process.exitCode = 1;
 }
 

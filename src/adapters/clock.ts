@@ -21,3 +21,24 @@ export function manualClock(start: Date): ManualClock {
     },
   };
 }
+
+/**
+ * A simulated clock that runs at real speed from where it was last set: `npm start` sets it to each event's time,
+ * and a job then takes its real wall time in simulated time too, so the durations its runs record are real. It
+ * never goes back: set to a time already passed (the job before ran past it), it keeps going from now.
+ */
+export function flowingClock(start: Date): ManualClock {
+  let base = start.getTime();
+  let setAt = performance.now();
+  const now = () => base + (performance.now() - setAt);
+  return {
+    now: () => new Date(Math.floor(now())),
+    set: (at) => {
+      base = Math.max(at.getTime(), now());
+      setAt = performance.now();
+    },
+    advance: (ms) => {
+      base += ms;
+    },
+  };
+}

@@ -195,6 +195,9 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
     });
   }
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
+  // The scripted days are a week; fewer simulated days run only what falls inside them.
+  const end = dayAt(days, 0).getTime();
+  events.splice(0, events.length, ...events.filter((event) => event.at.getTime() < end));
   const { reportEmails } = ops;
   if (reportEmails) {
     // What was sent after the last evening's report (a late signal) is reported once more at the very end.

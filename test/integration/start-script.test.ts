@@ -33,7 +33,22 @@ describe('npm start', () => {
     expect(bad.err).not.toMatch(/at .*\.ts:\d+/);
     const realtime = await start('--job', 'crisis_alert');
     expect(realtime).toMatchObject({ code: 2, err: expect.stringMatching(/--job crisis_alert: it is realtime/) });
+    for (const [args, message] of [
+      [['--start', '2026-02-30'], '--start must be a calendar date like 2026-11-28, got 2026-02-30'],
+      [['--users', '0x200'], '--users: must be a whole number from 100 to 200000, got "0x200"'],
+      [['--days', '1e1'], '--days: must be a whole number from 1 to 60, got "1e1"'],
+    ] as const) {
+      const refused = await start(...args);
+      expect(refused).toMatchObject({ code: 2, err: expect.stringContaining(message) });
+    }
     expect(existsSync(join(cwd, '.local'))).toBe(false);
+  });
+
+  it('exits 1 when the health job finds the system unhealthy', async () => {
+    // A database that has not run the jobs the schedule expected: missed runs.
+    const health = await start('--job', 'health', '--users', '150', '--days', '1', '--quiet');
+    expect(health.code).toBe(1);
+    expect(health.out).toMatch(/"status": "failed"/);
   });
 
   it('keeps each run in a folder of its own: a dry run deletes nothing of the real run before it', async () => {
@@ -48,7 +63,19 @@ describe('npm start', () => {
 
     const dry = await start('--job', 'daily_digest', '--dry-run', '--users', '150', '--days', '2', '--quiet');
     expect(dry.code).toBe(0);
-    expect(readdirSync(join(cwd, '.local', 'runs'))).toHaveLength(2);
+    expect(readdirSync(join(cwd, '.local', 'runs')).filter((run) => run.endsWith('daily_digest-dry-run'))).toHaveLength(1);
     expect(readdirSync(join(cwd, '.local', 'runs', first!, 'outbox'))).toEqual(sent);
+    // One table, not two JSON documents: its own database has no real run to compare with.
+    expect(dry.out).toMatch(/^dry run of daily_digest 2026-11-30: nothing written or sent\ncompared with no real run of this job yet\noutcome\s+dry run\s+real run\s+difference$/m);
+  });
+
+  it('shows a dry run beside the real run of the previous period when its own never ran, and the difference', async () => {
+    const kept = join(cwd, 'kept-db');
+    expect((await start('--job', 'daily_digest', '--users', '150', '--days', '2', '--data-dir', kept, '--quiet')).code).toBe(0);
+    // One day later: the next period, which has not run.
+    const dry = await start('--job', 'daily_digest', '--dry-run', '--days', '3', '--data-dir', kept, '--quiet');
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('compared with no real run of this period yet: the last real run of the previous period, 2026-11-30 (succeeded)');
+    expect(dry.out).toMatch(/^decided\s+\d+\s+\d+\s+[+-]?\d+$/m);
   });
 });
