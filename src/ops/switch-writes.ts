@@ -1,6 +1,7 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { globalSwitchSlug, killSwitchPath, killSwitchSlugs, opsSummary, pipelines, type JobType } from '../pipelines/index.js';
-import type { OpsContext } from './context.js';
+import type { Attribution, OpsContext } from './context.js';
+import { recordOverride } from './overrides.js';
 import { ExitCode, explain, OpsError } from './errors.js';
 
 /** The jobType a kill switch slug belongs to, `ops_summary`, or `all`. */
@@ -21,4 +22,17 @@ export async function putSwitch(context: OpsContext, slug: string, value: 'true'
   } catch (error) {
     throw explain(error, `setting ${killSwitchPath(context.env, slug)} to ${value}`);
   }
+}
+
+/** The kill_switch_disable or kill_switch_enable row of a flip; disable writes it after the flip, enable before. */
+export function recordFlip(context: OpsContext, slug: string, on: boolean, who: Attribution) {
+  return recordOverride(context, {
+    pipelineType: pipelineTypeOfSlug(slug),
+    overrideType: on ? 'kill_switch_enable' : 'kill_switch_disable',
+    actor: who.actor,
+    reason: who.reason,
+    ticket: who.ticket,
+    details: { environment: context.env, slug },
+    now: context.clock.now(),
+  });
 }

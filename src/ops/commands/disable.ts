@@ -1,8 +1,7 @@
 import { killSwitchPath } from '../../pipelines/index.js';
 import { defineCommand, reasonOf, recorded, wordAt, yes } from '../command.js';
 import { ExitCode } from '../errors.js';
-import { recordOverride } from '../overrides.js';
-import { pipelineTypeOfSlug, putSwitch } from '../switch-writes.js';
+import { pipelineTypeOfSlug, putSwitch, recordFlip } from '../switch-writes.js';
 
 /**
  * `disable <slug|all>`: stopping is always safe, so the switch is flipped first and recorded after; if the record
@@ -16,7 +15,7 @@ export const disable = defineCommand({
   options: { ...recorded, ...yes },
   async run({ context, args, options, who, confirm }) {
     const slug = wordAt(args, 0, 'the switch (a pipeline slug or all)');
-    const pipelineType = pipelineTypeOfSlug(slug);
+    pipelineTypeOfSlug(slug); // an unknown switch is refused (exit 2) before anything is asked or written
     const by = reasonOf(who, options);
     if (slug === 'all') {
       await confirm([
@@ -26,15 +25,7 @@ export const disable = defineCommand({
     }
     await putSwitch(context, slug, 'false');
     context.out(`${killSwitchPath(context.env, slug)} = false  (the curator sees it within its 5-minute cache)`);
-    const written = await recordOverride(context, {
-      pipelineType,
-      overrideType: 'kill_switch_disable',
-      actor: by.actor,
-      reason: by.reason,
-      ticket: by.ticket,
-      details: { environment: context.env, slug },
-      now: context.clock.now(),
-    });
+    const written = await recordFlip(context, slug, false, by);
     if (!written.recorded) {
       context.err(`WARNING: the switch is off, but the human_overrides row was not written: ${written.why}`);
       return ExitCode.notRecorded;

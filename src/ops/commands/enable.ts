@@ -1,8 +1,7 @@
 import { killSwitchPath } from '../../pipelines/index.js';
 import { defineCommand, reasonOf, recorded, wordAt } from '../command.js';
 import { ExitCode, OpsError } from '../errors.js';
-import { recordOverride } from '../overrides.js';
-import { pipelineTypeOfSlug, putSwitch } from '../switch-writes.js';
+import { pipelineTypeOfSlug, putSwitch, recordFlip } from '../switch-writes.js';
 
 /** `enable <slug|all>`: turning a pipeline back on is recorded first; no record, no flip. */
 export const enable = defineCommand({
@@ -13,17 +12,9 @@ export const enable = defineCommand({
   options: { ...recorded },
   async run({ context, args, options, who }) {
     const slug = wordAt(args, 0, 'the switch (a pipeline slug or all)');
-    const pipelineType = pipelineTypeOfSlug(slug);
+    pipelineTypeOfSlug(slug); // an unknown switch is refused (exit 2) before anything is asked or written
     const by = reasonOf(who, options);
-    const written = await recordOverride(context, {
-      pipelineType,
-      overrideType: 'kill_switch_enable',
-      actor: by.actor,
-      reason: by.reason,
-      ticket: by.ticket,
-      details: { environment: context.env, slug },
-      now: context.clock.now(),
-    });
+    const written = await recordFlip(context, slug, true, by);
     if (!written.recorded) throw new OpsError(ExitCode.failed, `not enabled: ${written.why}`);
     await putSwitch(context, slug, 'true');
     context.out(`${killSwitchPath(context.env, slug)} = true  (the curator sees it within its 5-minute cache)`);
