@@ -169,8 +169,9 @@ const [{ n: existing } = { n: 0 }] = await sql.query<{ n: number }>('select coun
 progress(existing > 0 ? `using the ${existing} families already in ${keep}` : `seeding ${users} families…`);
 const population = existing > 0 ? null : await seedPopulation(sql, { users, start, payments });
 
+let exitCode = 0;
 if (args.job !== undefined) {
-  await runOneJob(args.job as JobType | 'health', args['dry-run']);
+  exitCode = await runOneJob(args.job as JobType | 'health', args['dry-run']);
 } else {
   const result = await runSimulation({ sql, clock, handler, opsSummary, switches, reportEmails, complaintSpike, start, days, users, progress });
   progress('');
@@ -191,8 +192,10 @@ if (args.job !== undefined) {
 }
 logStream.end();
 await sql.close();
+// Set after the database is closed: PGlite's shutdown resets the exit code.
+process.exitCode = exitCode;
 
-async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void> {
+async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<number> {
   // The day after the simulated days: a kept database has run them, so this period is new and the dry run is
   // shown beside the last real one. A fresh database gets a week of reading first.
   const now = new Date(start.getTime() + (days + 1) * 86_400_000);
@@ -215,6 +218,6 @@ async function runOneJob(job: JobType | 'health', dryRun: boolean): Promise<void
     }
   } else console.log(JSON.stringify(result, null, 2));
   // A refused or failed job, or an unhealthy health check, is the exit code, as `ops health` gives it.
-  if (!result.ok || result.status === 'failed') process.exitCode = 1;
+  return !result.ok || result.status === 'failed' ? 1 : 0;
 }
 

@@ -54,7 +54,7 @@ describe('npm start', () => {
   it('keeps each run in a folder of its own: a dry run deletes nothing of the real run before it', async () => {
     const real = await start('--job', 'daily_digest', '--users', '150', '--days', '2', '--quiet');
     expect(real.code).toBe(0);
-    const [first] = readdirSync(join(cwd, '.local', 'runs'));
+    const first = readdirSync(join(cwd, '.local', 'runs')).find((run) => run.endsWith('-daily_digest'));
     const sent = readdirSync(join(cwd, '.local', 'runs', first!, 'outbox'));
     expect(sent.length).toBeGreaterThan(0);
     // Log lines carry the simulated time: the job runs two days after the two simulated days end (1 December).
