@@ -1,6 +1,6 @@
 import type { BalanceMovement, MovementOutcome } from '../../curator/ports.js';
 import type { CuratorDeps } from '../deps.js';
-import type { Claim } from '../pages/page-plan.js';
+import type { Claim } from './claim.js';
 import type { RequestGate } from './request-gate.js';
 
 /** Each ledger row's answer, or `held` when the gate kept the movements from being sent. */

@@ -5,7 +5,7 @@ import type { JobType } from '../../pipelines/index.js';
 import type { LeaseRef, OutcomeRow } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import { readSwitches } from '../pages/rules.js';
-import type { ActResult, Claim } from '../pages/page-plan.js';
+import type { ActResult, Claim } from './claim.js';
 
 /** Why a walk's gate closed: the kill switch was seen off, or the lease is no longer this invocation's. */
 export type GateClosed = 'kill_switch' | 'lease_lost';

@@ -3,7 +3,7 @@ import type { PipelinePolicy } from '../../curator/policy.js';
 import type { OutgoingEmail, SendOutcome } from '../../curator/ports.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
-import type { ActResult, Claim } from '../pages/page-plan.js';
+import type { ActResult, Claim } from './claim.js';
 import { notSent, type RequestGate } from './request-gate.js';
 
 /** A crisis alert that failed or went unanswered is sent again this many times before it is escalated. */

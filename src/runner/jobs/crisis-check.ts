@@ -7,21 +7,7 @@ import type { CrisisCheckResult } from '../job-result.js';
 import { recordedSignal } from './held-signal-replay.js';
 import { runSignal } from './signal.js';
 import { emptyTally } from '../tally.js';
-
-/**
- * How long after a claim a crisis alert is checked: SendGrid posts its events about every 30 seconds, and two minutes
- * leave a resend, and its own check, inside the five-minute SLA.
- */
-export const crisisCheckDelaySeconds = 120;
-
-/**
- * Queues the check of each claimed crisis alert on the work queue, two minutes on (SQS DelaySeconds). Without a work
- * queue (locally) there is no check: an alert whose outcome stays unknown is escalated by the send itself.
- */
-export async function queueCrisisChecks(deps: CuratorDeps, executionIds: readonly string[]): Promise<void> {
-  if (deps.continuations === undefined) return;
-  await deps.continuations.continueWith(executionIds.map(crisisCheckEvent), { delaySeconds: crisisCheckDelaySeconds });
-}
+import { crisisCheckDelaySeconds } from '../effects/crisis-checks.js';
 
 /**
  * The check of one crisis alert two minutes after its claim (curator_crisis_check decides under the row's lock):

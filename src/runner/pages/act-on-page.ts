@@ -6,9 +6,10 @@ import type { LeaseRef } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import type { WalkGate } from '../effects/request-gate.js';
 import { runCounts, type Tally } from '../tally.js';
-import { queueCrisisChecks } from '../jobs/crisis-check.js';
+import { queueCrisisChecks } from '../effects/crisis-checks.js';
 import { decisionKey, logDecision, retakesUnknown, type DecidedPage } from './decide-page.js';
-import type { ActResult, PageOptions, PagePlan } from './page-plan.js';
+import type { ActResult } from '../effects/claim.js';
+import type { PageOptions, PagePlan } from './page-plan.js';
 
 const logLevel = (status: string) => (status === 'failed' || status === 'escalated' ? 'error' : 'info');
 

@@ -2,26 +2,10 @@ import type { Candidate } from '../../curator/decide.js';
 import type { PipelinePolicy } from '../../curator/policy.js';
 import type { Verdict, VetoReason } from '../../curator/verdict.js';
 import type { JobType } from '../../pipelines/index.js';
-import type { DecisionRow, OutcomeRow } from '../../store/curator-store.js';
-import type { ExistingExecution, LedgerRef, ShardBounds } from '../../store/rows.js';
+import type { DecisionRow } from '../../store/curator-store.js';
+import type { ExistingExecution, ShardBounds } from '../../store/rows.js';
+import type { ActResult, Claim } from '../effects/claim.js';
 import type { RequestGate } from '../effects/request-gate.js';
-
-/** A decision the database accepted as the action to take. */
-export interface Claim {
-  readonly executionId: string;
-  readonly emailLogId: string | null;
-  readonly ledger: LedgerRef;
-}
-
-/** What came of one claimed action, with what the tally and the logs need. */
-export interface ActResult {
-  readonly outcome: OutcomeRow;
-  readonly emailSent?: boolean;
-  /** The provider refused the email or never answered. */
-  readonly emailFailed?: boolean;
-  readonly creditedCents?: number;
-  readonly reversedCents?: number;
-}
 
 /** Where a page starts and what it covers. */
 export interface PageRequest {

@@ -7,7 +7,8 @@ import type { EmailFactsRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import { sendEmails } from '../effects/send-emails.js';
 import type { RequestGate } from '../effects/request-gate.js';
-import type { ActResult, Claim, PageRequest } from '../pages/page-plan.js';
+import type { ActResult, Claim } from '../effects/claim.js';
+import type { PageRequest } from '../pages/page-plan.js';
 
 /** What the email plans share: the period they decide for, and the window their signal is counted over. */
 export interface PlanPeriod {

@@ -1,7 +1,8 @@
 import { retention, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
-import type { ActResult, PagePlan } from '../pages/page-plan.js';
+import type { ActResult } from '../effects/claim.js';
+import type { PagePlan } from '../pages/page-plan.js';
 import { baseCandidate, type PlanPeriod } from './email-plan.js';
 
 /** The single subject of a job that works on the whole database. */

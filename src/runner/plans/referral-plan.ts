@@ -5,7 +5,8 @@ import type { ReferralCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import { moveCredits } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
-import type { ActResult, PagePlan } from '../pages/page-plan.js';
+import type { ActResult } from '../effects/claim.js';
+import type { PagePlan } from '../pages/page-plan.js';
 import { baseCandidate, pageQuery, type PlanPeriod } from './email-plan.js';
 
 /** Referral rewards: a Stripe credit to the referrer of every converted referral not yet rewarded. */
