@@ -33,7 +33,6 @@ export type Verdict =
   | { readonly outcome: 'veto'; readonly reason: VetoReason; readonly escalate: boolean; readonly sla: SlaReading | null }
   | { readonly outcome: 'fail'; readonly error: string; readonly escalate: boolean };
 
-export type Outcome = Verdict['outcome'];
 
 /** The status a decision is recorded with: a claim (`pending`) for an action to take, else final. */
 export function recordedStatus(verdict: Exclude<Verdict, { outcome: 'skipped' }>): 'pending' | 'vetoed' | 'escalated' | 'failed' {

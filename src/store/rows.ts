@@ -170,14 +170,12 @@ export const acquireResult = z.object({
   /** This call's attempt on the run (pipeline_run_attempts), to be ended with its outcome. */
   attempt_id: z.string(),
 });
-export type AcquireResult = z.infer<typeof acquireResult>;
 
 /** Active users and the keys that cut them into shards: shard i covers (bounds[i-1], bounds[i]]. */
 export const shardBounds = z.object({ population: z.number().int().nonnegative(), bounds: z.array(z.string()) });
 export type ShardBounds = z.infer<typeof shardBounds>;
 
 export const fanOutResult = z.object({ held: z.boolean(), generation: z.number().int().optional(), shards: z.number().int().optional() });
-export type FanOutResult = z.infer<typeof fanOutResult>;
 
 export const shardRow = z.object({
   run_id: z.string(),
@@ -192,7 +190,6 @@ export const shardRow = z.object({
   executed: z.number().int(),
   lease_expires_at: z.string().nullable().optional(),
 });
-export type ShardRow = z.infer<typeof shardRow>;
 
 export const acquireShardResult = z.object({
   acquired: z.boolean(),
@@ -200,10 +197,8 @@ export const acquireShardResult = z.object({
   shard: shardRow.optional(),
   attempt_id: z.string().optional(),
 });
-export type AcquireShardResult = z.infer<typeof acquireShardResult>;
 
 export const finishShardResult = z.object({ held: z.boolean(), run: runRow.nullable() });
-export type FinishShardResult = z.infer<typeof finishShardResult>;
 
 /** What curator_record_decisions answers: the claims, and their email and ledger rows keyed by execution. */
 export const recordedDecisions = z.object({
@@ -260,7 +255,6 @@ export const attemptRow = z.object({
   started_at: z.string(),
   finished_at: z.string().nullable(),
 });
-export type AttemptRow = z.infer<typeof attemptRow>;
 
 /** A run as `ops runs` lists it. */
 export const runListing = runRow.omit({ cursor: true }).extend({
@@ -272,7 +266,6 @@ export const runListing = runRow.omit({ cursor: true }).extend({
   /** How often the period was replayed after its firing. */
   replays: z.number().int(),
 });
-export type RunListing = z.infer<typeof runListing>;
 
 export const dryRunReport = z.object({
   id: z.string(),
@@ -282,7 +275,6 @@ export const dryRunReport = z.object({
   report: z.record(z.string(), z.unknown()),
   requested_at: z.string(),
 });
-export type DryRunReport = z.infer<typeof dryRunReport>;
 
 /** One run in full, for `ops run`. */
 export const runDetail = z
@@ -383,7 +375,6 @@ export const familyStory = z.object({
   preferences: z.array(z.object({ email_type: z.string(), enabled: z.boolean() })),
   cap_emails: z.array(z.object({ email_type: z.string(), queued_at: z.string() })),
 });
-export type FamilyStory = z.infer<typeof familyStory>;
 
 /** The execution a false-positive review is about, as the review answers it. */
 const reviewedExecution = z.looseObject({
@@ -402,7 +393,6 @@ export const falsePositiveReview = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('not_found') }),
   z.object({ outcome: z.literal('ambiguous'), matches: z.number().int() }),
 ]);
-export type FalsePositiveReview = z.infer<typeof falsePositiveReview>;
 
 /** One alert pipeline's false-positive rate over a window; `rate_percent` is null without alerts. */
 export const falsePositiveRate = z.object({

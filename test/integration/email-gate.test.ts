@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, emailPolicyJson, resolvePolicy, VetoReason } from '../../src/curator/index.js';
-import { loadEmailFacts } from '../../src/db/email-facts.js';
+import { loadEmailFacts } from '../support/email-facts.js';
 import { jobTypes, pipelineOf, uncappedEmailTypes, type JobType } from '../../src/pipelines/index.js';
 import { contextFor, passingCandidate } from '../support/decision-fixtures.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emailPolicyJson, resolvePolicy } from '../../src/curator/index.js';
-import { loadEmailFacts } from '../../src/db/email-facts.js';
+import { loadEmailFacts } from '../support/email-facts.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertUsers } from '../support/seed.js';
 

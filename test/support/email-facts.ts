@@ -1,6 +1,6 @@
-import type { EmailFacts } from '../curator/caps.js';
-import type { EmailPolicyJson } from '../curator/policy.js';
-import type { SqlClient } from './sql-client.js';
+import type { EmailFacts } from '../../src/curator/caps.js';
+import type { EmailPolicyJson } from '../../src/curator/policy.js';
+import type { SqlClient } from '../../src/db/sql-client.js';
 
 interface EmailFactsRow {
   user_id: string;
@@ -11,7 +11,8 @@ interface EmailFactsRow {
 }
 
 /**
- * The email facts of many users in one round trip (`email_cap_facts`), keyed by user id.
+ * The email facts of many users in one round trip (`email_cap_facts`, which the candidate functions call inside
+ * SQL), keyed by user id: the tests' way to check that function against the design's counts.
  *
  * @example
  * const facts = await loadEmailFacts(sql, pageOfUserIds, 'daily_digest', emailPolicyJson(policy), startedAt);
