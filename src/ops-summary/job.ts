@@ -6,7 +6,7 @@ import { parseSwitch } from '../curator/switches.js';
 import { renderChartPng } from './charts/render-png.js';
 import { trendCharts, type TrendChart } from './charts/trend-charts.js';
 import { renderOpsSummary, type FunctionHealthLine, type SwitchLine } from './render.js';
-import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../pipelines/index.js';
+import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipelines, tunableNames, globalSwitchSlug, type JobType } from '../pipelines/index.js';
 import { storeFunctions } from '../store/functions.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
 import type { CuratorDeps } from '../runner/deps.js';
@@ -28,7 +28,7 @@ const slugOfType = (pipelineType: string) =>
 
 function switchLines(parameters: ReadonlyMap<string, string> | null, flips: OpsSummaryFigures['last_flips']): SwitchLine[] {
   return killSwitchSlugs().map((slug) => {
-    const state = parseSwitch(parameters?.get(`${slug}/${tunableNames.enabled}`));
+    const state = parseSwitch(parameters?.get(parameterKey(slug, tunableNames.enabled)));
     // last_flips holds each pipeline's latest flip: it says since when a switch is off, when it was a disable.
     const flip = flips.find((entry) => slugOfType(entry.pipeline_type) === slug);
     const offRecorded = state === 'off' && flip !== undefined && flip.override_type !== 'kill_switch_enable';
@@ -115,7 +115,7 @@ export async function runOpsSummary(deps: CuratorDeps, request: OpsSummaryJob): 
 
   const snapshot = await deps.switches.read();
   const parameters = snapshot.parameters;
-  if (parseSwitch(parameters?.get(`${opsSummary.slug}/${tunableNames.enabled}`)) === 'off') {
+  if (parseSwitch(parameters?.get(parameterKey(opsSummary.slug, tunableNames.enabled))) === 'off') {
     deps.logger.info('ops summary not sent: its switch is off', { summary_date: window.summaryDate });
     return answer('skipped', `${opsSummary.slug}/enabled is false`);
   }

@@ -90,7 +90,7 @@ export async function thresholdLines(context: OpsContext, only: JobType | null):
   const globals = policies[0]!.policy;
   const [day, week] = nonCriticalEmailCaps;
   const global = (name: NumericTunable, fallback: number, effective: number) =>
-    entries.push({ pipeline: 'all', key: `${globalSwitchSlug}/${name}`, fallback: String(fallback), effective: String(effective), range: describeRange(rangeOf('all', name)) });
+    entries.push({ pipeline: 'all', key: parameterKey(globalSwitchSlug, name), fallback: String(fallback), effective: String(effective), range: describeRange(rangeOf('all', name)) });
   global(tunableNames.emailCap24h, day.max, globals.nonCriticalCaps[0]!.max);
   global(tunableNames.emailCap7d, week.max, globals.nonCriticalCaps[1]!.max);
   global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals.ceilings.dailyCreditCents);

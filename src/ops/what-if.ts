@@ -1,7 +1,7 @@
 import { whatIfEvent } from '../events/curator-events.js';
 import { readWholeNumber, refusalText, whatIfDays } from '../events/request-contract.js';
 import type { CuratorResult } from '../runner/job-result.js';
-import { pipelineOf } from '../pipelines/index.js';
+import { pipelineOf, splitParameterKey } from '../pipelines/index.js';
 import { parseProposal, ProposalError, type Proposal } from '../what-if/proposal.js';
 import type { WhatIfFigures, WhatIfReport } from '../what-if/report.js';
 import type { OpsContext } from './context.js';
@@ -28,7 +28,7 @@ export function parseDays(value: string | undefined): number {
 
 /** The changes as the what-if job takes them: name to value, for the scope ops named. */
 function changesOf(proposal: Proposal): Record<string, string> {
-  return Object.fromEntries([...proposal.overrides].map(([key, value]) => [key.slice(key.indexOf('/') + 1), value]));
+  return Object.fromEntries([...proposal.overrides].map(([key, value]) => [splitParameterKey(key).name, value]));
 }
 
 /** Runs the what-if job where the data is (context.curator) and answers its report and id. */

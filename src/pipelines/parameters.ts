@@ -87,3 +87,9 @@ export function parameterKey(slugOrJobType: string, name: string): string {
   const slug = Object.hasOwn(pipelines, slugOrJobType) ? pipelines[slugOrJobType as JobType].slug : slugOrJobType;
   return `${slug}/${name}`;
 }
+
+/** A parameter key read back into its slug (a pipeline's, `all` or `ops-summary`) and its name: parameterKey's inverse. */
+export function splitParameterKey(key: string): { readonly slug: string; readonly name: string } {
+  const at = key.indexOf('/');
+  return at < 0 ? { slug: key, name: '' } : { slug: key.slice(0, at), name: key.slice(at + 1) };
+}

@@ -69,7 +69,7 @@ export function parseProposal(scopeName: string, assignments: string | readonly 
     named.add(name);
     if (globalTunables.includes(name)) {
       if (scope !== 'all') throw new ProposalError(`${name} is one cap or ceiling for every pipeline: propose it for all (all ${name}=${value})`);
-      overrides.set(`${globalSwitchSlug}/${name}`, value);
+      overrides.set(parameterKey(globalSwitchSlug, name), value);
       continue;
     }
     if (!pipelineTunables.includes(name)) {
@@ -90,7 +90,7 @@ export function parseProposal(scopeName: string, assignments: string | readonly 
 /** Whether a pipeline's policy reads one of the overridden parameters (its own, or a cap or ceiling it applies). */
 function readsAny(jobType: JobType, overrides: ReadonlyMap<string, string>): boolean {
   const pipeline = pipelineOf(jobType);
-  const global = (name: string) => overrides.has(`${globalSwitchSlug}/${name}`);
+  const global = (name: string) => overrides.has(parameterKey(globalSwitchSlug, name));
   if (pipelineTunables.some((name) => overrides.has(parameterKey(jobType, name)))) return true;
   if (isFamilyCapped(pipeline) && (global(tunableNames.emailCap24h) || global(tunableNames.emailCap7d))) return true;
   if (pipeline.channel === 'email' && global(tunableNames.emailsPerRunCeiling)) return true;

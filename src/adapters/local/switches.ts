@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SwitchSnapshot, SwitchSource } from '../../curator/ports.js';
-import { killSwitchSlugs, tunableNames } from '../../pipelines/index.js';
+import { killSwitchSlugs, parameterKey, tunableNames } from '../../pipelines/index.js';
 
 const parameterFile = z.record(z.string(), z.string());
 
 /** Every switch on, as the stack creates them. */
 function defaults(): Map<string, string> {
-  return new Map(killSwitchSlugs().map((slug) => [`${slug}/${tunableNames.enabled}`, 'true']));
+  return new Map(killSwitchSlugs().map((slug) => [parameterKey(slug, tunableNames.enabled), 'true']));
 }
 
 /**

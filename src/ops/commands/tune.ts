@@ -1,5 +1,5 @@
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { clinicalPipelines, parameterRoot, pipelineOf } from '../../pipelines/index.js';
+import { clinicalPipelines, parameterRoot, pipelineOf, splitParameterKey } from '../../pipelines/index.js';
 import { clinicalEvidence, weighClinicalChange } from '../../what-if/clinical-evidence.js';
 import type { Proposal } from '../../what-if/proposal.js';
 import { defineCommand, json, reasonOf, recorded, yes } from '../command.js';
@@ -127,7 +127,7 @@ export const tune = defineCommand({
       const after = request.reset ? null : proposed;
       if (before === after) continue;
       const details: ThresholdChangeDetails = { parameter: key, before, after, ...(approvedBy ? { approved_by: approvedBy, caller_arn: callerArn! } : {}) };
-      const slug = key.slice(0, key.indexOf('/'));
+      const { slug } = splitParameterKey(key);
       try {
         await store.recordOverride({
           pipelineType: slug === 'all' ? 'all' : proposal.affected.find((jobType) => pipelineOf(jobType).slug === slug) ?? 'all',

@@ -4,7 +4,7 @@ import { ignoredParameters } from '../../parameters/ignored-parameters.js';
 import { reportIgnored } from '../../parameters/report-ignored.js';
 import { shardEvent } from '../../events/curator-events.js';
 import { parseSwitch } from '../../curator/switches.js';
-import { isJobType, jobTypes, lastFiring, opsSummary, pipelineOf, ruleName, tunableNames, type Firing, type JobType } from '../../pipelines/index.js';
+import { isJobType, jobTypes, lastFiring, opsSummary, parameterKey, pipelineOf, ruleName, tunableNames, type Firing, type JobType } from '../../pipelines/index.js';
 import { summaryWindow } from '../../ops-summary/window.js';
 import type { RecoverResult } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
@@ -73,7 +73,7 @@ function summaryDue(now: Date): { summaryDate: string; due: boolean } {
 async function opsSummaryCheck(deps: CuratorDeps, summary: { summaryDate: string; due: boolean }, status: string | null): Promise<string> {
   if (!summary.due) return `not due until ${Math.floor(opsSummaryDueMinutes / 60)}:${String(opsSummaryDueMinutes % 60).padStart(2, '0')} UTC`;
   const { parameters } = await deps.switches.read();
-  if (parseSwitch(parameters?.get(`${opsSummary.slug}/${tunableNames.enabled}`)) === 'off') return `${opsSummary.slug} is off`;
+  if (parseSwitch(parameters?.get(parameterKey(opsSummary.slug, tunableNames.enabled))) === 'off') return `${opsSummary.slug} is off`;
   const missing = status !== 'sent';
   deps.metrics.record({ name: MetricName.OpsSummaryMissing, value: missing ? 1 : 0, unit: 'Count' });
   if (missing) deps.logger.error('the morning ops email has not gone out', { summary_date: summary.summaryDate, status });
