@@ -1,5 +1,6 @@
 import { credits } from '../../pipelines/index.js';
 import { manualCreditCents, readWholeNumber, refusalText } from '../../events/request-contract.js';
+import { paymentOutcome } from '../../runner/effects/move-credits.js';
 import { storeFunctions, type AnswerOf } from '../../store/functions.js';
 import { defineCommand, reasonOf, recorded, required, wordAt } from '../command.js';
 import { ExitCode, explain, OpsError } from '../errors.js';
@@ -56,17 +57,11 @@ export const credit = defineCommand({
       context.out(`ticket ${ticket} was already credited: ledger ${ledger.id}, Stripe ${ledger.stripe_balance_transaction_id}`);
       return ExitCode.ok;
     }
-    const [outcome] = await payments.credit([{ ledgerId: ledger.id, customerId: customer, amountCents: ledger.amount, description: `Manual credit ${ticket}` }]);
-    if (outcome?.status !== 'succeeded') {
-      await store.recordOutcomes(context.clock.now(), [
-        { execution_id: null, status: 'failed', error: outcome?.error ?? 'no answer', ledger_id: ledger.id, ledger_status: 'failed' },
-      ]);
-      throw new OpsError(ExitCode.failed, `the payment failed: ${outcome?.error ?? 'no answer'}; run the same command again to retry`);
-    }
-    await store.recordOutcomes(context.clock.now(), [
-      { execution_id: null, status: 'succeeded', error: null, ledger_id: ledger.id, ledger_status: 'pending', stripe_balance_transaction_id: outcome.transactionId },
-    ]);
-    context.out(`credited ${(ledger.amount / 100).toFixed(2)} USD to ${userId} for ${ticket}: ledger ${ledger.id}, transaction ${outcome.transactionId}`);
+    const [answer] = await payments.credit([{ ledgerId: ledger.id, customerId: customer, amountCents: ledger.amount, description: `Manual credit ${ticket}` }]);
+    const outcome = paymentOutcome(answer, 'pending', 'no answer');
+    await store.recordOutcomes(context.clock.now(), [{ execution_id: null, ledger_id: ledger.id, ...outcome }]);
+    if (outcome.status !== 'succeeded') throw new OpsError(ExitCode.failed, `the payment failed: ${outcome.error}; run the same command again to retry`);
+    context.out(`credited ${(ledger.amount / 100).toFixed(2)} USD to ${userId} for ${ticket}: ledger ${ledger.id}, transaction ${outcome.stripe_balance_transaction_id}`);
     return ExitCode.ok;
   },
 });

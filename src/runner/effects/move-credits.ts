@@ -1,4 +1,5 @@
 import type { BalanceMovement, MovementOutcome } from '../../curator/ports.js';
+import type { OutcomeRow } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import type { Claim } from './claim.js';
 import type { RequestGate } from './request-gate.js';
@@ -37,4 +38,20 @@ export async function moveCredits(
     for (const outcome of outcomes) answers.set(outcome.ledgerId, outcome);
   }
   return { held: false, answers };
+}
+
+/**
+ * What one payment's answer records, the one mapping of Stripe's answer to the outcome and the ledger row: succeeded,
+ * with Stripe's transaction id and the ledger row `paid` (a credit stays `pending` until an invoice takes it, a
+ * reversal is `applied`); or failed with Stripe's error (or `missing` when there was no answer), the ledger row
+ * `failed` when there is one.
+ */
+export function paymentOutcome(
+  answer: MovementOutcome | undefined,
+  paid: 'pending' | 'applied',
+  missing: string,
+  hasLedger = true,
+): Pick<OutcomeRow, 'status' | 'error' | 'ledger_status' | 'stripe_balance_transaction_id'> {
+  if (answer?.status === 'succeeded') return { status: 'succeeded', error: null, ledger_status: paid, stripe_balance_transaction_id: answer.transactionId };
+  return { status: 'failed', error: answer?.status === 'failed' ? answer.error : missing, ledger_status: hasLedger ? 'failed' : null };
 }

@@ -1,7 +1,7 @@
 import type { ExpiringCredit } from '../../store/rows.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
-import { moveCredits } from '../effects/move-credits.js';
+import { moveCredits, paymentOutcome } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
 import type { ActResult } from '../effects/claim.js';
 import type { PagePlan } from '../pages/page-plan.js';
@@ -85,15 +85,8 @@ export function expiryPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Expi
         }
         if (moved.held) return notSent(claim, gate.closedBy ?? 'kill_switch');
         const answer = moved.answers.get(claim.ledger.id);
-        if (answer?.status === 'succeeded') {
-          return {
-            reversedCents: -claim.ledger.amount,
-            outcome: { ...base, status: 'succeeded', error: null, ledger_status: 'applied', stripe_balance_transaction_id: answer.transactionId },
-          };
-        }
-        return {
-          outcome: { ...base, status: 'failed', error: answer?.status === 'failed' ? answer.error : 'no answer', ledger_status: 'failed' },
-        };
+        const outcome = { ...base, ...paymentOutcome(answer, 'applied', 'no answer') };
+        return outcome.status === 'succeeded' ? { reversedCents: -claim.ledger.amount, outcome } : { outcome };
       });
     },
   };

@@ -3,7 +3,7 @@ import { storeFunctions } from '../../store/functions.js';
 import type { CreditClaim, OutcomeRow } from '../../store/curator-store.js';
 import type { ReferralCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
-import { moveCredits } from '../effects/move-credits.js';
+import { moveCredits, paymentOutcome } from '../effects/move-credits.js';
 import { notSent } from '../effects/request-gate.js';
 import type { ActResult } from '../effects/claim.js';
 import type { PagePlan } from '../pages/page-plan.js';
@@ -67,14 +67,8 @@ export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Re
           ledger_id: claim.ledger?.id ?? null,
           referral_id: row.subject_key,
         };
-        if (answer?.status === 'succeeded') {
-          return {
-            creditedCents: claim.ledger?.amount ?? 0,
-            outcome: { ...base, status: 'succeeded', error: null, ledger_status: 'pending', stripe_balance_transaction_id: answer.transactionId },
-          };
-        }
-        const error = answer?.status === 'failed' ? answer.error : 'no ledger row was written for this credit';
-        return { outcome: { ...base, status: 'failed', error, ledger_status: claim.ledger ? 'failed' : null } };
+        const outcome = { ...base, ...paymentOutcome(answer, 'pending', 'no ledger row was written for this credit', claim.ledger !== null) };
+        return outcome.status === 'succeeded' ? { creditedCents: claim.ledger?.amount ?? 0, outcome } : { outcome };
       });
     },
   };
