@@ -4,8 +4,9 @@ export class JobRequestError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, options);
   }
 }
 

@@ -112,7 +112,7 @@ export class CuratorStore {
     const parsed = fn.answer.safeParse(result);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new StoreError(`${fn.name} answered an unexpected shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+      throw new StoreError(`${fn.name} answered an unexpected shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: parsed.error });
     }
     return parsed.data as AnswerOf<F>;
   }

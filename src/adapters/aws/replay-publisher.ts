@@ -12,8 +12,9 @@ export class ReplayRejectedError extends Error {
     readonly code: string,
     message: string,
     readonly field: string | null = null,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

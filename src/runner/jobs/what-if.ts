@@ -16,7 +16,7 @@ export async function runWhatIf(deps: CuratorDeps, request: WhatIfJob): Promise<
   try {
     proposal = parseProposal(request.scope, Object.entries(request.changes).map(([name, value]) => `${name}=${value}`));
   } catch (error) {
-    if (error instanceof ProposalError) throw new JobRequestError('detail.changes', error.message);
+    if (error instanceof ProposalError) throw new JobRequestError('detail.changes', error.message, { cause: error });
     throw error;
   }
   const now = deps.clock.now();
