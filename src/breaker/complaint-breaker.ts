@@ -4,6 +4,7 @@ import { asIgnored, reportIgnored } from '../parameters/report-ignored.js';
 import { jobTypes, killSwitchPath, parameterKey, pipelineOf, rangeOf, readTunable, shownValue, tunableNames, type Environment, type JobType } from '../pipelines/index.js';
 import type { CuratorStore } from '../store/curator-store.js';
 import { storeFunctions } from '../store/functions.js';
+import { errorFields } from '../errors/error-fields.js';
 
 /** The operations guide: "Immediate disable if: unsubscribe spike (> 0.5 % in 1 hour)". */
 export const breakerDefaults = { ratePercent: 0.5, minEvents: 10 } as const;
@@ -141,7 +142,7 @@ export async function runComplaintBreaker(deps: BreakerDeps, complainedTypes: re
       await deps.switchWriter.turnOff(slug);
     } catch (error) {
       switchedOff = false;
-      deps.logger.error('complaint breaker could not turn the switch off', { pipeline_type: jobType, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('complaint breaker could not turn the switch off', { pipeline_type: jobType, ...errorFields(error) });
     }
     // The page is the alarm on BreakerTrips (storytailor-complaint-breaker, P1): PagerDuty and Slack read alarms,
     // not text on a topic. The trip is recorded once per spell, so it is counted, and pages, once.

@@ -4,6 +4,7 @@ import type { CuratorResult } from '../runner/job-result.js';
 import { refuseRequest, runRequest } from '../runner/run-request.js';
 import { loadConfig } from '../wiring/config.js';
 import { buildDependencies } from '../wiring/dependencies.js';
+import { errorFields } from '../errors/error-fields.js';
 
 export type { CuratorResult } from '../runner/job-result.js';
 
@@ -68,7 +69,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
         } catch (error) {
           deps.logger.error('work queue message failed; it will be delivered again', {
             message_id: record.messageId,
-            error: error instanceof Error ? error.message : String(error),
+            ...errorFields(error),
           });
           batchItemFailures.push({ itemIdentifier: record.messageId });
         }
@@ -76,7 +77,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
       return { batchItemFailures };
     } finally {
       await deps.metrics.flush().catch((error: unknown) => {
-        deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
+        deps.logger.error('metrics flush failed', errorFields(error));
       });
     }
   }

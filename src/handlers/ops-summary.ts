@@ -8,6 +8,7 @@ import { withFields } from '../runner/log-fields.js';
 import type { InvocationContext } from './curator.js';
 import { loadConfig } from '../wiring/config.js';
 import { buildDependencies } from '../wiring/dependencies.js';
+import { errorFields } from '../errors/error-fields.js';
 
 /** What the ops summary function answers: the summary's outcome, or why the event was refused (never retried). */
 export type OpsSummaryAnswer = OpsSummaryResult | { readonly ok: false; readonly error: string };
@@ -39,7 +40,7 @@ export function createOpsSummaryHandler(dependencies: () => Promise<CuratorDeps>
       return await runOpsSummary({ ...deps, logger: withFields(deps.logger, { request_id: owner }), config: { ...deps.config, owner } }, parsed.request);
     } finally {
       await deps.metrics.flush().catch((error: unknown) => {
-        deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
+        deps.logger.error('metrics flush failed', errorFields(error));
       });
     }
   };

@@ -8,6 +8,7 @@ import { runComplaintBreaker, type BreakerTrip } from '../breaker/complaint-brea
 import { settleUnknownEmails, type Settlement } from '../runner/jobs/settle-unknown-emails.js';
 import { signatureIsValid } from '../adapters/sendgrid/webhook-signature.js';
 import type { WebhookDeps } from '../wiring/webhook.js';
+import { errorFields } from '../errors/error-fields.js';
 
 /** The part of a Lambda function URL event the webhook reads. */
 export interface FunctionUrlEvent {
@@ -189,7 +190,7 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
       ...(settlement ? { settled_failed: settlement.failed, settled_superseded: settlement.superseded, replays_queued: settlement.replaysQueued } : {}),
     };
     await deps.metrics.flush().catch((error: unknown) => {
-      deps.logger.error('metrics flush failed', { error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('metrics flush failed', errorFields(error));
     });
     deps.logger.info('sendgrid events applied', { ...result });
     return answer(200, result);
@@ -205,7 +206,7 @@ async function noteRefusal(deps: WebhookDeps, now: Date, status: number, error: 
   try {
     await deps.store.call(storeFunctions.recordWebhookRefusal, { now, status, error });
   } catch (failure) {
-    deps.logger.error('could not record a refused delivery', { status, error: failure instanceof Error ? failure.message : String(failure) });
+    deps.logger.error('could not record a refused delivery', { status, ...errorFields(failure) });
   }
 }
 
@@ -219,7 +220,7 @@ async function settle(deps: WebhookDeps, clock: Clock): Promise<Settlement | nul
   try {
     return await settleUnknownEmails({ ...deps.settlement, store: deps.store, clock, logger: deps.logger });
   } catch (error) {
-    deps.logger.error('settling emails of unknown outcome failed; the health job will', { error: error instanceof Error ? error.message : String(error) });
+    deps.logger.error('settling emails of unknown outcome failed; the health job will', errorFields(error));
     return null;
   }
 }
@@ -235,7 +236,7 @@ async function breakOnComplaints(deps: WebhookDeps, applied: AppliedEvents, now:
   try {
     return await runComplaintBreaker({ ...deps.breaker, store: deps.store, metrics: deps.metrics, logger: deps.logger }, complained, now);
   } catch (error) {
-    deps.logger.error('complaint breaker failed', { error: error instanceof Error ? error.message : String(error) });
+    deps.logger.error('complaint breaker failed', errorFields(error));
     return [];
   }
 }

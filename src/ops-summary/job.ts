@@ -12,6 +12,7 @@ import type { OpsSummaryFigures } from '../store/rows.js';
 import type { CuratorDeps } from '../runner/deps.js';
 import type { OpsSummaryJob } from '../runner/job-request.js';
 import type { OpsSummaryResult } from '../runner/job-result.js';
+import { errorFields } from '../errors/error-fields.js';
 
 const dayMs = 86_400_000;
 
@@ -46,7 +47,7 @@ async function drawTrends(deps: CuratorDeps, trends: NonNullable<OpsSummaryFigur
     try {
       drawn.push({ chart, png: await renderChartPng(chart.spec) });
     } catch (error) {
-      deps.logger.warn('ops summary chart not drawn', { chart: chart.id, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.warn('ops summary chart not drawn', { chart: chart.id, ...errorFields(error) });
     }
   }
   return drawn;
@@ -68,7 +69,7 @@ async function readFunctionHealth(deps: CuratorDeps, from: Date, until: Date): P
   try {
     return { kind: 'read', health: await deps.functionMetrics.read(from, until) };
   } catch (error) {
-    deps.logger.warn('ops summary could not read the curator\'s Lambda metrics', { error: error instanceof Error ? error.message : String(error) });
+    deps.logger.warn('ops summary could not read the curator\'s Lambda metrics', errorFields(error));
     return { kind: 'unavailable', why: `CloudWatch could not be read (${error instanceof Error ? error.name : 'error'})` };
   }
 }

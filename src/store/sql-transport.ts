@@ -1,4 +1,5 @@
 import type { SqlClient } from '../db/sql-client.js';
+import { StoreError } from './errors.js';
 import { sqlParameterName, type StoreFunction } from './functions.js';
 import type { StoreTransport } from './transport.js';
 
@@ -29,7 +30,13 @@ export function sqlTransport(sql: SqlClient): StoreTransport {
         if (value === undefined || value === null) return null;
         return type === 'jsonb' ? JSON.stringify(value) : value;
       });
-      const rows = await sql.query<Record<string, unknown>>(statementFor(fn), values);
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await sql.query<Record<string, unknown>>(statementFor(fn), values);
+      } catch (error) {
+        // As supabaseTransport does: the call's name first, the database's own error kept as the cause.
+        throw new StoreError(`${fn.name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
       return fn.returns === 'rows' ? rows : (rows[0]?.result ?? null);
     },
   };

@@ -2,6 +2,7 @@ import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-s
 import type { Logger, MetricPoint, Metrics } from '../../curator/ports.js';
 import { metricCatalog, type DimensionName, type Namespace } from '../../metrics/catalog.js';
 import type { Environment } from '../../pipelines/index.js';
+import { errorFields } from '../../errors/error-fields.js';
 
 /** PutMetricData accepts up to 1,000 data per request, and up to 150 distinct values in one datum. */
 const dataPerRequest = 1_000;
@@ -87,7 +88,7 @@ export function cloudWatchMetrics(options: { client: CloudWatchClient; environme
             options.logger.error('metrics publish failed; these data are dropped', {
               namespace,
               data: batch.length,
-              error: error instanceof Error ? error.message : String(error),
+              ...errorFields(error),
             });
           }
         }

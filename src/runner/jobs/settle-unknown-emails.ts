@@ -3,6 +3,7 @@ import { replayEvent, type ReplayDetail } from '../../events/curator-events.js';
 import { isJobType, jobTypes, lastFiring, pipelineOf, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
+import { errorFields } from '../../errors/error-fields.js';
 
 /** Processed events of requests made this long after a batch prove SendGrid was accepting, and its events reaching us. */
 export const laterRequestSeconds = 600;
@@ -45,7 +46,7 @@ export async function webhookCleanSince(metrics: FunctionMetrics | undefined, no
   try {
     return (await metrics.lastTrouble(from, now)) ?? from;
   } catch (error) {
-    logger.error('could not read the webhook metrics; no email is settled failed', { error: error instanceof Error ? error.message : String(error) });
+    logger.error('could not read the webhook metrics; no email is settled failed', errorFields(error));
     return now;
   }
 }

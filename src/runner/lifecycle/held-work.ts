@@ -8,6 +8,7 @@ import { storeFunctions } from '../../store/functions.js';
 import { withFields } from '../log-fields.js';
 import { emptyTally, type Tally } from '../tally.js';
 import { isRefusal, type Lease, type Refusal } from './leases.js';
+import { errorFields, redacted } from '../../errors/error-fields.js';
 
 /** What a job's own work on its lease came to. */
 export type Worked =
@@ -78,8 +79,8 @@ export async function runHeld(deps: CuratorDeps, held: HeldWork): Promise<HeldRu
   try {
     done = await workOn(scoped, held, lease, startedMs);
   } catch (error) {
-    deps.logger.error('run failed', { ...fields, error: messageOf(error) });
-    await recordFailure(deps, held, lease, messageOf(error), startedMs);
+    deps.logger.error('run failed', { ...fields, ...errorFields(error) });
+    await recordFailure(deps, held, lease, redacted(messageOf(error)), startedMs);
     throw error;
   }
   const summary = { ...done.outcome.tally, durationMs: Date.now() - startedMs };
@@ -148,7 +149,7 @@ async function endAttempt(
   try {
     await deps.store.call(storeFunctions.endAttempt, { attemptId, ...end, now: deps.clock.now() });
   } catch (error) {
-    deps.logger.warn('could not record how the attempt ended', { attempt_id: attemptId, error: messageOf(error) });
+    deps.logger.warn('could not record how the attempt ended', { attempt_id: attemptId, ...errorFields(error) });
   }
 }
 
@@ -188,7 +189,7 @@ async function recordFailure(deps: CuratorDeps, held: HeldWork, lease: Lease, er
           ...held.labels,
           pipeline_type: held.jobType,
           run_id: lease.ref.runId,
-          error: messageOf(cause),
+          ...errorFields(cause),
         });
         return;
       }
