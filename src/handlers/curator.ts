@@ -61,6 +61,7 @@ export function createCuratorHandler(dependencies: () => Promise<CuratorDeps>) {
         try {
           body = JSON.parse(record.body);
         } catch {
+          // Not JSON: its redelivery would be the same, so it is refused, not reported for another try.
           refuseRequest(deps, `SQS message ${record.messageId}: the body is not JSON`, 'body');
           continue;
         }

@@ -154,6 +154,7 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
       }
       items = result.data;
     } catch {
+      // JSON.parse's message would echo the body: the refusal says what is wrong without it.
       return refuse(400, 'the body is not JSON');
     }
 

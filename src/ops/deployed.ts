@@ -19,6 +19,7 @@ export async function deployedDatabase(clients: { lambda: LambdaClient; secrets:
       throw new OpsError(
         ExitCode.usage,
         `no database: ${name} is not deployed in this account and region, and neither DATABASE_URL nor SUPABASE_URL with SUPABASE_SERVICE_ROLE_KEY is set`,
+        { cause: error },
       );
     }
     throw explain(error, `reading the configuration of ${name}`);

@@ -64,7 +64,7 @@ export function openContext(environment: Environment, region: string, env: Reado
       try {
         return loadConfig({ ...env, CURATOR_ENV: environment, AWS_REGION: region, ...deployed });
       } catch (error) {
-        if (error instanceof ConfigError) throw new OpsError(ExitCode.usage, error.message);
+        if (error instanceof ConfigError) throw new OpsError(ExitCode.usage, error.message, { cause: error });
         throw error;
       }
     })());

@@ -39,7 +39,7 @@ export async function publishReplayRecorded(
     eventId = await publishReplay(context.events, request, context.clock.now());
   } catch (error) {
     if ((error as Error).name === 'ReplayRejectedError' && (error as { code?: string }).code === 'InvalidReplay') {
-      throw new OpsError(ExitCode.usage, `not a valid replay (nothing was published): ${asReplayFlags((error as Error).message)}`);
+      throw new OpsError(ExitCode.usage, `not a valid replay (nothing was published): ${asReplayFlags((error as Error).message)}`, { cause: error });
     }
     throw explain(error, 'publishing the replay');
   }

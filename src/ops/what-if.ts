@@ -14,7 +14,7 @@ export function proposalOf(scope: string | undefined, assignments: readonly stri
   try {
     return parseProposal(scope, assignments);
   } catch (error) {
-    if (error instanceof ProposalError) throw new OpsError(ExitCode.usage, error.message);
+    if (error instanceof ProposalError) throw new OpsError(ExitCode.usage, error.message, { cause: error });
     throw error;
   }
 }

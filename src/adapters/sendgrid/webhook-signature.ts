@@ -18,6 +18,7 @@ export function signatureIsValid(publicKey: KeyObject, rawBody: Buffer, timestam
   try {
     return verify('sha256', Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]), publicKey, Buffer.from(signature, 'base64'));
   } catch {
+    // A signature that is not DER, or a key that does not fit it, verifies nothing: the delivery is refused as forged.
     return false;
   }
 }

@@ -139,7 +139,7 @@ export const tune = defineCommand({
           now: context.clock.now(),
         });
       } catch (error) {
-        throw new OpsError(ExitCode.failed, `not changed: ${explain(error, 'recording the threshold change').message}`);
+        throw new OpsError(ExitCode.failed, `not changed: ${explain(error, 'recording the threshold change').message}`, { cause: error });
       }
       try {
         if (after === null) await context.ssm.send(new DeleteParameterCommand({ Name: `${root}/${key}` }));
