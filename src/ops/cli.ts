@@ -217,7 +217,7 @@ export async function runOps(argv: readonly string[], env: Readonly<Record<strin
   } catch (error) {
     const failure =
       error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-        ? new OpsError(ExitCode.usage, `${error.message}\n\n${usage}`)
+        ? new OpsError(ExitCode.usage, `${error.message}\n\n${usage}`, { cause: error })
         : explain(error, 'ops');
     io.err(failure.message);
     return failure.exitCode;

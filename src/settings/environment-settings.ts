@@ -66,7 +66,7 @@ export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>;
 export function parseEnvironmentSettings(environment: Environment, raw: unknown): EnvironmentSettings {
   const settings = environmentSettingsSchema.safeParse(raw);
   if (!settings.success) {
-    throw new Error(`cdk.json context "storytailor:${environment}" is invalid: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new Error(`cdk.json context "storytailor:${environment}" is invalid: ${settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, { cause: settings.error });
   }
   const missing = missingRoutes(settings.data.alertRoutes);
   if (environment === 'production' && missing.length > 0) {
