@@ -1,6 +1,5 @@
 import type { MetricName } from '../curator/ports.js';
-import { clinicalPipelines, jobTypes, pipelineOf, rules, type JobType, type RuleSlug } from '../pipelines/index.js';
-import { falsePositiveCeilings } from '../ops-summary/false-positives.js';
+import { clinicalPipelines, falsePositiveCeilingOf, jobTypes, pipelineOf, rules, type JobType, type RuleSlug } from '../pipelines/index.js';
 import { Namespace } from './catalog.js';
 import type { GuideLine } from './guide-alerts.js';
 
@@ -574,9 +573,9 @@ const ownAlarms: AlarmDefinition[] = [
       periodSeconds: day,
       evaluationPeriods: 1,
       comparison: 'greater',
-      threshold: falsePositiveCeilings[jobType]!,
+      threshold: falsePositiveCeilingOf(jobType)!,
       severity: 'P3',
-      action: `More than ${falsePositiveCeilings[jobType]} % of the last 30 days' ${jobType} alerts were marked false positives by the clinical review: escalate to engineering (ops false-positives)`,
+      action: `More than ${falsePositiveCeilingOf(jobType)} % of the last 30 days' ${jobType} alerts were marked false positives by the clinical review: escalate to engineering (ops false-positives)`,
       section: 'storytailor-false-positive-rate',
       answers: [],
     }),

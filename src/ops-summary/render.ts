@@ -1,8 +1,9 @@
 import type { FunctionHealth } from '../curator/ports.js';
 import { formatTable } from '../format/table.js';
+import { falsePositiveCeilingOf } from '../pipelines/index.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
 import { emailTargets, hasSla, missedEmailTargets, runbookSections, slaViolationCeilingPercent } from './checklist.js';
-import { falsePositiveCeilings, falsePositiveHeader, falsePositiveRows } from './false-positives.js';
+import { falsePositiveHeader, falsePositiveRows } from './false-positives.js';
 
 /** The curator's Lambda errors and throttles of the last 24 hours, or why the summary has none. */
 export type FunctionHealthLine = { readonly kind: 'read'; readonly health: FunctionHealth } | { readonly kind: 'unavailable'; readonly why: string };
@@ -101,8 +102,8 @@ function attentionOf(input: OpsSummaryInput): string[] {
     }
   }
   for (const rate of figures.false_positives) {
-    const ceiling = falsePositiveCeilings[rate.pipeline_type];
-    if (rate.rate_percent !== null && ceiling !== undefined && rate.rate_percent > ceiling) {
+    const ceiling = falsePositiveCeilingOf(rate.pipeline_type);
+    if (rate.rate_percent !== null && ceiling !== null && rate.rate_percent > ceiling) {
       need(`${rate.pipeline_type} false-positive rate ${rate.rate_percent} % is above ${ceiling} %: escalate to engineering`, 'falsePositives');
     }
   }

@@ -1,4 +1,5 @@
 import type { FrequencyCap, NumericTunable, PipelineDefinition, RuleDefinition, TunableRange } from './definition.js';
+import type { ScheduledPeriodKind } from './period.js';
 import type { CronSchedule } from './schedule.js';
 
 /**
@@ -112,6 +113,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: null },
     typeCap: null,
     clinical: false,
+    canaryFirst: true,
   },
   weekly_insights: {
     slug: 'weekly-insights',
@@ -125,6 +127,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.7, minSignals: 3, slaMinutes: null },
     typeCap: null,
     clinical: false,
+    canaryFirst: true,
   },
   story_scoring: {
     slug: 'story-scoring',
@@ -203,6 +206,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.95, minSignals: 1, slaMinutes: 5 },
     typeCap: { max: 1, windowHours: 1, scope: 'child' },
     clinical: true,
+    falsePositiveCeilingPercent: 10,
     // Floors that keep crisis alerts going out: never a stricter SLA than five minutes, a threshold no signal can
     // reach, more signals than a crisis gives, a cap of nothing or a window longer than a day.
     ranges: {
@@ -225,6 +229,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.8, minSignals: 3, slaMinutes: 60 },
     typeCap: { max: 1, windowHours: 72, scope: 'user' },
     clinical: true,
+    falsePositiveCeilingPercent: 30,
     // The same for early intervention, at its own numbers: an SLA of an hour at least, a week's window at most.
     ranges: {
       'min-confidence': { kind: 'decimal', min: 0.5, max: 0.95 },
@@ -312,3 +317,11 @@ export const uncappedEmailTypes = jobTypes
 
 /** The clinical pipelines (crisis alert, early intervention): the clinical team reviews and approves them. */
 export const clinicalPipelines: readonly JobType[] = jobTypes.filter((jobType) => pipelineOf(jobType).clinical);
+
+/** How far back a scheduled period's signal is counted from its firing: the day, the week or the month before. */
+export const periodWindowHours = { daily: 24, weekly: 7 * 24, monthly: 30 * 24 } as const satisfies Record<ScheduledPeriodKind, number>;
+
+/** A clinical pipeline's false-positive ceiling in percent (null for any other), as the alarm and the reports read it. */
+export function falsePositiveCeilingOf(pipelineType: string): number | null {
+  return Object.hasOwn(pipelines, pipelineType) ? (pipelineOf(pipelineType as JobType).falsePositiveCeilingPercent ?? null) : null;
+}

@@ -86,6 +86,10 @@ export interface PipelineDefinition {
    * approves a change to its thresholds, and its ranges keep it sending.
    */
   readonly clinical: boolean;
+  /** A clinical pipeline's ceiling on the share of its alerts the review marks false positives, alarmed above it. */
+  readonly falsePositiveCeilingPercent?: number;
+  /** A run first sends its template to the canary list, and no family is emailed if SendGrid refuses it. */
+  readonly canaryFirst?: boolean;
   /** Where this pipeline's ranges differ from the catalog's `tunableRanges`. */
   readonly ranges?: Readonly<Partial<Record<PipelineTunable, TunableRange>>>;
 }

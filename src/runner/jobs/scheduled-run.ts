@@ -1,5 +1,5 @@
 import { eventOf } from '../../events/curator-events.js';
-import { firingOfPeriod, lastFiring, pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
+import { firingOfPeriod, lastFiring, pipelineOf, type Firing } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
 import { sendCanary } from '../effects/canary.js';
 import { JobRequestError } from '../errors.js';
@@ -13,8 +13,6 @@ import { withPlan } from '../plans/plan-for.js';
 import { dryRun } from './dry-run.js';
 import { fanOut } from './shard.js';
 
-/** Runs that send to the canary list first (DESIGN.md section 8). */
-const canaryFirst: ReadonlySet<JobType> = new Set(['daily_digest', 'weekly_insights']);
 
 /** The firing a request is about: a firing's own time names its period, even when EventBridge delivers it late. */
 function firingFor(deps: CuratorDeps, request: ScheduledJob | ReplayJob): Firing {
@@ -73,7 +71,7 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
       }),
     work: (lease, deps) =>
       withPlan(deps, jobType, firing, details, async (plan): Promise<Worked> => {
-        if (canaryFirst.has(jobType) && lease.cursor === null) {
+        if (pipelineOf(jobType).canaryFirst === true && lease.cursor === null) {
           const emailType = pipelineOf(jobType).emailType!;
           await sendCanary(deps, { runId: lease.ref.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
         }

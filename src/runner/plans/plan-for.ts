@@ -1,4 +1,4 @@
-import { pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
+import { periodWindowHours, pipelineOf, type Firing, type JobType } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
 import { JobRequestError } from '../errors.js';
 import type { PagePlan } from '../pages/page-plan.js';
@@ -9,13 +9,12 @@ import { orgHealthPlan } from './org-health-plan.js';
 import { referralPlan } from './referral-plan.js';
 import { userEmailPlan } from './user-email-plan.js';
 
-const hourMs = 3_600_000;
-
-/** The window a period's signal is counted over: the day, week or month before its firing. */
+/** The window a period's signal is counted over: the catalog's day, week or month before its firing. */
 function periodOf(jobType: JobType, firing: Firing): PlanPeriod {
   const end = firing.scheduledTime;
-  const lengthMs = pipelineOf(jobType).period === 'weekly' ? 7 * 24 * hourMs : pipelineOf(jobType).period === 'monthly' ? 30 * 24 * hourMs : 24 * hourMs;
-  return { periodKey: firing.periodKey, windowStart: new Date(end.getTime() - lengthMs), windowEnd: end };
+  const kind = pipelineOf(jobType).period;
+  const hours = kind === 'signal' ? periodWindowHours.daily : periodWindowHours[kind];
+  return { periodKey: firing.periodKey, windowStart: new Date(end.getTime() - hours * 3_600_000), windowEnd: end };
 }
 
 /** Runs `use` with the plan of a scheduled pipeline, whatever its row type. */
