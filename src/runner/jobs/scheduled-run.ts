@@ -13,7 +13,6 @@ import { withPlan } from '../plans/plan-for.js';
 import { dryRun } from './dry-run.js';
 import { fanOut } from './shard.js';
 
-
 /** The firing a request is about: a firing's own time names its period, even when EventBridge delivers it late. */
 function firingFor(deps: CuratorDeps, request: ScheduledJob | ReplayJob): Firing {
   const { jobType } = request;
