@@ -53,17 +53,32 @@ const hasCheck = (jobType: JobType, name: string) =>
  * parseProposal('daily-digest', 'min-confidence=0.6').overrides // Map { 'daily-digest/min-confidence' => '0.6' }
  */
 export function parseProposal(scopeName: string, assignments: string | readonly string[]): Proposal {
-  const scope = scopeOf(scopeName);
   const text = (typeof assignments === 'string' ? [assignments] : assignments).join(',');
   const pairs = text.split(',').map((pair) => pair.trim()).filter((pair) => pair !== '');
-  if (pairs.length === 0) throw new ProposalError('nothing proposed: give name=value, for example min-confidence=0.6');
+  return proposalOf(
+    scopeName,
+    pairs.map((pair): [string, string] => {
+      const at = pair.indexOf('=');
+      const value = at < 0 ? '' : pair.slice(at + 1).trim();
+      if (at < 0 || value === '') throw new ProposalError(`"${pair}" is not name=value`);
+      return [pair.slice(0, at).trim(), value];
+    }),
+  );
+}
+
+/**
+ * The same check of changes already read, name to value: what the what-if event carries (ops read and checked them
+ * with parseProposal before it was published; the curator checks them again, as any edge does).
+ *
+ * @example
+ * proposalOf('daily-digest', [['min-confidence', '0.6']]).overrides // Map { 'daily-digest/min-confidence' => '0.6' }
+ */
+export function proposalOf(scopeName: string, changes: ReadonlyArray<readonly [string, string]>): Proposal {
+  const scope = scopeOf(scopeName);
+  if (changes.length === 0) throw new ProposalError('nothing proposed: give name=value, for example min-confidence=0.6');
   const overrides = new Map<string, string>();
   const named = new Set<string>();
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    const name = at < 0 ? pair : pair.slice(0, at).trim();
-    const value = at < 0 ? '' : pair.slice(at + 1).trim();
-    if (at < 0 || value === '') throw new ProposalError(`"${pair}" is not name=value`);
+  for (const [name, value] of changes) {
     // Two values for one tunable: which one was meant cannot be known, so neither is taken.
     if (named.has(name)) throw new ProposalError(`${name} is named twice: give it once`);
     named.add(name);

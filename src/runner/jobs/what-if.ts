@@ -1,5 +1,5 @@
 import { storeFunctions } from '../../store/functions.js';
-import { parseProposal, ProposalError } from '../../what-if/proposal.js';
+import { proposalOf, ProposalError } from '../../what-if/proposal.js';
 import { whatIf } from '../../what-if/what-if.js';
 import type { CuratorDeps } from '../deps.js';
 import { JobRequestError } from '../errors.js';
@@ -14,7 +14,7 @@ export async function runWhatIf(deps: CuratorDeps, request: WhatIfJob): Promise<
   const startedMs = Date.now();
   let proposal;
   try {
-    proposal = parseProposal(request.scope, Object.entries(request.changes).map(([name, value]) => `${name}=${value}`));
+    proposal = proposalOf(request.scope, Object.entries(request.changes));
   } catch (error) {
     if (error instanceof ProposalError) throw new JobRequestError('detail.changes', error.message, { cause: error });
     throw error;
