@@ -1,8 +1,7 @@
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import type { Attribution, OpsContext } from './context.js';
 import { ExitCode, explain, OpsError } from './errors.js';
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { uuid } from './look.js';
 
 /**
  * Places (`hold`) or releases a legal hold on one family's records, with its human_overrides row, in one call

@@ -4,8 +4,7 @@ import { paymentOutcome } from '../../runner/effects/move-credits.js';
 import { storeFunctions, type AnswerOf } from '../../store/functions.js';
 import { defineCommand, reasonOf, recorded, required, wordAt } from '../command.js';
 import { ExitCode, explain, OpsError } from '../errors.js';
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { uuid } from '../look.js';
 
 /**
  * `credit <userId> <cents>`: a manual credit for a support ticket. The ledger row and its override are written

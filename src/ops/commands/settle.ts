@@ -3,6 +3,7 @@ import { latestFirings, replayOfFailed } from '../../runner/jobs/settle-unknown-
 import { storeFunctions } from '../../store/functions.js';
 import { defineCommand, json, reasonOf, recorded, wordAt } from '../command.js';
 import { ExitCode, explain, OpsError } from '../errors.js';
+import { uuid } from '../look.js';
 import { publishReplayRecorded } from '../publish-replay.js';
 
 const refusals = {
@@ -35,7 +36,7 @@ export const settle = defineCommand({
     if (options.sent === options.failed) throw new OpsError(ExitCode.usage, 'say what happened: exactly one of --sent (SendGrid has it) or --failed (it never reached SendGrid)');
     const outcome = options.sent ? 'sent' : 'failed';
     const who = reasonOf(by, options);
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(batch)) {
+    if (!uuid.test(batch)) {
       throw new OpsError(ExitCode.usage, `the batch must be a request batch id (a uuid, as ops in-doubt lists it), got ${batch}`);
     }
     const store = await context.store();
