@@ -16,7 +16,7 @@ import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { flowingClock } from '../src/adapters/clock.js';
-import { readWholeNumber, refusalText } from '../src/events/request-contract.js';
+import { readWholeNumber, refusalText } from '../src/requests/request-contract.js';
 import { compareDryRun, comparisonTable } from '../src/format/dry-run-comparison.js';
 import { jsonLogger } from '../src/adapters/json-logger.js';
 import { ledgerPayments } from '../src/adapters/local/ledger-payments.js';

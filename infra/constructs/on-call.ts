@@ -5,7 +5,7 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { opsEventSources } from '../../src/events/request-contract.js';
+import { opsEventSources } from '../../src/requests/request-contract.js';
 import { parameterRoot, policyTunableNames, type Environment } from '../../src/pipelines/index.js';
 import { logGroupFinding, ssmParametersFinding, ssmPathFinding } from '../acknowledgements.js';
 

@@ -8,7 +8,7 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { healthEvent, opsSummaryEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
-import { realtimeEventPattern } from '../../src/events/request-contract.js';
+import { realtimeEventPattern } from '../../src/requests/request-contract.js';
 import { opsSummary, pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */

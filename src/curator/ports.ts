@@ -1,4 +1,5 @@
 import type { JobType } from '../pipelines/index.js';
+import type { QueuedRequest } from '../requests/job-request.js';
 import type { VetoReason } from './verdict.js';
 
 /** The time, read at the edge and passed in, so a run, a test and the local simulation share one clock. */
@@ -162,12 +163,19 @@ export interface Logger {
 
 /**
  * Hands work on to other invocations of the curator (an SQS work queue in AWS): a run that nears the Lambda's
- * deadline continues itself with the event that started it, a run split into shards sends one event per shard, and
- * a redelivery that finds its run leased re-queues itself for after the lease (`delaySeconds`, at most 900).
- * Resolves once every event is queued, or rejects naming the ones that were not.
+ * deadline continues itself with the request that started it, a run split into shards sends one request per shard,
+ * and a redelivery that finds its run leased re-queues itself for after the lease (`delaySeconds`, at most 900).
+ * The adapter writes each request as its event (events/curator-events.ts `eventOf`); `resend` queues events kept
+ * as they were written (a stuck run's resume event). Resolves once every one is queued, or rejects naming the ones
+ * that were not.
  */
 export interface Continuations {
-  continueWith(events: ReadonlyArray<Readonly<Record<string, unknown>>>, options?: { readonly delaySeconds?: number }): Promise<void>;
+  continueWith(requests: readonly QueuedRequest[], options?: QueueOptions): Promise<void>;
+  resend(events: ReadonlyArray<Readonly<Record<string, unknown>>>, options?: QueueOptions): Promise<void>;
+}
+
+export interface QueueOptions {
+  readonly delaySeconds?: number;
 }
 
 /** A Lambda function's own health over a window, from CloudWatch's AWS/Lambda metrics (the Morning Checklist's step 3). */

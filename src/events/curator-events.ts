@@ -1,34 +1,13 @@
 import type { VetoReason } from '../curator/verdict.js';
 import type { JobType } from '../pipelines/index.js';
-import type { ReplayJob, ScheduledJob, ShardJob } from '../runner/job-request.js';
+import type { QueuedRequest, ReplayJob } from '../requests/job-request.js';
+import { DetailType, EventSource } from '../requests/event-sources.js';
 
 /**
  * The events the curator is sent, in their wire format: the one place they are built. The rules of the stack, the
  * replay publisher of the ops commands, the local run, the runner's continuations and shards all build their
  * events here, and `parse-curator-event.ts` reads them back with the same names.
  */
-export const EventSource = {
-  /** The scheduled rules' own input. */
-  scheduler: 'storytailor.scheduler',
-  /** Ops replays. */
-  manual: 'storytailor.manual',
-  /** The app's realtime signals. */
-  agent: 'storytailor.agent',
-  /** What the curator queues for itself: shards of a split run, the checks of crisis alerts. */
-  curator: 'storytailor.curator',
-  /** The health check, when it comes through EventBridge. */
-  healthCheck: 'storytailor.health-check',
-} as const;
-export type EventSource = (typeof EventSource)[keyof typeof EventSource];
-
-export const DetailType = {
-  scheduled: 'Scheduled Job',
-  replay: 'retry',
-  signal: 'Emotional Signal',
-  shard: 'Run Shard',
-  crisisCheck: 'Crisis Alert Check',
-} as const;
-
 /** What ops may ask a replay to redo (DESIGN.md section 2). */
 export interface ReplayDetail {
   readonly jobType: JobType;
@@ -117,30 +96,34 @@ export const whatIfEvent = (input: { scope: string; changes: Readonly<Record<str
 /** The health check's input (direct invoke, the Scheduler schedule, or `aws lambda invoke`). */
 export const healthEvent = () => ({ detail: { jobType: 'health' as const } });
 
+/** What a replay request asks, as its event's detail carries it (unset fields left out). */
+export function replayDetailOfRequest(request: ReplayJob): ReplayDetail {
+  return {
+    jobType: request.jobType,
+    ...(request.periodKey !== null ? { periodKey: request.periodKey } : {}),
+    ...(request.userIds !== null ? { userIds: request.userIds } : {}),
+    ...(request.vetoReason !== null ? { vetoReason: request.vetoReason } : {}),
+    ...(request.from !== null ? { from: request.from.toISOString() } : {}),
+    ...(request.to !== null ? { to: request.to.toISOString() } : {}),
+    ...(request.dryRun ? { dryRun: true } : {}),
+  };
+}
+
 /**
  * The event that asks for held work again: what a continuation (or a resume) is queued with, and what the handler
  * parses back into the same request. A replay's period and range must already be resolved, so its continuation
  * covers what the replay covered even when the clock has moved on.
  */
-export function eventOf(request: ScheduledJob | ReplayJob | ShardJob): Record<string, unknown> {
+export function eventOf(request: QueuedRequest): Record<string, unknown> {
   switch (request.kind) {
     case 'scheduled':
       return scheduledJobEvent({ jobType: request.jobType, time: request.scheduledTime.toISOString(), id: request.eventId });
     case 'replay':
-      return replayEvent(
-        {
-          jobType: request.jobType,
-          ...(request.periodKey !== null ? { periodKey: request.periodKey } : {}),
-          ...(request.userIds !== null ? { userIds: request.userIds } : {}),
-          ...(request.vetoReason !== null ? { vetoReason: request.vetoReason } : {}),
-          ...(request.from !== null ? { from: request.from.toISOString() } : {}),
-          ...(request.to !== null ? { to: request.to.toISOString() } : {}),
-          ...(request.dryRun ? { dryRun: true } : {}),
-        },
-        request.eventId,
-      );
+      return replayEvent(replayDetailOfRequest(request), request.eventId);
     case 'shard':
       return shardEvent(request);
+    case 'crisis_check':
+      return crisisCheckEvent(request.executionId);
     default: {
       const unknown: never = request;
       throw new Error(`no event for ${JSON.stringify(unknown)}`);

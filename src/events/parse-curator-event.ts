@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 import { jobTypes, pipelineOf, type JobType } from '../pipelines/index.js';
-import type { JobRequest, SignalJob } from '../runner/job-request.js';
-import { DetailType, EventSource } from './curator-events.js';
-import { checkRequest, describeSource, refusalText, whatIfDays, type Refusal, type RequestOrigin } from './request-contract.js';
+import type { JobRequest, SignalJob } from '../requests/job-request.js';
+import { DetailType, EventSource } from '../requests/event-sources.js';
+import { checkRequest, describeSource, refusalText, whatIfDays, type Refusal, type RequestOrigin } from '../requests/request-contract.js';
 import { isStorableText, storableJson } from './storable.js';
 
 const realtimeJobTypes = jobTypes.filter((jobType) => pipelineOf(jobType).period === 'signal');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CuratorDeps } from '../runner/deps.js';
 import type { CuratorResult } from '../runner/job-result.js';
-import { refuseRequest, runRequest } from '../runner/run-request.js';
+import { refuseRequest, runRequest } from '../wiring/run-request.js';
 import { loadConfig } from '../wiring/config.js';
 import { buildDependencies } from '../wiring/dependencies.js';
 import { errorFields } from '../errors/error-fields.js';

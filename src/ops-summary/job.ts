@@ -10,7 +10,7 @@ import { jobTypes, killSwitchSlugs, lastFiring, opsSummary, parameterKey, pipeli
 import { storeFunctions } from '../store/functions.js';
 import type { OpsSummaryFigures } from '../store/rows.js';
 import type { CuratorDeps } from '../runner/deps.js';
-import type { OpsSummaryJob } from '../runner/job-request.js';
+import type { OpsSummaryJob } from '../requests/job-request.js';
 import type { OpsSummaryResult } from '../runner/job-result.js';
 import { errorFields } from '../errors/error-fields.js';
 

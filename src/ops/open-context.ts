@@ -15,7 +15,7 @@ import type { SqlClient } from '../db/sql-client.js';
 import { curatorFunctionName, type Environment } from '../pipelines/index.js';
 import type { CuratorDeps } from '../runner/deps.js';
 import type { CuratorResult } from '../runner/job-result.js';
-import { runRequest } from '../runner/run-request.js';
+import { runRequest } from '../wiring/run-request.js';
 import { readEnvironmentSettings } from '../settings/environment-settings.js';
 import { CuratorStore } from '../store/curator-store.js';
 import { ConfigError, loadConfig, type CuratorConfig } from '../wiring/config.js';

@@ -1,5 +1,5 @@
 import { whatIfEvent } from '../events/curator-events.js';
-import { readWholeNumber, refusalText, whatIfDays } from '../events/request-contract.js';
+import { readWholeNumber, refusalText, whatIfDays } from '../requests/request-contract.js';
 import type { CuratorResult } from '../runner/job-result.js';
 import { pipelineOf, splitParameterKey } from '../pipelines/index.js';
 import { parseProposal, ProposalError, type Proposal } from '../what-if/proposal.js';

@@ -3,6 +3,13 @@ import type { LastRun } from '../store/rows.js';
 import type { WhatIfReport } from '../what-if/report.js';
 import type { Tally } from './tally.js';
 
+/** What a maintenance run did beside its decision: stories scored, or rows archived by data retention. */
+export interface RunDetails {
+  readonly storiesScored?: number;
+  readonly executionsArchived?: number;
+  readonly emailsArchived?: number;
+}
+
 /**
  * How held work (a run, a continuation, a shard) ended in this invocation. `continued`: it neared the deadline
  * and was handed on to a new invocation; `fanned_out`: it was split into shards, each queued for its own
@@ -10,7 +17,7 @@ import type { Tally } from './tally.js';
  * `requeued` for after a live lease, `lease_lost` midway).
  */
 export type HeldOutcome =
-  | { readonly status: 'succeeded'; readonly tally: Tally; readonly details?: Readonly<Record<string, unknown>> }
+  | { readonly status: 'succeeded'; readonly tally: Tally; readonly details?: RunDetails }
   | { readonly status: 'continued'; readonly reason: 'deadline'; readonly tally: Tally }
   | { readonly status: 'fanned_out'; readonly shards: number; readonly tally: Tally }
   | { readonly status: 'skipped'; readonly reason: string; readonly tally: Tally };

@@ -1,14 +1,12 @@
-import { pipelineOf } from '../pipelines/index.js';
-import { checkRequest, replaysHeldActions, resolveReplayRange } from '../events/request-contract.js';
+import { checkRequest, replaysHeldActions, resolveReplayRange } from '../requests/request-contract.js';
 import type { CuratorDeps } from './deps.js';
 import { JobRequestError } from './errors.js';
-import type { JobRequest, ReplayJob } from './job-request.js';
+import type { JobRequest, ReplayJob } from '../requests/job-request.js';
 import type { JobResult } from './job-result.js';
 import { runHealth } from './jobs/health.js';
 import { runCrisisCheck } from './jobs/crisis-check.js';
-import { replayHeldDigests } from './jobs/held-digest-replay.js';
-import type { HeldReplay } from './jobs/held-replay.js';
-import { replayHeldSignals } from './jobs/held-signal-replay.js';
+import { replayHeld } from './jobs/held-replay.js';
+import type { HeldReplay } from './jobs/held-targets.js';
 import { runPeriod } from './jobs/scheduled-run.js';
 import { runShard } from './jobs/shard.js';
 import { runSignal } from './jobs/signal.js';
@@ -50,10 +48,7 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
     case 'crisis_check':
       return runCrisisCheck(deps, request);
     case 'replay': {
-      if (!replaysHeldActions(request)) return runPeriod(deps, request);
-      return pipelineOf(request.jobType).period === 'signal'
-        ? replayHeldSignals(deps, heldReplay(deps, request))
-        : replayHeldDigests(deps, heldReplay(deps, request));
+      return replaysHeldActions(request) ? replayHeld(deps, heldReplay(deps, request)) : runPeriod(deps, request);
     }
     default: {
       const unknown: never = request;

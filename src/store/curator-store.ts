@@ -1,5 +1,7 @@
 import type { VetoReason } from '../curator/verdict.js';
 import type { DecisionFacts } from '../curator/decision-facts.js';
+import { eventOf } from '../events/curator-events.js';
+import type { QueuedRequest } from '../requests/job-request.js';
 import { StoreError } from './errors.js';
 import { storeFunctions, type AnyStoreFunction, type AnswerOf, type ArgsOf } from './functions.js';
 import type { DecisionsResult } from './rows.js';
@@ -115,6 +117,12 @@ export class CuratorStore {
       throw new StoreError(`${fn.name} answered an unexpected shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: parsed.error });
     }
     return parsed.data as AnswerOf<F>;
+  }
+
+  /** Takes the run of (job, period), keeping the event that resumes it (written as the work queue carries it). */
+  acquireRun(args: Omit<ArgsOf<typeof storeFunctions.acquireRun>, 'resumeEvent'> & { resumeWith: QueuedRequest }): Promise<AnswerOf<typeof storeFunctions.acquireRun>> {
+    const { resumeWith, ...rest } = args;
+    return this.call(storeFunctions.acquireRun, { ...rest, resumeEvent: eventOf(resumeWith) });
   }
 
   /** Hands the run on to its continuation; false when the lease was no longer this owner's. */

@@ -2,7 +2,7 @@ import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, Re
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/adapters/clock.js';
-import { realtimeEventPattern } from '../../src/events/request-contract.js';
+import { realtimeEventPattern } from '../../src/requests/request-contract.js';
 import { runOps, type OpsIo } from '../../src/ops/cli.js';
 import { curatorHarness, runLosingFirstRequest, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/adapters/clock.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { parseCuratorEvent } from '../../src/events/parse-curator-event.js';
-import { realtimeEventPattern } from '../../src/events/request-contract.js';
+import { realtimeEventPattern } from '../../src/requests/request-contract.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 import { runOps, type OpsIo } from '../../src/ops/cli.js';
 import { expectedRuns } from '../../src/runner/jobs/health.js';

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { replayEvent, scheduledJobEvent, signalEvent, healthEvent } from '../../src/events/curator-events.js';
+import { eventOf, replayEvent, scheduledJobEvent, signalEvent, healthEvent } from '../../src/events/curator-events.js';
 import { emailPipelines, laterRequestSeconds, latestFirings, replayOfFailed } from '../../src/runner/jobs/settle-unknown-emails.js';
 import { storeFunctions } from '../../src/store/functions.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
@@ -166,7 +166,7 @@ async function onCall(work: WorkerSetting, atMs: number): Promise<{ emails: numb
     if (settled.outcome !== 'settled') continue;
     emails += settled.emails;
     if (outcome === 'failed' && !settled.superseded && isJobType(settled.pipeline_type)) {
-      const replay = replayEvent(replayOfFailed(settled.pipeline_type, settled.from, settled.to), `settle-${batch.batch}`);
+      const replay = eventOf({ ...replayOfFailed(settled.pipeline_type, settled.from, settled.to), eventId: `settle-${batch.batch}` });
       end = await deliverAsLambda(worker, work, replay, end + minute, { at: 'none' });
       end = await drainQueue(worker, work, end);
     }

@@ -28,6 +28,7 @@ import type { CuratorDeps } from '../../src/runner/deps.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import type { StoreTransport } from '../../src/store/transport.js';
+import { eventContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 
 /** Where the process dies. `n` counts calls from 1. */
 export type KillPlan =
@@ -129,17 +130,15 @@ async function main(): Promise<void> {
   };
 
   mkdirSync(input.spool, { recursive: true });
-  const continuations: Continuations = {
-    async continueWith(events, options = {}) {
-      for (const event of events) {
-        const message: SpooledMessage = { event: { ...event }, notBeforeMs: clock.now().getTime() + (options.delaySeconds ?? 0) * 1_000 };
-        // Written whole, then renamed: the queue never holds half a message.
-        const name = `${Date.now()}-${randomUUID()}.json`;
-        writeFileSync(join(input.spool, `.${name}`), JSON.stringify(message));
-        renameSync(join(input.spool, `.${name}`), join(input.spool, name));
-      }
-    },
-  };
+  const continuations: Continuations = eventContinuations(async (events, options = {}) => {
+    for (const event of events) {
+      const message: SpooledMessage = { event: { ...event }, notBeforeMs: clock.now().getTime() + (options.delaySeconds ?? 0) * 1_000 };
+      // Written whole, then renamed: the queue never holds half a message.
+      const name = `${Date.now()}-${randomUUID()}.json`;
+      writeFileSync(join(input.spool, `.${name}`), JSON.stringify(message));
+      renameSync(join(input.spool, `.${name}`), join(input.spool, name));
+    }
+  });
 
   // CloudWatch's view of the webhook: an error in each five minutes it answered 5xx.
   const webhookMetrics: FunctionMetrics = {

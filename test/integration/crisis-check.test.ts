@@ -7,6 +7,7 @@ import { curatorHarness, signalEvent, tallyOf, type Harness } from '../support/c
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { faults } from '../support/faults.js';
 import { insertUsers } from '../support/seed.js';
+import { eventContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 
 const detected = new Date('2026-11-23T20:00:00.000Z');
 const seconds = (n: number) => new Date(detected.getTime() + n * 1_000);
@@ -17,11 +18,9 @@ let family: string;
 /** A work queue the test reads: each message with its DelaySeconds. */
 function workQueue() {
   const messages: Array<{ event: Readonly<Record<string, unknown>>; delaySeconds: number }> = [];
-  const continuations: Continuations = {
-    async continueWith(events, options = {}) {
-      for (const event of events) messages.push({ event, delaySeconds: options.delaySeconds ?? 0 });
-    },
-  };
+  const continuations: Continuations = eventContinuations(async (events, options = {}) => {
+    for (const event of events) messages.push({ event, delaySeconds: options.delaySeconds ?? 0 });
+  });
   return { messages, continuations };
 }
 

@@ -12,6 +12,7 @@ import { sqlTransport } from '../../src/store/sql-transport.js';
 import { curatorHarness, runLosingFirstRequest, scheduledEvent, tallyOf, type Harness } from '../support/curator-harness.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { seedDigestPopulation } from '../support/population.js';
+import { eventContinuations } from '../../src/adapters/aws/sqs-continuations.js';
 
 const firing = new Date('2026-11-23T20:00:00Z');
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -66,11 +67,9 @@ beforeEach(async () => {
   db = await openTestDatabase();
   await seedDigestPopulation(db.sql, firing, { engaged: 8, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0 });
   queued = [];
-  const continuations: Continuations = {
-    async continueWith(events) {
-      queued.push(...events);
-    },
-  };
+  const continuations: Continuations = eventContinuations(async (events) => {
+    queued.push(...events);
+  });
   curator = curatorHarness(db, { start: new Date(firing.getTime() + 1_000), pageSize: 4, continuations });
   webhookClock = manualClock(new Date(firing.getTime() + 600_000));
   webhookMetrics = memoryMetrics();
@@ -231,11 +230,9 @@ describe('an email whose request SendGrid never received', () => {
 
   it('is settled failed by the webhook\'s first delivery past the grace window, once, and replayed from the work queue', async () => {
     const settling = webhookWith({
-      continuations: {
-        async continueWith(events) {
-          queued.push(...events);
-        },
-      },
+      continuations: eventContinuations(async (events) => {
+        queued.push(...events);
+      }),
       config: { evidenceGraceMinutes: 30 },
     });
     const { asked } = await runWithOneRequestLost();

@@ -58,6 +58,13 @@ function circles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/** The imports from files under `from` into files under `into`, as "importer -> imported". */
+function importsAcross(graph: Map<string, string[]>, from: string, into: string): string[] {
+  return [...graph].flatMap(([file, targets]) =>
+    relative(src, file).startsWith(from) ? targets.filter((target) => relative(src, target).startsWith(into)).map((target) => `${relative(src, file)} -> ${relative(src, target)}`) : [],
+  );
+}
+
 describe('the source tree', () => {
   it('has no import circle, type imports included', () => {
     expect(circles(importGraph())).toEqual([]);
@@ -69,5 +76,16 @@ describe('the source tree', () => {
     const plan = join(src, 'runner/pages/page-plan.ts');
     graph.set(gate, [...graph.get(gate)!, plan]);
     expect(circles(graph)).toEqual([['runner/effects/request-gate.ts', 'runner/pages/page-plan.ts']]);
+  });
+
+  it('keeps the runner below the wire format: nothing in src/runner imports src/events', () => {
+    expect(importsAcross(importGraph(), 'runner/', 'events/')).toEqual([]);
+  });
+
+  it('would see a runner file importing the wire format', () => {
+    const graph = importGraph();
+    const walk = join(src, 'runner/pages/drive.ts');
+    graph.set(walk, [...graph.get(walk)!, join(src, 'events/curator-events.ts')]);
+    expect(importsAcross(graph, 'runner/', 'events/')).toEqual(['runner/pages/drive.ts -> events/curator-events.ts']);
   });
 });

@@ -1,5 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DetailType, EventSource, replayDetailOf, replayEvent, type ReplayDetail } from '../../events/curator-events.js';
+import { replayDetailOf, replayEvent, type ReplayDetail } from '../../events/curator-events.js';
+import { DetailType, EventSource } from '../../requests/event-sources.js';
 import { parseCuratorEvent } from '../../events/parse-curator-event.js';
 
 /** What ops asks a replay to redo. */

@@ -1,5 +1,5 @@
 import { credits } from '../../pipelines/index.js';
-import { manualCreditCents, readWholeNumber, refusalText } from '../../events/request-contract.js';
+import { manualCreditCents, readWholeNumber, refusalText } from '../../requests/request-contract.js';
 import { paymentOutcome } from '../../runner/effects/move-credits.js';
 import { storeFunctions, type AnswerOf } from '../../store/functions.js';
 import { defineCommand, reasonOf, recorded, required, wordAt } from '../command.js';

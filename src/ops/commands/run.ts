@@ -1,4 +1,4 @@
-import { checkPeriod } from '../../events/request-contract.js';
+import { checkPeriod } from '../../requests/request-contract.js';
 import { isJobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import { defineCommand, json, wordAt } from '../command.js';

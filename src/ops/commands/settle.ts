@@ -1,4 +1,5 @@
 import { isJobType, pipelineOf } from '../../pipelines/index.js';
+import { replayDetailOfRequest } from '../../events/curator-events.js';
 import { latestFirings, replayOfFailed } from '../../runner/jobs/settle-unknown-emails.js';
 import { storeFunctions } from '../../store/functions.js';
 import { defineCommand, json, reasonOf, recorded, wordAt } from '../command.js';
@@ -59,6 +60,6 @@ export const settle = defineCommand({
       context.out(`${settled.emails} ${settled.pipeline_type} emails of batch ${batch} settled ${outcome}${superseded}; override ${settled.override_id}`);
     }
     if (!replays) return ExitCode.ok;
-    return publishReplayRecorded(context, replayOfFailed(jobType, settled.from, settled.to), { ...who, reason: `resend batch ${batch}: ${who.reason}` }, { wait: null, shown });
+    return publishReplayRecorded(context, replayDetailOfRequest(replayOfFailed(jobType, settled.from, settled.to)), { ...who, reason: `resend batch ${batch}: ${who.reason}` }, { wait: null, shown });
   },
 });

@@ -1,4 +1,4 @@
-import { whatIfDays } from '../../events/request-contract.js';
+import { whatIfDays } from '../../requests/request-contract.js';
 import { defineCommand, json } from '../command.js';
 import { ExitCode } from '../errors.js';
 import { askWhatIf, parseDays, printWhatIf, proposalOf } from '../what-if.js';

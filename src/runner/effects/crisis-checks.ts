@@ -1,4 +1,3 @@
-import { crisisCheckEvent } from '../../events/curator-events.js';
 import type { CuratorDeps } from '../deps.js';
 
 /**
@@ -13,5 +12,6 @@ export const crisisCheckDelaySeconds = 120;
  */
 export async function queueCrisisChecks(deps: CuratorDeps, executionIds: readonly string[]): Promise<void> {
   if (deps.continuations === undefined) return;
-  await deps.continuations.continueWith(executionIds.map(crisisCheckEvent), { delaySeconds: crisisCheckDelaySeconds });
+  const checks = executionIds.map((executionId) => ({ kind: 'crisis_check' as const, jobType: 'crisis_alert' as const, executionId }));
+  await deps.continuations.continueWith(checks, { delaySeconds: crisisCheckDelaySeconds });
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { switchesAllow } from '../../curator/switches.js';
+import type { SwitchSnapshot } from '../../curator/ports.js';
+import { parseSwitch, switchesAllow, type PipelineSwitches } from '../../curator/switches.js';
 import { VetoReason } from '../../curator/verdict.js';
-import type { JobType } from '../../pipelines/index.js';
+import { globalSwitchSlug, parameterKey, pipelineOf, tunableNames, type JobType } from '../../pipelines/index.js';
 import type { LeaseRef, OutcomeRow } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
-import { readSwitches } from '../pages/rules.js';
 import type { ActResult, Claim } from './claim.js';
 
 /** Why a walk's gate closed: the kill switch was seen off, or the lease is no longer this invocation's. */
@@ -15,15 +15,25 @@ export interface RequestGate {
   open(): Promise<boolean>;
   readonly closedBy: GateClosed | null;
   /** The page's request batch: what its requests carry, so the provider's events name it. */
-  readonly batch?: string;
+  readonly batch: string;
+}
+
+/** The pipeline's two switches in a snapshot of the parameters; unknown when they were never read. */
+export function switchesOf(snapshot: SwitchSnapshot, jobType: JobType): PipelineSwitches {
+  const state = (slug: string) =>
+    snapshot.parameters === null ? 'unknown' : parseSwitch(snapshot.parameters.get(parameterKey(slug, tunableNames.enabled)));
+  return { global: state(globalSwitchSlug), pipeline: state(pipelineOf(jobType).slug) };
+}
+
+/** The pipeline's two switches as the adapter's cache has them now (cheap: read before every provider request). */
+export async function readSwitches(deps: CuratorDeps, jobType: JobType): Promise<PipelineSwitches> {
+  return switchesOf(await deps.switches.read(), jobType);
 }
 
 /**
  * The gate of one walk, shared by its pages in flight. Before each provider request it re-reads the switches
  * (from the adapter's cache), and once any read sees them off, no request of the walk goes any more, whichever
- * page asks (DESIGN.md section 3). Before a page's first request it records the page's request batch
- * (curator_mark_requests), fenced by the lease, so a crash from then on leaves its claims in doubt (unknown) and
- * a crash before leaves them undone (redone).
+ * page asks (DESIGN.md section 3).
  */
 export class WalkGate {
   private closed: GateClosed | null = null;
@@ -32,7 +42,7 @@ export class WalkGate {
     private readonly deps: CuratorDeps,
     private readonly jobType: JobType,
     private readonly critical: boolean,
-    private readonly lease: LeaseRef | null,
+    readonly lease: LeaseRef | null,
   ) {}
 
   /** Why nothing more may be sent, or null while requests may go. */
@@ -41,29 +51,46 @@ export class WalkGate {
   }
 
   /** A page's gate, with the request batch its claims are stamped with. */
-  forPage(): { readonly batch: string; readonly gate: RequestGate } {
-    const batch = randomUUID();
-    let marked = false;
-    const walk = this;
-    const gate: RequestGate = {
-      batch,
-      get closedBy() {
-        return walk.closed;
-      },
-      open: async () => {
-        if (this.closed !== null) return false;
-        if (!switchesAllow(await readSwitches(this.deps, this.jobType), this.critical)) this.closed ??= 'kill_switch';
-        if (this.closed !== null) return false;
-        if (!marked) {
-          const held = await this.deps.store.markRequests({ batch, lease: this.lease, now: this.deps.clock.now() });
-          if (!held) this.closed ??= 'lease_lost';
-          marked = held;
-        }
-        // Another page may have seen the switch off while this one waited: then this request does not go either.
-        return this.closed === null;
-      },
-    };
-    return { batch, gate };
+  forPage(): RequestGate {
+    return new PageGate(this, randomUUID());
+  }
+
+  /** Whether the switches still allow a request; closes the walk's gate for good when they do not. */
+  async allows(): Promise<boolean> {
+    if (this.closed !== null) return false;
+    if (!switchesAllow(await readSwitches(this.deps, this.jobType), this.critical)) this.closed ??= 'kill_switch';
+    return this.closed === null;
+  }
+
+  /** Records a page's request batch, fenced by the lease; closes the gate when the lease is no longer held. */
+  async mark(batch: string): Promise<boolean> {
+    const held = await this.deps.store.markRequests({ batch, lease: this.lease, now: this.deps.clock.now() });
+    if (!held) this.closed ??= 'lease_lost';
+    return held;
+  }
+}
+
+/**
+ * One page's gate. Before the page's first request it records the page's request batch (curator_mark_requests),
+ * so a crash from then on leaves its claims in doubt (unknown) and a crash before leaves them undone (redone).
+ */
+class PageGate implements RequestGate {
+  private marked = false;
+
+  constructor(
+    private readonly walk: WalkGate,
+    readonly batch: string,
+  ) {}
+
+  get closedBy(): GateClosed | null {
+    return this.walk.closedBy;
+  }
+
+  async open(): Promise<boolean> {
+    if (!(await this.walk.allows())) return false;
+    if (!this.marked) this.marked = await this.walk.mark(this.batch);
+    // Another page may have seen the switch off while this one waited: then this request does not go either.
+    return this.walk.closedBy === null;
   }
 }
 

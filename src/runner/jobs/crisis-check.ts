@@ -1,8 +1,7 @@
 import { MetricName } from '../../curator/ports.js';
-import { crisisCheckEvent } from '../../events/curator-events.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
-import type { CrisisCheckJob } from '../job-request.js';
+import type { CrisisCheckJob } from '../../requests/job-request.js';
 import type { CrisisCheckResult } from '../job-result.js';
 import { recordedSignal } from './held-signal-replay.js';
 import { runSignal } from './signal.js';
@@ -39,7 +38,7 @@ export async function runCrisisCheck(deps: CuratorDeps, request: CrisisCheckJob)
       return answer(checked.state);
     case 'early': {
       const delaySeconds = Math.max(1, Math.ceil((new Date(checked.check_at).getTime() - now.getTime()) / 1_000));
-      if (deps.continuations) await deps.continuations.continueWith([crisisCheckEvent(request.executionId)], { delaySeconds });
+      if (deps.continuations) await deps.continuations.continueWith([request], { delaySeconds });
       deps.logger.info('crisis alert claimed again since; checked later', { ...fields, delay_seconds: delaySeconds });
       return answer('early');
     }

@@ -1,23 +1,30 @@
+import type { VetoReason } from '../../curator/verdict.js';
 import type { JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
 import type { DryRunResult } from '../job-result.js';
-import { drive, startingSpend, type PageSource } from '../pages/drive.js';
+import { startingSpend, type WalkOptions } from '../pages/drive.js';
+import type { Tally } from '../tally.js';
+
+/** How a dry run walks: no lease, no run, nothing recorded or sent; a replay's veto reason decided again. */
+export async function dryWalkOptions(deps: CuratorDeps, jobType: JobType, retakeVetoReason: VetoReason | null = null): Promise<WalkOptions> {
+  const spend = await startingSpend(deps, jobType, 0);
+  return { jobType, runId: null, dryRun: true, retakeVetoReason, lease: null, cursor: null, canContinue: false, spend };
+}
 
 /**
- * A dry run of any job: its pages decided exactly as a real run would, with nothing recorded, sent or credited,
- * and answered beside the last real run of its period (or of the job's latest earlier period when it never ran). The answer of an asynchronous delivery is thrown away, so the
- * report is also kept (dry_run_reports, by the event's id): `ops run` and `ops replay --dry-run --wait` read it.
+ * The answer of a dry run of any job, whose pages were decided exactly as a real run would (with
+ * {@link dryWalkOptions}): its tally beside the last real run of its period (or of the job's latest earlier period
+ * when it never ran). The answer of an asynchronous delivery is thrown away, so the report is also kept
+ * (dry_run_reports, by the event's id): `ops run` and `ops replay --dry-run --wait` read it.
  */
-export async function dryRun(
+export async function reportDryRun(
   deps: CuratorDeps,
-  input: { kind: DryRunResult['kind']; jobType: JobType; periodKey: string; eventId: string | null; pages: PageSource },
+  input: { kind: DryRunResult['kind']; jobType: JobType; periodKey: string; eventId: string | null; startedMs: number },
+  tally: Tally,
 ): Promise<DryRunResult> {
-  const startedMs = Date.now();
-  const spend = await startingSpend(deps, input.jobType, 0);
-  const { tally } = await drive(deps, input.pages, { jobType: input.jobType, lease: null, cursor: null, canContinue: false, spend });
   const lastRealRun = await deps.store.call(storeFunctions.lastRun, { jobType: input.jobType, periodKey: input.periodKey });
-  const durationMs = Date.now() - startedMs;
+  const durationMs = Date.now() - input.startedMs;
   await deps.store.call(storeFunctions.recordDryRun, {
     jobType: input.jobType,
     periodKey: input.periodKey,

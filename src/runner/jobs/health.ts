@@ -2,11 +2,11 @@ import { MetricName } from '../../curator/ports.js';
 import { storeFunctions } from '../../store/functions.js';
 import { ignoredParameters } from '../../parameters/ignored-parameters.js';
 import { reportIgnored } from '../../parameters/report-ignored.js';
-import { shardEvent } from '../../events/curator-events.js';
 import { parseSwitch } from '../../curator/switches.js';
 import { isJobType, jobTypes, lastFiring, opsSummary, parameterKey, pipelineOf, ruleName, tunableNames, type Firing, type JobType } from '../../pipelines/index.js';
 import { summaryWindow } from '../../ops-summary/window.js';
 import type { RecoverResult } from '../../store/rows.js';
+import type { ShardJob } from '../../requests/job-request.js';
 import type { CuratorDeps } from '../deps.js';
 import type { HealthResult } from '../job-result.js';
 import { settleUnknownEmails } from './settle-unknown-emails.js';
@@ -44,17 +44,21 @@ async function recover(deps: CuratorDeps): Promise<{ recovered: RecoverResult; r
     if (shard.scheduled_for === null || !isJobType(shard.job_type)) return [];
     stuck(shard.job_type, 1);
     const scheduledTime = new Date(shard.scheduled_for);
-    return [shardEvent({ jobType: shard.job_type, runId: shard.run_id, shard: shard.shard, generation: shard.generation, periodKey: shard.period_key, scheduledTime })];
+    const request: ShardJob = { kind: 'shard', jobType: shard.job_type, runId: shard.run_id, shard: shard.shard, generation: shard.generation, periodKey: shard.period_key, scheduledTime };
+    return [request];
   });
-  const events = [...recovered.resume_runs.map((run) => run.resume_event), ...shards];
-  if (events.length > 0 && deps.continuations) {
-    await deps.continuations.continueWith(events);
+  const runs = recovered.resume_runs.map((run) => run.resume_event);
+  const resumed = runs.length + shards.length;
+  if (resumed > 0 && deps.continuations) {
+    // A run's resume event was written when it was taken; it goes back as it was.
+    await deps.continuations.resend(runs);
+    await deps.continuations.continueWith(shards);
     deps.logger.error('resumed work whose invocation died', {
       runs: recovered.resume_runs.map((run) => ({ run_id: run.run_id, pipeline_type: run.job_type, period_key: run.period_key, attempt: run.attempt })),
       shards: recovered.resume_shards.map((shard) => ({ run_id: shard.run_id, shard: shard.shard })),
     });
   }
-  return { recovered, resumed: deps.continuations ? events.length : 0 };
+  return { recovered, resumed: deps.continuations ? resumed : 0 };
 }
 
 /** The morning email is due by 09:30 UTC, half an hour after its 09:00 schedule (and the Scheduler's retries). */

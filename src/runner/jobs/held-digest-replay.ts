@@ -1,34 +1,29 @@
 import { groupBy } from '../../group-by.js';
 import { firingOfPeriod } from '../../pipelines/index.js';
+import type { ReplayTarget } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
-import type { DryRunResult, RunResult } from '../job-result.js';
-import { pageWork, type PageWork } from '../pages/drive.js';
-import { readRules } from '../pages/rules.js';
-import { withPlan } from '../plans/plan-for.js';
-import { replayHeld, type HeldReplay } from './held-replay.js';
+import type { Walk } from '../pages/drive.js';
+import { loadPage } from '../pages/page.js';
+import { planFor } from '../plans/plan-for.js';
+import type { HeldReplay } from './held-targets.js';
 
 /**
- * A replay of held actions of a scheduled pipeline (held digests, insights, reports, credits): every execution in
- * the range vetoed for the replay's reason (or failed, or of unknown outcome) is decided again through every check,
- * with the facts of now: each page of held executions is split by the period it was decided for, and each part
- * loaded as that period's candidates among its subjects.
+ * A page of held actions of a scheduled pipeline (held digests, insights, reports, credits), decided again through
+ * every check with the facts of now: split by the period each was decided for, and each part loaded as that
+ * period's candidates among its subjects. The last part carries the replay's `cursor`.
  */
-export function replayHeldDigests(deps: CuratorDeps, replay: HeldReplay): Promise<RunResult | DryRunResult> {
+export async function takeHeldDigests(deps: CuratorDeps, walk: Walk, replay: HeldReplay, targets: readonly ReplayTarget[], cursor: string): Promise<void> {
   const { jobType } = replay.request;
-  return replayHeld(deps, replay, async (targets, options, deps) => {
-    const parts: PageWork[] = [];
-    for (const [key, group] of groupBy(targets, (target) => target.period_key)) {
-      const firing = firingOfPeriod(jobType, key);
-      if (firing === null) continue;
-      const subjects = group.map((target) => target.subject_key);
-      parts.push(
-        await withPlan(deps, jobType, firing, {}, async (plan) => {
-          const rules = await readRules(deps, jobType);
-          const rows = await plan.load({ after: null, limit: deps.config.pageSize, subjects, through: null }, rules.policy);
-          return pageWork(deps, plan, rows, rules, null, options);
-        }),
-      );
-    }
-    return parts;
+  const parts = [...groupBy(targets, (target) => target.period_key)].flatMap(([key, group]) => {
+    const firing = firingOfPeriod(jobType, key);
+    return firing === null ? [] : [{ firing, group }];
   });
+  for (const [index, { firing, group }] of parts.entries()) {
+    if (!walk.wantsMore()) return;
+    const last = index === parts.length - 1;
+    const plan = planFor(deps, jobType, firing);
+    const subjects = group.map((target) => target.subject_key);
+    const page = await loadPage(deps, plan, { after: null, limit: deps.config.pageSize, subjects, through: null });
+    await walk.take(plan, page, last ? cursor : null);
+  }
 }

@@ -1,12 +1,11 @@
 import type { JobType } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
-import type { SignalJob } from '../job-request.js';
-import type { DryRunResult, RunResult } from '../job-result.js';
-import { pageWork } from '../pages/drive.js';
+import type { SignalJob } from '../../requests/job-request.js';
+import type { Walk } from '../pages/drive.js';
 import { readRules } from '../pages/rules.js';
 import { loadSignal, signalPlan } from '../plans/signal-plan.js';
 import type { ReplayTarget } from '../../store/rows.js';
-import { replayHeld, type HeldReplay } from './held-replay.js';
+import type { HeldReplay } from './held-targets.js';
 
 /** The signal a held execution recorded, to be decided again as the app sent it. */
 export function recordedSignal(target: ReplayTarget, jobType: JobType, dryRun: boolean): SignalJob {
@@ -27,28 +26,17 @@ export function recordedSignal(target: ReplayTarget, jobType: JobType, dryRun: b
 }
 
 /**
- * A replay of held realtime signals: each held execution is decided again from the signal it recorded, through
- * every check, one signal per page and one page at a time, so each sees what the one before it sent (the per-child
- * and per-type caps): a held crisis alert long past its SLA is escalated, not sent late.
+ * A page of held realtime signals, each decided again from the signal it recorded, through every check, one
+ * signal per page (the walk takes one page at a time, so each sees what the one before it sent: the per-child and
+ * per-type caps): a held crisis alert long past its SLA is escalated, not sent late. The last carries the replay's
+ * `cursor`.
  */
-export function replayHeldSignals(deps: CuratorDeps, replay: HeldReplay): Promise<RunResult | DryRunResult> {
-  const { jobType } = replay.request;
-  return replayHeld(
-    deps,
-    replay,
-    async (targets, options, deps) => {
-      const rules = await readRules(deps, jobType);
-      return targets.map((target) => {
-        const signal = recordedSignal(target, jobType, replay.request.dryRun);
-        return {
-          cursor: null,
-          decide: async (spend) => {
-            const row = await loadSignal(deps, signal, rules.policy);
-            return pageWork(deps, signalPlan(deps, [row]), [row], rules, null, options).decide(spend);
-          },
-        };
-      });
-    },
-    { pagesInFlight: 1 },
-  );
+export async function takeHeldSignals(deps: CuratorDeps, walk: Walk, replay: HeldReplay, targets: readonly ReplayTarget[], cursor: string): Promise<void> {
+  const { jobType, dryRun } = replay.request;
+  const rules = await readRules(deps, jobType);
+  for (const [index, target] of targets.entries()) {
+    if (!walk.wantsMore()) return;
+    const row = await loadSignal(deps, recordedSignal(target, jobType, dryRun), rules.policy);
+    await walk.take(signalPlan(deps, row), { rows: [row], rules }, index === targets.length - 1 ? cursor : null);
+  }
 }

@@ -1,16 +1,16 @@
-import { eventOf } from '../../events/curator-events.js';
 import { firingOfPeriod, lastFiring, pipelineOf, type Firing } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
 import { sendCanary } from '../effects/canary.js';
 import { JobRequestError } from '../errors.js';
-import type { ReplayJob, ScheduledJob } from '../job-request.js';
+import type { ReplayJob, ScheduledJob } from '../../requests/job-request.js';
 import type { DryRunResult, RunResult } from '../job-result.js';
-import { runHeld, type Worked } from '../lifecycle/held-work.js';
+import { endHeld, failHeld, hold, type HeldRun, type HeldWork, type Holding, type Worked } from '../lifecycle/held-work.js';
 import { takeRun } from '../lifecycle/leases.js';
-import { drive, keysetPages, startingSpend } from '../pages/drive.js';
+import { drive, startingSpend } from '../pages/drive.js';
+import type { PagePlan } from '../pages/page-plan.js';
 import { templateOf } from '../plans/email-plan.js';
-import { withPlan } from '../plans/plan-for.js';
-import { dryRun } from './dry-run.js';
+import { planFor } from '../plans/plan-for.js';
+import { dryWalkOptions, reportDryRun } from './dry-run.js';
 import { fanOut } from './shard.js';
 
 /** The firing a request is about: a firing's own time names its period, even when EventBridge delivers it late. */
@@ -38,51 +38,43 @@ export async function runPeriod(deps: CuratorDeps, request: ScheduledJob | Repla
   const startedMs = Date.now();
   const { jobType } = request;
   const firing = firingFor(deps, request);
+  const plan = planFor(deps, jobType, firing);
   const subjects = request.kind === 'replay' ? request.userIds : null;
-  const details: Record<string, unknown> = {};
-
   if (request.dryRun) {
-    return withPlan(deps, jobType, firing, details, (plan) =>
-      dryRun(deps, {
-        kind: request.kind,
-        jobType,
-        periodKey: firing.periodKey,
-        eventId: request.eventId,
-        pages: keysetPages(deps, plan, { runId: null, dryRun: true, retakeVetoReason: null, after: null, through: null, subjects }),
-      }),
-    );
+    const { tally } = await drive(deps, plan, { through: null, subjects }, await dryWalkOptions(deps, jobType));
+    return reportDryRun(deps, { kind: request.kind, jobType, periodKey: firing.periodKey, eventId: request.eventId, startedMs }, tally);
   }
 
   // The period is resolved, so a continuation (or a resume) walks this very period even when the clock moved on.
-  const resumeEvent = eventOf(request.kind === 'scheduled' ? request : { ...request, periodKey: firing.periodKey });
-  const { runId, outcome } = await runHeld(deps, {
-    jobType,
-    labels: { period_key: firing.periodKey },
-    resumeEvent,
-    take: () =>
-      takeRun(deps, {
-        jobType,
-        periodKey: firing.periodKey,
-        trigger: request.kind === 'scheduled' ? 'schedule' : 'replay',
-        eventId: request.eventId,
-        scheduledFor: firing.scheduledTime,
-        resumeEvent,
-      }),
-    work: (lease, deps) =>
-      withPlan(deps, jobType, firing, details, async (plan): Promise<Worked> => {
-        if (pipelineOf(jobType).canaryFirst === true && lease.cursor === null) {
-          const emailType = pipelineOf(jobType).emailType!;
-          await sendCanary(deps, { runId: lease.ref.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
-        }
-        const split = await fanOut(deps, plan, lease, firing, subjects);
-        if (split !== null) return split;
-        const walk = await drive(
-          deps,
-          keysetPages(deps, plan, { runId: lease.ref.runId, dryRun: false, retakeVetoReason: null, after: lease.cursor, through: null, subjects }),
-          { jobType, lease: lease.ref, cursor: lease.cursor, canContinue: true, spend: await startingSpend(deps, jobType, lease.emailsBefore) },
-        );
-        return { kind: 'walked', walk, details };
-      }),
-  });
-  return { ok: true, kind: request.kind, jobType, periodKey: firing.periodKey, runId, durationMs: Date.now() - startedMs, ...outcome };
+  const resumeWith = request.kind === 'scheduled' ? request : { ...request, periodKey: firing.periodKey };
+  const work: HeldWork = { jobType, labels: { period_key: firing.periodKey }, resumeWith };
+  const trigger = request.kind === 'scheduled' ? 'schedule' : 'replay';
+  const taken = await takeRun(deps, { jobType, periodKey: firing.periodKey, trigger, eventId: request.eventId, scheduledFor: firing.scheduledTime, resumeWith });
+  const held = await hold(deps, work, taken);
+  if (!held.taken) return answer(held.run);
+  try {
+    return answer(await endHeld(held, await walkPeriod(held, plan, firing, subjects)));
+  } catch (error) {
+    throw await failHeld(held, error);
+  }
+
+  function answer({ runId, outcome }: HeldRun): RunResult {
+    return { ok: true, kind: request.kind, jobType, periodKey: firing.periodKey, runId, durationMs: Date.now() - startedMs, ...outcome };
+  }
+}
+
+/** A held period's work: the canary first (on a fresh walk), then a split into shards, or the walk of every page. */
+async function walkPeriod(held: Holding, plan: PagePlan<unknown>, firing: Firing, subjects: readonly string[] | null): Promise<Worked> {
+  const { deps, lease } = held;
+  const { jobType } = plan;
+  const pipeline = pipelineOf(jobType);
+  if (pipeline.canaryFirst === true && lease.cursor === null) {
+    const emailType = pipeline.emailType!;
+    await sendCanary(deps, { runId: lease.ref.runId, emailType, templateId: templateOf(deps, emailType), periodKey: firing.periodKey });
+  }
+  const split = await fanOut(deps, plan, lease, firing, subjects);
+  if (split !== null) return split;
+  const spend = await startingSpend(deps, jobType, lease.emailsBefore);
+  const options = { jobType, runId: lease.ref.runId, dryRun: false, retakeVetoReason: null, lease: lease.ref, cursor: lease.cursor, canContinue: true, spend };
+  return { kind: 'walked', walk: await drive(deps, plan, { through: null, subjects }, options), details: plan.report?.() ?? {} };
 }

@@ -1,7 +1,7 @@
 import type { FunctionMetrics, Logger } from '../../curator/ports.js';
-import { replayEvent, type ReplayDetail } from '../../events/curator-events.js';
 import { isJobType, jobTypes, lastFiring, pipelineOf, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
+import type { ReplayJob } from '../../requests/job-request.js';
 import type { CuratorDeps } from '../deps.js';
 import { errorFields } from '../../errors/error-fields.js';
 
@@ -56,8 +56,9 @@ export async function webhookCleanSince(metrics: FunctionMetrics | undefined, no
  * The range ends a second after its last one, since a page's claims share one created_at and a replay's range must
  * not be empty.
  */
-export function replayOfFailed(jobType: JobType, from: string, to: string): ReplayDetail {
-  return { jobType, from: new Date(from).toISOString(), to: new Date(new Date(to).getTime() + 1_000).toISOString() };
+export function replayOfFailed(jobType: JobType, from: string, to: string): ReplayJob {
+  const range = { from: new Date(from), to: new Date(new Date(to).getTime() + 1_000) };
+  return { kind: 'replay', jobType, periodKey: null, userIds: null, vetoReason: null, ...range, eventId: null, dryRun: false };
 }
 
 /** Each scheduled pipeline's latest firing: a batch recorded before it is superseded, not sent late. */
@@ -96,7 +97,7 @@ export async function settleUnknownEmails(deps: SettlementDeps): Promise<Settlem
     supersededBefore: latestFirings(now),
   });
   const replays = answer.failed_batches.flatMap((batch) =>
-    isJobType(batch.pipeline_type) ? [replayEvent(replayOfFailed(batch.pipeline_type, batch.from, batch.to))] : [],
+    isJobType(batch.pipeline_type) ? [replayOfFailed(batch.pipeline_type, batch.from, batch.to)] : [],
   );
   if (answer.settled > 0) {
     deps.logger.error('emails SendGrid never received settled failed', {
@@ -107,7 +108,7 @@ export async function settleUnknownEmails(deps: SettlementDeps): Promise<Settlem
   }
   if (replays.length > 0) {
     if (deps.continuations) await deps.continuations.continueWith(replays);
-    else deps.logger.error('no work queue: replay these failed outcomes by hand', { replays: replays.map((event) => event.detail) });
+    else deps.logger.error('no work queue: replay these failed outcomes by hand', { replays: replays.map(({ jobType, from, to }) => ({ jobType, from, to })) });
   }
   const inDoubtBecause = Object.fromEntries(Object.entries(answer.in_doubt_by_reason).filter(([, count]) => count > 0));
   return {

@@ -1,14 +1,13 @@
-import { shardEvent } from '../../events/curator-events.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { Firing } from '../../pipelines/index.js';
 import type { CuratorDeps } from '../deps.js';
-import type { ShardJob } from '../job-request.js';
+import type { ShardJob } from '../../requests/job-request.js';
 import type { ShardResult } from '../job-result.js';
-import { runHeld, type Worked } from '../lifecycle/held-work.js';
+import { endHeld, failHeld, hold, type HeldRun, type HeldWork, type Holding, type Worked } from '../lifecycle/held-work.js';
 import { takeShard, type Lease } from '../lifecycle/leases.js';
-import { drive, keysetPages, startingSpend } from '../pages/drive.js';
+import { drive, startingSpend } from '../pages/drive.js';
 import type { PagePlan } from '../pages/page-plan.js';
-import { withPlan } from '../plans/plan-for.js';
+import { planFor } from '../plans/plan-for.js';
 import { emptyTally, runCounts } from '../tally.js';
 
 /**
@@ -42,11 +41,17 @@ export async function fanOut<Row>(
   });
   if (!split.held || split.generation === undefined || split.shards === undefined) return { kind: 'lease_lost' };
   const { generation, shards } = split;
-  const events = Array.from({ length: shards }, (_, shard) =>
-    shardEvent({ jobType: plan.jobType, runId, shard, generation, periodKey: firing.periodKey, scheduledTime: firing.scheduledTime }),
-  );
+  const requests = Array.from({ length: shards }, (_, shard): ShardJob => ({
+    kind: 'shard',
+    jobType: plan.jobType,
+    runId,
+    shard,
+    generation,
+    periodKey: firing.periodKey,
+    scheduledTime: firing.scheduledTime,
+  }));
   try {
-    await deps.continuations.continueWith(events);
+    await deps.continuations.continueWith(requests);
   } catch (error) {
     const message = `could not queue its ${shards} shards: ${error instanceof Error ? error.message : String(error)}`;
     // The run now belongs to its shards, so it is failed as their owner.
@@ -68,27 +73,26 @@ export async function fanOut<Row>(
 export async function runShard(deps: CuratorDeps, request: ShardJob): Promise<ShardResult> {
   const startedMs = Date.now();
   const { jobType, runId, shard, generation, periodKey } = request;
-  const firing: Firing = { periodKey, scheduledTime: request.scheduledTime };
-  const { outcome, runEnded } = await runHeld(deps, {
-    jobType,
-    labels: { period_key: periodKey, shard },
-    resumeEvent: shardEvent(request),
-    take: () => takeShard(deps, { runId, shard, generation }),
-    work: (lease, deps) =>
-      withPlan(deps, jobType, firing, {}, async (plan): Promise<Worked> => {
-        const walk = await drive(
-          deps,
-          keysetPages(deps, plan, { runId, dryRun: false, retakeVetoReason: null, after: lease.cursor, through: lease.through, subjects: null }),
-          {
-            jobType,
-            lease: lease.ref,
-            cursor: lease.cursor,
-            canContinue: true,
-            spend: await startingSpend(deps, jobType, lease.emailsBefore, lease.emailCeilingShare),
-          },
-        );
-        return { kind: 'walked', walk };
-      }),
-  });
-  return { ok: true, kind: 'shard', jobType, periodKey, runId, shard, runCompleted: runEnded, durationMs: Date.now() - startedMs, ...outcome };
+  const plan = planFor(deps, jobType, { periodKey, scheduledTime: request.scheduledTime });
+  const work: HeldWork = { jobType, labels: { period_key: periodKey, shard }, resumeWith: request };
+  const held = await hold(deps, work, await takeShard(deps, { runId, shard, generation }));
+  if (!held.taken) return answer(held.run);
+  try {
+    return answer(await endHeld(held, await walkShard(held, plan)));
+  } catch (error) {
+    throw await failHeld(held, error);
+  }
+
+  function answer({ outcome, runEnded }: HeldRun): ShardResult {
+    return { ok: true, kind: 'shard', jobType, periodKey, runId, shard, runCompleted: runEnded, durationMs: Date.now() - startedMs, ...outcome };
+  }
+}
+
+/** A held shard's work: the walk of its range from its cursor, with its share of the emails-per-run ceiling. */
+async function walkShard(held: Holding, plan: PagePlan<unknown>): Promise<Worked> {
+  const { deps, lease } = held;
+  const { jobType } = plan;
+  const spend = await startingSpend(deps, jobType, lease.emailsBefore, lease.emailCeilingShare);
+  const options = { jobType, runId: lease.ref.runId, dryRun: false, retakeVetoReason: null, lease: lease.ref, cursor: lease.cursor, canContinue: true, spend };
+  return { kind: 'walked', walk: await drive(deps, plan, { through: lease.through, subjects: null }, options) };
 }

@@ -3,7 +3,7 @@ import { proposalOf, ProposalError } from '../../what-if/proposal.js';
 import { whatIf } from '../../what-if/what-if.js';
 import type { CuratorDeps } from '../deps.js';
 import { JobRequestError } from '../errors.js';
-import type { WhatIfJob } from '../job-request.js';
+import type { WhatIfJob } from '../../requests/job-request.js';
 import type { WhatIfResult } from '../job-result.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { JobType } from '../../pipelines/index.js';
+import type { QueuedRequest } from '../../requests/job-request.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { LeaseRef } from '../../store/curator-store.js';
 import type { RunRow } from '../../store/rows.js';
@@ -58,11 +59,11 @@ export async function takeRun(
     trigger: 'schedule' | 'replay';
     eventId: string | null;
     scheduledFor: Date | null;
-    resumeEvent: Readonly<Record<string, unknown>>;
+    resumeWith: QueuedRequest;
   },
 ): Promise<Lease | Refusal> {
   const { owner, leaseSeconds } = deps.config;
-  const result = await deps.store.call(storeFunctions.acquireRun, { ...input, owner, leaseSeconds, now: deps.clock.now() });
+  const result = await deps.store.acquireRun({ ...input, owner, leaseSeconds, now: deps.clock.now() });
   if (!result.acquired) {
     const until = result.run.lease_expires_at;
     return { refused: result.reason ?? 'taken', runId: result.run.id, leaseUntil: until ? new Date(until) : null, attemptId: result.attempt_id };

@@ -4,26 +4,11 @@ import type { LeaseRef } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import { WalkGate } from '../effects/request-gate.js';
 import { addTally, emptyTally, runCounts, type Tally } from '../tally.js';
-import { actOnPage, type ActedPage, type PageSink } from './act-on-page.js';
-import { decidePage } from './decide-page.js';
+import { actOnPage, decidePage, loadPage, recordPageOutcomes, type DecidedPage, type LoadedPage } from './page.js';
 import type { PageOptions, PagePlan } from './page-plan.js';
-import { readRules, type PageRules } from './rules.js';
 
-/** One page, loaded, to decide (in order, from the spend of the pages before) and then act on. */
-export interface PageWork {
-  /** The walk's cursor once this page and every page before it are done; null leaves it where it was. */
-  readonly cursor: string | null;
-  decide(spend: SpendSoFar): Promise<{ readonly spend: SpendSoFar; act(sink: PageSink): Promise<ActedPage> }>;
-}
-
-/** Pages in order: `next` loads one (null at the end); `exhausted` says there is none left without asking. */
-export interface PageSource {
-  next(): Promise<PageWork | null>;
-  readonly exhausted: boolean;
-}
-
-/** How pages are driven: the lease their progress is saved under, whether the deadline may stop them, the spend. */
-export interface DriveOptions {
+/** How pages are walked: the lease their progress is saved under, whether the deadline may stop them, the spend. */
+export interface WalkOptions extends PageOptions {
   readonly jobType: JobType;
   /** The lease pages save their progress under and fence their requests with; null for a dry run or a signal. */
   readonly lease: LeaseRef | null;
@@ -50,119 +35,131 @@ export interface WalkResult {
 }
 
 /**
- * Drives pages from a source: load a page, decide it (in order, so each page sees the spend of the ones before),
- * then record and act on it while the next page loads, with at most `pagesInFlight` pages acting at once. Every
- * page's progress (its counts, the lease renewed, the cursor past the pages finished so far) is saved with its
- * outcomes, or on its own when it claimed nothing; a walk resumed after a crash redoes at most the pages in flight,
- * whose succeeded actions are skipped. Every provider request passes the walk's gate (request-gate.ts). Stops at
- * the end, on the first failure (after the pages in flight settle), when the lease is lost, or near the deadline
- * at a page that moved the cursor (after its first page, so every invocation makes progress).
+ * A walk over pages that its job loads in order and hands to {@link Walk.take}: each page is decided at once (in
+ * order, so it sees the spend of the ones before), then recorded and acted on while the next page loads, with at
+ * most `pagesInFlight` pages acting at once. Every page's progress (its counts, the lease renewed, the cursor past
+ * the pages finished so far) is saved with its outcomes, or on its own when it claimed nothing; a walk resumed after
+ * a crash redoes at most the pages in flight, whose succeeded actions are skipped. Every provider request passes the
+ * walk's gate (request-gate.ts). The job stops taking pages at the end, or when {@link Walk.wantsMore} says no: on
+ * the first failure, when the lease is lost, or near the deadline at a page that moved the cursor (after its first
+ * page, so every invocation makes progress). {@link Walk.end} waits for the pages in flight and answers the walk.
  */
-export async function drive(deps: CuratorDeps, source: PageSource, options: DriveOptions): Promise<WalkResult> {
-  const tally = emptyTally();
-  const limit = Math.max(1, options.pagesInFlight ?? deps.config.pagesInFlight ?? 1);
-  const gate = new WalkGate(deps, options.jobType, pipelineOf(options.jobType).critical, options.lease);
-  const inFlight = new Set<Promise<void>>();
-  const finished = new Set<number>();
-  const cursors = new Map<number, string | null>();
-  let front = 0;
-  let cursor = options.cursor;
-  let leaseLost = false;
-  let failure: unknown = null;
-  let spend = options.spend;
-  let continued = false;
-
-  const sink: PageSink = { gate, lease: options.lease, cursor: () => cursor };
-  const finish = async (index: number, acted: ActedPage) => {
-    addTally(tally, acted.tally);
-    if (!acted.held) leaseLost = true;
-    if (!acted.saved && options.lease !== null && !leaseLost) {
-      const progress = { lease: options.lease, cursor, counts: runCounts(acted.tally) };
-      if (!(await deps.store.recordOutcomes(deps.clock.now(), [], progress))) leaseLost = true;
-    }
-    finished.add(index);
-    while (finished.has(front)) {
-      cursor = cursors.get(front) ?? cursor;
-      finished.delete(front);
-      front += 1;
-    }
-  };
-
+export class Walk {
+  private readonly tally = emptyTally();
+  private readonly gate: WalkGate;
+  private readonly limit: number;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly finished = new Set<number>();
+  private readonly cursors = new Map<number, string | null>();
+  private taken = 0;
+  private front = 0;
+  private cursor: string | null;
+  private spend: SpendSoFar;
+  private leaseLost = false;
+  private failure: unknown = null;
+  private continued = false;
   // A walk only stops between pages that move its cursor: a part of a larger page would be walked again.
-  let atBoundary = true;
-  for (let index = 0; failure === null && !leaseLost && gate.closedBy !== 'lease_lost' && !source.exhausted; index += 1) {
-    if (index > 0 && atBoundary && options.canContinue && nearDeadline(deps)) {
-      continued = true;
-      break;
-    }
-    const page = await source.next();
-    if (page === null) break;
-    atBoundary = page.cursor !== null;
-    cursors.set(index, page.cursor);
-    const decided = await page.decide(spend);
-    spend = decided.spend;
-    const acting: Promise<void> = decided
-      .act(sink)
-      .then((acted) => finish(index, acted))
-      .catch((error: unknown) => {
-        failure ??= error;
-      });
-    const tracked = acting.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-    while (inFlight.size >= limit) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  if (failure !== null) throw failure;
-  if (gate.closedBy === 'lease_lost') leaseLost = true;
-  if (leaseLost) deps.logger.warn('lease lost; stopping this walk', { pipeline_type: options.jobType, run_id: options.lease?.runId ?? null });
-  return { tally, leaseLost, continued: continued && !leaseLost, cursor, spend };
-}
+  private atBoundary = true;
 
-/** The work of one loaded page of `plan`: decide it with `rules`, then record and act on it. */
-export function pageWork<Row>(
-  deps: CuratorDeps,
-  plan: PagePlan<Row>,
-  rows: readonly Row[],
-  rules: PageRules,
-  cursor: string | null,
-  pageOptions: PageOptions,
-): PageWork {
-  return {
-    cursor,
-    decide: async (spend) => {
-      const decided = await decidePage(deps, plan, rows, rules, spend, pageOptions);
-      return { spend: decided.spend, act: (sink) => actOnPage(deps, plan, decided, pageOptions, sink) };
-    },
-  };
+  constructor(
+    private readonly deps: CuratorDeps,
+    private readonly options: WalkOptions,
+  ) {
+    this.limit = Math.max(1, options.pagesInFlight ?? deps.config.pagesInFlight ?? 1);
+    this.gate = new WalkGate(deps, options.jobType, pipelineOf(options.jobType).critical, options.lease);
+    this.cursor = options.cursor;
+    this.spend = options.spend;
+  }
+
+  /** Whether another page may be taken; near the deadline, no, and the walk ends continued. */
+  wantsMore(): boolean {
+    if (this.failure !== null || this.leaseLost || this.gate.closedBy === 'lease_lost') return false;
+    if (this.taken > 0 && this.atBoundary && this.options.canContinue && nearDeadline(this.deps)) {
+      this.continued = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Decides a loaded page from the spend so far and starts recording and acting on it; waits while `pagesInFlight`
+   * pages act. `cursor` is the walk's cursor once this page and every page before it are done (null: unmoved).
+   */
+  async take<Row>(plan: PagePlan<Row>, page: LoadedPage<Row>, cursor: string | null): Promise<void> {
+    const index = this.taken;
+    this.taken += 1;
+    this.atBoundary = cursor !== null;
+    this.cursors.set(index, cursor);
+    const decided = await decidePage(this.deps, plan, page, this.spend, this.options);
+    this.spend = decided.spend;
+    this.inFlight.set(index, this.actOn(index, plan, decided));
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight.values());
+  }
+
+  /** Records and acts on a decided page, then saves its outcomes with the walk's progress. */
+  private async actOn<Row>(index: number, plan: PagePlan<Row>, decided: DecidedPage<Row>): Promise<void> {
+    try {
+      const acted = await actOnPage(this.deps, plan, decided, this.options, this.gate.forPage());
+      addTally(this.tally, acted.tally);
+      const { lease } = this.options;
+      // Progress is saved only by the walk that holds the lease, and only once the outcomes are in.
+      const progress = lease === null || this.leaseLost ? null : { lease, cursor: this.cursor, counts: runCounts(acted.tally) };
+      if (acted.recorded || progress !== null) {
+        if (!(await recordPageOutcomes(this.deps, plan, acted, progress))) this.leaseLost = true;
+      }
+      this.finish(index);
+    } catch (error) {
+      this.failure ??= error;
+    } finally {
+      this.inFlight.delete(index);
+    }
+  }
+
+  /** Moves the cursor past every page finished in order. */
+  private finish(index: number): void {
+    this.finished.add(index);
+    while (this.finished.has(this.front)) {
+      this.cursor = this.cursors.get(this.front) ?? this.cursor;
+      this.finished.delete(this.front);
+      this.front += 1;
+    }
+  }
+
+  /** Waits for the pages in flight; throws the first failure; answers what the walk came to. */
+  async end(): Promise<WalkResult> {
+    await Promise.all(this.inFlight.values());
+    if (this.failure !== null) throw this.failure;
+    if (this.gate.closedBy === 'lease_lost') this.leaseLost = true;
+    const { deps, options, leaseLost } = this;
+    if (leaseLost) deps.logger.warn('lease lost; stopping this walk', { pipeline_type: options.jobType, run_id: options.lease?.runId ?? null });
+    return { tally: this.tally, leaseLost, continued: this.continued && !leaseLost, cursor: this.cursor, spend: this.spend };
+  }
 }
 
 /** Where a keyset walk starts and what it covers. */
-export interface KeysetOptions extends PageOptions {
-  readonly after: string | null;
+export interface Keyset {
   /** A shard's last subject (inclusive); null to walk to the end. */
   readonly through: string | null;
+  /** Only these subjects (a replay of given users); null for the whole population. */
   readonly subjects: readonly string[] | null;
 }
 
-/** A plan's candidates a page at a time after the keyset cursor (up to `through`, or among `subjects`). */
-export function keysetPages<Row>(deps: CuratorDeps, plan: PagePlan<Row>, options: KeysetOptions): PageSource {
-  const pageOptions: PageOptions = { runId: options.runId, dryRun: options.dryRun, retakeVetoReason: options.retakeVetoReason };
-  if (options.through !== null && plan.shardBounds === undefined) throw new Error(`${plan.jobType} cannot be walked in shards`);
-  let after = options.after;
-  let exhausted = false;
-  return {
-    get exhausted() {
-      return exhausted;
-    },
-    async next() {
-      const rules = await readRules(deps, plan.jobType);
-      const rows = await plan.load({ after, limit: deps.config.pageSize, subjects: options.subjects, through: options.through }, rules.policy);
-      if (rows.length < deps.config.pageSize) exhausted = true;
-      if (rows.length === 0) return null;
-      after = plan.subjectOf(rows[rows.length - 1]!);
-      return pageWork(deps, plan, rows, rules, after, pageOptions);
-    },
-  };
+/**
+ * Walks a plan's candidates a page at a time after the walk's cursor (up to `through`, or among `subjects`): the
+ * walk of a scheduled run, a shard and their dry runs.
+ */
+export async function drive<Row>(deps: CuratorDeps, plan: PagePlan<Row>, keyset: Keyset, options: WalkOptions): Promise<WalkResult> {
+  if (keyset.through !== null && plan.shardBounds === undefined) throw new Error(`${plan.jobType} cannot be walked in shards`);
+  const walk = new Walk(deps, options);
+  let after = options.cursor;
+  while (walk.wantsMore()) {
+    const page = await loadPage(deps, plan, { after, limit: deps.config.pageSize, subjects: keyset.subjects, through: keyset.through });
+    if (page.rows.length === 0) break;
+    after = plan.subjectOf(page.rows[page.rows.length - 1]!);
+    await walk.take(plan, page, after);
+    if (page.rows.length < deps.config.pageSize) break;
+  }
+  return walk.end();
 }
 
 /** This invocation has less than the continuation margin left, and a work queue to continue through. */

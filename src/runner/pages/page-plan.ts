@@ -5,6 +5,7 @@ import type { JobType } from '../../pipelines/index.js';
 import type { DecisionRow } from '../../store/curator-store.js';
 import type { ExistingExecution, ShardBounds } from '../../store/rows.js';
 import type { ActResult, Claim } from '../effects/claim.js';
+import type { RunDetails } from '../job-result.js';
 import type { RequestGate } from '../effects/request-gate.js';
 
 /** Where a page starts and what it covers. */
@@ -37,6 +38,8 @@ export interface PagePlan<Row> {
   recordOf(row: Row, verdict: Verdict, policy: PipelinePolicy): Pick<DecisionRow, 'trigger_data' | 'template_id' | 'credit'>;
   /** Takes the claimed actions, asking `gate` before each provider request, and answers one result per claim. */
   act(claims: ReadonlyArray<{ row: Row; claim: Claim }>, policy: PipelinePolicy, gate: RequestGate): Promise<ActResult[]>;
+  /** What the plan's actions did beside their outcomes, for the run's answer (maintenance jobs). */
+  report?(): RunDetails;
   /** Plans whose population can outgrow one invocation: its size and the subjects that cut it into shards. */
   shardBounds?(shardSize: number): Promise<ShardBounds>;
 }

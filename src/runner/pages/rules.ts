@@ -1,25 +1,14 @@
 import { resolvePolicy, type PipelinePolicy } from '../../curator/policy.js';
 import { asIgnored, reportIgnored } from '../../parameters/report-ignored.js';
-import type { SwitchSnapshot } from '../../curator/ports.js';
-import { parseSwitch, type PipelineSwitches } from '../../curator/switches.js';
-import { globalSwitchSlug, parameterKey, pipelineOf, tunableNames, type JobType } from '../../pipelines/index.js';
+import type { PipelineSwitches } from '../../curator/switches.js';
+import type { JobType } from '../../pipelines/index.js';
+import { switchesOf } from '../effects/request-gate.js';
 import type { CuratorDeps } from '../deps.js';
 
 /** The switches and policy in force for a page, read just before it is decided. */
 export interface PageRules {
   readonly policy: PipelinePolicy;
   readonly switches: PipelineSwitches;
-}
-
-function switchesOf(snapshot: SwitchSnapshot, jobType: JobType): PipelineSwitches {
-  const state = (slug: string) =>
-    snapshot.parameters === null ? 'unknown' : parseSwitch(snapshot.parameters.get(parameterKey(slug, tunableNames.enabled)));
-  return { global: state(globalSwitchSlug), pipeline: state(pipelineOf(jobType).slug) };
-}
-
-/** The pipeline's two switches as the adapter's cache has them now (cheap: read before every provider request). */
-export async function readSwitches(deps: CuratorDeps, jobType: JobType): Promise<PipelineSwitches> {
-  return switchesOf(await deps.switches.read(), jobType);
 }
 
 /** Reads the switches (from the adapter's cache) and resolves the pipeline's policy with ops' overrides. */

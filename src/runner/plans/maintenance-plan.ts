@@ -2,6 +2,7 @@ import { retention, type JobType } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import type { CuratorDeps } from '../deps.js';
 import type { ActResult } from '../effects/claim.js';
+import type { RunDetails } from '../job-result.js';
 import type { PagePlan } from '../pages/page-plan.js';
 import { baseCandidate, type PlanPeriod } from './email-plan.js';
 
@@ -14,14 +15,14 @@ const storyScoringWindowDays = 30;
 
 /**
  * Story scoring and data retention: one decision per period (the kill switch still applies), then SQL does the
- * work set-based; no provider request, so no gate. `details` receives what it did: stories scored, rows archived.
+ * work set-based; no provider request, so no gate. `report` answers what it did: stories scored, rows archived.
  */
 export function maintenancePlan(
   deps: CuratorDeps,
   jobType: Extract<JobType, 'story_scoring' | 'data_retention'>,
   period: PlanPeriod,
-  details: Record<string, unknown>,
 ): PagePlan<WholeDatabase> {
+  let details: RunDetails = {};
   return {
     jobType,
     load: async (page) => (page.after === null ? [{ subject_key: 'all' }] : []),
@@ -31,13 +32,14 @@ export function maintenancePlan(
     existingOf: () => null,
     candidateOf: (row) => baseCandidate(row.subject_key, false),
     recordOf: () => ({ trigger_data: { window_end: period.windowEnd.toISOString() }, template_id: null, credit: null }),
+    report: () => details,
     async act(claims): Promise<ActResult[]> {
       return Promise.all(
         claims.map(async ({ claim }): Promise<ActResult> => {
           try {
             if (jobType === 'story_scoring') {
               const since = new Date(period.windowEnd.getTime() - storyScoringWindowDays * 86_400_000);
-              details.storiesScored = await deps.store.call(storeFunctions.scoreStories, { windowStart: since });
+              details = { storiesScored: await deps.store.call(storeFunctions.scoreStories, { windowStart: since }) };
             } else {
               const before = new Date(deps.clock.now().getTime() - retention.ageDays * 86_400_000);
               let executions = 0;
@@ -48,8 +50,7 @@ export function maintenancePlan(
                 emails += moved.emails;
                 if (moved.executions === 0 && moved.emails === 0) break;
               }
-              details.executionsArchived = executions;
-              details.emailsArchived = emails;
+              details = { executionsArchived: executions, emailsArchived: emails };
             }
             return { outcome: { execution_id: claim.executionId, status: 'succeeded', error: null } };
           } catch (error) {

@@ -17,28 +17,25 @@ function periodOf(jobType: JobType, firing: Firing): PlanPeriod {
   return { periodKey: firing.periodKey, windowStart: new Date(end.getTime() - hours * 3_600_000), windowEnd: end };
 }
 
-/** Runs `use` with the plan of a scheduled pipeline, whatever its row type. */
-export function withPlan<T>(
-  deps: CuratorDeps,
-  jobType: JobType,
-  firing: Firing,
-  details: Record<string, unknown>,
-  use: <Row>(plan: PagePlan<Row>) => Promise<T>,
-): Promise<T> {
+/**
+ * The plan of a scheduled pipeline for one firing. Its row type stays behind it: the page functions hand its rows
+ * only back to the plan that loaded them.
+ */
+export function planFor(deps: CuratorDeps, jobType: JobType, firing: Firing): PagePlan<unknown> {
   const period = periodOf(jobType, firing);
   switch (jobType) {
     case 'daily_digest':
     case 'weekly_insights':
-      return use(userEmailPlan(deps, jobType, period));
+      return userEmailPlan(deps, jobType, period) as PagePlan<unknown>;
     case 'org_health_report':
-      return use(orgHealthPlan(deps, period));
+      return orgHealthPlan(deps, period) as PagePlan<unknown>;
     case 'referral_rewards':
-      return use(referralPlan(deps, period));
+      return referralPlan(deps, period) as PagePlan<unknown>;
     case 'expire_credits':
-      return use(expiryPlan(deps, period));
+      return expiryPlan(deps, period) as PagePlan<unknown>;
     case 'story_scoring':
     case 'data_retention':
-      return use(maintenancePlan(deps, jobType, period, details));
+      return maintenancePlan(deps, jobType, period) as PagePlan<unknown>;
     case 'crisis_alert':
     case 'early_intervention':
     case 'story_failure':

@@ -3,7 +3,7 @@ import { storeFunctions } from '../../store/functions.js';
 import { pipelineOf } from '../../pipelines/index.js';
 import type { SignalCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
-import type { SignalJob } from '../job-request.js';
+import type { SignalJob } from '../../requests/job-request.js';
 import type { PagePlan } from '../pages/page-plan.js';
 import { sendEmails } from '../effects/send-emails.js';
 import { emailFacts, templateOf } from './email-plan.js';
@@ -54,12 +54,12 @@ export async function loadSignal(deps: CuratorDeps, signal: SignalJob, policy: P
  * be read, cannot be attempted: the decision fails it (escalated for a crisis alert), and it is recorded, not
  * dropped.
  */
-export function signalPlan(deps: CuratorDeps, rows: readonly SignalRow[]): PagePlan<SignalRow> {
-  const jobType = rows[0]!.signal.jobType;
+export function signalPlan(deps: CuratorDeps, row: SignalRow): PagePlan<SignalRow> {
+  const { jobType } = row.signal;
   const emailType = pipelineOf(jobType).emailType!;
   return {
     jobType,
-    load: async (page) => (page.after === null ? [...rows] : []),
+    load: async (page) => (page.after === null ? [row] : []),
     subjectOf: (it) => it.signal.userId,
     periodOf: (it) => it.signal.signalId,
     userOf: (it) => it.signal.userId,

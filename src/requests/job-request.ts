@@ -87,3 +87,6 @@ export interface WhatIfJob {
 }
 
 export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | CrisisCheckJob | HealthJob | OpsSummaryJob | WhatIfJob;
+
+/** What the curator queues for itself on its work queue: continuations, resumes, shards, crisis alert checks, replays. */
+export type QueuedRequest = ScheduledJob | ReplayJob | ShardJob | CrisisCheckJob;

@@ -1,6 +1,6 @@
 import { firingOfPeriod, jobTypes, pipelineOf, type JobType } from '../pipelines/index.js';
-import type { JobRequest, ReplayJob } from '../runner/job-request.js';
-import { DetailType, EventSource } from './curator-events.js';
+import type { JobRequest, ReplayJob } from './job-request.js';
+import { DetailType, EventSource } from './event-sources.js';
 
 /**
  * The request contract: for every caller and job type, what a valid request is, beyond the shape of its event

@@ -1,10 +1,10 @@
 import { MetricName } from '../curator/ports.js';
 import { parseCuratorEvent } from '../events/parse-curator-event.js';
-import type { CuratorDeps } from './deps.js';
-import { JobRequestError } from './errors.js';
-import type { CuratorResult } from './job-result.js';
-import { withFields } from './log-fields.js';
-import { runJob } from './run-job.js';
+import type { CuratorDeps } from '../runner/deps.js';
+import { JobRequestError } from '../runner/errors.js';
+import type { CuratorResult } from '../runner/job-result.js';
+import { withFields } from '../runner/log-fields.js';
+import { runJob } from '../runner/run-job.js';
 
 /** Who runs a request and for how long: the Lambda invocation, or the ops command running a job in its own process. */
 export interface Invocation {
