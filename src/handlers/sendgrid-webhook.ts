@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import { storeFunctions, type AnswerOf } from '../store/functions.js';
 import { z } from 'zod';
 import { systemClock } from '../adapters/clock.js';
 import { MetricName, type Clock, type Metrics } from '../curator/ports.js';
-import { isStorableText, storableJson, storableText } from '../events/storable.js';
 import { runComplaintBreaker, type BreakerTrip } from '../breaker/complaint-breaker.js';
 import { settleUnknownEmails, type Settlement } from '../runner/jobs/settle-unknown-emails.js';
-import { signatureIsValid } from '../adapters/sendgrid/webhook-signature.js';
+import { deliveryOfEvents, readEvent, signatureIsValid, webhookHeaders } from '../adapters/sendgrid/event-webhook.js';
 import type { WebhookDeps } from '../wiring/webhook.js';
 import { errorFields } from '../errors/error-fields.js';
 
@@ -27,78 +25,8 @@ export interface FunctionUrlResult {
 
 type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
 
-const signatureHeader = 'x-twilio-email-event-webhook-signature';
-const timestampHeader = 'x-twilio-email-event-webhook-timestamp';
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const sendGridEvent = z.looseObject({
-  sg_event_id: z.string().min(1),
-  event: z.string().min(1),
-  email: z.string().optional(),
-  timestamp: z.number().int(),
-  sg_message_id: z.string().optional(),
-  type: z.string().optional(),
-  execution_id: z.unknown().optional(),
-});
-const delivery = z.array(z.unknown()).min(1).max(10_000);
 /** A container settles at most this often: SendGrid's servers each post about every 30 s, and the rule needs minutes. */
 const settleEveryMs = 60_000;
-
-/** Events that suppress an address: applied whenever the address can be read, even from an event otherwise bad. */
-const suppressing = new Set(['unsubscribe', 'group_unsubscribe', 'spamreport', 'bounce']);
-/** Earliest plausible SendGrid timestamp (2000-01-01); a later one than a day ahead is as implausible. */
-const earliestTimestamp = 946_684_800;
-
-/** One event as the store applies it, or why it cannot be. */
-type ReadEvent =
-  | { readonly ok: true; readonly event: Record<string, unknown>; readonly cleaned: boolean }
-  | { readonly ok: false; readonly problem: string };
-
-const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? storableText(value) : null);
-/** An address with what Postgres cannot store taken out, so a damaged one can still be read and suppressed. */
-const address = (value: unknown) => {
-  if (typeof value !== 'string') return null;
-  const cleaned = value.replaceAll('\u0000', '').toWellFormed().replaceAll('\uFFFD', '').trim();
-  return cleaned.length > 0 ? cleaned : null;
-};
-
-/**
- * Reads one event of a delivery. A well-formed event is taken as it is; one whose text Postgres cannot store or
- * whose timestamp is out of range is cleaned (NULs and unpaired surrogates replaced, the time taken as now); an
- * unsubscribe, spam report or bounce whose address can be read is applied whatever else is wrong (under an event
- * id derived from its content when it has none), since dropping it would email a family who asked us to stop.
- * Anything else is answered as a problem, counted and logged.
- */
-function readEvent(item: unknown, index: number, nowSeconds: number): ReadEvent {
-  const parsed = sendGridEvent.safeParse(item);
-  const raw = (item !== null && typeof item === 'object' ? item : {}) as Record<string, unknown>;
-  const eventType = text(raw.event);
-  const email = address(raw.email);
-  if (!parsed.success && !(eventType !== null && suppressing.has(eventType) && email !== null)) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, problem: `event ${index}: ${issue?.path.join('.') || '(event)'}: ${issue?.message}` };
-  }
-  const timestamp = typeof raw.timestamp === 'number' && Number.isInteger(raw.timestamp) ? raw.timestamp : null;
-  const goodTime = timestamp !== null && timestamp >= earliestTimestamp && timestamp <= nowSeconds + 86_400;
-  const eventId = text(raw.sg_event_id) ?? `derived-${createHash('sha256').update(JSON.stringify(storableJson(item).value)).digest('hex').slice(0, 32)}`;
-  const executionId = text(raw.execution_id);
-  const batchId = text(raw.curator_batch_id);
-  const event = {
-    sg_event_id: eventId,
-    event: eventType,
-    email,
-    execution_id: executionId !== null && uuid.test(executionId) ? executionId : null,
-    curator_batch_id: batchId !== null && uuid.test(batchId) ? batchId : null,
-    sg_message_id: text(raw.sg_message_id),
-    timestamp: goodTime ? timestamp : nowSeconds,
-    type: text(raw.type),
-  };
-  const cleaned =
-    !parsed.success ||
-    !goodTime ||
-    [raw.sg_event_id, raw.event, raw.email, raw.sg_message_id, raw.type].some((value) => typeof value === 'string' && !isStorableText(value));
-  return { ok: true, event, cleaned };
-}
 
 const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlResult => ({
   statusCode,
@@ -136,18 +64,18 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     // Neither a GET nor an unsigned request is SendGrid's: they cannot have held the evidence of a request.
     if (method !== 'POST') return refuse(405, `method ${method} is not allowed; SendGrid posts events`, false);
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
-    const signature = headers[signatureHeader];
-    const timestamp = headers[timestampHeader];
-    if (!signature || !timestamp) return refuse(401, `unsigned: ${signatureHeader} and ${timestampHeader} are required`, false);
-    if (!/^\d{1,12}$/.test(timestamp)) return refuse(401, `${timestampHeader} is not a unix time`);
+    const signature = headers[webhookHeaders.signature];
+    const timestamp = headers[webhookHeaders.timestamp];
+    if (!signature || !timestamp) return refuse(401, `unsigned: ${webhookHeaders.signature} and ${webhookHeaders.timestamp} are required`, false);
+    if (!/^\d{1,12}$/.test(timestamp)) return refuse(401, `${webhookHeaders.timestamp} is not a unix time`);
     const age = Math.abs(clock.now().getTime() / 1_000 - Number(timestamp));
     if (age > deps.toleranceSeconds) return refuse(401, `stale: signed ${Math.round(age)} s away from now, more than ${deps.toleranceSeconds} s`);
     const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     if (!signatureIsValid(deps.publicKey, rawBody, timestamp, signature)) return refuse(401, 'the signature does not match the body');
 
-    let items: z.infer<typeof delivery>;
+    let items: z.infer<typeof deliveryOfEvents>;
     try {
-      const result = delivery.safeParse(JSON.parse(rawBody.toString('utf8')));
+      const result = deliveryOfEvents.safeParse(JSON.parse(rawBody.toString('utf8')));
       if (!result.success) {
         const issue = result.error.issues[0];
         return refuse(400, `malformed events at ${issue?.path.join('.') || '(body)'}: ${issue?.message}`);

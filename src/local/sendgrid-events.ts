@@ -1,4 +1,5 @@
-import { createHash, sign, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { customArgs, signatureHeaders } from '../adapters/sendgrid/event-webhook.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { Clock } from '../curator/ports.js';
 import type { FunctionUrlEvent, FunctionUrlResult } from '../handlers/sendgrid-webhook.js';
@@ -56,8 +57,8 @@ export async function sendGridReports(sql: SqlClient, from: Date, to: Date): Pro
         event: kind,
         sg_event_id: `local-${message.execution_id}-${kind}-${events.length}`,
         sg_message_id: message.provider_message_id,
-        execution_id: message.execution_id,
-        ...(message.batch ? { curator_batch_id: message.batch } : {}),
+        [customArgs.executionId]: message.execution_id,
+        ...(message.batch ? { [customArgs.batch]: message.batch } : {}),
         ...extra,
       });
     event('processed', at(1));
@@ -86,11 +87,7 @@ export function signedDelivery(events: readonly unknown[], privateKey: KeyObject
   const timestamp = String(Math.floor(at.getTime() / 1_000));
   return {
     requestContext: { http: { method: 'POST' } },
-    headers: {
-      'content-type': 'application/json',
-      'x-twilio-email-event-webhook-timestamp': timestamp,
-      'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(timestamp + body), privateKey).toString('base64'),
-    },
+    headers: { 'content-type': 'application/json', ...signatureHeaders(privateKey, timestamp, body) },
     body,
   };
 }

@@ -140,26 +140,24 @@ export class CuratorStore {
     return (await this.call(storeFunctions.creditsIssuedOn, { at })).cents;
   }
 
-  /** Records a page of decisions and claims its actions; each claim with its email row and ledger row. */
-  async recordDecisions(args: ArgsOf<typeof storeFunctions.recordDecisions> & { rows: readonly DecisionRow[] }): Promise<DecisionsResult> {
-    const { claimed, emails, ledger, vetoed, unchanged } = await this.call(storeFunctions.recordDecisions, args);
+  /**
+   * Records a page of decisions, claims its actions and records the page's request batch, in one statement fenced by
+   * `lease` (renewed): nothing is written and `held` is false when it is no longer the caller's, who must not act.
+   * Each claim comes with its email row and ledger row.
+   */
+  async recordDecisions(
+    args: Omit<ArgsOf<typeof storeFunctions.recordDecisions>, 'lease'> & { rows: readonly DecisionRow[]; lease: LeaseRef | null },
+  ): Promise<DecisionsResult> {
+    const lease = args.lease === null ? null : leaseJson(args.lease);
+    const { held, claimed, emails, ledger, vetoed, unchanged } = await this.call(storeFunctions.recordDecisions, { ...args, lease });
     const emailOf = new Map(emails.map((email) => [email.execution_id, email.id]));
     const ledgerOf = new Map(ledger.map(({ execution_id, ...row }) => [execution_id, row]));
     return {
+      held,
       claimed: claimed.map((claim) => ({ ...claim, email_log_id: emailOf.get(claim.execution_id) ?? null, ledger: ledgerOf.get(claim.execution_id) ?? null })),
       vetoed,
       unchanged,
     };
-  }
-
-  /**
-   * Records that a page's provider requests are about to leave, so that if this invocation dies its claims are
-   * known to be in doubt (unknown) rather than never attempted (redone). Fenced by `lease`: false when it is no
-   * longer the caller's, who must not send.
-   */
-  async markRequests(input: { batch: string; lease: LeaseRef | null; now: Date }): Promise<boolean> {
-    const lease = input.lease === null ? null : leaseJson(input.lease);
-    return (await this.call(storeFunctions.markRequests, { batch: input.batch, lease, now: input.now })).held;
   }
 
   /** Records a page's outcomes and, with `progress`, its counts and cursor; false when the lease was lost. */

@@ -202,6 +202,8 @@ export const finishShardResult = z.object({ held: z.boolean(), run: runRow.nulla
 
 /** What curator_record_decisions answers: the claims, and their email and ledger rows keyed by execution. */
 export const recordedDecisions = z.object({
+  /** False when the lease was no longer the caller's: nothing was written. */
+  held: z.boolean(),
   claimed: z.array(z.object({ subject_key: z.string(), period_key: z.string(), execution_id: z.string() })),
   emails: z.array(z.object({ execution_id: z.string(), id: z.string() })),
   ledger: z.array(ledgerRow.extend({ execution_id: z.string() })),
@@ -219,6 +221,7 @@ export const recordedDecisions = z.object({
 
 /** The same with each claim's email row and ledger row put back on it. */
 export interface DecisionsResult {
+  readonly held: boolean;
   readonly claimed: ReadonlyArray<z.infer<typeof recordedDecisions>['claimed'][number] & { email_log_id: string | null; ledger: LedgerRef }>;
   readonly vetoed: z.infer<typeof recordedDecisions>['vetoed'];
   readonly unchanged: readonly string[];

@@ -7,7 +7,7 @@ import { powertoolsLogger } from '../adapters/aws/powertools-logger.js';
 import { sqsContinuations } from '../adapters/aws/sqs-continuations.js';
 import { ssmSwitchWriter } from '../adapters/aws/ssm-switch-writer.js';
 import { ssmSwitches } from '../adapters/aws/ssm-switches.js';
-import { publicKeyOf } from '../adapters/sendgrid/webhook-signature.js';
+import { publicKeyOf } from '../adapters/sendgrid/event-webhook.js';
 import type { BreakerDeps } from '../breaker/complaint-breaker.js';
 import type { Clock, Logger, Metrics } from '../curator/ports.js';
 import type { SqlClient } from '../db/sql-client.js';

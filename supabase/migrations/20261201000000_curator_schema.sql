@@ -376,10 +376,10 @@ create index pipeline_executions_unsettled_batch on public.pipeline_executions (
   where status = 'unknown' or error like 'SendGrid never received it%';
 
 -- tables/08_pipeline_request_batches.sql
--- Request batches whose first provider request was about to leave. Each page's claims are stamped with their
--- page's batch (pipeline_executions.request_batch); the batch is recorded here, by curator_mark_requests, just
--- before the page's first request. So when a run fails or its invocation dies, a claim whose batch is here may have
--- reached the provider (it becomes unknown) and one whose batch is not never did (failed, and redone). Kept a week
+-- Request batches: a page's claims, stamped with their page's batch (pipeline_executions.request_batch). The batch is
+-- recorded here in the statement that claims them (curator_record_decisions), so from then on a claim may have
+-- reached its provider: when a run fails or its invocation dies, a claim whose batch is here becomes unknown (settled
+-- by SendGrid's events, curator_settle_unknown_emails) and one whose batch is not never did (failed, and redone). Kept a week
 -- (curator_recover removes older ones): a claim is settled long before. SendGrid accepts or refuses a request as a
 -- whole, and every message of an accepted one has events (Processed, Dropped, Delivered, ...) that carry the batch
 -- as the custom arg curator_batch_id: the first one seen is the batch's evidence that its request was accepted.
@@ -2299,43 +2299,6 @@ begin
 end;
 $$;
 
--- functions/curator_mark_requests.sql
--- Records that a page's provider requests are about to leave: its request batch, and the lease renewed. Fenced: with
--- p_lease ({ run_id, shard, owner, lease_seconds }) nothing is recorded and held = false when the lease is no longer
--- the caller's, who must then not send. Without p_lease (a realtime signal, which holds no run) it always records.
-create or replace function public.curator_mark_requests(
-  p_batch uuid,
-  p_lease jsonb,
-  p_now timestamptz
-) returns jsonb
-language plpgsql
-volatile
-set search_path = public, pg_temp
-as $$
-declare
-  v_run_id uuid := (p_lease->>'run_id')::uuid;
-  v_until timestamptz := p_now + make_interval(secs => coalesce((p_lease->>'lease_seconds')::integer, 0));
-begin
-  if p_lease is not null then
-    if p_lease->>'shard' is null then
-      update public.pipeline_runs
-      set lease_expires_at = greatest(lease_expires_at, v_until), updated_at = p_now
-      where id = v_run_id and lease_owner = p_lease->>'owner' and status = 'running';
-    else
-      update public.pipeline_run_shards
-      set lease_expires_at = greatest(lease_expires_at, v_until), updated_at = p_now
-      where run_id = v_run_id and shard = (p_lease->>'shard')::integer and lease_owner = p_lease->>'owner' and status = 'running';
-    end if;
-    if not found then
-      return jsonb_build_object('held', false);
-    end if;
-  end if;
-  insert into public.pipeline_request_batches (id, run_id, created_at) values (p_batch, v_run_id, p_now)
-  on conflict (id) do nothing;
-  return jsonb_build_object('held', true);
-end;
-$$;
-
 -- functions/curator_may_resend.sql
 -- Whether a crisis alert claimed in request batch p_batch may be sent again: its request never left (the batch is
 -- not recorded), or it may have but SendGrid has no event of it and the alert has not had its one unconfirmed resend.
@@ -2678,6 +2641,63 @@ begin
 end;
 $$;
 
+-- functions/curator_touch_lease.sql
+-- Renews a lease and saves a page's progress under it, for a run and for a shard alike (the one place a lease is
+-- touched). p_lease: { run_id, shard, owner, lease_seconds }, shard null for a whole run. The lease is extended
+-- (never shortened), the cursor saved when given (a run keeps it as { after }, a shard as text), and p_counts added:
+-- to the shard, and to the run (to its replay_counts while a replay holds it), whose lease the shards keep alive
+-- between them. Returns false, touching nothing, when the lease is no longer p_lease's owner's (another invocation
+-- took the work over): the caller stops acting.
+create or replace function public.curator_touch_lease(
+  p_lease jsonb,
+  p_now timestamptz,
+  p_cursor text default null,
+  p_counts jsonb default null
+) returns boolean
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_run_id uuid := (p_lease->>'run_id')::uuid;
+  v_shard integer := (p_lease->>'shard')::integer;
+  v_owner text := p_lease->>'owner';
+  v_until timestamptz := p_now + make_interval(secs => (p_lease->>'lease_seconds')::integer);
+  v_counts jsonb := coalesce(p_counts, '{}'::jsonb);
+begin
+  if v_shard is not null then
+    update public.pipeline_run_shards
+    set lease_expires_at = greatest(lease_expires_at, v_until),
+        cursor = coalesce(p_cursor, cursor),
+        candidates = candidates + coalesce((v_counts->>'candidates')::integer, 0),
+        executed = executed + coalesce((v_counts->>'executed')::integer, 0),
+        skipped = skipped + coalesce((v_counts->>'skipped')::integer, 0),
+        vetoed = vetoed + coalesce((v_counts->>'vetoed')::integer, 0),
+        failed = failed + coalesce((v_counts->>'failed')::integer, 0),
+        escalated = escalated + coalesce((v_counts->>'escalated')::integer, 0),
+        updated_at = p_now
+    where run_id = v_run_id and shard = v_shard and lease_owner = v_owner and status = 'running';
+    if not found then
+      return false;
+    end if;
+  end if;
+  update public.pipeline_runs
+  set lease_expires_at = greatest(lease_expires_at, v_until),
+      cursor = case when v_shard is null and p_cursor is not null then jsonb_build_object('after', p_cursor) else cursor end,
+      candidates = candidates + case when replay_attempt_id is null then coalesce((v_counts->>'candidates')::integer, 0) else 0 end,
+      executed = executed + case when replay_attempt_id is null then coalesce((v_counts->>'executed')::integer, 0) else 0 end,
+      skipped = skipped + case when replay_attempt_id is null then coalesce((v_counts->>'skipped')::integer, 0) else 0 end,
+      vetoed = vetoed + case when replay_attempt_id is null then coalesce((v_counts->>'vetoed')::integer, 0) else 0 end,
+      failed = failed + case when replay_attempt_id is null then coalesce((v_counts->>'failed')::integer, 0) else 0 end,
+      escalated = escalated + case when replay_attempt_id is null then coalesce((v_counts->>'escalated')::integer, 0) else 0 end,
+      replay_counts = case when replay_attempt_id is null or p_counts is null then replay_counts
+                           else public.curator_add_counts(replay_counts, v_counts) end,
+      updated_at = p_now
+  where id = v_run_id and status = 'running' and (v_shard is not null or lease_owner = v_owner);
+  return found;
+end;
+$$;
+
 -- functions/email_caps_hold.sql
 -- Whether the caps of p_policy let one more email through, given the counts email_cap_facts() returned: a cap
 -- holds while the emails already in its window are fewer than its max; an email outside the family caps (critical,
@@ -2708,13 +2728,16 @@ $$;
 -- ceiling: per-user advisory locks and the email caps again for non-critical email (rows of the same user in this
 -- page count against each other); a per-day lock and the ledger's sum for credits. What passes is written `pending`
 -- with its email row `queued` or its ledger row `pending` (the ledger id is Stripe's idempotency key), stamped with
--- p_batch, the page's request batch (curator_mark_requests); what fails the re-check is `vetoed` (FREQUENCY_CAP,
+-- p_batch, the page's request batch, which is recorded here too (pipeline_request_batches): from this statement on, a
+-- claim may have reached its provider, so a crash leaves it unknown, never redone blind; what fails the re-check is `vetoed` (FREQUENCY_CAP,
 -- USER_OPTED_OUT, BUDGET_EXCEEDED). An existing decision is overwritten only when it failed, when it was vetoed for
 -- p_retake_veto_reason (a replay), with p_retake_unknown when its outcome is unknown (a credit, looked up by its
 -- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim; a crisis alert
 -- whose request may have gone only while SendGrid has no event of it and it has not had its one unconfirmed resend
 -- (curator_may_resend). Returns what was claimed, what was written final, and the subjects left unchanged because
--- already decided.
+-- already decided, and `held`. Fenced: with p_lease ({ run_id, shard, owner, lease_seconds }) the lease is renewed
+-- first (curator_touch_lease), and when it is no longer the caller's nothing is written and held = false: the caller
+-- must not act. Without p_lease (a realtime signal, a dry run's nothing) it always writes.
 --
 -- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
@@ -2735,7 +2758,8 @@ create or replace function public.curator_record_decisions(
   p_now timestamptz,
   p_rows jsonb,
   p_batch uuid default null,
-  p_policy_version jsonb default null
+  p_policy_version jsonb default null,
+  p_lease jsonb default null
 ) returns jsonb
 language plpgsql
 volatile
@@ -2749,6 +2773,15 @@ declare
 begin
   if jsonb_typeof(p_rows) is distinct from 'array' then
     raise exception 'curator_record_decisions: p_rows must be a JSON array';
+  end if;
+
+  if p_lease is not null and not public.curator_touch_lease(p_lease, p_now) then
+    return jsonb_build_object('held', false, 'claimed', '[]'::jsonb, 'emails', '[]'::jsonb, 'ledger', '[]'::jsonb,
+                              'vetoed', '[]'::jsonb, 'unchanged', '[]'::jsonb);
+  end if;
+  if p_batch is not null and exists (select 1 from jsonb_to_recordset(p_rows) as r(status text) where r.status = 'pending') then
+    insert into public.pipeline_request_batches (id, run_id, created_at) values (p_batch, (p_lease->>'run_id')::uuid, p_now)
+    on conflict (id) do nothing;
   end if;
 
   if p_policy_version is not null then
@@ -2922,6 +2955,7 @@ begin
     returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id, (l.xmax <> 0) as existed
   )
   select jsonb_build_object(
+    'held', true,
     -- Three flat lists the store joins by execution id (joined here, the planner chose a nested loop).
     'claimed', coalesce((
       select jsonb_agg(jsonb_build_object('subject_key', c.subject_key, 'period_key', c.period_key, 'execution_id', c.id))
@@ -2965,86 +2999,6 @@ as $$
   returning jsonb_build_object('id', id);
 $$;
 
--- functions/curator_touch_run.sql
--- Extends the lease, saves the cursor and adds a page's counts: to the run's own while its firing walks it, to
--- replay_counts while a replay does. Returns held = false when the lease is no longer this owner's (another
--- invocation took the run over): the caller stops acting.
-create or replace function public.curator_touch_run(
-  p_run_id uuid,
-  p_owner text,
-  p_lease_seconds integer,
-  p_now timestamptz,
-  p_cursor jsonb,
-  p_counts jsonb
-) returns jsonb
-language sql
-volatile
-set search_path = public, pg_temp
-as $$
-  with touched as (
-    update public.pipeline_runs
-    set lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
-        cursor = coalesce(p_cursor, cursor),
-        candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
-        executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
-        skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
-        vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
-        failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
-        escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
-        replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
-        updated_at = p_now
-    where id = p_run_id and lease_owner = p_owner and status = 'running'
-    returning 1
-  )
-  select jsonb_build_object('held', exists (select 1 from touched));
-$$;
-
--- functions/curator_touch_shard.sql
--- Saves a shard's page: its cursor, lease and counts, and the same counts added to the run (to its replay_counts
--- while a replay holds it), whose lease the shards keep alive between them. Returns held = false when the shard is no longer p_owner's.
-create or replace function public.curator_touch_shard(
-  p_run_id uuid,
-  p_shard integer,
-  p_owner text,
-  p_lease_seconds integer,
-  p_now timestamptz,
-  p_cursor text,
-  p_counts jsonb
-) returns jsonb
-language sql
-volatile
-set search_path = public, pg_temp
-as $$
-  with touched as (
-    update public.pipeline_run_shards
-    set lease_expires_at = p_now + make_interval(secs => p_lease_seconds),
-        cursor = coalesce(p_cursor, cursor),
-        candidates = candidates + coalesce((p_counts->>'candidates')::integer, 0),
-        executed = executed + coalesce((p_counts->>'executed')::integer, 0),
-        skipped = skipped + coalesce((p_counts->>'skipped')::integer, 0),
-        vetoed = vetoed + coalesce((p_counts->>'vetoed')::integer, 0),
-        failed = failed + coalesce((p_counts->>'failed')::integer, 0),
-        escalated = escalated + coalesce((p_counts->>'escalated')::integer, 0),
-        updated_at = p_now
-    where run_id = p_run_id and shard = p_shard and lease_owner = p_owner and status = 'running'
-    returning 1
-  ), run as (
-    update public.pipeline_runs
-    set lease_expires_at = greatest(lease_expires_at, p_now + make_interval(secs => p_lease_seconds)),
-        candidates = candidates + case when replay_attempt_id is null then coalesce((p_counts->>'candidates')::integer, 0) else 0 end,
-        executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
-        skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
-        vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
-        failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
-        escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
-        replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
-        updated_at = p_now
-    where id = p_run_id and exists (select 1 from touched)
-    returning 1
-  )
-  select jsonb_build_object('held', exists (select 1 from touched) and exists (select 1 from run));
-$$;
-
 -- functions/curator_record_outcomes.sql
 -- Records what the providers answered for one page, and the page's progress, in one transaction (one round trip):
 -- each execution's final status (a claim the kill switch stopped before its request is `vetoed`
@@ -3053,7 +3007,7 @@ $$;
 -- referral's reward status and the expired credit an expiry closes. A status never moves back: only pending or
 -- unknown executions and queued or failed email rows change. With p_progress ({ run_id, shard, owner,
 -- lease_seconds, cursor, counts }) the page's counts are added to the run (and shard), the lease renewed and the
--- cursor saved (curator_touch_run, curator_touch_shard); `held` says whether the lease was still the caller's.
+-- cursor saved (curator_touch_lease); `held` says whether the lease was still the caller's.
 -- Returns how many rows of each kind changed.
 --
 -- p_rows: [{ execution_id, status, veto_reason, error, email_log_id, email_status, provider_message_id, ledger_id,
@@ -3069,7 +3023,7 @@ set search_path = public, pg_temp
 as $$
 declare
   v_result jsonb;
-  v_touch jsonb := null;
+  v_held boolean := true;
 begin
   with outcome as (
     select * from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb)) as o(
@@ -3135,18 +3089,9 @@ begin
     'expired', (select count(*) from expired)) into v_result;
 
   if p_progress is not null then
-    if p_progress->>'shard' is null then
-      v_touch := public.curator_touch_run(
-        (p_progress->>'run_id')::uuid, p_progress->>'owner', (p_progress->>'lease_seconds')::integer, p_now,
-        case when p_progress->>'cursor' is null then null else jsonb_build_object('after', p_progress->>'cursor') end,
-        p_progress->'counts');
-    else
-      v_touch := public.curator_touch_shard(
-        (p_progress->>'run_id')::uuid, (p_progress->>'shard')::integer, p_progress->>'owner',
-        (p_progress->>'lease_seconds')::integer, p_now, p_progress->>'cursor', p_progress->'counts');
-    end if;
+    v_held := public.curator_touch_lease(p_progress, p_now, p_progress->>'cursor', p_progress->'counts');
   end if;
-  return v_result || jsonb_build_object('held', coalesce((v_touch->>'held')::boolean, true));
+  return v_result || jsonb_build_object('held', v_held);
 end;
 $$;
 
@@ -4168,9 +4113,6 @@ grant execute on function public.curator_manual_credit to service_role;
 revoke execute on function public.curator_mark_false_positive from public, anon, authenticated;
 grant execute on function public.curator_mark_false_positive to service_role;
 
-revoke execute on function public.curator_mark_requests from public, anon, authenticated;
-grant execute on function public.curator_mark_requests to service_role;
-
 revoke execute on function public.curator_may_resend from public, anon, authenticated;
 grant execute on function public.curator_may_resend to service_role;
 
@@ -4183,6 +4125,9 @@ grant execute on function public.curator_org_admin_candidates to service_role;
 revoke execute on function public.curator_record_breaker_trip from public, anon, authenticated;
 grant execute on function public.curator_record_breaker_trip to service_role;
 
+revoke execute on function public.curator_touch_lease from public, anon, authenticated;
+grant execute on function public.curator_touch_lease to service_role;
+
 revoke execute on function public.email_caps_hold from public, anon, authenticated;
 grant execute on function public.email_caps_hold to service_role;
 
@@ -4191,12 +4136,6 @@ grant execute on function public.curator_record_decisions to service_role;
 
 revoke execute on function public.curator_record_dry_run from public, anon, authenticated;
 grant execute on function public.curator_record_dry_run to service_role;
-
-revoke execute on function public.curator_touch_run from public, anon, authenticated;
-grant execute on function public.curator_touch_run to service_role;
-
-revoke execute on function public.curator_touch_shard from public, anon, authenticated;
-grant execute on function public.curator_touch_shard to service_role;
 
 revoke execute on function public.curator_record_outcomes from public, anon, authenticated;
 grant execute on function public.curator_record_outcomes to service_role;

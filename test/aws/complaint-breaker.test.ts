@@ -9,7 +9,7 @@ import { ssmSwitches } from '../../src/adapters/aws/ssm-switches.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { ledgerPayments } from '../../src/adapters/local/ledger-payments.js';
 import { createSendGridWebhookHandler, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
-import { publicKeyOf } from '../../src/adapters/sendgrid/webhook-signature.js';
+import { publicKeyOf } from '../../src/adapters/sendgrid/event-webhook.js';
 import { runOps } from '../../src/ops/cli.js';
 import { killSwitchPath, killSwitchSlugs, type JobType } from '../../src/pipelines/index.js';
 import { CuratorStore } from '../../src/store/curator-store.js';

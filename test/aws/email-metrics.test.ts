@@ -5,7 +5,7 @@ import { cloudWatchMetrics } from '../../src/adapters/aws/cloudwatch-metrics.js'
 import { manualClock } from '../../src/adapters/clock.js';
 import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { createSendGridWebhookHandler, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
-import { publicKeyOf } from '../../src/adapters/sendgrid/webhook-signature.js';
+import { publicKeyOf } from '../../src/adapters/sendgrid/event-webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import { curatorHarness, scheduledEvent, signalEvent } from '../support/curator-harness.js';

@@ -237,7 +237,7 @@ async function aftermath(input: {
 function killPlans(pages: number): Array<{ label: string; kill: KillPlan }> {
   const n = () => between(1, Math.max(1, pages - 1));
   return [
-    ...(['after-record', 'before-request', 'after-batch', 'after-request', 'after-outcome'] as const).map((at) => ({ label: at, kill: { at, n: n() } as KillPlan })),
+    ...(['after-record', 'before-request', 'after-request', 'after-outcome'] as const).map((at) => ({ label: at, kill: { at, n: n() } as KillPlan })),
     ...Array.from({ length: 3 }, () => ({ label: 'random', kill: { at: 'random', ms: between(150, 1_800) } as KillPlan })),
     { label: 'db outage', kill: { at: 'db-outage', afterCalls: between(4, 3 * pages), forMs: 1_500 } },
   ];
@@ -351,7 +351,6 @@ async function crisisTrial(index: number, faults: number): Promise<void> {
     { at: 'none' },
     { at: 'after-record', n: 1 },
     { at: 'before-request', n: 1 },
-    { at: 'after-batch', n: 1 },
     { at: 'after-request', n: 1 },
     { at: 'random', ms: between(100, 600) },
   ];
@@ -411,14 +410,15 @@ try {
       deliveries: [{ at: 'none' }, { at: 'random', ms: between(200, 1_200) }, { at: 'none' }, { at: 'after-request', n: 2 }],
       faults: 0.2,
     }),
-    // A crash after the batch is recorded and before the request leaves: SendGrid never gets it.
-    digest({ label: 'killed after the batch was recorded, 1 page in flight', deliveries: [{ at: 'after-batch', n: between(1, 4) }], faults: 0, pagesInFlight: 1 }),
-    digest({ label: 'killed after the batch was recorded, 3 pages in flight', deliveries: [{ at: 'after-batch', n: between(2, 4) }], faults: 0, pagesInFlight: 3 }),
+    // A crash right after the one statement that records a page's decisions and its request batch, before the
+    // request leaves: SendGrid never gets it, its emails are unknown, and SendGrid's events (of later requests) settle them.
+    digest({ label: 'killed between the decisions statement and the request, 1 page in flight', deliveries: [{ at: 'after-record', n: between(1, 4) }], faults: 0, pagesInFlight: 1 }),
+    digest({ label: 'killed between the decisions statement and the request, 3 pages in flight', deliveries: [{ at: 'after-record', n: between(2, 4) }], faults: 0, pagesInFlight: 3 }),
     // SendGrid got the request, the process died before its answer was recorded, and its events came an hour late.
     digest({ label: 'killed after the request', deliveries: [{ at: 'after-request', n: between(1, 3) }], faults: 0, evidence: 'delayed' }),
-    digest({ label: 'killed after the batch and after the request', deliveries: [{ at: 'after-batch', n: 2 }, { at: 'after-request', n: 3 }], faults: 0.2, evidence: 'out of order' }),
-    digest({ label: 'killed after the batch was recorded', deliveries: [{ at: 'after-batch', n: between(1, 4) }], faults: 0, evidence: 'webhook 5xx' }),
-    digest({ label: 'killed after the batch was recorded', deliveries: [{ at: 'after-batch', n: between(1, 4) }], faults: 0, evidence: 'processed off' }),
+    digest({ label: 'killed after the batch and after the request', deliveries: [{ at: 'after-record', n: 2 }, { at: 'after-request', n: 3 }], faults: 0.2, evidence: 'out of order' }),
+    digest({ label: 'killed after the batch was recorded', deliveries: [{ at: 'after-record', n: between(1, 4) }], faults: 0, evidence: 'webhook 5xx' }),
+    digest({ label: 'killed after the batch was recorded', deliveries: [{ at: 'after-record', n: between(1, 4) }], faults: 0, evidence: 'processed off' }),
     ...killPlans(5).map(({ label, kill }) => ({ name: `referral rewards, killed ${label}`, run: (i: number) => referralTrial(i, `killed ${label}`, [kill], 0.2) })),
     {
       name: 'referral rewards, delivered 3 times at once',

@@ -4,7 +4,7 @@ import { jsonLogger } from '../../src/adapters/json-logger.js';
 import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
-import { publicKeyOf } from '../../src/adapters/sendgrid/webhook-signature.js';
+import { publicKeyOf } from '../../src/adapters/sendgrid/event-webhook.js';
 import { signedDelivery } from '../../src/local/sendgrid-events.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';

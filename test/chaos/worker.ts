@@ -4,9 +4,9 @@
  * server, and a work queue kept as files in a spool folder (a continuation survives the process, as an SQS message
  * would). The plan says where the process dies: SIGKILL at a named step, after a random delay, or a database that
  * drops its connections for a while. The named steps, each counted from 1 over the invocation:
- *   after-record    a page's decisions are recorded (its actions claimed), nothing of it attempted;
- *   before-request  the runner is about to commit to a provider request (before its request batch is recorded);
- *   after-batch     the request batch is recorded, the request has not left (SendGrid never gets it);
+ *   after-record    a page's decisions, its claims and its request batch are recorded (one statement), nothing of
+ *                   it attempted: SendGrid or Stripe never gets the request;
+ *   before-request  the gate let a provider request go, and it has not been handed to the provider's client;
  *   after-request   the provider answered, the outcome not yet recorded;
  *   after-outcome   a page's outcomes and progress are recorded.
  * Prints the handler's answer as one JSON line when it lives to give one.
@@ -33,7 +33,7 @@ import { eventContinuations } from '../../src/adapters/aws/sqs-continuations.js'
 /** Where the process dies. `n` counts calls from 1. */
 export type KillPlan =
   | { readonly at: 'none' }
-  | { readonly at: 'after-record' | 'before-request' | 'after-batch' | 'after-request' | 'after-outcome'; readonly n: number }
+  | { readonly at: 'after-record' | 'before-request' | 'after-request' | 'after-outcome'; readonly n: number }
   | { readonly at: 'random'; readonly ms: number }
   | { readonly at: 'db-outage'; readonly afterCalls: number; readonly forMs: number };
 
@@ -103,9 +103,7 @@ async function main(): Promise<void> {
       calls += 1;
       if (kill.at === 'db-outage' && calls === kill.afterCalls) outageUntil = Date.now() + kill.forMs;
       if (Date.now() < outageUntil) throw new Error('Connection terminated unexpectedly');
-      if (fn.name === 'curator_mark_requests' && kill.at === 'before-request' && count(fn.name) === kill.n) die();
       const answer = await inner.call(fn, args);
-      if (fn.name === 'curator_mark_requests' && kill.at === 'after-batch' && count(fn.name) === kill.n) die();
       if (fn.name === 'curator_record_decisions' && kill.at === 'after-record' && count(fn.name) === kill.n) die();
       if (fn.name === 'curator_record_outcomes' && kill.at === 'after-outcome' && count(fn.name) === kill.n) die();
       return answer;
@@ -117,6 +115,7 @@ async function main(): Promise<void> {
     maxBatchSize: sendgrid.maxBatchSize,
     sendContent: (email) => sendgrid.sendContent(email),
     send: (emails) => {
+      if (kill.at === 'before-request' && count('provider request') === kill.n) die();
       // Noted synchronously as the request is handed over: what the suite may find `unknown` afterwards.
       appendFileSync(input.handedLog, emails.map((email) => `${email.executionId}\n`).join(''));
       return request(() => sendgrid.send(emails));
@@ -124,8 +123,14 @@ async function main(): Promise<void> {
   };
   const stripe = stripePayments({ apiKey: 'sk_test_chaos_suite', host: input.stripe.host, port: input.stripe.port, protocol: 'http', timeoutMs: 5_000 });
   const payments: Payments = {
-    credit: (movements) => request(() => stripe.credit(movements)),
-    reverse: (movements) => request(() => stripe.reverse(movements)),
+    credit: (movements) => {
+      if (kill.at === 'before-request' && count('provider request') === kill.n) die();
+      return request(() => stripe.credit(movements));
+    },
+    reverse: (movements) => {
+      if (kill.at === 'before-request' && count('provider request') === kill.n) die();
+      return request(() => stripe.reverse(movements));
+    },
     creditBalances: (customers) => stripe.creditBalances(customers),
   };
 

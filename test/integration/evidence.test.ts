@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { memoryMetrics, type MemoryMetrics } from '../../src/adapters/local/metrics.js';
 import type { Continuations, OutgoingEmail } from '../../src/curator/ports.js';
 import { createSendGridWebhookHandler, type FunctionUrlEvent } from '../../src/handlers/sendgrid-webhook.js';
-import { publicKeyOf } from '../../src/adapters/sendgrid/webhook-signature.js';
+import { publicKeyOf } from '../../src/adapters/sendgrid/event-webhook.js';
 import type { WebhookDeps } from '../../src/wiring/webhook.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';

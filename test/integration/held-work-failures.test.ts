@@ -28,7 +28,7 @@ const sqs = (event: unknown, id: string) => ({ Records: [{ messageId: id, body: 
 interface Kind {
   readonly curator: Harness;
   readonly runWhere: string;
-  /** Delivers the work; the store fails on the second page's request batch. */
+  /** Delivers the work; the store fails recording the second page's decisions. */
   deliver(): Promise<void>;
   /** What a failed delivery leaves before it is delivered again (a shard: the other shards finishing the run). */
   settle?(): Promise<void>;
@@ -53,7 +53,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
       runWhere: `job_type = 'daily_digest'`,
       expectedEmails: 23,
       async deliver() {
-        injected.fail('curator_mark_requests', { after: 1 });
+        injected.fail('curator_record_decisions', { after: 1 });
         await expect(curator.handler(event)).rejects.toThrow(failure);
       },
       async redeliver() {
@@ -74,7 +74,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
       runWhere: `period_key like 'replay:%'`,
       expectedEmails: 23,
       async deliver() {
-        injected.fail('curator_mark_requests', { after: 1 });
+        injected.fail('curator_record_decisions', { after: 1 });
         await expect(curator.handler(event)).rejects.toThrow(failure);
       },
       async redeliver() {
@@ -102,7 +102,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
       runWhere: `job_type = 'crisis_alert'`,
       expectedEmails: 5,
       async deliver() {
-        injected.fail('curator_mark_requests', { after: 1 });
+        injected.fail('curator_record_decisions', { after: 1 });
         await expect(curator.handler(event)).rejects.toThrow(failure);
       },
       async redeliver() {
@@ -123,7 +123,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
       runWhere: `job_type = 'daily_digest'`,
       expectedEmails: 23,
       async deliver() {
-        injected.fail('curator_mark_requests', { after: 1 });
+        injected.fail('curator_record_decisions', { after: 1 });
         expect(await curator.handler(sqs(first, 'shard-0'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'shard-0' }] });
       },
       async settle() {
@@ -148,7 +148,7 @@ const kinds: Record<string, () => Promise<Kind>> = {
       runWhere: `job_type = 'daily_digest'`,
       expectedEmails: 23,
       async deliver() {
-        injected.fail('curator_mark_requests', { after: 1 });
+        injected.fail('curator_record_decisions', { after: 1 });
         expect(await curator.handler(sqs(continuation, 'continue'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'continue' }] });
       },
       async redeliver() {

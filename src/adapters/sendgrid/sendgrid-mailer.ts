@@ -2,6 +2,7 @@ import { Client } from '@sendgrid/client';
 import type { ContentOutcome, Mailer, OutgoingEmail, SendOutcome } from '../../curator/ports.js';
 import { groupBy } from '../../group-by.js';
 import { defaultRetryPolicy, retryAfterMs, withRetries, type Classified, type RetryPolicy } from '../retry.js';
+import { customArgs } from './event-webhook.js';
 
 
 /** Network failures where the request never left: safe to send again. */
@@ -83,7 +84,11 @@ export function sendGridMailer(options: SendGridMailerOptions): Mailer {
       personalizations: emails.map((email) => ({
         to: [{ email: email.to }],
         dynamic_template_data: email.templateData,
-        custom_args: { execution_id: email.executionId, email_type: email.emailType, ...(email.requestBatch ? { curator_batch_id: email.requestBatch } : {}) },
+        custom_args: {
+          [customArgs.executionId]: email.executionId,
+          [customArgs.emailType]: email.emailType,
+          ...(email.requestBatch ? { [customArgs.batch]: email.requestBatch } : {}),
+        },
       })),
     };
     try {

@@ -62,7 +62,7 @@ export async function sendEmails(
   }
 
   return emails.map(({ claim }): ActResult => {
-    if (heldBack.has(claim.executionId)) return notSent(claim, gate.closedBy ?? 'kill_switch');
+    if (heldBack.has(claim.executionId)) return notSent(claim);
     const answer = answers.get(claim.executionId) ?? {
       executionId: claim.executionId,
       status: 'unknown' as const,

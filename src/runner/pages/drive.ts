@@ -1,17 +1,14 @@
 import type { SpendSoFar } from '../../curator/decide.js';
 import { pipelineOf, type JobType } from '../../pipelines/index.js';
-import type { LeaseRef } from '../../store/curator-store.js';
 import type { CuratorDeps } from '../deps.js';
 import { WalkGate } from '../effects/request-gate.js';
 import { addTally, emptyTally, runCounts, type Tally } from '../tally.js';
 import { actOnPage, decidePage, loadPage, recordPageOutcomes, type DecidedPage, type LoadedPage } from './page.js';
 import type { PageOptions, PagePlan } from './page-plan.js';
 
-/** How pages are walked: the lease their progress is saved under, whether the deadline may stop them, the spend. */
+/** How pages are walked: whether the deadline may stop them, and the spend. */
 export interface WalkOptions extends PageOptions {
   readonly jobType: JobType;
-  /** The lease pages save their progress under and fence their requests with; null for a dry run or a signal. */
-  readonly lease: LeaseRef | null;
   /** Where a resumed walk starts (its saved cursor). */
   readonly cursor: string | null;
   /** The pages may stop near the deadline and continue in another invocation. */
@@ -66,14 +63,14 @@ export class Walk {
     private readonly options: WalkOptions,
   ) {
     this.limit = Math.max(1, options.pagesInFlight ?? deps.config.pagesInFlight ?? 1);
-    this.gate = new WalkGate(deps, options.jobType, pipelineOf(options.jobType).critical, options.lease);
+    this.gate = new WalkGate(deps, options.jobType, pipelineOf(options.jobType).critical);
     this.cursor = options.cursor;
     this.spend = options.spend;
   }
 
   /** Whether another page may be taken; near the deadline, no, and the walk ends continued. */
   wantsMore(): boolean {
-    if (this.failure !== null || this.leaseLost || this.gate.closedBy === 'lease_lost') return false;
+    if (this.failure !== null || this.leaseLost) return false;
     if (this.taken > 0 && this.atBoundary && this.options.canContinue && nearDeadline(this.deps)) {
       this.continued = true;
       return false;
@@ -101,6 +98,7 @@ export class Walk {
     try {
       const acted = await actOnPage(this.deps, plan, decided, this.options, this.gate.forPage());
       addTally(this.tally, acted.tally);
+      if (!acted.held) this.leaseLost = true;
       const { lease } = this.options;
       // Progress is saved only by the walk that holds the lease, and only once the outcomes are in.
       const progress = lease === null || this.leaseLost ? null : { lease, cursor: this.cursor, counts: runCounts(acted.tally) };
@@ -129,7 +127,6 @@ export class Walk {
   async end(): Promise<WalkResult> {
     await Promise.all(this.inFlight.values());
     if (this.failure !== null) throw this.failure;
-    if (this.gate.closedBy === 'lease_lost') this.leaseLost = true;
     const { deps, options, leaseLost } = this;
     if (leaseLost) deps.logger.warn('lease lost; stopping this walk', { pipeline_type: options.jobType, run_id: options.lease?.runId ?? null });
     return { tally: this.tally, leaseLost, continued: this.continued && !leaseLost, cursor: this.cursor, spend: this.spend };

@@ -2,7 +2,7 @@ import type { Candidate } from '../../curator/decide.js';
 import type { PipelinePolicy } from '../../curator/policy.js';
 import type { Verdict, VetoReason } from '../../curator/verdict.js';
 import type { JobType } from '../../pipelines/index.js';
-import type { DecisionRow } from '../../store/curator-store.js';
+import type { DecisionRow, LeaseRef } from '../../store/curator-store.js';
 import type { ExistingExecution, ShardBounds } from '../../store/rows.js';
 import type { ActResult, Claim } from '../effects/claim.js';
 import type { RunDetails } from '../job-result.js';
@@ -47,6 +47,8 @@ export interface PagePlan<Row> {
 /** How a walk treats an existing decision. */
 export interface PageOptions {
   readonly runId: string | null;
+  /** The lease a page's decisions are fenced by and its progress saved under; null for a dry run or a signal. */
+  readonly lease: LeaseRef | null;
   readonly dryRun: boolean;
   /** Rows vetoed for this reason are decided again (a replay with vetoReason). */
   readonly retakeVetoReason: VetoReason | null;

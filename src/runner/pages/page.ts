@@ -45,6 +45,8 @@ interface Decided<Row> {
 /** A page whose actions were taken: the answers to record, with what each answered for. */
 export interface ActedPage<Row> {
   readonly tally: Tally;
+  /** The lease was still the walk's when its decisions were recorded (false: nothing was). */
+  readonly held: boolean;
   /** Its decisions were recorded (not a dry run, not a page with nothing to decide). */
   readonly recorded: boolean;
   readonly results: readonly ActResult[];
@@ -179,9 +181,9 @@ function countDryRun(tally: Tally, verdict: Exclude<Verdict, { outcome: 'skipped
 }
 
 /**
- * Records a decided page in one statement (which claims the actions and re-checks caps and spend under locks) and
- * takes the claimed actions, asking `gate` before each provider request; one log line per decision that claimed
- * nothing. Answers the actions' results, for recordPageOutcomes. Nothing is recorded for a dry run.
+ * Records a decided page in one statement (which claims the actions, re-checks caps and spend under locks, and
+ * records the page's request batch, fenced by the lease) and takes the claimed actions, asking `gate` before each
+ * provider request; one log line per decision that claimed nothing. Answers the actions' results, for recordPageOutcomes. Nothing is recorded for a dry run.
  */
 export async function actOnPage<Row>(
   deps: CuratorDeps,
@@ -191,7 +193,7 @@ export async function actOnPage<Row>(
   gate: RequestGate,
 ): Promise<ActedPage<Row>> {
   const tally = page.tally;
-  if (options.dryRun || page.decisionRows.length === 0) return { tally, recorded: false, results: [], claims: new Map() };
+  if (options.dryRun || page.decisionRows.length === 0) return { tally, held: true, recorded: false, results: [], claims: new Map() };
   const { policy } = page.rules;
   const pipeline = pipelineOf(plan.jobType);
 
@@ -208,7 +210,10 @@ export async function actOnPage<Row>(
     rows: page.decisionRows,
     batch: gate.batch,
     policyVersion: policyVersion(policy),
+    lease: options.lease,
   });
+  // Another invocation took the work over: this page is its to decide again.
+  if (!recorded.held) return { tally: emptyTally(), held: false, recorded: false, results: [], claims: new Map() };
 
   tally.unchanged += recorded.unchanged.length;
   for (const settled of recorded.vetoed) {
@@ -259,7 +264,7 @@ export async function actOnPage<Row>(
   if (policy.critical && pipeline.channel === 'email' && claims.length > 0) await queueCrisisChecks(deps, claims.map((claim) => claim.claim.executionId));
   const results: ActResult[] = claims.length === 0 ? [] : await plan.act(claims, policy, gate);
   for (const result of results) countOutcome(tally, result);
-  return { tally, recorded: true, results, claims: new Map(claims.map((claim) => [claim.claim.executionId, claim])) };
+  return { tally, held: true, recorded: true, results, claims: new Map(claims.map((claim) => [claim.claim.executionId, claim])) };
 }
 
 const logLevel = (status: string) => (status === 'failed' || status === 'escalated' ? 'error' : 'info');

@@ -1,13 +1,12 @@
 import type { EmailFacts } from '../../curator/caps.js';
 import type { Candidate } from '../../curator/decide.js';
+import type { OutgoingEmail } from '../../curator/ports.js';
 import { emailPolicyJson, type PipelinePolicy } from '../../curator/policy.js';
 import type { JobType } from '../../pipelines/index.js';
 import type { ArgsOf, storeFunctions } from '../../store/functions.js';
 import type { EmailFactsRow } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
-import { sendEmails } from '../effects/send-emails.js';
-import type { RequestGate } from '../effects/request-gate.js';
-import type { ActResult, Claim } from '../effects/claim.js';
+import type { Claim } from '../effects/claim.js';
 import type { PageRequest } from '../pages/page-plan.js';
 
 /** What the email plans share: the period they decide for, and the window their signal is counted over. */
@@ -54,25 +53,15 @@ export function emailPageQuery(
   };
 }
 
-/** Sends each claimed row its email of `emailType`, with the template data `dataOf` makes for it. */
-export function emailEach<Row extends { user_id: string; email: string }>(
+/** The email of `emailType` a claimed row is sent, with its template data. */
+export function claimedEmail(
   deps: CuratorDeps,
   emailType: string,
-  claims: ReadonlyArray<{ row: Row; claim: Claim }>,
-  policy: PipelinePolicy,
-  gate: RequestGate,
-  dataOf: (row: Row) => Record<string, unknown>,
-): Promise<ActResult[]> {
-  const templateId = templateOf(deps, emailType);
-  return sendEmails(
-    deps,
-    claims.map(({ row, claim }) => ({
-      claim,
-      email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId, templateData: dataOf(row) },
-    })),
-    policy,
-    gate,
-  );
+  item: { readonly row: { readonly user_id: string; readonly email: string }; readonly claim: Claim },
+  templateData: Record<string, unknown>,
+): { claim: Claim; email: OutgoingEmail } {
+  const { row, claim } = item;
+  return { claim, email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId: templateOf(deps, emailType), templateData } };
 }
 
 /** A candidate with only its subject and whether it already succeeded; plans add the facts their checks read. */

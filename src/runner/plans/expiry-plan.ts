@@ -83,7 +83,7 @@ export function expiryPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Expi
           // Nothing left to take back: the credit is simply expired.
           return { outcome: { ...base, status: 'succeeded', error: null } };
         }
-        if (moved.held) return notSent(claim, gate.closedBy ?? 'kill_switch');
+        if (moved.held) return notSent(claim);
         const answer = moved.answers.get(claim.ledger.id);
         const outcome = { ...base, ...paymentOutcome(answer, 'applied', 'no answer') };
         return outcome.status === 'succeeded' ? { reversedCents: -claim.ledger.amount, outcome } : { outcome };

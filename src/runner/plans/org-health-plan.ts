@@ -3,7 +3,8 @@ import { storeFunctions } from '../../store/functions.js';
 import type { OrgAdminCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { PagePlan } from '../pages/page-plan.js';
-import { baseCandidate, emailEach, emailFacts, emailPageQuery, templateOf, type PlanPeriod } from './email-plan.js';
+import { sendEmails } from '../effects/send-emails.js';
+import { baseCandidate, claimedEmail, emailFacts, emailPageQuery, templateOf, type PlanPeriod } from './email-plan.js';
 
 /** Organisation health report: one email per admin of every organisation, about the month before. */
 export function orgHealthPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<OrgAdminCandidate> {
@@ -26,13 +27,20 @@ export function orgHealthPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<O
       credit: null,
     }),
     act: (claims, policy, gate) =>
-      emailEach(deps, emailType, claims, policy, gate, (row) => ({
-        first_name: row.first_name,
-        organization_name: row.organization_name,
-        period_key: period.periodKey,
-        members: row.members,
-        active_members: row.active_members,
-        reading_events: row.reading_events,
-      })),
+      sendEmails(
+        deps,
+        claims.map((item) =>
+          claimedEmail(deps, emailType, item, {
+            first_name: item.row.first_name,
+            organization_name: item.row.organization_name,
+            period_key: period.periodKey,
+            members: item.row.members,
+            active_members: item.row.active_members,
+            reading_events: item.row.reading_events,
+          }),
+        ),
+        policy,
+        gate,
+      ),
   };
 }

@@ -60,7 +60,7 @@ export function referralPlan(deps: CuratorDeps, period: PlanPeriod): PagePlan<Re
         gate,
       );
       return claims.map(({ row, claim }): ActResult => {
-        if (moved.held) return notSent(claim, gate.closedBy ?? 'kill_switch', { referral_id: row.subject_key });
+        if (moved.held) return notSent(claim, { referral_id: row.subject_key });
         const answer = claim.ledger ? moved.answers.get(claim.ledger.id) : undefined;
         const base: Pick<OutcomeRow, 'execution_id' | 'ledger_id' | 'referral_id'> = {
           execution_id: claim.executionId,

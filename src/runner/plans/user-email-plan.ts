@@ -3,7 +3,8 @@ import { storeFunctions } from '../../store/functions.js';
 import type { UserCandidate } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { PagePlan } from '../pages/page-plan.js';
-import { baseCandidate, emailEach, emailFacts, emailPageQuery, templateOf, type PlanPeriod } from './email-plan.js';
+import { sendEmails } from '../effects/send-emails.js';
+import { baseCandidate, claimedEmail, emailFacts, emailPageQuery, templateOf, type PlanPeriod } from './email-plan.js';
 
 /** Daily digest and weekly insights: one email per active user with enough signal in the period's window. */
 export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanPeriod): PagePlan<UserCandidate> {
@@ -29,11 +30,18 @@ export function userEmailPlan(deps: CuratorDeps, jobType: JobType, period: PlanP
       credit: null,
     }),
     act: (claims, policy, gate) =>
-      emailEach(deps, emailType, claims, policy, gate, (row) => ({
-        first_name: row.first_name,
-        period_key: period.periodKey,
-        stories_read: row.signal_count,
-        top_story_title: row.top_story_title,
-      })),
+      sendEmails(
+        deps,
+        claims.map((item) =>
+          claimedEmail(deps, emailType, item, {
+            first_name: item.row.first_name,
+            period_key: period.periodKey,
+            stories_read: item.row.signal_count,
+            top_story_title: item.row.top_story_title,
+          }),
+        ),
+        policy,
+        gate,
+      ),
   };
 }

@@ -5,13 +5,16 @@
 -- ceiling: per-user advisory locks and the email caps again for non-critical email (rows of the same user in this
 -- page count against each other); a per-day lock and the ledger's sum for credits. What passes is written `pending`
 -- with its email row `queued` or its ledger row `pending` (the ledger id is Stripe's idempotency key), stamped with
--- p_batch, the page's request batch (curator_mark_requests); what fails the re-check is `vetoed` (FREQUENCY_CAP,
+-- p_batch, the page's request batch, which is recorded here too (pipeline_request_batches): from this statement on, a
+-- claim may have reached its provider, so a crash leaves it unknown, never redone blind; what fails the re-check is `vetoed` (FREQUENCY_CAP,
 -- USER_OPTED_OUT, BUDGET_EXCEEDED). An existing decision is overwritten only when it failed, when it was vetoed for
 -- p_retake_veto_reason (a replay), with p_retake_unknown when its outcome is unknown (a credit, looked up by its
 -- ledger id first; a crisis alert), and for a crisis alert still pending 30 seconds after its claim; a crisis alert
 -- whose request may have gone only while SendGrid has no event of it and it has not had its one unconfirmed resend
 -- (curator_may_resend). Returns what was claimed, what was written final, and the subjects left unchanged because
--- already decided.
+-- already decided, and `held`. Fenced: with p_lease ({ run_id, shard, owner, lease_seconds }) the lease is renewed
+-- first (curator_touch_lease), and when it is no longer the caller's nothing is written and held = false: the caller
+-- must not act. Without p_lease (a realtime signal, a dry run's nothing) it always writes.
 --
 -- Each execution keeps what its decision read (decision_facts, src/curator/decision-facts.ts) and points at the policy
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
@@ -32,7 +35,8 @@ create or replace function public.curator_record_decisions(
   p_now timestamptz,
   p_rows jsonb,
   p_batch uuid default null,
-  p_policy_version jsonb default null
+  p_policy_version jsonb default null,
+  p_lease jsonb default null
 ) returns jsonb
 language plpgsql
 volatile
@@ -46,6 +50,15 @@ declare
 begin
   if jsonb_typeof(p_rows) is distinct from 'array' then
     raise exception 'curator_record_decisions: p_rows must be a JSON array';
+  end if;
+
+  if p_lease is not null and not public.curator_touch_lease(p_lease, p_now) then
+    return jsonb_build_object('held', false, 'claimed', '[]'::jsonb, 'emails', '[]'::jsonb, 'ledger', '[]'::jsonb,
+                              'vetoed', '[]'::jsonb, 'unchanged', '[]'::jsonb);
+  end if;
+  if p_batch is not null and exists (select 1 from jsonb_to_recordset(p_rows) as r(status text) where r.status = 'pending') then
+    insert into public.pipeline_request_batches (id, run_id, created_at) values (p_batch, (p_lease->>'run_id')::uuid, p_now)
+    on conflict (id) do nothing;
   end if;
 
   if p_policy_version is not null then
@@ -219,6 +232,7 @@ begin
     returning l.id, l.execution_id, l.status, l.amount, l.stripe_balance_transaction_id, (l.xmax <> 0) as existed
   )
   select jsonb_build_object(
+    'held', true,
     -- Three flat lists the store joins by execution id (joined here, the planner chose a nested loop).
     'claimed', coalesce((
       select jsonb_agg(jsonb_build_object('subject_key', c.subject_key, 'period_key', c.period_key, 'execution_id', c.id))

@@ -5,7 +5,7 @@
 -- referral's reward status and the expired credit an expiry closes. A status never moves back: only pending or
 -- unknown executions and queued or failed email rows change. With p_progress ({ run_id, shard, owner,
 -- lease_seconds, cursor, counts }) the page's counts are added to the run (and shard), the lease renewed and the
--- cursor saved (curator_touch_run, curator_touch_shard); `held` says whether the lease was still the caller's.
+-- cursor saved (curator_touch_lease); `held` says whether the lease was still the caller's.
 -- Returns how many rows of each kind changed.
 --
 -- p_rows: [{ execution_id, status, veto_reason, error, email_log_id, email_status, provider_message_id, ledger_id,
@@ -21,7 +21,7 @@ set search_path = public, pg_temp
 as $$
 declare
   v_result jsonb;
-  v_touch jsonb := null;
+  v_held boolean := true;
 begin
   with outcome as (
     select * from jsonb_to_recordset(coalesce(p_rows, '[]'::jsonb)) as o(
@@ -87,17 +87,8 @@ begin
     'expired', (select count(*) from expired)) into v_result;
 
   if p_progress is not null then
-    if p_progress->>'shard' is null then
-      v_touch := public.curator_touch_run(
-        (p_progress->>'run_id')::uuid, p_progress->>'owner', (p_progress->>'lease_seconds')::integer, p_now,
-        case when p_progress->>'cursor' is null then null else jsonb_build_object('after', p_progress->>'cursor') end,
-        p_progress->'counts');
-    else
-      v_touch := public.curator_touch_shard(
-        (p_progress->>'run_id')::uuid, (p_progress->>'shard')::integer, p_progress->>'owner',
-        (p_progress->>'lease_seconds')::integer, p_now, p_progress->>'cursor', p_progress->'counts');
-    end if;
+    v_held := public.curator_touch_lease(p_progress, p_now, p_progress->>'cursor', p_progress->'counts');
   end if;
-  return v_result || jsonb_build_object('held', coalesce((v_touch->>'held')::boolean, true));
+  return v_result || jsonb_build_object('held', v_held);
 end;
 $$;

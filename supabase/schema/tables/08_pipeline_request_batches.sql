@@ -1,7 +1,7 @@
--- Request batches whose first provider request was about to leave. Each page's claims are stamped with their
--- page's batch (pipeline_executions.request_batch); the batch is recorded here, by curator_mark_requests, just
--- before the page's first request. So when a run fails or its invocation dies, a claim whose batch is here may have
--- reached the provider (it becomes unknown) and one whose batch is not never did (failed, and redone). Kept a week
+-- Request batches: a page's claims, stamped with their page's batch (pipeline_executions.request_batch). The batch is
+-- recorded here in the statement that claims them (curator_record_decisions), so from then on a claim may have
+-- reached its provider: when a run fails or its invocation dies, a claim whose batch is here becomes unknown (settled
+-- by SendGrid's events, curator_settle_unknown_emails) and one whose batch is not never did (failed, and redone). Kept a week
 -- (curator_recover removes older ones): a claim is settled long before. SendGrid accepts or refuses a request as a
 -- whole, and every message of an accepted one has events (Processed, Dropped, Delivered, ...) that carry the batch
 -- as the custom arg curator_batch_id: the first one seen is the batch's evidence that its request was accepted.
