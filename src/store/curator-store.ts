@@ -125,14 +125,9 @@ export class CuratorStore {
     return this.call(storeFunctions.acquireRun, { ...rest, resumeEvent: eventOf(resumeWith) });
   }
 
-  /** Hands the run on to its continuation; false when the lease was no longer this owner's. */
-  async releaseRun(args: ArgsOf<typeof storeFunctions.releaseRun>): Promise<boolean> {
-    return (await this.call(storeFunctions.releaseRun, args)).released;
-  }
-
-  /** Hands a shard on to its continuation; false when the lease was no longer this owner's. */
-  async releaseShard(args: ArgsOf<typeof storeFunctions.releaseShard>): Promise<boolean> {
-    return (await this.call(storeFunctions.releaseShard, args)).released;
+  /** Hands a run or a shard on to its continuation at `cursor`; false when the lease was no longer this owner's. */
+  async releaseLease(args: { lease: LeaseRef; graceSeconds: number; now: Date; cursor: string | null }): Promise<boolean> {
+    return this.call(storeFunctions.releaseLease, { ...args, lease: leaseJson(args.lease) });
   }
 
   /** Cents of credit issued in the UTC day of `at`: the spend guard's count so far. */

@@ -80,7 +80,6 @@ function define<const P extends Readonly<Record<string, SqlType>>, A>(
 }
 
 const held = z.object({ held: z.boolean() });
-const released = z.object({ released: z.boolean() });
 const pageParams = { jobType: 'text', periodKey: 'text', after: 'text', limit: 'integer', subjects: 'text[]', at: 'timestamptz' } as const;
 const emailPageParams = {
   jobType: 'text',
@@ -119,7 +118,7 @@ export const storeFunctions = {
     acquireResult,
   ),
   finishRun: define('curator_finish_run', { ...lease, status: 'text', now: 'timestamptz', counts: 'jsonb', error: 'text' }, runRow.nullable()),
-  releaseRun: define('curator_release_run', { ...lease, graceSeconds: 'integer', now: 'timestamptz', cursor: 'jsonb' }, released),
+  releaseLease: define('curator_release_lease', { lease: 'jsonb', graceSeconds: 'integer', now: 'timestamptz', cursor: 'text' }, z.boolean()),
   digestShardBounds: define('curator_digest_shard_bounds', { shardSize: 'integer' }, shardBounds),
   fanOut: define(
     'curator_fan_out',
@@ -130,11 +129,6 @@ export const storeFunctions = {
     'curator_acquire_shard',
     { runId: 'uuid', shard: 'integer', generation: 'integer', owner: 'text', leaseSeconds: 'integer', now: 'timestamptz' },
     acquireShardResult,
-  ),
-  releaseShard: define(
-    'curator_release_shard',
-    { runId: 'uuid', shard: 'integer', owner: 'text', graceSeconds: 'integer', now: 'timestamptz', cursor: 'text' },
-    released,
   ),
   finishShard: define(
     'curator_finish_shard',

@@ -3261,52 +3261,38 @@ as $$
   left join existing x on x.subject_key = page.id::text;
 $$;
 
--- functions/curator_release_run.sql
--- Hands a run on to its continuation, saving the cursor it reached: the next delivery takes it over at once. If
--- the continuation never comes, the lease runs out after p_grace_seconds and the health job resumes the run.
-create or replace function public.curator_release_run(
-  p_run_id uuid,
-  p_owner text,
-  p_grace_seconds integer,
-  p_now timestamptz,
-  p_cursor jsonb default null
-) returns jsonb
-language sql
-volatile
-set search_path = public, pg_temp
-as $$
-  with released as (
-    update public.pipeline_runs
-    set lease_owner = 'continuation', lease_expires_at = p_now + make_interval(secs => p_grace_seconds),
-        cursor = coalesce(p_cursor, cursor), updated_at = p_now
-    where id = p_run_id and lease_owner = p_owner and status = 'running'
-    returning 1
-  )
-  select jsonb_build_object('released', exists (select 1 from released));
-$$;
-
--- functions/curator_release_shard.sql
--- Hands a shard on to its continuation, as curator_release_run does for a run.
-create or replace function public.curator_release_shard(
-  p_run_id uuid,
-  p_shard integer,
-  p_owner text,
+-- functions/curator_release_lease.sql
+-- Hands a run, or one shard of a run, on to its continuation, saving the cursor it reached (a run keeps it as
+-- { after }, a shard as text): the next delivery takes it over at once. If the continuation never comes, the lease
+-- runs out after p_grace_seconds and the health job resumes it. p_lease: { run_id, shard, owner, lease_seconds },
+-- shard null for a whole run. Returns false when the lease was no longer p_lease's owner's.
+create or replace function public.curator_release_lease(
+  p_lease jsonb,
   p_grace_seconds integer,
   p_now timestamptz,
   p_cursor text default null
-) returns jsonb
-language sql
+) returns boolean
+language plpgsql
 volatile
 set search_path = public, pg_temp
 as $$
-  with released as (
+declare
+  v_run_id uuid := (p_lease->>'run_id')::uuid;
+  v_shard integer := (p_lease->>'shard')::integer;
+  v_until timestamptz := p_now + make_interval(secs => p_grace_seconds);
+begin
+  if v_shard is null then
+    update public.pipeline_runs
+    set lease_owner = 'continuation', lease_expires_at = v_until,
+        cursor = case when p_cursor is null then cursor else jsonb_build_object('after', p_cursor) end, updated_at = p_now
+    where id = v_run_id and lease_owner = p_lease->>'owner' and status = 'running';
+  else
     update public.pipeline_run_shards
-    set lease_owner = 'continuation', lease_expires_at = p_now + make_interval(secs => p_grace_seconds),
-        cursor = coalesce(p_cursor, cursor), updated_at = p_now
-    where run_id = p_run_id and shard = p_shard and lease_owner = p_owner and status = 'running'
-    returning 1
-  )
-  select jsonb_build_object('released', exists (select 1 from released));
+    set lease_owner = 'continuation', lease_expires_at = v_until, cursor = coalesce(p_cursor, cursor), updated_at = p_now
+    where run_id = v_run_id and shard = v_shard and lease_owner = p_lease->>'owner' and status = 'running';
+  end if;
+  return found;
+end;
 $$;
 
 -- functions/curator_replay_targets.sql
@@ -4155,11 +4141,8 @@ grant execute on function public.curator_recover to service_role;
 revoke execute on function public.curator_referral_candidates from public, anon, authenticated;
 grant execute on function public.curator_referral_candidates to service_role;
 
-revoke execute on function public.curator_release_run from public, anon, authenticated;
-grant execute on function public.curator_release_run to service_role;
-
-revoke execute on function public.curator_release_shard from public, anon, authenticated;
-grant execute on function public.curator_release_shard to service_role;
+revoke execute on function public.curator_release_lease from public, anon, authenticated;
+grant execute on function public.curator_release_lease to service_role;
 
 revoke execute on function public.curator_replay_targets from public, anon, authenticated;
 grant execute on function public.curator_replay_targets to service_role;

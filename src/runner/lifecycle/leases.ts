@@ -80,8 +80,7 @@ export async function takeRun(
     stuckMarked: result.stuck,
     resumed: result.resumed === true,
     attemptId: result.attempt_id,
-    release: (cursor) =>
-      deps.store.releaseRun({ runId: run.id, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor: cursor === null ? null : { after: cursor } }),
+    release: (cursor) => deps.store.releaseLease({ lease: ref, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
     async finish(outcome) {
       const row = await deps.store.call(storeFunctions.finishRun, {
         runId: run.id,
@@ -106,8 +105,9 @@ export async function takeShard(deps: CuratorDeps, input: { runId: string; shard
     return { refused: taken.reason ?? 'taken', runId, leaseUntil: until ? new Date(until) : null, attemptId: null };
   }
   const held = taken.shard;
+  const ref: LeaseRef = { runId, shard, owner, leaseSeconds };
   return {
-    ref: { runId, shard, owner, leaseSeconds },
+    ref,
     cursor: held.cursor,
     through: held.through_key,
     emailsBefore: held.executed,
@@ -115,7 +115,7 @@ export async function takeShard(deps: CuratorDeps, input: { runId: string; shard
     stuckMarked: 0,
     resumed: held.attempt > 1,
     attemptId: taken.attempt_id ?? null,
-    release: (cursor) => deps.store.releaseShard({ runId, shard, owner, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
+    release: (cursor) => deps.store.releaseLease({ lease: ref, graceSeconds: continuationGraceSeconds, now: deps.clock.now(), cursor }),
     async finish(outcome) {
       const finished = await deps.store.call(storeFunctions.finishShard, {
         runId,
