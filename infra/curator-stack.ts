@@ -11,6 +11,7 @@ import { OpsSummaryFunction } from './constructs/ops-summary.js';
 import { PipelineSchedules } from './constructs/schedules.js';
 import { CuratorSecrets } from './constructs/secrets.js';
 import { SendGridWebhook } from './constructs/webhook.js';
+import { StripeWebhook } from './constructs/stripe-webhook.js';
 
 /** Props of {@link CuratorStack}. */
 export interface CuratorStackProps extends StackProps {
@@ -29,6 +30,7 @@ export class CuratorStack extends Stack {
   public readonly schedules: PipelineSchedules;
   public readonly monitoring: Monitoring;
   public readonly webhook: SendGridWebhook;
+  public readonly stripeWebhook: StripeWebhook;
 
   constructor(scope: Construct, id: string, props: CuratorStackProps) {
     super(scope, id, props);
@@ -60,6 +62,7 @@ export class CuratorStack extends Stack {
       workQueue: this.curator.workQueue,
       evidenceGraceMinutes: settings.evidenceGraceMinutes,
     });
+    this.stripeWebhook = new StripeWebhook(this, 'StripeWebhook', { environment, supabaseUrl: settings.supabaseUrl, secrets });
     new OnCallAccess(this, 'OnCall', {
       environment,
       curator: this.curator.fn,

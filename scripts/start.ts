@@ -11,7 +11,7 @@
  *   npm start -- --data-dir .local/pgdata       # keep the database for the next run
  *   npm start -- --help
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,9 @@ import { createCuratorHandler } from '../src/handlers/curator.js';
 import { buildDependencies } from '../src/wiring/dependencies.js';
 import { buildWebhookDependencies } from '../src/wiring/webhook.js';
 import { createSendGridWebhookHandler } from '../src/handlers/sendgrid-webhook.js';
+import { createStripeWebhookHandler } from '../src/handlers/stripe-webhook.js';
+import { buildStripeWebhookDependencies } from '../src/wiring/stripe-webhook.js';
+import { stripeInvoicer } from '../src/local/stripe-invoices.js';
 import { complaintSpiker, emailReporter } from '../src/local/sendgrid-events.js';
 import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
 import { formatReport, countOutbox, reviewLoop } from '../src/local/report.js';
@@ -163,6 +166,17 @@ const webhook = createSendGridWebhookHandler(() =>
   buildWebhookDependencies(config, { sql, metrics, logger: webhookLogger, publicKey: sendGridKey.publicKey, clock, breaker }),
 );
 const reportEmails = emailReporter({ sql, webhook, privateKey: sendGridKey.privateKey, clock });
+// Stripe's webhook, as deployed, verifying what the local Stripe signs with this run's endpoint secret; the invoices
+// the local Stripe finalizes take what they can of each family's credit balance.
+const stripeSecret = `whsec_local_${randomBytes(16).toString('hex')}`;
+const stripeLogger = jsonLogger((line) => logStream.write(`${line}\n`), { service: 'stripe-webhook', environment: 'local' }, () => clock.now());
+const stripeWebhook = createStripeWebhookHandler(() =>
+  buildStripeWebhookDependencies(config, { sql, metrics, logger: stripeLogger, clock, signingSecret: stripeSecret }),
+);
+const invoicer = stripeInvoicer({ payments, webhook: stripeWebhook, secret: stripeSecret, clock });
+const finalizeInvoices = async (day: Date) => {
+  await invoicer(day);
+};
 const complaintSpike = complaintSpiker({ sql, webhook, privateKey: sendGridKey.privateKey, clock });
 
 const [{ n: existing } = { n: 0 }] = await sql.query<{ n: number }>('select count(*)::int as n from users');
@@ -173,7 +187,7 @@ let exitCode = 0;
 if (args.job !== undefined) {
   exitCode = await runOneJob(args.job as JobType | 'health', args['dry-run']);
 } else {
-  const result = await runSimulation({ sql, clock, handler, opsSummary, switches, reportEmails, complaintSpike, start, days, users, progress });
+  const result = await runSimulation({ sql, clock, handler, opsSummary, switches, reportEmails, complaintSpike, finalizeInvoices, start, days, users, progress });
   progress('');
   console.log(
     formatReport(result, {

@@ -9,7 +9,7 @@ export interface CuratorSecretsProps {
 }
 
 /**
- * The four secrets the functions read at cold start, named `storytailor/{env}/...`. The stack creates them with
+ * The five secrets the functions read at cold start, named `storytailor/{env}/...`. The stack creates them with
  * a placeholder; ops put the real values (`aws secretsmanager put-secret-value`) before the first run. They are
  * kept when the stack is deleted.
  */
@@ -18,6 +18,7 @@ export class CuratorSecrets extends Construct {
   public readonly stripeSecretKey: ISecret;
   public readonly supabaseServiceRoleKey: ISecret;
   public readonly sendgridWebhookPublicKey: ISecret;
+  public readonly stripeWebhookSigningSecret: ISecret;
 
   constructor(scope: Construct, id: string, props: CuratorSecretsProps) {
     super(scope, id);
@@ -37,5 +38,6 @@ export class CuratorSecrets extends Construct {
     this.stripeSecretKey = make('stripe-secret-key', 'Stripe secret key (customer balance transactions) for the curator');
     this.supabaseServiceRoleKey = make('supabase-service-role-key', 'Supabase service role key for the curator and the webhook');
     this.sendgridWebhookPublicKey = make('sendgrid-webhook-public-key', 'SendGrid signed event webhook verification key (base64 DER)');
+    this.stripeWebhookSigningSecret = make('stripe-webhook-signing-secret', "Stripe webhook endpoint signing secret (whsec_...) for the Stripe webhook");
   }
 }

@@ -31,6 +31,9 @@ export const MetricName = {
   EmailDeliveryFailure: 'EmailDeliveryFailure',
   EmailsSent: 'EmailsSent',
   CreditsIssued: 'CreditsIssued',
+  CreditsApplied: 'CreditsApplied',
+  CreditsAppliedCents: 'CreditsAppliedCents',
+  StripeEventsIgnored: 'StripeEventsIgnored',
   JobDuration: 'JobDuration',
   CrisisEscalations: 'CrisisEscalations',
   BudgetExceeded: 'BudgetExceeded',
@@ -68,6 +71,8 @@ export interface MetricPoint {
   readonly emailType?: string;
   /** The store function a duration was measured on (`curator_record_decisions`). */
   readonly storeFunction?: string;
+  /** A credit's source in `reward_ledger` (referral, milestone, manual). */
+  readonly source?: string;
 }
 
 /** Collects metrics during an invocation and publishes them at its end. */

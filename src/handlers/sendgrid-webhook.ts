@@ -6,33 +6,13 @@ import { runComplaintBreaker, type BreakerTrip } from '../breaker/complaint-brea
 import { settleUnknownEmails, type Settlement } from '../runner/jobs/settle-unknown-emails.js';
 import { deliveryOfEvents, readEvent, signatureIsValid, webhookHeaders } from '../adapters/sendgrid/event-webhook.js';
 import type { WebhookDeps } from '../wiring/webhook.js';
+import { answer, headersOf, rawBodyOf, type FunctionUrlEvent, type FunctionUrlResult } from './function-url.js';
 import { errorFields } from '../errors/error-fields.js';
-
-/** The part of a Lambda function URL event the webhook reads. */
-export interface FunctionUrlEvent {
-  readonly headers?: Readonly<Record<string, string | undefined>>;
-  readonly body?: string | null;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: { readonly http?: { readonly method?: string } };
-}
-
-export interface FunctionUrlResult {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
 
 type AppliedEvents = AnswerOf<typeof storeFunctions.applyEmailEvents>;
 
 /** A container settles at most this often: SendGrid's servers each post about every 30 s, and the rule needs minutes. */
 const settleEveryMs = 60_000;
-
-const answer = (statusCode: number, body: Record<string, unknown>): FunctionUrlResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
 
 /**
  * The SendGrid event webhook behind a Lambda function URL. Verifies the signature over the raw body bytes (base64
@@ -63,14 +43,14 @@ export function createSendGridWebhookHandler(dependencies: () => Promise<Webhook
     const method = event.requestContext?.http?.method ?? 'POST';
     // Neither a GET nor an unsigned request is SendGrid's: they cannot have held the evidence of a request.
     if (method !== 'POST') return refuse(405, `method ${method} is not allowed; SendGrid posts events`, false);
-    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+    const headers = headersOf(event);
     const signature = headers[webhookHeaders.signature];
     const timestamp = headers[webhookHeaders.timestamp];
     if (!signature || !timestamp) return refuse(401, `unsigned: ${webhookHeaders.signature} and ${webhookHeaders.timestamp} are required`, false);
     if (!/^\d{1,12}$/.test(timestamp)) return refuse(401, `${webhookHeaders.timestamp} is not a unix time`);
     const age = Math.abs(clock.now().getTime() / 1_000 - Number(timestamp));
     if (age > deps.toleranceSeconds) return refuse(401, `stale: signed ${Math.round(age)} s away from now, more than ${deps.toleranceSeconds} s`);
-    const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+    const rawBody = rawBodyOf(event);
     if (!signatureIsValid(deps.publicKey, rawBody, timestamp, signature)) return refuse(401, 'the signature does not match the body');
 
     let items: z.infer<typeof deliveryOfEvents>;

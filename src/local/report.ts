@@ -57,6 +57,17 @@ export async function reviewLoop(sql: SqlClient, now: Date): Promise<ReviewLoop>
   return { trips, summaries, falsePositives: rates?.rates ?? [] };
 }
 
+/** What Stripe's invoices took of the curator's credits, as the Stripe webhook counted it (CreditsApplied). */
+function creditLines(context: ReportContext): string[] {
+  const total = (name: 'CreditsApplied' | 'CreditsAppliedCents') => context.metrics.total(name);
+  const cents = total('CreditsAppliedCents');
+  if (cents === 0 && total('CreditsApplied') === 0) return ['', 'Stripe invoices (local stand-in): no credit applied to an invoice yet'];
+  return [
+    '',
+    `Stripe invoices (local stand-in): invoices took ${dollars(cents)} of the curator's credits; ${total('CreditsApplied')} credit(s) used up (CreditsApplied), the rest still pending with what is left`,
+  ];
+}
+
 function reviewLines(context: ReportContext, summaries: SimulationResult['summaries']): string[] {
   const review = context.review;
   if (review === undefined) return [];
@@ -209,6 +220,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
   lines.push(...emailHealth(context.metrics));
   lines.push(...reviewLines(context, result.summaries));
+  lines.push(...creditLines(context));
   lines.push(...whatIfLines(result));
   lines.push('', 'Ops, jobs and health');
   for (const note of result.notes) lines.push(`  ${note}`);

@@ -2,7 +2,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { customArgs, signatureHeaders } from '../adapters/sendgrid/event-webhook.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { Clock } from '../curator/ports.js';
-import type { FunctionUrlEvent, FunctionUrlResult } from '../handlers/sendgrid-webhook.js';
+import type { FunctionUrlEvent, FunctionUrlResult } from '../handlers/function-url.js';
 
 /** How a family answers an email of each type in the local run: opened, clicked, unsubscribed, reported. */
 const behaviour: Readonly<Record<string, { open: number }>> = {

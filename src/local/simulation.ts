@@ -30,6 +30,8 @@ export interface SimulatedOps {
   reportEmails?(from: Date, to: Date): Promise<void>;
   /** A share of the digests sent in [from, to) answered with unsubscribes and spam reports, through the webhook. */
   complaintSpike?(from: Date, to: Date, share: number, atLeast: number): Promise<void>;
+  /** Stripe finalizing the invoices of the customers billed on `day`, posting invoice.finalized to its webhook. */
+  finalizeInvoices?(day: Date): Promise<void>;
 }
 
 const minute = 60_000;
@@ -100,6 +102,12 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
     // The morning ops summary at 09:00, as EventBridge Scheduler hands it over.
     const morning = dayAt(index, 9);
     events.push({ at: morning, kind: 'schedule', label: 'ops summary (09:00)', event: opsSummaryEvent(morning.toISOString()) });
+    const { finalizeInvoices } = ops;
+    if (finalizeInvoices) {
+      // Stripe bills each family on its own day of the month and applies its credit balance to the invoice.
+      const billed = dayAt(index, 6);
+      events.push({ at: billed, kind: 'webhook', label: "Stripe finalizes the day's invoices", act: () => finalizeInvoices(billed) });
+    }
     const { reportEmails } = ops;
     if (reportEmails) {
       // Late in the evening SendGrid has reported on the day's email: the digest's deliveries, its first opens.
@@ -250,6 +258,8 @@ export async function runSimulation(input: {
   reportEmails?: (from: Date, to: Date) => Promise<void>;
   /** Posts a complaint spike on the digests sent in [from, to) to the webhook; without it, there is none. */
   complaintSpike?: (from: Date, to: Date, share: number, atLeast: number) => Promise<void>;
+  /** Finalizes the day's Stripe invoices through the Stripe webhook; without it, no credit is applied. */
+  finalizeInvoices?: (day: Date) => Promise<void>;
   start: Date;
   days: number;
   users: number;
@@ -259,6 +269,7 @@ export async function runSimulation(input: {
     setSwitch: (key, value) => input.switches.set(key, value),
     ...(input.reportEmails ? { reportEmails: input.reportEmails } : {}),
     ...(input.complaintSpike ? { complaintSpike: input.complaintSpike } : {}),
+    ...(input.finalizeInvoices ? { finalizeInvoices: input.finalizeInvoices } : {}),
   };
   const timeline = buildTimeline(input.sql, ops, input.start, input.days, input.users);
   const tallies = new Map<JobType, Tally>();

@@ -7,7 +7,7 @@ export const Namespace = {
 } as const;
 export type Namespace = (typeof Namespace)[keyof typeof Namespace];
 
-export type DimensionName = 'PipelineType' | 'VetoReason' | 'Environment' | 'EmailType' | 'Function';
+export type DimensionName = 'PipelineType' | 'VetoReason' | 'Environment' | 'EmailType' | 'Function' | 'Source';
 
 /**
  * How a metric is published: its namespace, every dimension set it is emitted under (CloudWatch matches an
@@ -38,6 +38,12 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   EmailDeliveryFailure: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   EmailsSent: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline, byEmailType], aggregate: 'sum' },
   CreditsIssued: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  // From the Stripe webhook: curator credits an invoice took from the balance (a credit used up counts once; a voided
+  // invoice's credits count back as negative cents), by the credit's source.
+  CreditsApplied: { namespace: Namespace.Pipelines, dimensionSets: [none, ['Source']], aggregate: 'sum' },
+  CreditsAppliedCents: { namespace: Namespace.Pipelines, dimensionSets: [none, ['Source']], aggregate: 'sum' },
+  // Stripe events the webhook acknowledged and did nothing with: a customer the curator never credited.
+  StripeEventsIgnored: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   JobDuration: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
   CrisisEscalations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   BudgetExceeded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },

@@ -32,6 +32,11 @@ export function webhookFunctionName(env: Environment): string {
   return `storytailor-sendgrid-webhook-${env}`;
 }
 
+/** `storytailor-stripe-webhook-{env}`: Stripe's webhook (invoices applying credits), as the stack names it. */
+export function stripeWebhookFunctionName(env: Environment): string {
+  return `storytailor-stripe-webhook-${env}`;
+}
+
 /** `/storytailor-{env}/pipelines/{slug}/enabled`, the kill switch of a pipeline or of `all`. */
 export function killSwitchPath(env: Environment, slug: string): string {
   return `${parameterRoot(env)}/${slug}/enabled`;

@@ -200,6 +200,14 @@ export const storeFunctions = {
       }),
     ]),
   ),
+  applyStripeInvoice: define(
+    'curator_apply_stripe_invoice',
+    { eventId: 'text', type: 'text', invoiceId: 'text', customer: 'text', balanceAppliedCents: 'integer', at: 'timestamptz', now: 'timestamptz' },
+    z.object({
+      outcome: z.enum(['applied', 'returned', 'voided', 'already_applied', 'already_voided', 'voided_before', 'unknown_customer', 'ignored', 'duplicate']),
+      credits: z.array(z.object({ ledger_id: z.string(), source: z.string(), cents: z.number().int(), applied: z.boolean() })),
+    }),
+  ),
   applyEmailEvents: define(
     'curator_apply_email_events',
     { events: 'jsonb', now: 'timestamptz' },

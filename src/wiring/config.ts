@@ -73,6 +73,9 @@ const schema = z
     SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
     SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
     CURATOR_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+    /** The Stripe webhook endpoint's signing secret (whsec_...), or the Secrets Manager secret that holds it. */
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    STRIPE_WEBHOOK_SECRET_ARN: z.string().startsWith('arn:').optional(),
     /** The critical alert topic: the complaint breaker pages it. */
     /** Who receives the morning ops summary: comma-separated addresses. */
     CURATOR_OPS_SUMMARY_RECIPIENTS: emailList(),
@@ -119,6 +122,8 @@ export interface CuratorConfig {
   /** Stripe, when configured; else the local ledger file. */
   readonly stripe: { readonly apiKey: SecretRef & object; readonly apiBase: string | undefined } | null;
   readonly webhook: { readonly publicKey: SecretRef; readonly toleranceSeconds: number };
+  /** The Stripe webhook's signing secret; Stripe's own tolerance for a signed timestamp is 300 s. */
+  readonly stripeWebhook: { readonly signingSecret: SecretRef };
   readonly canaryRecipients: readonly string[];
   /** The morning ops summary's recipients; with none it is not sent. */
   readonly opsSummaryRecipients: readonly string[];
@@ -181,6 +186,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       publicKey: secretRef(value.SENDGRID_WEBHOOK_PUBLIC_KEY, value.SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN),
       toleranceSeconds: value.CURATOR_WEBHOOK_TOLERANCE_SECONDS,
     },
+    stripeWebhook: { signingSecret: secretRef(value.STRIPE_WEBHOOK_SECRET, value.STRIPE_WEBHOOK_SECRET_ARN) },
     canaryRecipients: value.CURATOR_CANARY_RECIPIENTS,
     opsSummaryRecipients: value.CURATOR_OPS_SUMMARY_RECIPIENTS,
     aws: {

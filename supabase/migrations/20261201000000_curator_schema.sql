@@ -461,12 +461,18 @@ create table public.reward_ledger (
   description                    text,
   error_message                  text,
   expires_at                     timestamptz,
+  -- Cents of this credit Stripe's invoices took from the balance (reward_applications), oldest credit first; the
+  -- credit is `applied` once they reach its amount, and stays `pending` with the rest until then.
+  applied_cents                  integer not null default 0 check (applied_cents >= 0),
+  -- The invoice that applied the last of it.
+  stripe_invoice_id              text,
   applied_at                     timestamptz,
   expired_at                     timestamptz,
   created_at                     timestamptz not null default now(),
   updated_at                     timestamptz not null default now(),
   constraint reward_ledger_once unique (source, reference_key),
-  constraint reward_ledger_sign check ((source = 'expiry') = (amount < 0))
+  constraint reward_ledger_sign check ((source = 'expiry') = (amount < 0)),
+  constraint reward_ledger_applied_within check (applied_cents <= abs(amount))
 );
 create index reward_ledger_user_created on public.reward_ledger (user_id, created_at);
 -- The daily credit ceiling and the guide's daily issuance query.
@@ -474,6 +480,52 @@ create index reward_ledger_created on public.reward_ledger (created_at);
 -- Expire credits: unapplied credits past their expiry.
 create index reward_ledger_expiring on public.reward_ledger (expires_at) where status = 'pending' and amount > 0;
 create index reward_ledger_execution on public.reward_ledger (execution_id) where execution_id is not null;
+-- What an invoice finalized for a customer can be applied to: its issued credits, oldest first.
+create index reward_ledger_customer_open on public.reward_ledger (stripe_customer_id, created_at)
+  where amount > 0 and status = 'pending' and stripe_balance_transaction_id is not null;
+
+-- tables/10a_stripe_invoices.sql
+-- Stripe's invoices as its webhook told the curator of them (invoice.finalized, invoice.paid, invoice.voided): how
+-- many cents of the customer's credit balance each took (starting_balance − ending_balance when the balance was a
+-- credit), applied once per invoice whichever of its events comes first or twice, and given back when it is voided.
+-- A voided row written before its invoice's finalized event arrived keeps that late event from applying anything.
+create table public.stripe_invoices (
+  id                     text primary key check (id like 'in\_%'),
+  stripe_customer_id     text not null,
+  balance_applied_cents  integer not null check (balance_applied_cents >= 0),
+  -- What of it went to the curator's credits; the rest was balance other systems created (credit notes, ...).
+  curator_cents          integer not null default 0 check (curator_cents >= 0),
+  status                 text not null check (status in ('applied', 'voided')),
+  applied_at             timestamptz,
+  voided_at              timestamptz,
+  created_at             timestamptz not null,
+  updated_at             timestamptz not null
+);
+create index stripe_invoices_customer on public.stripe_invoices (stripe_customer_id, created_at);
+
+-- Each credit an invoice took from, and how many cents: a credit may be taken over several invoices.
+create table public.reward_applications (
+  invoice_id   text not null references public.stripe_invoices (id),
+  ledger_id    uuid not null references public.reward_ledger (id),
+  cents        integer not null check (cents > 0),
+  applied_at   timestamptz not null,
+  primary key (invoice_id, ledger_id)
+);
+create index reward_applications_ledger on public.reward_applications (ledger_id);
+create index reward_applications_applied on public.reward_applications (applied_at);
+
+-- Every Stripe event the webhook accepted, by Stripe's event id, so a delivery repeated (Stripe retries for three
+-- days) changes nothing twice; `outcome` says what it did (applied, returned, duplicate invoice, an unknown customer,
+-- a type the curator does not read). Kept a month (curator_recover removes older rows).
+create table public.stripe_webhook_events (
+  id                  text primary key,
+  type                text not null,
+  invoice_id          text,
+  stripe_customer_id  text,
+  outcome             text not null,
+  received_at         timestamptz not null
+);
+create index stripe_webhook_events_received on public.stripe_webhook_events (received_at);
 
 -- tables/11_referral_tracking.sql
 
@@ -650,6 +702,19 @@ create table public.what_if_reports (
 create index what_if_reports_requested on public.what_if_reports (requested_at);
 
 -- ==== The curator's dashboard views
+
+-- views/credits_applied_daily.sql
+-- The monitoring guide's "Credits applied per day": by UTC day and the credit's source, how many curator credits
+-- Stripe's invoices took from and how much, in USD (from the Stripe webhook's applications; a voided invoice's are
+-- gone, since Stripe gave them back). security_invoker, service role only.
+create view public.credits_applied_daily with (security_invoker = true) as
+  select (a.applied_at at time zone 'UTC')::date as day,
+         l.source,
+         count(distinct a.ledger_id) as credits,
+         sum(a.cents) / 100.0 as total_usd
+  from public.reward_applications a
+  join public.reward_ledger l on l.id = a.ledger_id
+  group by 1, 2;
 
 -- views/credits_issued_daily.sql
 -- The monitoring guide's "Daily Credits Issued" widget: by UTC day and source, the credits Stripe accepted (ledger
@@ -851,7 +916,8 @@ as $$
 $$;
 
 -- functions/calculate_user_credits.sql
--- A user's credit in cents that is issued and neither applied to an invoice nor expired at p_at.
+-- A user's credit in cents that is issued and neither applied to an invoice nor expired at p_at: what invoices took of a
+-- credit in part (applied_cents, from the Stripe webhook) is not counted.
 create or replace function public.calculate_user_credits(
   p_user_id uuid,
   p_at timestamptz default now()
@@ -860,7 +926,7 @@ language sql
 stable
 set search_path = public, pg_temp
 as $$
-  select coalesce(sum(amount), 0)::bigint
+  select coalesce(sum(amount - applied_cents), 0)::bigint
   from public.reward_ledger
   where user_id = p_user_id
     and status = 'pending'
@@ -1339,6 +1405,129 @@ begin
 end;
 $$;
 
+-- functions/curator_apply_stripe_invoice.sql
+-- Applies one Stripe invoice event to the ledger, in one transaction, once per event id (stripe_webhook_events) and
+-- once per invoice (stripe_invoices). p_type is the event's type:
+--   invoice.finalized, invoice.paid  the invoice took p_balance_applied_cents of the customer's credit balance
+--                                    (Stripe applies the balance when it finalizes; paid carries the same figures
+--                                    and only matters when finalized never came). Those cents go to the customer's
+--                                    curator-issued credits (issued to Stripe, not yet fully applied), oldest first:
+--                                    each is applied in full (status `applied`, applied_at, the invoice id) or in
+--                                    part (still `pending`, applied_cents recorded). What exceeds them was balance
+--                                    other systems created, and is not attributed to the curator (DESIGN.md).
+--   invoice.voided                   Stripe gives the balance an invoice took back: its applications are undone,
+--                                    and its credits are pending again. A void that comes before the invoice's
+--                                    finalized event is kept, so the late event applies nothing.
+--   anything else                    acknowledged and recorded `ignored`.
+-- An event for a customer the curator never credited is recorded `unknown_customer` and changes nothing. Returns
+-- { outcome, credits: [{ ledger_id, source, cents, applied }] } with `applied` true where a credit was used up.
+create or replace function public.curator_apply_stripe_invoice(
+  p_event_id text,
+  p_type text,
+  p_invoice_id text,
+  p_customer text,
+  p_balance_applied_cents integer,
+  p_at timestamptz,
+  p_now timestamptz
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_outcome text;
+  v_invoice public.stripe_invoices;
+  v_credits jsonb := '[]'::jsonb;
+begin
+  insert into public.stripe_webhook_events (id, type, invoice_id, stripe_customer_id, outcome, received_at)
+  values (p_event_id, p_type, p_invoice_id, p_customer, 'received', p_now)
+  on conflict (id) do nothing;
+  if not found then
+    return jsonb_build_object('outcome', 'duplicate', 'credits', '[]'::jsonb);
+  end if;
+
+  if p_type not in ('invoice.finalized', 'invoice.paid', 'invoice.voided') or p_invoice_id is null or p_customer is null then
+    v_outcome := 'ignored';
+  elsif not exists (select 1 from public.reward_ledger where stripe_customer_id = p_customer and amount > 0) then
+    v_outcome := 'unknown_customer';
+  else
+    -- One customer's invoices are applied one at a time: two events of one invoice, or two invoices, never interleave.
+    perform pg_advisory_xact_lock(hashtextextended('curator-stripe-customer:' || p_customer, 0));
+    select * into v_invoice from public.stripe_invoices where id = p_invoice_id for update;
+
+    if p_type = 'invoice.voided' then
+      if v_invoice.id is null then
+        insert into public.stripe_invoices (id, stripe_customer_id, balance_applied_cents, status, voided_at, created_at, updated_at)
+        values (p_invoice_id, p_customer, 0, 'voided', p_at, p_now, p_now);
+        v_outcome := 'voided';
+      elsif v_invoice.status = 'voided' then
+        v_outcome := 'already_voided';
+      else
+        with undone as (
+          delete from public.reward_applications a where a.invoice_id = p_invoice_id returning a.ledger_id, a.cents
+        ), was as (
+          -- The statement's snapshot: each credit's status before this void.
+          select l.id, l.status from public.reward_ledger l where l.id in (select ledger_id from undone)
+        ), given_back as (
+          update public.reward_ledger l
+          set applied_cents = l.applied_cents - u.cents,
+              status = case when l.status = 'applied' then 'pending' else l.status end,
+              applied_at = case when l.status = 'applied' then null else l.applied_at end,
+              stripe_invoice_id = case when l.stripe_invoice_id = p_invoice_id then null else l.stripe_invoice_id end,
+              updated_at = p_now
+          from undone u
+          where l.id = u.ledger_id
+          returning l.id, l.source, u.cents
+        )
+        select coalesce(jsonb_agg(jsonb_build_object('ledger_id', g.id, 'source', g.source, 'cents', -g.cents, 'applied', w.status = 'applied')), '[]'::jsonb)
+        into v_credits from given_back g join was w on w.id = g.id;
+        update public.stripe_invoices set status = 'voided', voided_at = p_at, updated_at = p_now where id = p_invoice_id;
+        v_outcome := 'returned';
+      end if;
+    elsif v_invoice.id is not null then
+      v_outcome := case when v_invoice.status = 'voided' then 'voided_before' else 'already_applied' end;
+    else
+      insert into public.stripe_invoices (id, stripe_customer_id, balance_applied_cents, status, applied_at, created_at, updated_at)
+      values (p_invoice_id, p_customer, greatest(p_balance_applied_cents, 0), 'applied', p_at, p_now, p_now);
+      with open_credits as (
+        select l.id, l.source, l.amount - l.applied_cents as remaining,
+               sum(l.amount - l.applied_cents) over (order by l.created_at, l.id) - (l.amount - l.applied_cents) as before
+        from public.reward_ledger l
+        where l.stripe_customer_id = p_customer and l.amount > 0 and l.status = 'pending'
+          and l.stripe_balance_transaction_id is not null and l.applied_cents < l.amount
+      ), taken as (
+        select o.id, o.source, least(o.remaining, greatest(p_balance_applied_cents, 0) - o.before)::integer as cents, o.remaining
+        from open_credits o
+        where o.before < greatest(p_balance_applied_cents, 0)
+      ), applications as (
+        insert into public.reward_applications (invoice_id, ledger_id, cents, applied_at)
+        select p_invoice_id, t.id, t.cents, p_at from taken t
+        returning ledger_id
+      ), applied as (
+        update public.reward_ledger l
+        set applied_cents = l.applied_cents + t.cents,
+            status = case when t.cents = t.remaining then 'applied' else l.status end,
+            applied_at = case when t.cents = t.remaining then p_at else l.applied_at end,
+            stripe_invoice_id = case when t.cents = t.remaining then p_invoice_id else l.stripe_invoice_id end,
+            updated_at = p_now
+        from taken t
+        where l.id = t.id
+        returning l.id, l.source, t.cents, t.cents = t.remaining as used_up
+      )
+      select coalesce(jsonb_agg(jsonb_build_object('ledger_id', a.id, 'source', a.source, 'cents', a.cents, 'applied', a.used_up)), '[]'::jsonb)
+      into v_credits from applied a;
+      update public.stripe_invoices
+      set curator_cents = (select coalesce(sum((c->>'cents')::integer), 0) from jsonb_array_elements(v_credits) c)
+      where id = p_invoice_id;
+      v_outcome := 'applied';
+    end if;
+  end if;
+
+  update public.stripe_webhook_events set outcome = v_outcome where id = p_event_id;
+  return jsonb_build_object('outcome', v_outcome, 'credits', v_credits);
+end;
+$$;
+
 -- functions/curator_claim_ops_summary.sql
 -- Claims the ops summary of one day before it is sent: the first claim, a retry of one that failed, or of one whose
 -- sender died (still 'sending' after p_lease_seconds) wins; a summary already sent, one whose outcome is unknown (it
@@ -1724,8 +1913,10 @@ as $$
 $$;
 
 -- functions/curator_expiring_credit_candidates.sql
--- One page of expiring credits: credits issued, not applied, whose expiry is at or before p_at, with the
--- owner's Stripe customer, the reversal already written for it and the existing decision.
+-- One page of expiring credits: credits issued, not (fully) applied, whose expiry is at or before p_at, with the
+-- owner's Stripe customer, the reversal already written for it and the existing decision. `amount` is what is left
+-- of the credit: what Stripe's invoices took of it (reward_ledger.applied_cents, from the Stripe webhook) is never
+-- reversed.
 create or replace function public.curator_expiring_credit_candidates(
   p_job_type text,
   p_period_key text,
@@ -1739,10 +1930,10 @@ stable
 set search_path = public, pg_temp
 as $$
   with page as (
-    select l.id, l.user_id, l.amount, coalesce(l.stripe_customer_id, u.stripe_customer_id) as stripe_customer_id
+    select l.id, l.user_id, l.amount - l.applied_cents as amount, coalesce(l.stripe_customer_id, u.stripe_customer_id) as stripe_customer_id
     from public.reward_ledger l
     left join public.users u on u.id = l.user_id
-    where l.status = 'pending' and l.amount > 0 and l.expires_at <= p_at
+    where l.status = 'pending' and l.amount > 0 and l.amount > l.applied_cents and l.expires_at <= p_at
       and (p_after is null or l.id > p_after::uuid)
       and (p_subjects is null or l.id = any(p_subjects::uuid[]))
     order by l.id
@@ -1836,7 +2027,11 @@ as $$
         order by l.queued_at desc limit p_limit) x), '[]'::jsonb),
     'ledger', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select g.id, g.amount, g.source, g.status, g.reference_key, g.stripe_balance_transaction_id, g.error_message,
-               g.expires_at, g.created_at
+               g.expires_at, g.created_at, g.applied_cents, g.applied_at, g.expired_at,
+               -- Each invoice that took from it, oldest first (the Stripe webhook's applications).
+               coalesce((select jsonb_agg(jsonb_build_object('invoice_id', a.invoice_id, 'cents', a.cents, 'applied_at', a.applied_at)
+                                          order by a.applied_at, a.invoice_id)
+                         from public.reward_applications a where a.ledger_id = g.id), '[]'::jsonb) as invoices
         from public.reward_ledger g where g.user_id = p_user_id
         order by g.created_at desc limit p_limit) x), '[]'::jsonb),
     'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
@@ -2512,6 +2707,11 @@ as $$
             select jsonb_agg(jsonb_build_object('day', c.day, 'kind', c.kind, 'usd', c.usd) order by c.day, c.kind)
             from (select d.day, 'issued: ' || d.source as kind, d.total_usd as usd from public.credits_issued_daily d
                   where d.day >= (month.m_from at time zone 'UTC')::date and d.day < (p_until at time zone 'UTC')::date
+                  union all
+                  -- What Stripe's invoices took of the curator's credits (the Stripe webhook): the guide's "applied".
+                  select a.day, 'applied', sum(a.total_usd) from public.credits_applied_daily a
+                  where a.day >= (month.m_from at time zone 'UTC')::date and a.day < (p_until at time zone 'UTC')::date
+                  group by 1
                   union all
                   select (l.created_at at time zone 'UTC')::date, 'expired', -sum(l.amount) / 100.0
                   from public.reward_ledger l
@@ -3198,6 +3398,7 @@ begin
 
   delete from public.pipeline_request_batches where created_at < p_now - interval '7 days';
   delete from public.webhook_deliveries where received_at < p_now - interval '7 days';
+  delete from public.stripe_webhook_events where received_at < p_now - interval '31 days';
 
   return jsonb_build_object(
     'newly_stuck', v_newly,
@@ -3930,6 +4131,21 @@ revoke all on table public.reward_ledger from public, anon, authenticated;
 grant select, insert, update, delete on table public.reward_ledger to service_role;
 create policy service_role_all on public.reward_ledger as permissive for all to service_role using (true) with check (true);
 
+alter table public.stripe_invoices enable row level security;
+revoke all on table public.stripe_invoices from public, anon, authenticated;
+grant select, insert, update, delete on table public.stripe_invoices to service_role;
+create policy service_role_all on public.stripe_invoices as permissive for all to service_role using (true) with check (true);
+
+alter table public.reward_applications enable row level security;
+revoke all on table public.reward_applications from public, anon, authenticated;
+grant select, insert, update, delete on table public.reward_applications to service_role;
+create policy service_role_all on public.reward_applications as permissive for all to service_role using (true) with check (true);
+
+alter table public.stripe_webhook_events enable row level security;
+revoke all on table public.stripe_webhook_events from public, anon, authenticated;
+grant select, insert, update, delete on table public.stripe_webhook_events to service_role;
+create policy service_role_all on public.stripe_webhook_events as permissive for all to service_role using (true) with check (true);
+
 alter table public.referral_tracking enable row level security;
 revoke all on table public.referral_tracking from public, anon, authenticated;
 grant select, insert, update, delete on table public.referral_tracking to service_role;
@@ -3985,6 +4201,9 @@ revoke all on table public.what_if_reports from public, anon, authenticated;
 grant select, insert, update, delete on table public.what_if_reports to service_role;
 create policy service_role_all on public.what_if_reports as permissive for all to service_role using (true) with check (true);
 
+revoke all on table public.credits_applied_daily from public, anon, authenticated;
+grant select on table public.credits_applied_daily to service_role;
+
 revoke all on table public.credits_issued_daily from public, anon, authenticated;
 grant select on table public.credits_issued_daily to service_role;
 
@@ -4032,6 +4251,9 @@ grant execute on function public.curator_settle_by_evidence to service_role;
 
 revoke execute on function public.curator_apply_email_events from public, anon, authenticated;
 grant execute on function public.curator_apply_email_events to service_role;
+
+revoke execute on function public.curator_apply_stripe_invoice from public, anon, authenticated;
+grant execute on function public.curator_apply_stripe_invoice to service_role;
 
 revoke execute on function public.curator_claim_ops_summary from public, anon, authenticated;
 grant execute on function public.curator_claim_ops_summary to service_role;

@@ -198,9 +198,9 @@ describe('the curator stack', () => {
   });
 
   it('keeps secrets in Secrets Manager, never in the template', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 5);
     const variables = JSON.stringify(template.findResources('AWS::Lambda::Function'));
-    expect(variables).not.toMatch(/SENDGRID_API_KEY"|STRIPE_SECRET_KEY"|SUPABASE_SERVICE_ROLE_KEY"/);
+    expect(variables).not.toMatch(/SENDGRID_API_KEY"|STRIPE_SECRET_KEY"|STRIPE_WEBHOOK_SECRET"|SUPABASE_SERVICE_ROLE_KEY"/);
   });
 
   it('creates the thirteen kill switches only when absent', () => {
@@ -260,6 +260,32 @@ describe('the curator stack', () => {
       FunctionName: 'storytailor-sendgrid-webhook-production',
       Environment: { Variables: Match.objectLike({ CURATOR_WORK_QUEUE_URL: { Ref: workQueue }, CURATOR_EVIDENCE_GRACE_MINUTES: '30' }) },
     });
+  });
+
+  it("serves Stripe's webhook from its own function URL, reading its signing secret and the database key, and nothing else", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'storytailor-stripe-webhook-production',
+      Environment: { Variables: Match.objectLike({ STRIPE_WEBHOOK_SECRET_ARN: Match.anyValue(), CURATOR_METRICS: 'cloudwatch' }) },
+    });
+    const role = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('StripeWebhookFunctionServiceRole'))![0];
+    const urls = Object.values(template.findResources('AWS::Lambda::Url')).filter((url) => JSON.stringify(url.Properties).includes('StripeWebhookFunction'));
+    expect(urls).toHaveLength(1);
+    expect(urls[0]!.Properties.AuthType).toBe('NONE');
+    const statements = (
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((resource) =>
+        JSON.stringify((resource as { Properties: { Roles: unknown } }).Properties.Roles).includes(role),
+      ) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> } } }>
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
+    // X-Ray's two writes come with tracing, on for every function of the stack.
+    expect([...new Set(actions)]).toEqual(['cloudwatch:PutMetricData', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const secrets = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    const read = statements
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((statement) => [statement.Resource].flat().map((resource) => JSON.stringify(resource)));
+    const named = (prefix: string) => secrets.find((id) => id.includes(prefix))!;
+    expect(read.sort()).toEqual([JSON.stringify({ Ref: named('stripewebhooksigningsecret') }), JSON.stringify({ Ref: named('supabaseservicerolekey') })].sort());
+    expect(JSON.stringify(statements.find((statement) => [statement.Action].flat().includes('cloudwatch:PutMetricData'))!.Condition)).toContain('Storytailor/Pipelines');
   });
 
   it('grants least privilege: metrics only in its namespaces, switches only under their path', () => {

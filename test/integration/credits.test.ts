@@ -144,4 +144,24 @@ describe('expire credits', () => {
     const [credits] = await db.sql.query(`select calculate_user_credits($1) as cents`, [referrers[0]]);
     expect(credits).toEqual({ cents: 0 });
   });
+
+  it('never takes back what an invoice already used, even when the balance holds another system\'s credit', async () => {
+    await curator.handler(scheduledEvent('referral_rewards', firing));
+    // An invoice took 400 of the credit (the Stripe webhook applied it to the ledger), and a credit note of 400 from
+    // another system refilled the balance: Stripe holds 1,000, of which only 600 is left of the curator's credit.
+    curator.payments.transactions.push({ id: 'cbtxn_invoice', idempotencyKey: 'invoice-1', customerId: 'cus_1', amount: 400, description: 'invoice' });
+    curator.payments.transactions.push({ id: 'cbtxn_note', idempotencyKey: 'credit-note-1', customerId: 'cus_1', amount: -400, description: 'credit note' });
+    await db.sql.query(`select curator_apply_stripe_invoice('evt_invoice_1', 'invoice.finalized', 'in_1', 'cus_1', 400, $1, $1)`, [firing]);
+    await db.sql.query(`update reward_ledger set expires_at = $1::timestamptz - interval '1 hour' where user_id = $2`, [firing, referrers[0]]);
+    const expireAt = new Date('2026-11-23T03:00:00Z');
+    curator.clock.set(new Date(expireAt.getTime() + 60_000));
+    const summary = await curator.handler(scheduledEvent('expire_credits', expireAt));
+    expect(tallyOf(summary)).toMatchObject({ executed: 1, creditsReversedCents: 600 });
+    expect(curator.payments.transactions.at(-1)).toMatchObject({ customerId: 'cus_1', amount: 600 });
+    const rows = await db.sql.query(`select source, amount, applied_cents, status from reward_ledger where user_id = $1 order by amount`, [referrers[0]]);
+    expect(rows).toEqual([
+      { source: 'expiry', amount: -600, applied_cents: 0, status: 'applied' },
+      { source: 'referral', amount: 1000, applied_cents: 400, status: 'expired' },
+    ]);
+  });
 });

@@ -7,7 +7,7 @@ import { asRole, openTestDatabase, type TestDatabase } from '../support/database
 import { seedDigestPopulation } from '../support/population.js';
 import { insertUsers } from '../support/seed.js';
 
-const views = ['email_performance_daily', 'email_open_rate_by_type', 'email_unsubscribe_trend', 'credits_issued_daily', 'referral_conversion_daily'];
+const views = ['email_performance_daily', 'email_open_rate_by_type', 'email_unsubscribe_trend', 'credits_issued_daily', 'credits_applied_daily', 'referral_conversion_daily'];
 const firing = new Date('2026-11-23T20:00:00Z');
 let db: TestDatabase;
 let eventNumber = 0;
@@ -112,6 +112,27 @@ describe("the guide's dashboard views", () => {
     expect(rows).toEqual([
       { day: '2026-11-21', source: 'manual', credits: 1, total_usd: 5 },
       { day: '2026-11-21', source: 'referral', credits: 2, total_usd: 20 },
+    ]);
+  });
+
+  it('give the credits Stripe invoices took by day and source, a credit taken over two invoices counted on each day', async () => {
+    const [referrer] = await insertUsers(db.sql, 1, { prefix: 'view-applied' });
+    await db.sql.query(
+      `insert into reward_ledger (user_id, amount, source, status, reference_key, stripe_customer_id, stripe_balance_transaction_id, created_at) values
+         ($1, 1000, 'referral', 'pending', 'view-applied-a', 'cus_view_applied', 'cbtxn_view_a', '2026-11-01T01:00:00Z'),
+         ($1, 500, 'manual', 'pending', 'view-applied-b', 'cus_view_applied', 'cbtxn_view_b', '2026-11-02T01:00:00Z')
+`,
+      [referrer],
+    );
+    const apply = (event: string, invoice: string, cents: number, at: string) =>
+      db.sql.query(`select curator_apply_stripe_invoice($1, 'invoice.finalized', $2, 'cus_view_applied', $3, $4, $4)`, [event, invoice, cents, at]);
+    await apply('evt_view_1', 'in_view_1', 600, '2026-12-01T06:00:00Z');
+    await apply('evt_view_2', 'in_view_2', 700, '2027-01-01T06:00:00Z');
+    const rows = (await db.sql.query(`select day::text as day, source, credits, total_usd from credits_applied_daily order by day, source`)).map(numbers);
+    expect(rows).toEqual([
+      { day: '2026-12-01', source: 'referral', credits: 1, total_usd: 6 },
+      { day: '2027-01-01', source: 'manual', credits: 1, total_usd: 3 },
+      { day: '2027-01-01', source: 'referral', credits: 1, total_usd: 4 },
     ]);
   });
 

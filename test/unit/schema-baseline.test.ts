@@ -51,7 +51,7 @@ describe('the schema baseline', () => {
     const owner = { ...sources, views: [{ file: 'views/email_x.sql', sql: '-- x\ncreate view public.email_x as select 1 as one;\n' }] };
     expect(() => buildBaseline(owner)).toThrow(/views\/email_x\.sql must define exactly one view, public\.email_x, as "create view public\.email_x with \(security_invoker = true\) as"/);
     const baseline = buildBaseline(sources);
-    for (const view of ['email_performance_daily', 'email_open_rate_by_type', 'email_unsubscribe_trend', 'credits_issued_daily', 'referral_conversion_daily']) {
+    for (const view of ['email_performance_daily', 'email_open_rate_by_type', 'email_unsubscribe_trend', 'credits_issued_daily', 'credits_applied_daily', 'referral_conversion_daily']) {
       expect(baseline).toContain(`revoke all on table public.${view} from public, anon, authenticated;\ngrant select on table public.${view} to service_role;`);
     }
   });

@@ -39,6 +39,7 @@ export function cloudWatchMetrics(options: { client: CloudWatchClient; environme
     if (name === 'PipelineType') return point.pipelineType;
     if (name === 'VetoReason') return point.vetoReason;
     if (name === 'EmailType') return point.emailType;
+    if (name === 'Source') return point.source;
     if (name === 'Function') return point.storeFunction;
     return options.environment;
   };

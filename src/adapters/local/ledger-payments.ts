@@ -15,7 +15,7 @@ export interface LocalTransaction {
  * Payments for running without Stripe: balance transactions in a JSON file (or only in memory when `file` is
  * null), idempotent on the ledger id as Stripe is on its idempotency key.
  */
-export function ledgerPayments(file: string | null): Payments & { readonly transactions: LocalTransaction[] } {
+export function ledgerPayments(file: string | null): Payments & { readonly transactions: LocalTransaction[]; record(transaction: LocalTransaction): void } {
   const transactions: LocalTransaction[] =
     file !== null && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalTransaction[]) : [];
   const save = () => {
@@ -45,6 +45,11 @@ export function ledgerPayments(file: string | null): Payments & { readonly trans
   };
   return {
     transactions,
+    // What the local Stripe does on its own (an invoice applying the balance), kept in the same file.
+    record(transaction) {
+      transactions.push(transaction);
+      save();
+    },
     credit: async (movements) => move(movements, -1),
     reverse: async (movements) => move(movements, 1),
     async creditBalances(customerIds) {

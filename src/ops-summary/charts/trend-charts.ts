@@ -50,8 +50,8 @@ function chart(id: string, title: string, values: readonly unknown[], body: Reco
 
 /**
  * The guides' trends as the monthly report draws them, from the same SQL as its tables (curator_ops_summary's
- * `trends`): open rate by type (line), emails by day and type (stacked bar), unsubscribe rate (line), credits issued
- * and expired per day (bar), veto rate by pipeline (line). Pure: specs only; `render-png.ts` draws them. A chart with
+ * `trends`): open rate by type (line), emails by day and type (stacked bar), unsubscribe rate (line), credits issued,
+ * applied to invoices and expired per day (bar), veto rate by pipeline (line). Pure: specs only; `render-png.ts` draws them. A chart with
  * no data is left out.
  *
  * @example
@@ -84,7 +84,7 @@ export function trendCharts(trends: Trends): TrendChart[] {
       },
     }),
     rateLine('unsubscribe-rate', 'unsubscribe rate', 'unsubscribe_rate'),
-    chart('credits', 'Credits issued and expired per day (USD)', trends.credits, {
+    chart('credits', 'Credits issued, applied to invoices and expired per day (USD)', trends.credits, {
       mark: { type: 'bar' },
       encoding: {
         x: { ...day, type: 'ordinal' },

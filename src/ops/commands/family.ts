@@ -8,6 +8,13 @@ import { ExitCode, explain, OpsError } from '../errors.js';
 import { read, uuid } from '../look.js';
 import { readTunables } from '../parameters.js';
 
+/** What invoices took of a credit: `600 of 1000: in_123 2027-01-01 09:00`, one entry per invoice; empty when none. */
+function creditApplied(row: { amount: number; applied_cents: number; invoices: ReadonlyArray<{ invoice_id: string; cents: number; applied_at: string }> }): string {
+  if (row.amount <= 0 || row.invoices.length === 0) return '';
+  const invoices = row.invoices.map((invoice) => `${invoice.invoice_id} ${when(invoice.applied_at)} (${invoice.cents})`).join(', ');
+  return `${row.applied_cents} of ${row.amount}: ${invoices}`;
+}
+
 /** `family <userId>`: one family's story, and where it stands against the caps now. */
 export const family = defineCommand({
   name: 'family',
@@ -67,9 +74,18 @@ export const family = defineCommand({
       story.emails.map((email) => [when(email.queued_at), email.email_type, email.status, when(email.sent_at), when(email.last_event_at), email.error ?? '']),
     );
     section(
-      'credits (the ledger)',
-      ['created (UTC)', 'cents', 'source', 'status', 'Stripe', 'expires', 'error'],
-      story.ledger.map((row) => [when(row.created_at), String(row.amount), row.source, row.status, row.stripe_balance_transaction_id ?? '', when(row.expires_at), row.error_message ?? '']),
+      'credits (the ledger; applied: what Stripe invoices took of each, by invoice)',
+      ['created (UTC)', 'cents', 'source', 'status', 'applied', 'Stripe', 'expires', 'error'],
+      story.ledger.map((row) => [
+        when(row.created_at),
+        String(row.amount),
+        row.source,
+        row.status === 'expired' ? `expired ${when(row.expired_at)}` : row.status,
+        creditApplied(row),
+        row.stripe_balance_transaction_id ?? '',
+        when(row.expires_at),
+        row.error_message ?? '',
+      ]),
     );
     section('referrals made', ['created (UTC)', 'status', 'reward', 'converted'], story.referrals.map((row) => [when(row.created_at), row.status, row.reward_status, when(row.converted_at)]));
     section('suppressed address', ['since (UTC)', 'reason'], story.suppressions.map((row) => [when(row.created_at), row.reason]));

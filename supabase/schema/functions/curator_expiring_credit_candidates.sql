@@ -1,5 +1,7 @@
--- One page of expiring credits: credits issued, not applied, whose expiry is at or before p_at, with the
--- owner's Stripe customer, the reversal already written for it and the existing decision.
+-- One page of expiring credits: credits issued, not (fully) applied, whose expiry is at or before p_at, with the
+-- owner's Stripe customer, the reversal already written for it and the existing decision. `amount` is what is left
+-- of the credit: what Stripe's invoices took of it (reward_ledger.applied_cents, from the Stripe webhook) is never
+-- reversed.
 create or replace function public.curator_expiring_credit_candidates(
   p_job_type text,
   p_period_key text,
@@ -13,10 +15,10 @@ stable
 set search_path = public, pg_temp
 as $$
   with page as (
-    select l.id, l.user_id, l.amount, coalesce(l.stripe_customer_id, u.stripe_customer_id) as stripe_customer_id
+    select l.id, l.user_id, l.amount - l.applied_cents as amount, coalesce(l.stripe_customer_id, u.stripe_customer_id) as stripe_customer_id
     from public.reward_ledger l
     left join public.users u on u.id = l.user_id
-    where l.status = 'pending' and l.amount > 0 and l.expires_at <= p_at
+    where l.status = 'pending' and l.amount > 0 and l.amount > l.applied_cents and l.expires_at <= p_at
       and (p_after is null or l.id > p_after::uuid)
       and (p_subjects is null or l.id = any(p_subjects::uuid[]))
     order by l.id

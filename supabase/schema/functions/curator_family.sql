@@ -27,7 +27,11 @@ as $$
         order by l.queued_at desc limit p_limit) x), '[]'::jsonb),
     'ledger', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select g.id, g.amount, g.source, g.status, g.reference_key, g.stripe_balance_transaction_id, g.error_message,
-               g.expires_at, g.created_at
+               g.expires_at, g.created_at, g.applied_cents, g.applied_at, g.expired_at,
+               -- Each invoice that took from it, oldest first (the Stripe webhook's applications).
+               coalesce((select jsonb_agg(jsonb_build_object('invoice_id', a.invoice_id, 'cents', a.cents, 'applied_at', a.applied_at)
+                                          order by a.applied_at, a.invoice_id)
+                         from public.reward_applications a where a.ledger_id = g.id), '[]'::jsonb) as invoices
         from public.reward_ledger g where g.user_id = p_user_id
         order by g.created_at desc limit p_limit) x), '[]'::jsonb),
     'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (

@@ -192,6 +192,11 @@ as $$
             from (select d.day, 'issued: ' || d.source as kind, d.total_usd as usd from public.credits_issued_daily d
                   where d.day >= (month.m_from at time zone 'UTC')::date and d.day < (p_until at time zone 'UTC')::date
                   union all
+                  -- What Stripe's invoices took of the curator's credits (the Stripe webhook): the guide's "applied".
+                  select a.day, 'applied', sum(a.total_usd) from public.credits_applied_daily a
+                  where a.day >= (month.m_from at time zone 'UTC')::date and a.day < (p_until at time zone 'UTC')::date
+                  group by 1
+                  union all
                   select (l.created_at at time zone 'UTC')::date, 'expired', -sum(l.amount) / 100.0
                   from public.reward_ledger l
                   where l.source = 'expiry' and l.status <> 'failed' and l.created_at >= month.m_from and l.created_at < p_until

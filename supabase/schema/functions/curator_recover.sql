@@ -39,6 +39,7 @@ begin
 
   delete from public.pipeline_request_batches where created_at < p_now - interval '7 days';
   delete from public.webhook_deliveries where received_at < p_now - interval '7 days';
+  delete from public.stripe_webhook_events where received_at < p_now - interval '31 days';
 
   return jsonb_build_object(
     'newly_stuck', v_newly,
