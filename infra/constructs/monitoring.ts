@@ -15,6 +15,7 @@ import { alarms, nameIn, pageTestAlarmName, rateExpression, severities, topicOf,
 import { guideLogQueries } from '../../src/metrics/log-queries.js';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { jobTypes, pipelineOf, ruleName, type Environment } from '../../src/pipelines/index.js';
+import { stripeWebhookFunctionName } from '../../src/pipelines/parameters.js';
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
@@ -71,7 +72,9 @@ export class Monitoring extends Construct {
         const dimensionsMap: Record<string, string> =
           resource === 'curator-function'
             ? { FunctionName: props.curatorName }
-            : resource === 'dead-letter-queue'
+            : resource === 'stripe-webhook-function'
+              ? { FunctionName: stripeWebhookFunctionName(environment) }
+              : resource === 'dead-letter-queue'
               ? { QueueName: props.deadLetterQueue.queueName }
               : { RuleName: ruleName(environment, resource.rule) };
         return new Metric({ namespace: metric.namespace, metricName: metric.name, dimensionsMap, ...common });
@@ -201,6 +204,24 @@ export class Monitoring extends Construct {
         [
           new GraphWidget({ title: 'Unsubscribe rate by email type (%, per day)', left: byEmailType((type) => `100 * FILL(u_${type}, 0) / d_${type}`, { u: 'Unsubscribes', d: 'EmailsDelivered' }), width: 12 }),
           new GraphWidget({ title: 'Bounce rate by email type (%, per day)', left: byEmailType((type) => `100 * FILL(b_${type}, 0) / (d_${type} + FILL(b_${type}, 0))`, { b: 'Bounces', d: 'EmailsDelivered' }), width: 12 }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Credits: issued and applied by Stripe invoices (per day)',
+            left: ['CreditsIssued', 'CreditsApplied'].map(
+              (name) => new Metric({ namespace: Namespace.Pipelines, metricName: name, statistic: 'Sum', period: Duration.days(1), label: name }),
+            ),
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Stripe webhook: refused, errors, events ignored (per hour)',
+            left: [
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'StripeWebhookRefused', statistic: 'Sum', period: hour, label: 'refused (not signed for the endpoint)' }),
+              new Metric({ namespace: 'AWS/Lambda', metricName: 'Errors', dimensionsMap: { FunctionName: stripeWebhookFunctionName(environment) }, statistic: 'Sum', period: hour, label: 'errors' }),
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'StripeEventsIgnored', statistic: 'Sum', period: hour, label: 'events for customers never credited' }),
+            ],
+            width: 12,
+          }),
         ],
         [
           new GraphWidget({ title: 'Lambda errors and throttles', left: [lambda('Errors', 'Sum'), lambda('Throttles', 'Sum')], width: 12 }),

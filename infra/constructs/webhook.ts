@@ -1,14 +1,14 @@
-import { Arn, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Arn, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Namespace } from '../../src/metrics/catalog.js';
 import { breakablePipelines } from '../../src/breaker/complaint-breaker.js';
-import { killSwitchPath, parameterRoot, pipelines, webhookFunctionName, type Environment } from '../../src/pipelines/index.js';
-import { acknowledgeLambdaDefaults, putMetricDataIn, readKillSwitches } from './curator.js';
-import { NodeFunction } from './node-function.js';
+import { killSwitchPath, pipelines, webhookFunctionName, type Environment } from '../../src/pipelines/index.js';
+import { readKillSwitches } from './curator.js';
+import { webhookFunction } from './webhook-function.js';
 import type { CuratorSecrets } from './secrets.js';
 
 /** Props of {@link SendGridWebhook}. */
@@ -23,8 +23,7 @@ export interface SendGridWebhookProps {
 }
 
 /**
- * SendGrid's signed event webhook: `storytailor-sendgrid-webhook-{env}` behind a function URL with no AWS auth,
- * because SendGrid cannot sign AWS requests; the handler verifies SendGrid's own ECDSA signature instead. Its
+ * SendGrid's signed event webhook: `storytailor-sendgrid-webhook-{env}`, verifying SendGrid's own ECDSA signature. Its
  * complaint breaker reads the parameters as the curator does, may put exactly the email pipelines' own kill switches
  * (never crisis-alert's, never `all`'s) and pages the critical topic. It settles emails of unknown outcome as the
  * health job does, so it may queue their replay on the work queue and read its own errors and throttles back.
@@ -35,30 +34,24 @@ export class SendGridWebhook extends Construct {
 
   constructor(scope: Construct, id: string, props: SendGridWebhookProps) {
     super(scope, id);
-    const { fn } = new NodeFunction(this, 'Webhook', {
+    const { fn, url } = webhookFunction(this, {
+      ...props,
       functionName: webhookFunctionName(props.environment),
       entry: 'src/handlers/sendgrid-webhook.ts',
       description: 'Applies SendGrid delivery events to email_delivery_log and email_suppressions',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      environment: {
-        CURATOR_ENV: props.environment,
-        CURATOR_METRICS: 'cloudwatch',
-        SUPABASE_URL: props.supabaseUrl,
-        SUPABASE_SERVICE_ROLE_KEY_SECRET_ARN: props.secrets.supabaseServiceRoleKey.secretArn,
-        SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN: props.secrets.sendgridWebhookPublicKey.secretArn,
+      signingSecret: { secret: props.secrets.sendgridWebhookPublicKey, variable: 'SENDGRID_WEBHOOK_PUBLIC_KEY_SECRET_ARN' },
+      namespace: Namespace.Email,
+      extraEnvironment: {
         CURATOR_SWITCH_SOURCE: 'ssm',
         CURATOR_WORK_QUEUE_URL: props.workQueue.queueUrl,
         CURATOR_EVIDENCE_GRACE_MINUTES: String(props.evidenceGraceMinutes),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
+      urlDescription: 'Paste into SendGrid > Mail Settings > Event Webhook',
     });
     this.fn = fn;
-    this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
-    fn.addToRolePolicy(putMetricDataIn([Namespace.Email]));
+    this.url = url;
     const stack = Stack.of(this);
     const parameter = (path: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) }, stack);
-    const root = parameterRoot(props.environment);
     fn.addToRolePolicy(readKillSwitches(this, props.environment));
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -70,9 +63,5 @@ export class SendGridWebhook extends Construct {
     props.workQueue.grantSendMessages(fn);
     // Its own AWS/Lambda errors and throttles: a webhook that failed may have lost a request's evidence.
     fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadWebhookLambdaMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
-    props.secrets.sendgridWebhookPublicKey.grantRead(fn);
-    props.secrets.supabaseServiceRoleKey.grantRead(fn);
-    acknowledgeLambdaDefaults(fn, root);
-    new CfnOutput(this, 'Url', { value: this.url.url, description: 'Paste into SendGrid > Mail Settings > Event Webhook' });
   }
 }

@@ -34,6 +34,7 @@ export const MetricName = {
   CreditsApplied: 'CreditsApplied',
   CreditsAppliedCents: 'CreditsAppliedCents',
   StripeEventsIgnored: 'StripeEventsIgnored',
+  StripeWebhookRefused: 'StripeWebhookRefused',
   JobDuration: 'JobDuration',
   CrisisEscalations: 'CrisisEscalations',
   BudgetExceeded: 'BudgetExceeded',
@@ -157,6 +158,8 @@ export interface Payments {
   reverse(movements: readonly BalanceMovement[]): Promise<MovementOutcome[]>;
   /** Credit each customer still holds, in positive cents. */
   creditBalances(customerIds: readonly string[]): Promise<Map<string, number>>;
+  /** When the customer's next invoice will be made (and the balance applied to it); null when none is coming. */
+  upcomingInvoiceAt(customerId: string): Promise<Date | null>;
 }
 
 /** Structured logging; one JSON line per call. Fields never carry an address, a key or a token. */

@@ -50,8 +50,13 @@ export function createStripeWebhookHandler(dependencies: () => Promise<StripeWeb
     });
     const deps = await built;
     const clock = deps.clock ?? systemClock;
-    const refuse = (statusCode: number, error: string) => {
+    const refuse = async (statusCode: number, error: string) => {
       deps.logger.warn('stripe webhook refused', { status: statusCode, error });
+      // Not signed for this endpoint: a signing secret that no longer matches Stripe's shows as a steady count.
+      if (statusCode === 400) {
+        deps.metrics.record({ name: MetricName.StripeWebhookRefused, value: 1, unit: 'Count' });
+        await flushMetrics(deps);
+      }
       return answer(statusCode, { error });
     };
     const method = event.requestContext?.http?.method ?? 'POST';
@@ -93,10 +98,12 @@ export function createStripeWebhookHandler(dependencies: () => Promise<StripeWeb
     }
     recordApplied(deps, applied);
     deps.logger.info('stripe event', { ...fields, invoice_id: invoice?.id ?? null, outcome: applied.outcome, credits: applied.credits.length });
-    await deps.metrics.flush().catch((error: unknown) => deps.logger.warn('could not publish metrics', errorFields(error)));
+    await flushMetrics(deps);
     return answer(200, { received: true, outcome: applied.outcome });
   };
 }
+
+const flushMetrics = (deps: StripeWebhookDeps) => deps.metrics.flush().catch((error: unknown) => deps.logger.warn('could not publish metrics', errorFields(error)));
 
 /** CreditsApplied (credits used up) and CreditsAppliedCents by source; a void counts back. StripeEventsIgnored. */
 function recordApplied(deps: StripeWebhookDeps, applied: Applied): void {

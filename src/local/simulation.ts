@@ -1,4 +1,5 @@
 import type { ManualClock } from '../adapters/clock.js';
+import { invoiceHourUtc } from '../adapters/local/ledger-payments.js';
 import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../runner/job-result.js';
@@ -105,7 +106,7 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
     const { finalizeInvoices } = ops;
     if (finalizeInvoices) {
       // Stripe bills each family on its own day of the month and applies its credit balance to the invoice.
-      const billed = dayAt(index, 6);
+      const billed = dayAt(index, invoiceHourUtc);
       events.push({ at: billed, kind: 'webhook', label: "Stripe finalizes the day's invoices", act: () => finalizeInvoices(billed) });
     }
     const { reportEmails } = ops;

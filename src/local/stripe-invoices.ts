@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import type { Clock } from '../curator/ports.js';
 import type { FunctionUrlEvent, FunctionUrlResult } from '../handlers/function-url.js';
-import type { ledgerPayments } from '../adapters/local/ledger-payments.js';
+import { billingDay, type ledgerPayments } from '../adapters/local/ledger-payments.js';
 
 /** The monthly plan every local family pays, in cents. */
 const monthlyPlanCents = 999;
@@ -14,9 +14,6 @@ interface InvoicerInput {
   readonly secret: string;
   readonly clock: Clock;
 }
-
-/** A customer's billing day of the month (1..28): families are billed on the day they subscribed. */
-const billingDay = (customer: string) => (Array.from(customer).reduce((sum, char) => sum * 31 + char.charCodeAt(0), 7) >>> 0) % 28 + 1;
 
 /**
  * Stripe's monthly invoices, as the local Stripe stand-in keeps them: on each customer's billing day, an invoice of the

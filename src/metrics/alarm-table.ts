@@ -38,7 +38,14 @@ const duration = (seconds: number): string => {
 const metricName = (metric: AlarmMetric): string => {
   if ('resource' in metric) {
     const { resource } = metric;
-    const of = resource === 'curator-function' ? 'the curator' : resource === 'dead-letter-queue' ? 'the dead-letter queue' : `rule storytailor-${resource.rule}`;
+    const of =
+      resource === 'curator-function'
+        ? 'the curator'
+        : resource === 'stripe-webhook-function'
+          ? 'the Stripe webhook'
+          : resource === 'dead-letter-queue'
+            ? 'the dead-letter queue'
+            : `rule storytailor-${resource.rule}`;
     return `${metric.namespace} \`${metric.name}\` of ${of}`;
   }
   const dimensions = Object.entries(metric.dimensions).map(([name, value]) => `${name}=${value}`);

@@ -22,8 +22,8 @@ export interface CustomAlarmMetric {
 export interface ServiceAlarmMetric {
   readonly namespace: 'AWS/Lambda' | 'AWS/SQS' | 'AWS/Events';
   readonly name: string;
-  /** Which resource's dimensions: the curator function, its dead-letter queue, or one of the eight rules. */
-  readonly resource: 'curator-function' | 'dead-letter-queue' | { readonly rule: RuleSlug };
+  /** Which resource's dimensions: the curator function, the Stripe webhook's, its dead-letter queue, or one of the eight rules. */
+  readonly resource: 'curator-function' | 'stripe-webhook-function' | 'dead-letter-queue' | { readonly rule: RuleSlug };
 }
 
 export type AlarmMetric = CustomAlarmMetric | ServiceAlarmMetric;
@@ -755,6 +755,38 @@ const ownAlarms: AlarmDefinition[] = [
     severity: 'P3',
     action:
       "SendGrid's events came for a request already settled failed and resent: those families may have had the email twice. Check SendGrid's event delays and raise CURATOR_EVIDENCE_GRACE_MINUTES if they persist",
+    answers: [],
+  },
+  // Stripe retries a failed delivery for three days, so a webhook that fails or refuses loses nothing yet: it must be
+  // seen within those days, or credits stay `pending` that invoices took.
+  {
+    kind: 'metric',
+    name: 'storytailor-stripe-webhook-errors',
+    metric: { namespace: 'AWS/Lambda', name: 'Errors', resource: 'stripe-webhook-function' },
+    statistic: 'Sum',
+    periodSeconds: hour,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 0,
+    severity: 'P2',
+    action:
+      "The Stripe webhook failed to record invoices (answered 500 or crashed): read its log (`stripe webhook`), fix the database or the secret; Stripe retries each delivery for three days",
+    section: 'Stripe webhook failing',
+    answers: [],
+  },
+  {
+    kind: 'metric',
+    name: 'storytailor-stripe-webhook-refused',
+    metric: metric(pipelines, 'StripeWebhookRefused'),
+    statistic: 'Sum',
+    periodSeconds: hour,
+    evaluationPeriods: 1,
+    comparison: 'greater',
+    threshold: 2,
+    severity: 'P2',
+    action:
+      "The Stripe webhook refused more than 2 deliveries in an hour as not signed for its endpoint: the signing secret in Secrets Manager no longer matches Stripe's (rotated?), or someone is posting forgeries; the log says which check failed",
+    section: 'Stripe webhook failing',
     answers: [],
   },
 ];

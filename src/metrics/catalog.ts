@@ -44,6 +44,8 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   CreditsAppliedCents: { namespace: Namespace.Pipelines, dimensionSets: [none, ['Source']], aggregate: 'sum' },
   // Stripe events the webhook acknowledged and did nothing with: a customer the curator never credited.
   StripeEventsIgnored: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  // Deliveries the Stripe webhook refused as not signed for its endpoint (a secret that no longer matches, forgeries).
+  StripeWebhookRefused: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   JobDuration: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
   CrisisEscalations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   BudgetExceeded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },

@@ -121,7 +121,7 @@ export function openContext(environment: Environment, region: string, env: Reado
       const configured = await configOf();
       const stripe = await stripeOf(configured);
       if (stripe !== null) return { payments: stripe, local: false };
-      if (allowLocal) return { payments: ledgerPayments(configured.ledgerFile), local: true };
+      if (allowLocal) return { payments: ledgerPayments(configured.ledgerFile, clock), local: true };
       throw new OpsError(
         ExitCode.usage,
         `no Stripe key for ${environment}: set STRIPE_SECRET_KEY, or STRIPE_SECRET_KEY_SECRET_ARN (the curator's secret), to pay through Stripe; --local-payments uses the local stand-in (${configured.ledgerFile}), which pays nobody`,

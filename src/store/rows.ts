@@ -333,7 +333,7 @@ export const legalHoldChange = z.object({
 });
 
 export const familyStory = z.object({
-  user: z.object({ id: z.string(), email: z.string(), first_name: z.string().nullable(), is_active: z.boolean(), has_stripe_customer: z.boolean() }).nullable(),
+  user: z.object({ id: z.string(), email: z.string(), first_name: z.string().nullable(), is_active: z.boolean(), has_stripe_customer: z.boolean(), stripe_customer_id: z.string().nullable() }).nullable(),
   decisions: z.array(
     z.object({
       id: z.string(),
@@ -376,6 +376,7 @@ export const familyStory = z.object({
       invoices: z.array(z.object({ invoice_id: z.string(), cents: z.number().int(), applied_at: z.string() })),
     }),
   ),
+  stripe_events: z.array(z.object({ id: z.string(), type: z.string(), invoice_id: z.string().nullable(), outcome: z.string(), received_at: z.string() })),
   referrals: z.array(z.object({ id: z.string(), status: z.string(), reward_status: z.string(), converted_at: z.string().nullable(), created_at: z.string() })),
   suppressions: z.array(z.object({ reason: z.string(), created_at: z.string() })),
   legal_hold: z.object({ reason: z.string(), placed_by: z.string(), placed_at: z.string(), released_at: z.string().nullable() }).nullable(),

@@ -112,7 +112,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     (config.sendgrid
       ? sendGridMailer({ apiKey: await secret(config.sendgrid.apiKey), from: config.sendgrid.from, ...(config.sendgrid.baseUrl ? { baseUrl: config.sendgrid.baseUrl } : {}) })
       : outboxMailer(config.outboxDir));
-  const payments = overrides.payments ?? (await stripeOf(config)) ?? ledgerPayments(config.ledgerFile);
+  const payments = overrides.payments ?? (await stripeOf(config)) ?? ledgerPayments(config.ledgerFile, overrides.clock ?? systemClock);
   const continuations =
     overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);
   // Where the curator runs in Lambda (metrics go to CloudWatch), its own errors and throttles can be read back.

@@ -526,6 +526,8 @@ create table public.stripe_webhook_events (
   received_at         timestamptz not null
 );
 create index stripe_webhook_events_received on public.stripe_webhook_events (received_at);
+-- One family's deliveries (ops family, the runbook's "Referral reward not applied").
+create index stripe_webhook_events_customer on public.stripe_webhook_events (stripe_customer_id, received_at);
 
 -- tables/11_referral_tracking.sql
 
@@ -1999,7 +2001,8 @@ $$;
 
 -- functions/curator_family.sql
 -- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
--- decisions and emails (newest first, up to p_limit), their credits (the ledger) and referrals, the suppressions of
+-- decisions and emails (newest first, up to p_limit), their credits (the ledger), the Stripe events the webhook
+-- received for their customer, and referrals, the suppressions of
 -- their address, their legal hold (in force or released; null when never held), their email preferences, and the emails that count toward the caps now (queued or sent in the
 -- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
 -- there is no such family; the address is the command's to mask, never printed in full.
@@ -2014,7 +2017,7 @@ set search_path = public, pg_temp
 as $$
   select jsonb_build_object(
     'user', (select jsonb_build_object('id', u.id, 'email', u.email, 'first_name', u.first_name, 'is_active', u.is_active,
-                                       'has_stripe_customer', u.stripe_customer_id is not null)
+                                       'has_stripe_customer', u.stripe_customer_id is not null, 'stripe_customer_id', u.stripe_customer_id)
              from public.users u where u.id = p_user_id),
     'decisions', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select e.id, e.pipeline_type, e.period_key, e.status, e.veto_reason, e.confidence_score, e.signal_count,
@@ -2034,6 +2037,12 @@ as $$
                          from public.reward_applications a where a.ledger_id = g.id), '[]'::jsonb) as invoices
         from public.reward_ledger g where g.user_id = p_user_id
         order by g.created_at desc limit p_limit) x), '[]'::jsonb),
+    -- What Stripe's webhook delivered for the family's customer (newest first): whether invoices reach the curator.
+    'stripe_events', coalesce((select jsonb_agg(to_jsonb(x) order by x.received_at desc) from (
+        select w.id, w.type, w.invoice_id, w.outcome, w.received_at
+        from public.stripe_webhook_events w
+        where w.stripe_customer_id = (select u.stripe_customer_id from public.users u where u.id = p_user_id)
+        order by w.received_at desc limit p_limit) x), '[]'::jsonb),
     'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select r.id, r.status, r.reward_status, r.converted_at, r.created_at
         from public.referral_tracking r where r.referrer_id = p_user_id

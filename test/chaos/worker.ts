@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       return request(() => stripe.reverse(movements));
     },
     creditBalances: (customers) => stripe.creditBalances(customers),
+    upcomingInvoiceAt: (customer) => stripe.upcomingInvoiceAt(customer),
   };
 
   mkdirSync(input.spool, { recursive: true });

@@ -5,10 +5,13 @@ import { memoryLogger } from '../../src/adapters/json-logger.js';
 import { memoryMetrics } from '../../src/adapters/local/metrics.js';
 import type { FunctionUrlEvent } from '../../src/handlers/function-url.js';
 import { createStripeWebhookHandler } from '../../src/handlers/stripe-webhook.js';
+import { stripePayments } from '../../src/adapters/stripe/stripe-payments.js';
+import { runOps } from '../../src/ops/cli.js';
 import { CuratorStore } from '../../src/store/curator-store.js';
 import { sqlTransport } from '../../src/store/sql-transport.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertUsers } from '../support/seed.js';
+import { fakeStripe } from '../support/fake-providers.js';
 
 const secret = 'whsec_test_storytailor_endpoint';
 const now = new Date('2027-01-01T09:00:00Z');
@@ -155,7 +158,7 @@ describe('the Stripe webhook', () => {
     expect(await ledger(credit)).toMatchObject({ status: 'pending', applied_cents: 0 });
   });
 
-  it('refuses a forged, an unsigned and a stale delivery with 400 and writes nothing', async () => {
+  it('refuses a forged, an unsigned and a stale delivery with 400, writes nothing, and counts each for the alarm', async () => {
     const credit = await issuedCredit(1_000, 10);
     const events = await count('stripe_webhook_events');
     const body = invoiceEvent('invoice.finalized', 'in_forged', { starting: -1_000, ending: 0 });
@@ -169,6 +172,8 @@ describe('the Stripe webhook', () => {
     }
     expect(await count('stripe_webhook_events')).toBe(events);
     expect(await ledger(credit)).toMatchObject({ status: 'pending', applied_cents: 0 });
+    expect(metrics.total('StripeWebhookRefused')).toBe(4);
+    expect(metrics.total('CreditsApplied')).toBe(0);
   });
 
   it('acknowledges an event for a customer the curator never credited, counts it, and changes nothing', async () => {
@@ -183,5 +188,62 @@ describe('the Stripe webhook', () => {
     const answer = await webhook(delivery({ ...invoiceEvent('customer.updated', 'in_none', { starting: 0, ending: 0 }), data: { object: { id: customer, object: 'customer' } } }));
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ outcome: 'ignored' });
+  });
+});
+
+describe("ops family answers 'referral reward not applied' alone", () => {
+  /** `ops family` with Stripe reached through the SDK at a local Stripe; no AWS here (the caps show their defaults). */
+  async function opsFamily(stripe: Awaited<ReturnType<typeof fakeStripe>>, ...extra: string[]) {
+    const out: string[] = [];
+    const payments = stripePayments({ apiKey: 'sk_test_ops', host: '127.0.0.1', port: stripe.port, protocol: 'http', timeoutMs: 2_000 });
+    const code = await runOps(['family', family, ...extra, '--env', 'staging'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' }, {
+      out: (line) => out.push(line),
+      err: () => undefined,
+      sql: db.sql,
+      clock,
+      payments,
+    });
+    return { code, out: out.join('\n') };
+  }
+
+  it('shows what each invoice took, the live balance, the next invoice, and the deliveries the webhook received', async () => {
+    const stripe = await fakeStripe();
+    try {
+      await issuedCredit(1_000, 20);
+      await webhook(delivery(invoiceEvent('invoice.finalized', 'in_ops_1', { starting: -1_000, ending: -400 }, { id: 'evt_ops_1' })));
+      stripe.balances.set(customer, -400);
+      stripe.subscriptions.set(customer, [{ id: 'sub_plan', status: 'active', periodEnds: [Date.parse('2027-01-14T06:00:00Z') / 1_000] }]);
+
+      const normal = await opsFamily(stripe);
+      expect(normal.code).toBe(0);
+      expect(normal.out).toMatch(/^ {2}\S+ \S+\s+1000\s+referral\s+pending\s+600 of 1000: in_ops_1 2027-01-01 08:59:00 \(600\)/m);
+      expect(normal.out).toContain(
+        'Stripe, live: credit balance 400 cents; next invoice 2027-01-14 06:00:00 UTC; the 400 cents of curator credit not yet applied will go to the next invoice',
+      );
+      expect(normal.out).toMatch(/^Stripe events the webhook received \(newest first\)\n.*\n {2}2027-01-01 09:00:00\s+invoice\.finalized\s+in_ops_1\s+applied$/m);
+
+      // An invoice the webhook never heard of took the rest: Stripe holds less than the ledger says is unapplied.
+      stripe.balances.set(customer, 0);
+      const missed = await opsFamily(stripe);
+      expect(missed.out).toContain('Stripe holds less than the 400 cents of curator credit not yet applied: an invoice took credit the curator was not told of');
+
+      const json = JSON.parse((await opsFamily(stripe, '--json')).out) as Record<string, unknown>;
+      expect(json).toMatchObject({
+        stripe: { read: 'stripe', balance_cents: 0, next_invoice_at: '2027-01-14T06:00:00.000Z' },
+        unapplied_credit_cents: 400,
+        stripe_events: [{ id: 'evt_ops_1', type: 'invoice.finalized', invoice_id: 'in_ops_1', outcome: 'applied' }],
+      });
+    } finally {
+      await stripe.close();
+    }
+  });
+
+  it('says Stripe was not read, and still answers, when Stripe cannot be reached', async () => {
+    const stripe = await fakeStripe();
+    await stripe.close();
+    const answer = await opsFamily(stripe);
+    expect(answer.code).toBe(0);
+    expect(answer.out).toMatch(/^ {2}Stripe: not read \(.+\)$/m);
+    expect(answer.out).toContain('Stripe events the webhook received (newest first)\n  none');
   });
 });

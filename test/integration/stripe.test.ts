@@ -140,3 +140,32 @@ describe('the spend guard against real money', () => {
     expect(stripe.transactions.reduce((sum, transaction) => sum - transaction.amount, 0)).toBe(2_000);
   });
 });
+
+describe('what ops reads of a customer through the stripe SDK', () => {
+  const unix = (iso: string) => Date.parse(iso) / 1_000;
+
+  it('answers the credit balance, and the next invoice as the earliest renewal among the subscriptions that renew', async () => {
+    stripe.balances.set('cus_reader', -400);
+    stripe.subscriptions.set('cus_reader', [
+      { id: 'sub_plan', status: 'active', periodEnds: [unix('2027-01-14T06:00:00Z'), unix('2027-02-01T00:00:00Z')] },
+      { id: 'sub_ending', status: 'active', cancel_at_period_end: true, periodEnds: [unix('2027-01-03T00:00:00Z')] },
+      { id: 'sub_gone', status: 'canceled', periodEnds: [unix('2027-01-02T00:00:00Z')] },
+    ]);
+    const payments = paymentsFor();
+    expect(await payments.creditBalances(['cus_reader'])).toEqual(new Map([['cus_reader', 400]]));
+    expect(await payments.upcomingInvoiceAt('cus_reader')).toEqual(new Date('2027-01-14T06:00:00Z'));
+    expect(stripe.requests.filter((request) => request.path === '/v1/subscriptions')).toHaveLength(1);
+  });
+
+  it('answers no upcoming invoice when no subscription renews', async () => {
+    stripe.subscriptions.set('cus_leaving', [{ id: 'sub_last', status: 'active', cancel_at_period_end: true, periodEnds: [unix('2027-01-03T00:00:00Z')] }]);
+    expect(await paymentsFor().upcomingInvoiceAt('cus_leaving')).toBeNull();
+    expect(await paymentsFor().upcomingInvoiceAt('cus_nothing')).toBeNull();
+  });
+
+  it('retries a failing read as it retries a credit', async () => {
+    stripe.script.push(stripeError(503));
+    stripe.subscriptions.set('cus_retry', [{ id: 'sub_plan', status: 'trialing', periodEnds: [unix('2027-01-20T00:00:00Z')] }]);
+    expect(await paymentsFor().upcomingInvoiceAt('cus_retry')).toEqual(new Date('2027-01-20T00:00:00Z'));
+  });
+});

@@ -67,6 +67,8 @@ export async function fakeStripe(options: { fault?: FaultPlan } = {}) {
   const transactions: Array<{ id: string; customer: string; amount: number; currency: string; metadata: Record<string, string> }> = [];
   const byKey = new Map<string, unknown>();
   const balances = new Map<string, number>();
+  /** Subscriptions by customer, as the test sets them: each with its items' current period ends (unix seconds). */
+  const subscriptions = new Map<string, Array<{ id: string; status: string; cancel_at_period_end?: boolean; periodEnds: number[] }>>();
   const script: Scripted[] = [];
   /** When set, a create is applied but answered with this failure (the response is lost). */
   const lost = { remaining: 0 };
@@ -104,6 +106,19 @@ export async function fakeStripe(options: { fault?: FaultPlan } = {}) {
       const data = transactions.filter((transaction) => transaction.customer === create[1]);
       return reply(response, { status: 200, body: { object: 'list', data, has_more: false, url: path } });
     }
+    if (request.method === 'GET' && path === '/v1/subscriptions') {
+      const scripted = script.shift();
+      if (scripted) return reply(response, scripted);
+      const query = new URL(request.url ?? '/', url).searchParams;
+      const data = (subscriptions.get(query.get('customer') ?? '') ?? []).map((subscription) => ({
+        id: subscription.id,
+        object: 'subscription',
+        status: subscription.status,
+        cancel_at_period_end: subscription.cancel_at_period_end ?? false,
+        items: { object: 'list', data: subscription.periodEnds.map((end, index) => ({ id: `si_${subscription.id}_${index}`, object: 'subscription_item', current_period_end: end })), has_more: false },
+      }));
+      return reply(response, { status: 200, body: { object: 'list', data, has_more: false, url: path } });
+    }
     if (request.method === 'GET' && customer) {
       return reply(response, { status: 200, body: { id: customer[1], object: 'customer', balance: balances.get(customer[1]!) ?? 0 } });
     }
@@ -115,6 +130,7 @@ export async function fakeStripe(options: { fault?: FaultPlan } = {}) {
     requests,
     transactions,
     balances,
+    subscriptions,
     script,
     lost,
     creates: () => requests.filter((request) => request.method === 'POST'),

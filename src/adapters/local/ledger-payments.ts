@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BalanceMovement, MovementOutcome, Payments } from '../../curator/ports.js';
+import type { BalanceMovement, Clock, MovementOutcome, Payments } from '../../curator/ports.js';
+import { systemClock } from '../clock.js';
 
 /** One balance transaction as Stripe keeps them: a negative amount credits the customer. */
 export interface LocalTransaction {
@@ -11,11 +12,30 @@ export interface LocalTransaction {
   readonly description: string;
 }
 
+/** The hour (UTC) at which the local Stripe finalizes the day's invoices. */
+export const invoiceHourUtc = 6;
+
+/** A customer's billing day of the month (1..28) at the local Stripe: families are billed on the day they subscribed. */
+export const billingDay = (customer: string) => (Array.from(customer).reduce((sum, char) => sum * 31 + char.charCodeAt(0), 7) >>> 0) % 28 + 1;
+
+/** The first billing moment of the customer strictly after `now`: its billing day at {@link invoiceHourUtc}. */
+export function nextBillingAt(customer: string, now: Date): Date {
+  const day = billingDay(customer);
+  for (let months = 0; ; months += 1) {
+    const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + months, day, invoiceHourUtc));
+    if (at > now) return at;
+  }
+}
+
 /**
  * Payments for running without Stripe: balance transactions in a JSON file (or only in memory when `file` is
- * null), idempotent on the ledger id as Stripe is on its idempotency key.
+ * null), idempotent on the ledger id as Stripe is on its idempotency key. Every customer has a monthly plan billed
+ * on its own day ({@link billingDay}).
  */
-export function ledgerPayments(file: string | null): Payments & { readonly transactions: LocalTransaction[]; record(transaction: LocalTransaction): void } {
+export function ledgerPayments(
+  file: string | null,
+  clock: Clock = systemClock,
+): Payments & { readonly transactions: LocalTransaction[]; record(transaction: LocalTransaction): void } {
   const transactions: LocalTransaction[] =
     file !== null && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalTransaction[]) : [];
   const save = () => {
@@ -62,5 +82,6 @@ export function ledgerPayments(file: string | null): Payments & { readonly trans
       }
       return balances;
     },
+    upcomingInvoiceAt: async (customerId) => nextBillingAt(customerId, clock.now()),
   };
 }

@@ -59,6 +59,18 @@ export function stripePayments(options: StripePaymentsOptions): Payments {
     return null;
   };
 
+  // Stripe previews an invoice per subscription only (API 2025-03-31 on), so a customer's next invoice is the
+  // earliest end of a current period among its subscriptions that will renew.
+  const nextInvoiceOf = async (customerId: string): Promise<Date | null> => {
+    const renewing = new Set(['active', 'trialing', 'past_due']);
+    const ends: number[] = [];
+    for await (const subscription of stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100 })) {
+      if (!renewing.has(subscription.status) || subscription.cancel_at_period_end) continue;
+      for (const item of subscription.items.data) ends.push(item.current_period_end);
+    }
+    return ends.length === 0 ? null : new Date(Math.min(...ends) * 1_000);
+  };
+
   const move = (sign: -1 | 1) => async (movement: BalanceMovement): Promise<MovementOutcome> => {
     try {
       if (movement.seenBefore) {
@@ -92,5 +104,6 @@ export function stripePayments(options: StripePaymentsOptions): Payments {
       });
       return new Map(balances);
     },
+    upcomingInvoiceAt: (customerId) => withRetries(policy, () => nextInvoiceOf(customerId), classify),
   };
 }

@@ -6,6 +6,7 @@ import { formatTable, maskEmail, when } from '../../format/table.js';
 import { defineCommand, json, wordAt } from '../command.js';
 import { ExitCode, explain, OpsError } from '../errors.js';
 import { read, uuid } from '../look.js';
+import type { OpsContext } from '../context.js';
 import { readTunables } from '../parameters.js';
 
 /** What invoices took of a credit: `600 of 1000: in_123 2027-01-01 09:00`, one entry per invoice; empty when none. */
@@ -15,14 +16,43 @@ function creditApplied(row: { amount: number; applied_cents: number; invoices: R
   return `${row.applied_cents} of ${row.amount}: ${invoices}`;
 }
 
+/** The family's Stripe customer as Stripe sees it now; what could not be read is said, not fatal. */
+type StripeStanding =
+  | { readonly read: 'stripe' | 'local stand-in'; readonly balance_cents: number; readonly next_invoice_at: string | null }
+  | { readonly read: 'not read'; readonly reason: string };
+
+async function stripeStanding(context: OpsContext, customerId: string, allowLocal: boolean): Promise<StripeStanding> {
+  try {
+    const { payments, local } = await context.payments(allowLocal);
+    const [balances, next] = await Promise.all([payments.creditBalances([customerId]), payments.upcomingInvoiceAt(customerId)]);
+    return { read: local ? 'local stand-in' : 'stripe', balance_cents: balances.get(customerId) ?? 0, next_invoice_at: next?.toISOString() ?? null };
+  } catch (error) {
+    return { read: 'not read', reason: explain(error, 'reading the Stripe customer').message };
+  }
+}
+
+/** What the curator's credits still hold, unapplied, next to Stripe's balance: the answer to "credit not applied?". */
+function standingLine(standing: StripeStanding, unappliedCents: number): string {
+  if (standing.read === 'not read') return `Stripe: not read (${standing.reason})`;
+  const source = standing.read === 'stripe' ? 'Stripe, live' : 'LOCAL STAND-IN (the ledger file), not Stripe';
+  const next = standing.next_invoice_at === null ? 'no upcoming invoice (no subscription renews)' : `next invoice ${when(standing.next_invoice_at)} UTC`;
+  const verdict =
+    unappliedCents === 0
+      ? 'no curator credit waits to be applied'
+      : standing.balance_cents >= unappliedCents
+        ? `the ${unappliedCents} cents of curator credit not yet applied will go to the next invoice`
+        : `Stripe holds less than the ${unappliedCents} cents of curator credit not yet applied: an invoice took credit the curator was not told of (runbooks/operations.md, "Referral reward not applied")`;
+  return `${source}: credit balance ${standing.balance_cents} cents; ${next}; ${verdict}`;
+}
+
 /** `family <userId>`: one family's story, and where it stands against the caps now. */
 export const family = defineCommand({
   name: 'family',
   group: 'look',
   words: '<userId>',
-  help: 'one family: decisions, emails, credits, suppressions, preferences, caps now',
-  options: { ...json },
-  async run({ context, args, shown }) {
+  help: 'one family: decisions, emails, credits and their Stripe balance, suppressions, preferences, caps now',
+  options: { ...json, 'local-payments': { type: 'boolean', help: 'read the balance from the local ledger file instead of Stripe' } },
+  async run({ context, args, shown, options }) {
     const userId = wordAt(args, 0, 'the user id');
     if (!uuid.test(userId)) throw new OpsError(ExitCode.usage, `a family is its user id (a uuid), got ${userId}`);
     const store = await context.store();
@@ -40,8 +70,14 @@ export const family = defineCommand({
     const policies = jobTypes.filter((jobType) => pipelineOf(jobType).channel === 'email').map((jobType) => resolvePolicy(jobType, parameters).policy);
     const caps = capStandings(policies, story.cap_emails.map((email) => ({ emailType: email.email_type, queuedAt: new Date(email.queued_at) })), now);
     const user = { ...story.user, email: maskEmail(story.user.email) };
+    const customerId = story.user.stripe_customer_id;
+    const stripe = customerId === null ? null : await stripeStanding(context, customerId, options['local-payments']);
+    // Issued credits that invoices have not taken all of: what the Stripe balance should still hold for the curator.
+    const unappliedCents = story.ledger
+      .filter((row) => row.status === 'pending' && row.amount > 0 && row.stripe_balance_transaction_id !== null)
+      .reduce((sum, row) => sum + row.amount - row.applied_cents, 0);
     if (shown.json) {
-      context.out(JSON.stringify({ ...story, user, cap_emails: undefined, caps, caps_note: parametersNote }, null, 2));
+      context.out(JSON.stringify({ ...story, user, stripe, unapplied_credit_cents: unappliedCents, cap_emails: undefined, caps, caps_note: parametersNote }, null, 2));
       return ExitCode.ok;
     }
     const section = (title: string, header: readonly string[], rows: ReadonlyArray<readonly string[]>) => {
@@ -86,6 +122,12 @@ export const family = defineCommand({
         when(row.expires_at),
         row.error_message ?? '',
       ]),
+    );
+    if (stripe !== null) context.out(`  ${standingLine(stripe, unappliedCents)}`);
+    section(
+      'Stripe events the webhook received (newest first)',
+      ['received (UTC)', 'event', 'invoice', 'outcome'],
+      story.stripe_events.map((event) => [when(event.received_at), event.type, event.invoice_id ?? '', event.outcome]),
     );
     section('referrals made', ['created (UTC)', 'status', 'reward', 'converted'], story.referrals.map((row) => [when(row.created_at), row.status, row.reward_status, when(row.converted_at)]));
     section('suppressed address', ['since (UTC)', 'reason'], story.suppressions.map((row) => [when(row.created_at), row.reason]));

@@ -39,3 +39,5 @@ create table public.stripe_webhook_events (
   received_at         timestamptz not null
 );
 create index stripe_webhook_events_received on public.stripe_webhook_events (received_at);
+-- One family's deliveries (ops family, the runbook's "Referral reward not applied").
+create index stripe_webhook_events_customer on public.stripe_webhook_events (stripe_customer_id, received_at);
