@@ -53,6 +53,12 @@ export const nonCriticalEmailCaps = [
   { max: 10, windowHours: 7 * 24 },
 ] as const satisfies readonly FrequencyCap[];
 
+/**
+ * The quiet hours a family keeps when the app has said where it is (family_time_zones) but not chosen a window of its
+ * own: local wall-clock times, `HH:MM`. A family without a time zone keeps none (the curator cannot know its night).
+ */
+export const defaultQuietHours = { start: '21:00', end: '08:00' } as const;
+
 /** Spend guard defaults (DESIGN.md section 8); ops override them under `/storytailor-{env}/pipelines/all/`. */
 export const spendCeilings = {
   /** Credits issued per UTC day, in cents, across every run and shard. */

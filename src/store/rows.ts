@@ -377,6 +377,7 @@ export const familyStory = z.object({
     }),
   ),
   stripe_events: z.array(z.object({ id: z.string(), type: z.string(), invoice_id: z.string().nullable(), outcome: z.string(), received_at: z.string() })),
+  time_zone: z.object({ time_zone: z.string(), quiet_start: z.string().nullable(), quiet_end: z.string().nullable(), updated_at: z.string() }).nullable(),
   referrals: z.array(z.object({ id: z.string(), status: z.string(), reward_status: z.string(), converted_at: z.string().nullable(), created_at: z.string() })),
   suppressions: z.array(z.object({ reason: z.string(), created_at: z.string() })),
   legal_hold: z.object({ reason: z.string(), placed_by: z.string(), placed_at: z.string(), released_at: z.string().nullable() }).nullable(),

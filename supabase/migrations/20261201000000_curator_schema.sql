@@ -703,6 +703,23 @@ create table public.what_if_reports (
 );
 create index what_if_reports_requested on public.what_if_reports (requested_at);
 
+-- tables/19_family_time_zones.sql
+-- Where a family is (issue: quiet hours in the family's own time zone): its IANA time zone and, when it chose them,
+-- its own quiet hours as local wall-clock times (start = end: none; start after end wraps midnight). No row: no quiet
+-- hours at all. A row without a window keeps the environment's default window (the quiet-hours-start and
+-- quiet-hours-end tunables). The app's backend writes it through curator_set_family_time_zone, which checks the zone;
+-- the app's users table is the app's and gains nothing.
+create table public.family_time_zones (
+  user_id      uuid primary key,
+  time_zone    text not null,
+  quiet_start  time,
+  quiet_end    time,
+  updated_at   timestamptz not null,
+  check ((quiet_start is null) = (quiet_end is null)),
+  check (quiet_start is null or (date_trunc('minute', quiet_start::interval) = quiet_start::interval
+                                 and date_trunc('minute', quiet_end::interval) = quiet_end::interval))
+);
+
 -- ==== The curator's dashboard views
 
 -- views/credits_applied_daily.sql
@@ -2002,7 +2019,7 @@ $$;
 -- functions/curator_family.sql
 -- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
 -- decisions and emails (newest first, up to p_limit), their credits (the ledger), the Stripe events the webhook
--- received for their customer, and referrals, the suppressions of
+-- received for their customer, where the family is (its time zone and own quiet hours; null when the app never said), and referrals, the suppressions of
 -- their address, their legal hold (in force or released; null when never held), their email preferences, and the emails that count toward the caps now (queued or sent in the
 -- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
 -- there is no such family; the address is the command's to mask, never printed in full.
@@ -2043,6 +2060,9 @@ as $$
         from public.stripe_webhook_events w
         where w.stripe_customer_id = (select u.stripe_customer_id from public.users u where u.id = p_user_id)
         order by w.received_at desc limit p_limit) x), '[]'::jsonb),
+    'time_zone', (select jsonb_build_object('time_zone', z.time_zone, 'quiet_start', to_char(z.quiet_start, 'HH24:MI'),
+                                            'quiet_end', to_char(z.quiet_end, 'HH24:MI'), 'updated_at', z.updated_at)
+                  from public.family_time_zones z where z.user_id = p_user_id),
     'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select r.id, r.status, r.reward_status, r.converted_at, r.created_at
         from public.referral_tracking r where r.referrer_id = p_user_id
@@ -3694,6 +3714,75 @@ as $$
   ) x;
 $$;
 
+-- functions/curator_set_family_time_zone.sql
+-- Sets where a family is, for the app's backend (service role): `p_time_zone` an IANA name as pg_timezone_names
+-- knows it (`Asia/Kolkata`), and optionally the family's own quiet hours as `HH:MM` (both or neither; start = end
+-- means none; start after end wraps midnight). Without a window the family keeps the environment's default one. A
+-- null zone removes the row: the family is back to no quiet hours. Refused, by name and with the field in the message
+-- (SQLSTATE 22023): an abbreviation (`EST`, `IST`: several zones, or none with summer time), a POSIX offset (`UTC+5`,
+-- `Etc/GMT+5`, which Postgres reads with the sign inverted), a name that is not Area/Location, a name Postgres does
+-- not know (with the right spelling when only the case is wrong), a time that is not HH:MM, an unknown user. Returns
+-- the row as stored, with `outcome` `set` or `removed`.
+create or replace function public.curator_set_family_time_zone(
+  p_user_id uuid,
+  p_time_zone text,
+  p_quiet_start text default null,
+  p_quiet_end text default null,
+  p_now timestamptz default now()
+) returns jsonb
+language plpgsql
+volatile
+set search_path = public, pg_temp
+as $$
+declare
+  v_zone text := btrim(p_time_zone);
+  v_spelled text;
+  v_hhmm constant text := '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+begin
+  if p_user_id is null or not exists (select 1 from public.users u where u.id = p_user_id) then
+    raise exception using errcode = '22023', message = format('user_id: no user %s', coalesce(p_user_id::text, 'null'));
+  end if;
+  if v_zone is null or v_zone = '' then
+    delete from public.family_time_zones where user_id = p_user_id;
+    return jsonb_build_object('outcome', 'removed', 'user_id', p_user_id);
+  end if;
+  if v_zone ~ '[+-][0-9]' then
+    raise exception using errcode = '22023', message = format(
+      'time_zone: %s is a POSIX offset, which Postgres reads with the sign inverted (UTC+5 is five hours west of Greenwich); give the IANA name of the place, e.g. Asia/Karachi',
+      quote_literal(v_zone));
+  end if;
+  if v_zone not in ('UTC', 'Etc/UTC') and exists (select 1 from pg_timezone_abbrevs a where upper(a.abbrev) = upper(v_zone)) then
+    raise exception using errcode = '22023', message = format(
+      'time_zone: %s is an abbreviation, which names several zones or none that keeps summer time; give the IANA name, e.g. America/New_York or Asia/Kolkata',
+      quote_literal(v_zone));
+  end if;
+  if v_zone not in ('UTC', 'Etc/UTC') and (v_zone !~ '^[A-Za-z]+/[A-Za-z0-9_/+-]+$' or v_zone ~* '^(posix|right|SystemV)/') then
+    raise exception using errcode = '22023', message = format(
+      'time_zone: %s is not an Area/Location name of the IANA time zone database, e.g. Europe/London', quote_literal(v_zone));
+  end if;
+  if not exists (select 1 from pg_timezone_names n where n.name = v_zone) then
+    select n.name into v_spelled from pg_timezone_names n where lower(n.name) = lower(v_zone) limit 1;
+    raise exception using errcode = '22023', message = format('time_zone: %s is not a time zone Postgres knows (pg_timezone_names)%s',
+      quote_literal(v_zone), case when v_spelled is null then '' else format('; did you mean %s?', v_spelled) end);
+  end if;
+  if (p_quiet_start is null) <> (p_quiet_end is null) then
+    raise exception using errcode = '22023', message = 'quiet_start, quiet_end: give both, or neither for the default window';
+  end if;
+  if p_quiet_start is not null and btrim(p_quiet_start) !~ v_hhmm then
+    raise exception using errcode = '22023', message = format('quiet_start: must be HH:MM from 00:00 to 23:59, got %s', quote_literal(p_quiet_start));
+  end if;
+  if p_quiet_end is not null and btrim(p_quiet_end) !~ v_hhmm then
+    raise exception using errcode = '22023', message = format('quiet_end: must be HH:MM from 00:00 to 23:59, got %s', quote_literal(p_quiet_end));
+  end if;
+  insert into public.family_time_zones as f (user_id, time_zone, quiet_start, quiet_end, updated_at)
+  values (p_user_id, v_zone, btrim(p_quiet_start)::time, btrim(p_quiet_end)::time, p_now)
+  on conflict (user_id) do update
+    set time_zone = excluded.time_zone, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = excluded.updated_at;
+  return jsonb_build_object('outcome', 'set', 'user_id', p_user_id, 'time_zone', v_zone,
+                            'quiet_start', to_char(btrim(p_quiet_start)::time, 'HH24:MI'), 'quiet_end', to_char(btrim(p_quiet_end)::time, 'HH24:MI'));
+end;
+$$;
+
 -- functions/curator_settle_batch.sql
 -- `ops settle <batch> --sent|--failed`: on-call settles by hand the emails of unknown outcome of one request batch,
 -- when SendGrid's events cannot (the webhook was down past SendGrid's retries, Processed was off) and SendGrid's
@@ -4210,6 +4299,11 @@ revoke all on table public.what_if_reports from public, anon, authenticated;
 grant select, insert, update, delete on table public.what_if_reports to service_role;
 create policy service_role_all on public.what_if_reports as permissive for all to service_role using (true) with check (true);
 
+alter table public.family_time_zones enable row level security;
+revoke all on table public.family_time_zones from public, anon, authenticated;
+grant select, insert, update, delete on table public.family_time_zones to service_role;
+create policy service_role_all on public.family_time_zones as permissive for all to service_role using (true) with check (true);
+
 revoke all on table public.credits_applied_daily from public, anon, authenticated;
 grant select on table public.credits_applied_daily to service_role;
 
@@ -4386,6 +4480,9 @@ grant execute on function public.curator_run_by_event to service_role;
 
 revoke execute on function public.curator_runs from public, anon, authenticated;
 grant execute on function public.curator_runs to service_role;
+
+revoke execute on function public.curator_set_family_time_zone from public, anon, authenticated;
+grant execute on function public.curator_set_family_time_zone to service_role;
 
 revoke execute on function public.curator_settle_batch from public, anon, authenticated;
 grant execute on function public.curator_settle_batch to service_role;

@@ -133,13 +133,16 @@ describe("the curator's migrations on the app's Supabase project (npm run migrat
   });
 
   it("secure the curator's own tables and functions: service_role only", async () => {
-    for (const table of ['pipeline_runs', 'pipeline_executions', 'reward_ledger', 'stripe_invoices', 'reward_applications', 'stripe_webhook_events', 'curator_migrations']) {
+    for (const table of ['pipeline_runs', 'pipeline_executions', 'reward_ledger', 'stripe_invoices', 'reward_applications', 'stripe_webhook_events', 'family_time_zones', 'curator_migrations']) {
       expect(await one(db.sql, `select relrowsecurity from pg_class where oid = $1::regclass`, [`public.${table}`]), table).toEqual({ relrowsecurity: true });
       expect(await privilege(db.sql, `has_table_privilege('anon', 'public.${table}', 'select')`), table).toBe(false);
       expect(await privilege(db.sql, `has_table_privilege('service_role', 'public.${table}', 'select')`), table).toBe(true);
     }
     expect(await privilege(db.sql, `has_function_privilege('anon', 'public.curator_record_decisions(uuid, text, text, text, jsonb, bigint, text, boolean, timestamptz, jsonb, uuid, jsonb, jsonb)', 'execute')`)).toBe(false);
     expect(await privilege(db.sql, `has_function_privilege('anon', 'public.curator_apply_stripe_invoice(text, text, text, text, integer, timestamptz, timestamptz)', 'execute')`)).toBe(false);
+    // The app's backend sets where a family is with the service role; a signed-in user cannot move their own quiet hours.
+    expect(await privilege(db.sql, `has_function_privilege('authenticated', 'public.curator_set_family_time_zone(uuid, text, text, text, timestamptz)', 'execute')`)).toBe(false);
+    expect(await privilege(db.sql, `has_function_privilege('service_role', 'public.curator_set_family_time_zone(uuid, text, text, text, timestamptz)', 'execute')`)).toBe(true);
     expect(await privilege(db.sql, `has_function_privilege('authenticated', 'public.curator_acquire_run(text, text, text, text, integer, timestamptz, text, timestamptz, jsonb)', 'execute')`)).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 import { capStandings } from '../../curator/caps.js';
 import { resolvePolicy } from '../../curator/policy.js';
-import { jobTypes, pipelineOf } from '../../pipelines/index.js';
+import { quietUntil, readClockTime, showQuietWindow, type QuietWindow } from '../../curator/quiet-hours.js';
+import { defaultQuietHours, jobTypes, pipelineOf } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import { formatTable, maskEmail, when } from '../../format/table.js';
 import { defineCommand, json, wordAt } from '../command.js';
@@ -45,6 +46,38 @@ function standingLine(standing: StripeStanding, unappliedCents: number): string 
   return `${source}: credit balance ${standing.balance_cents} cents; ${next}; ${verdict}`;
 }
 
+/** Where a family is, as the app's backend set it: its zone, its window (its own or the default), its clock now. */
+interface FamilyClock {
+  readonly time_zone: string;
+  readonly quiet_hours: string;
+  readonly quiet_hours_source: 'family' | 'default';
+  readonly local_time: string;
+  /** Inside the window now: when it ends (UTC); null outside it. */
+  readonly quiet_until: string | null;
+}
+
+function familyClock(row: { time_zone: string; quiet_start: string | null; quiet_end: string | null }, now: Date): FamilyClock {
+  const own = row.quiet_start !== null && row.quiet_end !== null;
+  const [start, end] = [readClockTime(row.quiet_start ?? defaultQuietHours.start), readClockTime(row.quiet_end ?? defaultQuietHours.end)];
+  // The RPC stored both as HH:MM; a hand-edited row that is not is shown as no window, not guessed at.
+  const window: QuietWindow = start.ok && end.ok ? { start: start.value, end: end.value } : { start: 0, end: 0 };
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: row.time_zone, dateStyle: 'short', timeStyle: 'short' }).format(now);
+  return {
+    time_zone: row.time_zone,
+    quiet_hours: showQuietWindow(window),
+    quiet_hours_source: own ? 'family' : 'default',
+    local_time: local,
+    quiet_until: quietUntil(now, row.time_zone, window)?.toISOString() ?? null,
+  };
+}
+
+function clockLine(clock: FamilyClock | null): string {
+  if (clock === null) return 'time zone: not set by the app (no quiet hours; emails go when their pipeline fires)';
+  const window = `${clock.quiet_hours} local (${clock.quiet_hours_source === 'family' ? "the family's own" : 'the default'})`;
+  const now = clock.quiet_until === null ? 'outside them now' : `inside them now, until ${when(clock.quiet_until)} UTC`;
+  return `time zone: ${clock.time_zone}, ${clock.local_time} there now; quiet hours ${window}, ${now}`;
+}
+
 /** `family <userId>`: one family's story, and where it stands against the caps now. */
 export const family = defineCommand({
   name: 'family',
@@ -73,11 +106,12 @@ export const family = defineCommand({
     const customerId = story.user.stripe_customer_id;
     const stripe = customerId === null ? null : await stripeStanding(context, customerId, options['local-payments']);
     // Issued credits that invoices have not taken all of: what the Stripe balance should still hold for the curator.
+    const clock = story.time_zone === null ? null : familyClock(story.time_zone, now);
     const unappliedCents = story.ledger
       .filter((row) => row.status === 'pending' && row.amount > 0 && row.stripe_balance_transaction_id !== null)
       .reduce((sum, row) => sum + row.amount - row.applied_cents, 0);
     if (shown.json) {
-      context.out(JSON.stringify({ ...story, user, stripe, unapplied_credit_cents: unappliedCents, cap_emails: undefined, caps, caps_note: parametersNote }, null, 2));
+      context.out(JSON.stringify({ ...story, user, time_zone: clock, stripe, unapplied_credit_cents: unappliedCents, cap_emails: undefined, caps, caps_note: parametersNote }, null, 2));
       return ExitCode.ok;
     }
     const section = (title: string, header: readonly string[], rows: ReadonlyArray<readonly string[]>) => {
@@ -90,6 +124,7 @@ export const family = defineCommand({
       `family ${user.id}: ${user.email}, ${user.first_name ?? 'no first name'}, ${user.is_active ? 'active' : 'inactive'}, ` +
         `${user.has_stripe_customer ? 'has a Stripe customer' : 'no Stripe customer (credits veto NO_PAYMENT_ACCOUNT)'}`,
     );
+    context.out(clockLine(clock));
     section(
       'decisions (newest first)',
       ['when (UTC)', 'pipeline', 'period', 'outcome', 'veto reason', 'confidence', 'signals', 'error'],

@@ -1,6 +1,6 @@
 -- One family's story, for `ops family` (the guides' troubleshooting queries for the common case): the user, their
 -- decisions and emails (newest first, up to p_limit), their credits (the ledger), the Stripe events the webhook
--- received for their customer, and referrals, the suppressions of
+-- received for their customer, where the family is (its time zone and own quiet hours; null when the app never said), and referrals, the suppressions of
 -- their address, their legal hold (in force or released; null when never held), their email preferences, and the emails that count toward the caps now (queued or sent in the
 -- 7 days before p_at), from which the command says how each cap stands and when it frees up. The user is null when
 -- there is no such family; the address is the command's to mask, never printed in full.
@@ -41,6 +41,9 @@ as $$
         from public.stripe_webhook_events w
         where w.stripe_customer_id = (select u.stripe_customer_id from public.users u where u.id = p_user_id)
         order by w.received_at desc limit p_limit) x), '[]'::jsonb),
+    'time_zone', (select jsonb_build_object('time_zone', z.time_zone, 'quiet_start', to_char(z.quiet_start, 'HH24:MI'),
+                                            'quiet_end', to_char(z.quiet_end, 'HH24:MI'), 'updated_at', z.updated_at)
+                  from public.family_time_zones z where z.user_id = p_user_id),
     'referrals', coalesce((select jsonb_agg(to_jsonb(x) order by x.created_at desc) from (
         select r.id, r.status, r.reward_status, r.converted_at, r.created_at
         from public.referral_tracking r where r.referrer_id = p_user_id
