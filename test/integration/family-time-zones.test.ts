@@ -108,4 +108,10 @@ describe('ops family says where the family is', () => {
     expect(json.time_zone).toEqual({ time_zone: 'Asia/Kolkata', quiet_hours: '21:30-07:00', quiet_hours_source: 'family', local_time: '07/12/2026, 14:30', quiet_until: null });
     await setZone(null);
   });
+
+  it('says so, rather than failing, when a row written by hand names a zone its clock does not know', async () => {
+    await db.sql.query(`insert into family_time_zones (user_id, time_zone, updated_at) values ($1, 'Mars/Olympus', $2)`, [family, at]);
+    expect(await opsFamily()).toContain("time zone: Mars/Olympus, which this curator's time zone data does not know: no quiet hours kept");
+    await setZone(null);
+  });
 });

@@ -1,6 +1,6 @@
 import { capStandings } from '../../curator/caps.js';
 import { resolvePolicy } from '../../curator/policy.js';
-import { quietUntil, readClockTime, showQuietWindow, type QuietWindow } from '../../curator/quiet-hours.js';
+import { isKnownZone, quietUntil, readClockTime, showQuietWindow, type QuietWindow } from '../../curator/quiet-hours.js';
 import { defaultQuietHours, jobTypes, pipelineOf } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import { formatTable, maskEmail, when } from '../../format/table.js';
@@ -56,11 +56,17 @@ interface FamilyClock {
   readonly quiet_until: string | null;
 }
 
+const unknownClock = 'unknown';
+
 function familyClock(row: { time_zone: string; quiet_start: string | null; quiet_end: string | null }, now: Date): FamilyClock {
   const own = row.quiet_start !== null && row.quiet_end !== null;
   const [start, end] = [readClockTime(row.quiet_start ?? defaultQuietHours.start), readClockTime(row.quiet_end ?? defaultQuietHours.end)];
   // The RPC stored both as HH:MM; a hand-edited row that is not is shown as no window, not guessed at.
   const window: QuietWindow = start.ok && end.ok ? { start: start.value, end: end.value } : { start: 0, end: 0 };
+  if (!isKnownZone(row.time_zone)) {
+    // Postgres knew it when it was stored; this Node's time zone data does not: said, never guessed at.
+    return { time_zone: row.time_zone, quiet_hours: showQuietWindow(window), quiet_hours_source: own ? 'family' : 'default', local_time: unknownClock, quiet_until: null };
+  }
   const local = new Intl.DateTimeFormat('en-GB', { timeZone: row.time_zone, dateStyle: 'short', timeStyle: 'short' }).format(now);
   return {
     time_zone: row.time_zone,
@@ -73,6 +79,7 @@ function familyClock(row: { time_zone: string; quiet_start: string | null; quiet
 
 function clockLine(clock: FamilyClock | null): string {
   if (clock === null) return 'time zone: not set by the app (no quiet hours; emails go when their pipeline fires)';
+  if (clock.local_time === unknownClock) return `time zone: ${clock.time_zone}, which this curator's time zone data does not know: no quiet hours kept`;
   const window = `${clock.quiet_hours} local (${clock.quiet_hours_source === 'family' ? "the family's own" : 'the default'})`;
   const now = clock.quiet_until === null ? 'outside them now' : `inside them now, until ${when(clock.quiet_until)} UTC`;
   return `time zone: ${clock.time_zone}, ${clock.local_time} there now; quiet hours ${window}, ${now}`;
