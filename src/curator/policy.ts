@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { QuietWindow } from './quiet-hours.js';
 import {
+  defaultQuietHours,
+  showClockTime,
   isFamilyCapped,
   nonCriticalEmailCaps,
   parameterKey,
@@ -10,6 +13,7 @@ import {
   rangeOf,
   readTunable,
   shownValue,
+  showTunable,
   type Channel,
   type FrequencyCap,
   type JobType,
@@ -44,6 +48,11 @@ export interface PipelinePolicy {
   /** Caps across all non-critical email, each compared with the count in its own window. */
   readonly nonCriticalCaps: readonly FrequencyCap[];
   readonly ceilings: SpendCeilings;
+  /**
+   * The quiet hours a family with a time zone keeps unless it chose its own (`all/quiet-hours-start`, `-end`); null
+   * for a pipeline whose emails are never held (critical, SLA-bound, not email).
+   */
+  readonly quietHours: QuietWindow | null;
 }
 
 /** A resolved policy and the overrides that were ignored, each named with why. */
@@ -75,7 +84,7 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
     }
     const parsed = readTunable(raw, rangeOf(scope, name));
     if (!parsed.ok) {
-      problems.push(`${key}: ${shownValue(raw)} is not valid (${parsed.why}); using ${String(current)}`);
+      problems.push(`${key}: ${shownValue(raw)} is not valid (${parsed.why}); using ${showTunable(rangeOf(scope, name), current)}`);
       return current;
     }
     return parsed.value;
@@ -95,6 +104,11 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
           windowHours: read(jobType, tunableNames.typeCapWindowHours, pipeline.typeCap.windowHours) ?? pipeline.typeCap.windowHours,
         };
   const [day, week] = nonCriticalEmailCaps;
+  // Read for every pipeline, so an override under `all` is checked (and reported) once the same way everywhere.
+  const quietHours: QuietWindow = {
+    start: read('all', tunableNames.quietHoursStart, defaultQuietHours.start) ?? defaultQuietHours.start,
+    end: read('all', tunableNames.quietHoursEnd, defaultQuietHours.end) ?? defaultQuietHours.end,
+  };
 
   return {
     policy: {
@@ -116,6 +130,7 @@ export function resolvePolicy(jobType: JobType, parameters: ReadonlyMap<string, 
         dailyCreditCents: read('all', tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents) ?? spendCeilings.dailyCreditCents,
         emailsPerRun: read('all', tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun) ?? spendCeilings.emailsPerRun,
       },
+      quietHours: pipeline.channel === 'email' && pipeline.keepsQuietHours === true && !pipeline.critical && thresholds.slaMinutes === null ? quietHours : null,
     },
     problems,
   };
@@ -154,6 +169,9 @@ export function policyParameters(policy: PipelinePolicy): Map<string, string> {
   const put = (slug: string, name: string, value: number | null) => {
     if (value !== null) parameters.set(parameterKey(slug, name), String(value));
   };
+  const putClock = (name: string, value: number | undefined) => {
+    if (value !== undefined) parameters.set(parameterKey(globalSwitchSlug, name), showClockTime(value));
+  };
   put(policy.slug, tunableNames.minConfidence, policy.minConfidence);
   put(policy.slug, tunableNames.minSignals, policy.minSignals);
   put(policy.slug, tunableNames.slaMinutes, policy.slaMinutes);
@@ -163,6 +181,9 @@ export function policyParameters(policy: PipelinePolicy): Map<string, string> {
   put(globalSwitchSlug, tunableNames.emailCap7d, policy.nonCriticalCaps[1]?.max ?? null);
   put(globalSwitchSlug, tunableNames.dailyCreditCeilingCents, policy.ceilings.dailyCreditCents);
   put(globalSwitchSlug, tunableNames.emailsPerRunCeiling, policy.ceilings.emailsPerRun);
+  // A policy recorded before quiet hours existed has none of its own: the defaults apply to it.
+  putClock(tunableNames.quietHoursStart, policy.quietHours?.start);
+  putClock(tunableNames.quietHoursEnd, policy.quietHours?.end);
   return parameters;
 }
 

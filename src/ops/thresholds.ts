@@ -10,6 +10,8 @@ import {
   pipelineOf,
   rangeOf,
   spendCeilings,
+  defaultQuietHours,
+  showTunable,
   tunableNames,
   type JobType,
   type NumericTunable,
@@ -90,11 +92,21 @@ export async function thresholdLines(context: OpsContext, only: JobType | null):
   const globals = policies[0]!.policy;
   const [day, week] = nonCriticalEmailCaps;
   const global = (name: NumericTunable, fallback: number, effective: number) =>
-    entries.push({ pipeline: 'all', key: parameterKey(globalSwitchSlug, name), fallback: String(fallback), effective: String(effective), range: describeRange(rangeOf('all', name)) });
+    entries.push({
+      pipeline: 'all',
+      key: parameterKey(globalSwitchSlug, name),
+      fallback: showTunable(rangeOf('all', name), fallback),
+      effective: showTunable(rangeOf('all', name), effective),
+      range: describeRange(rangeOf('all', name)),
+    });
   global(tunableNames.emailCap24h, day.max, globals.nonCriticalCaps[0]!.max);
   global(tunableNames.emailCap7d, week.max, globals.nonCriticalCaps[1]!.max);
   global(tunableNames.dailyCreditCeilingCents, spendCeilings.dailyCreditCents, globals.ceilings.dailyCreditCents);
   global(tunableNames.emailsPerRunCeiling, spendCeilings.emailsPerRun, globals.ceilings.emailsPerRun);
+  // The window of every pipeline that keeps quiet hours (the digest's is theirs).
+  const quiet = policies.find((entry) => entry.policy.quietHours !== null)!.policy.quietHours!;
+  global(tunableNames.quietHoursStart, defaultQuietHours.start, quiet.start);
+  global(tunableNames.quietHoursEnd, defaultQuietHours.end, quiet.end);
 
   const known = new Set(entries.map((entry) => entry.key));
   const unknown = [...parameters.keys()].filter((key) => !key.endsWith(`/${tunableNames.enabled}`) && !known.has(key)).sort();

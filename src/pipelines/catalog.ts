@@ -55,9 +55,22 @@ export const nonCriticalEmailCaps = [
 
 /**
  * The quiet hours a family keeps when the app has said where it is (family_time_zones) but not chosen a window of its
- * own: local wall-clock times, `HH:MM`. A family without a time zone keeps none (the curator cannot know its night).
+ * own: local wall-clock times in minutes after midnight, 21:00 to 08:00; ops override them per environment with
+ * `all/quiet-hours-start` and `all/quiet-hours-end`. A family without a time zone keeps none (the curator cannot know
+ * its night).
  */
-export const defaultQuietHours = { start: '21:00', end: '08:00' } as const;
+export const defaultQuietHours = { start: 21 * 60, end: 8 * 60 } as const;
+
+/**
+ * The release of what quiet hours held: a schedule of the stack (every 15 minutes, since zones with :30 and :45
+ * offsets exist) invokes the curator with a `release` request, which sends what has come due, pipeline by pipeline in
+ * this order: when a family's organisation report, insights and digest come due together, the caps see them in it.
+ */
+export const quietHoursRelease = {
+  description: 'Sends the emails held for quiet hours whose time to go has come',
+  rateMinutes: 15,
+  order: ['org_health_report', 'weekly_insights', 'daily_digest'],
+} as const;
 
 /** Spend guard defaults (DESIGN.md section 8); ops override them under `/storytailor-{env}/pipelines/all/`. */
 export const spendCeilings = {
@@ -92,6 +105,9 @@ export const tunableRanges = {
   'email-cap-7d': { kind: 'integer', min: 1, max: 100 },
   'daily-credit-ceiling-cents': { kind: 'integer', min: 0, max: 1_000_000 },
   'emails-per-run-ceiling': { kind: 'integer', min: 1, max: 2_500_000 },
+  // A slipped digit must not make the night most of the day: the window starts in the evening and ends in the morning.
+  'quiet-hours-start': { kind: 'clock', min: 18 * 60, max: 23 * 60 + 59 },
+  'quiet-hours-end': { kind: 'clock', min: 5 * 60, max: 10 * 60 },
 } as const satisfies Record<NumericTunable, TunableRange>;
 
 /** Data retention: age at which records move to the archive tables, and rows moved per statement. */
@@ -119,6 +135,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.5, minSignals: 1, slaMinutes: null },
     typeCap: null,
     clinical: false,
+    keepsQuietHours: true,
     canaryFirst: true,
   },
   weekly_insights: {
@@ -133,6 +150,7 @@ export const pipelines = {
     thresholds: { minConfidence: 0.7, minSignals: 3, slaMinutes: null },
     typeCap: null,
     clinical: false,
+    keepsQuietHours: true,
     canaryFirst: true,
   },
   story_scoring: {
@@ -186,6 +204,7 @@ export const pipelines = {
     thresholds: { minConfidence: null, minSignals: null, slaMinutes: null },
     typeCap: null,
     clinical: false,
+    keepsQuietHours: true,
   },
   data_retention: {
     slug: 'data-retention',

@@ -32,15 +32,22 @@ export type PipelineTunable =
   | 'breaker-rate-percent'
   | 'breaker-min-events';
 /** The caps and ceilings every pipeline shares (`all/{name}`). */
-export type GlobalTunable = 'email-cap-24h' | 'email-cap-7d' | 'daily-credit-ceiling-cents' | 'emails-per-run-ceiling';
+export type GlobalTunable =
+  | 'email-cap-24h'
+  | 'email-cap-7d'
+  | 'daily-credit-ceiling-cents'
+  | 'emails-per-run-ceiling'
+  | 'quiet-hours-start'
+  | 'quiet-hours-end';
 export type NumericTunable = PipelineTunable | GlobalTunable;
 
 /**
- * What ops may set a tunable to: a plain decimal number (`decimal`) or a whole one (`integer`), from `min` to `max`
- * inclusive. Anything else stored under its name is ignored and the default applies.
+ * What ops may set a tunable to: a plain decimal number (`decimal`), a whole one (`integer`) or a time of day as
+ * `HH:MM` (`clock`, its bounds in minutes after midnight), from `min` to `max` inclusive. Anything else stored under
+ * its name is ignored and the default applies.
  */
 export interface TunableRange {
-  readonly kind: 'decimal' | 'integer';
+  readonly kind: 'decimal' | 'integer' | 'clock';
   readonly min: number;
   readonly max: number;
 }
@@ -90,6 +97,11 @@ export interface PipelineDefinition {
   readonly falsePositiveCeilingPercent?: number;
   /** A run first sends its template to the canary list, and no family is emailed if SendGrid refuses it. */
   readonly canaryFirst?: boolean;
+  /**
+   * Its emails wait for the end of a family's quiet hours (vetoed QUIET_HOURS with a time to go, then released): a
+   * non-critical email with no SLA. Critical and SLA-bound emails are never held.
+   */
+  readonly keepsQuietHours?: boolean;
   /** Where this pipeline's ranges differ from the catalog's `tunableRanges`. */
   readonly ranges?: Readonly<Partial<Record<PipelineTunable, TunableRange>>>;
 }

@@ -5,3 +5,4 @@ export * from './period.js';
 export * from './schedule.js';
 export * from './firings.js';
 export * from './tunables.js';
+export * from './clock-time.js';

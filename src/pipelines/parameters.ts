@@ -50,7 +50,8 @@ export function killSwitchSlugs(): string[] {
 /**
  * Names of the tunable parameters, relative to the parameter root, as `{slug}/{name}`. Per pipeline:
  * `min-confidence`, `min-signals`, `sla-minutes`, `type-cap-max`, `type-cap-window-hours`. Under `all`:
- * `email-cap-24h`, `email-cap-7d`, `daily-credit-ceiling-cents`, `emails-per-run-ceiling`. Per email pipeline, the
+ * `email-cap-24h`, `email-cap-7d`, `daily-credit-ceiling-cents`, `emails-per-run-ceiling`, `quiet-hours-start`,
+ * `quiet-hours-end` (`HH:MM`). Per email pipeline, the
  * complaint breaker's `breaker-enabled`, `breaker-rate-percent` and `breaker-min-events`.
  */
 export const tunableNames = {
@@ -64,6 +65,8 @@ export const tunableNames = {
   emailCap7d: 'email-cap-7d',
   dailyCreditCeilingCents: 'daily-credit-ceiling-cents',
   emailsPerRunCeiling: 'emails-per-run-ceiling',
+  quietHoursStart: 'quiet-hours-start',
+  quietHoursEnd: 'quiet-hours-end',
   breakerEnabled: 'breaker-enabled',
   breakerRatePercent: 'breaker-rate-percent',
   breakerMinEvents: 'breaker-min-events',
@@ -83,6 +86,8 @@ export const globalPolicyTunables: readonly string[] = [
   tunableNames.emailCap7d,
   tunableNames.dailyCreditCeilingCents,
   tunableNames.emailsPerRunCeiling,
+  tunableNames.quietHoursStart,
+  tunableNames.quietHoursEnd,
 ];
 /** Every tunable a policy reads: what `ops what-if` and `ops tune` take (the switches and the breaker are not a policy). */
 export const policyTunableNames: readonly string[] = [...pipelinePolicyTunables, ...globalPolicyTunables];

@@ -109,6 +109,7 @@ function readsAny(jobType: JobType, overrides: ReadonlyMap<string, string>): boo
   if (pipelineTunables.some((name) => overrides.has(parameterKey(jobType, name)))) return true;
   if (isFamilyCapped(pipeline) && (global(tunableNames.emailCap24h) || global(tunableNames.emailCap7d))) return true;
   if (pipeline.channel === 'email' && global(tunableNames.emailsPerRunCeiling)) return true;
+  if (pipeline.keepsQuietHours === true && (global(tunableNames.quietHoursStart) || global(tunableNames.quietHoursEnd))) return true;
   return pipeline.channel === 'credit' && global(tunableNames.dailyCreditCeilingCents);
 }
 

@@ -114,6 +114,19 @@ describe('kill switch values', () => {
   });
 });
 
+describe('quiet hours as ops tune them', () => {
+  it('takes an HH:MM window within its bounds for the pipelines that keep quiet hours, and ignores anything else by name', () => {
+    expect(resolvePolicy('daily_digest', new Map([['all/quiet-hours-start', ' 22:30 '], ['all/quiet-hours-end', '07:00']])).policy.quietHours).toEqual({ start: 22 * 60 + 30, end: 7 * 60 });
+    expect(resolvePolicy('crisis_alert', new Map([['all/quiet-hours-start', '22:30']]))).toMatchObject({ policy: { quietHours: null }, problems: [] });
+    const slipped = resolvePolicy('weekly_insights', new Map([['all/quiet-hours-end', '18:00'], ['all/quiet-hours-start', '9pm']]));
+    expect(slipped.policy.quietHours).toEqual({ start: 21 * 60, end: 8 * 60 });
+    expect(slipped.problems).toEqual([
+      'all/quiet-hours-start: "9pm" is not valid (not a time of day as HH:MM; expected a time of day, HH:MM, from 18:00 to 23:59); using 21:00',
+      'all/quiet-hours-end: "18:00" is not valid (out of range; expected a time of day, HH:MM, from 05:00 to 10:00); using 08:00',
+    ]);
+  });
+});
+
 describe('a policy as its parameters', () => {
   it('resolves back to itself for every pipeline, with and without overrides', () => {
     const overrides = new Map([
@@ -121,6 +134,7 @@ describe('a policy as its parameters', () => {
       ['early-intervention/type-cap-max', '2'],
       ['all/email-cap-24h', '1'],
       ['all/daily-credit-ceiling-cents', '1500'],
+      ['all/quiet-hours-start', '22:30'],
     ]);
     for (const jobType of jobTypes) {
       for (const parameters of [new Map<string, string>(), overrides]) {
