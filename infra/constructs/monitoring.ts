@@ -14,6 +14,7 @@ import { alarmDescription } from '../../src/metrics/alarm-table.js';
 import { alarms, nameIn, pageTestAlarmName, rateExpression, severities, topicOf, type AlarmDefinition, type AlertTopic, type MetricRead, type Severity } from '../../src/metrics/alarms.js';
 import { guideLogQueries } from '../../src/metrics/log-queries.js';
 import { Namespace } from '../../src/metrics/catalog.js';
+import { VetoReason, vetoReasonsInOrder } from '../../src/curator/verdict.js';
 import { jobTypes, pipelineOf, ruleName, type Environment } from '../../src/pipelines/index.js';
 import { stripeWebhookFunctionName } from '../../src/pipelines/parameters.js';
 
@@ -170,7 +171,7 @@ export class Monitoring extends Construct {
           new GraphWidget({
             title: 'Veto reasons (24 h)',
             view: GraphWidgetView.PIE,
-            left: ['KILL_SWITCH_ACTIVE', 'SLA_MISSED', 'INSUFFICIENT_SIGNAL', 'LOW_CONFIDENCE', 'USER_OPTED_OUT', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED'].map(
+            left: vetoReasonsInOrder.map(
               (reason) =>
                 new Metric({ namespace: Namespace.Pipelines, metricName: 'PipelineVetoes', dimensionsMap: { VetoReason: reason }, statistic: 'Sum', period: Duration.hours(24), label: reason }),
             ),
@@ -221,6 +222,17 @@ export class Monitoring extends Construct {
               new Metric({ namespace: Namespace.Pipelines, metricName: 'StripeEventsIgnored', statistic: 'Sum', period: hour, label: 'events for customers never credited' }),
             ],
             width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Quiet hours: emails held, released, superseded (per hour)',
+            left: [
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'PipelineVetoes', dimensionsMap: { VetoReason: VetoReason.QUIET_HOURS }, statistic: 'Sum', period: hour, label: 'held (QUIET_HOURS)' }),
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'QuietHoursReleased', statistic: 'Sum', period: hour, label: 'released' }),
+              new Metric({ namespace: Namespace.Pipelines, metricName: 'QuietHoursSuperseded', statistic: 'Sum', period: hour, label: 'superseded (next firing came first)' }),
+            ],
+            width: 24,
           }),
         ],
         [

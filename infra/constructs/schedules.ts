@@ -7,9 +7,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { healthEvent, opsSummaryEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
+import { healthEvent, opsSummaryEvent, releaseEvent, scheduledJobEvent } from '../../src/events/curator-events.js';
 import { realtimeEventPattern } from '../../src/requests/request-contract.js';
-import { opsSummary, pipelinesOfRule, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
+import { opsSummary, pipelinesOfRule, quietHoursRelease, ruleName, rules, toAwsCron, type Environment, type RuleSlug } from '../../src/pipelines/index.js';
 
 /** Props of {@link PipelineSchedules}. */
 export interface PipelineSchedulesProps {
@@ -72,7 +72,7 @@ export class PipelineSchedules extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
-      description: 'Lets EventBridge Scheduler run the curator health job and the morning ops summary',
+      description: 'Lets EventBridge Scheduler run the curator health job, the quiet-hours release and the morning ops summary',
     });
     invoker.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.curator.functionArn, props.opsSummary.functionArn] }));
     new CfnSchedule(this, 'Health', {
@@ -101,6 +101,22 @@ export class PipelineSchedules extends Construct {
         roleArn: invoker.roleArn,
         input: JSON.stringify(opsSummaryEvent('<aws.scheduler.scheduled-time>')),
         retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3_600 },
+        deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
+      },
+    });
+    // The quiet-hours release: sends what quiet hours held once the family's window ends. Every 15 minutes, as zones
+    // with :30 and :45 offsets need; its input carries the Scheduler's execution id, which names its run. A retry may
+    // carry another id and take runs of its own: each held email is claimed once, so nothing goes twice.
+    new CfnSchedule(this, 'QuietHoursRelease', {
+      name: `storytailor-quiet-hours-release-${props.environment}`,
+      description: quietHoursRelease.description,
+      scheduleExpression: `rate(${quietHoursRelease.rateMinutes} minutes)`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: props.curator.functionArn,
+        roleArn: invoker.roleArn,
+        input: JSON.stringify(releaseEvent('<aws.scheduler.execution-id>')),
+        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 600 },
         deadLetterConfig: { arn: props.deadLetterQueue.queueArn },
       },
     });

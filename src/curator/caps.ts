@@ -1,6 +1,7 @@
 import type { FrequencyCap } from '../pipelines/index.js';
 import { DecisionInputError } from './errors.js';
 import type { PipelinePolicy } from './policy.js';
+import type { QuietWindow } from './quiet-hours.js';
 
 /**
  * What the database says about a recipient (from `email_cap_facts`): preferences, suppression, and the emails
@@ -14,6 +15,14 @@ export interface EmailFacts {
   readonly typeCount: number;
   /** Non-critical emails in each window of `policy.nonCriticalCaps`, in the same order. */
   readonly nonCriticalCounts: readonly number[];
+  /** Where the family is (family_time_zones); absent or null when the app never said: no quiet hours. */
+  readonly place?: FamilyPlace | null;
+}
+
+/** A family's IANA time zone, and its own quiet hours when it chose them (else the policy's apply). */
+export interface FamilyPlace {
+  readonly timeZone: string;
+  readonly window: QuietWindow | null;
 }
 
 /** A cap holds while the actions already in its window are fewer than its max: then one more may go. */

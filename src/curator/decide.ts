@@ -1,6 +1,7 @@
 import { frequencyCapsHold, type EmailFacts } from './caps.js';
 import { DecisionInputError } from './errors.js';
 import { escalates } from './escalation.js';
+import { isKnownZone, quietUntil } from './quiet-hours.js';
 import type { PipelinePolicy } from './policy.js';
 import { switchesAllow, type PipelineSwitches } from './switches.js';
 import { VetoReason, type SlaReading, type Verdict } from './verdict.js';
@@ -60,6 +61,17 @@ function slaReading(candidate: Candidate, policy: PipelinePolicy, startedAt: Dat
   return { elapsedMinutes: elapsedMs / 60_000, slaMinutes: policy.slaMinutes };
 }
 
+/**
+ * When an email deciding at `startedAt` may go, if the family's quiet hours hold it: its own window, else the
+ * policy's. A pipeline that keeps no quiet hours, a family whose zone the app never gave, or a zone this runtime's
+ * time zone data does not know (never a reason to hold an email) answers null: send now.
+ */
+function quietHoldUntil(policy: PipelinePolicy, email: EmailFacts, startedAt: Date): Date | null {
+  const place = email.place;
+  if (policy.quietHours === null || place === undefined || place === null || !isKnownZone(place.timeZone)) return null;
+  return quietUntil(startedAt, place.timeZone, place.window ?? policy.quietHours);
+}
+
 function withinBudget(candidate: Candidate, context: DecisionContext): boolean {
   const { policy, spend } = context;
   switch (policy.channel) {
@@ -96,7 +108,13 @@ export function decide(candidate: Candidate, context: DecisionContext): Verdict 
   if (candidate.problem) return { outcome: 'fail', error: candidate.problem, escalate: escalates(policy, { kind: 'cannot_attempt' }) };
 
   const sla = slaReading(candidate, policy, context.startedAt);
-  const veto = (reason: VetoReason): Verdict => ({ outcome: 'veto', reason, escalate: escalates(policy, { kind: 'vetoed', reason }), sla });
+  const veto = (reason: VetoReason, heldUntil?: Date): Verdict => ({
+    outcome: 'veto',
+    reason,
+    escalate: escalates(policy, { kind: 'vetoed', reason }),
+    sla,
+    ...(heldUntil === undefined ? {} : { heldUntil }),
+  });
 
   if (!switchesAllow(context.switches, policy.critical)) return veto(VetoReason.KILL_SWITCH_ACTIVE);
   if (sla !== null && (sla.elapsedMinutes === null || sla.elapsedMinutes > sla.slaMinutes)) {
@@ -112,6 +130,8 @@ export function decide(candidate: Candidate, context: DecisionContext): Verdict 
     const email = candidate.email;
     if (email === null) throw new DecisionInputError(`${policy.jobType} candidate ${candidate.subjectKey} has no email facts`);
     if (email.optedOut || email.suppressed) return veto(VetoReason.USER_OPTED_OUT);
+    const heldUntil = quietHoldUntil(policy, email, context.startedAt);
+    if (heldUntil !== null) return veto(VetoReason.QUIET_HOURS, heldUntil);
     if (!frequencyCapsHold(policy, email)) return veto(VetoReason.FREQUENCY_CAP);
   }
   if (policy.channel === 'credit') {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Candidate, DecisionContext, SpendSoFar } from './decide.js';
 import type { PipelinePolicy } from './policy.js';
+import { readClockTime, showClockTime, type QuietWindow } from './quiet-hours.js';
 import type { PipelineSwitches } from './switches.js';
 
 /**
@@ -21,6 +22,10 @@ export const decisionFactsSchema = z
     typeCount: z.number().int().nonnegative().optional(),
     /** Non-critical emails in each window of the policy's nonCriticalCaps; non-critical email only. */
     windowCounts: z.array(z.number().int().nonnegative()).optional(),
+    /** Where the family was (family_time_zones), for an email that keeps quiet hours: what-if holds by its local hour. */
+    timeZone: z.string().min(1).optional(),
+    /** The family's own window (`HH:MM-HH:MM`), when it chose one; else the policy's applied. */
+    quietHours: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/).optional(),
     hasPaymentAccount: z.boolean().optional(),
     amountCents: z.number().int().optional(),
     emailsThisRun: z.number().int().nonnegative().optional(),
@@ -43,6 +48,10 @@ export function decisionFacts(candidate: Candidate, policy: PipelinePolicy, swit
     if (email.suppressed) facts.suppressed = true;
     if (policy.typeCap !== null) facts.typeCount = email.typeCount;
     if (policy.familyCapped) facts.windowCounts = [...email.nonCriticalCounts];
+    if (policy.quietHours !== null && email.place) {
+      facts.timeZone = email.place.timeZone;
+      if (email.place.window !== null) facts.quietHours = `${showClockTime(email.place.window.start)}-${showClockTime(email.place.window.end)}`;
+    }
   }
   if (candidate.credit !== null) {
     facts.hasPaymentAccount = candidate.credit.hasPaymentAccount;
@@ -54,6 +63,12 @@ export function decisionFacts(candidate: Candidate, policy: PipelinePolicy, swit
   }
   if (policy.channel === 'credit') facts.creditsTodayCents = spend.creditsTodayCents;
   return facts;
+}
+
+/** A family's own window as the facts keep it (`21:30-07:00`), or null. */
+function recordedWindow(text: string | undefined): QuietWindow | null {
+  const [start, end] = (text ?? '').split('-').map((part) => readClockTime(part));
+  return start?.ok && end?.ok ? { start: start.value, end: end.value } : null;
 }
 
 /** A recorded decision as {@link decide} reads it again: the candidate and the context but its policy. */
@@ -80,7 +95,13 @@ export function inputsOf(
     eventTimestamp: facts.eventTimestamp === undefined ? null : new Date(facts.eventTimestamp === 'invalid' ? Number.NaN : facts.eventTimestamp),
     email:
       policy.channel === 'email'
-        ? { optedOut: facts.optedOut ?? false, suppressed: facts.suppressed ?? false, typeCount: facts.typeCount ?? 0, nonCriticalCounts: counts }
+        ? {
+            optedOut: facts.optedOut ?? false,
+            suppressed: facts.suppressed ?? false,
+            typeCount: facts.typeCount ?? 0,
+            nonCriticalCounts: counts,
+            place: facts.timeZone === undefined ? null : { timeZone: facts.timeZone, window: recordedWindow(facts.quietHours) },
+          }
         : null,
     credit: policy.channel === 'credit' ? { hasPaymentAccount: facts.hasPaymentAccount ?? false, amountCents: facts.amountCents ?? 0 } : null,
     problem: facts.problem ?? null,

@@ -35,6 +35,8 @@ export const MetricName = {
   CreditsAppliedCents: 'CreditsAppliedCents',
   StripeEventsIgnored: 'StripeEventsIgnored',
   StripeWebhookRefused: 'StripeWebhookRefused',
+  QuietHoursReleased: 'QuietHoursReleased',
+  QuietHoursSuperseded: 'QuietHoursSuperseded',
   JobDuration: 'JobDuration',
   CrisisEscalations: 'CrisisEscalations',
   BudgetExceeded: 'BudgetExceeded',
@@ -95,6 +97,8 @@ export interface OutgoingEmail {
    * back as the custom arg `curator_batch_id`, the evidence that settles an email whose outcome was unknown.
    */
   readonly requestBatch?: string;
+  /** The family's IANA zone, when the app gave one (family_time_zones): the local outbox records the local send time. */
+  readonly timeZone?: string;
 }
 
 /**

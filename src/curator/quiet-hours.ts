@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
+import { readClockTime, showClockTime, type ClockTime } from '../pipelines/index.js';
 
-/** A wall-clock time of day, in minutes after local midnight (0 to 1439). */
-export type ClockTime = number;
+export { readClockTime, showClockTime, type ClockTime } from '../pipelines/index.js';
 
 /** A family's quiet hours as local wall-clock times: start = end means none; start after end wraps midnight. */
 export interface QuietWindow {
@@ -9,30 +9,19 @@ export interface QuietWindow {
   readonly end: ClockTime;
 }
 
-const hhmm = /^([01]\d|2[0-3]):([0-5]\d)$/;
-
-/**
- * Reads `HH:MM` (00:00 to 23:59, surrounding spaces forgiven) as a clock time, or says why not: the one reader for
- * the tunables and the family rows, as the RPC that stores those checks them.
- *
- * @example
- * readClockTime('21:30') // { ok: true, value: 1290 }
- * readClockTime('9pm').ok // false
- */
-export function readClockTime(raw: string): { ok: true; value: ClockTime } | { ok: false; why: string } {
-  const match = hhmm.exec(raw.trim());
-  if (match === null) return { ok: false, why: 'not a time of day as HH:MM, from 00:00 to 23:59' };
-  return { ok: true, value: Number(match[1]) * 60 + Number(match[2]) };
-}
-
-/** A clock time as `HH:MM`. */
-export function showClockTime(time: ClockTime): string {
-  return `${String(Math.floor(time / 60)).padStart(2, '0')}:${String(time % 60).padStart(2, '0')}`;
-}
-
 /** A window as `21:00-08:00`, or `none`. */
 export function showQuietWindow(window: QuietWindow): string {
   return window.start === window.end ? 'none' : `${showClockTime(window.start)}-${showClockTime(window.end)}`;
+}
+
+/**
+ * A family's own window as its row stores it (`HH:MM` both, from the RPC), or null when it chose none or the row
+ * cannot be read (a hand-edited value is never guessed at: the default window applies).
+ */
+export function familyWindow(row: { readonly quiet_start: string | null; readonly quiet_end: string | null }): QuietWindow | null {
+  if (row.quiet_start === null || row.quiet_end === null) return null;
+  const [start, end] = [readClockTime(row.quiet_start), readClockTime(row.quiet_end)];
+  return start.ok && end.ok ? { start: start.value, end: end.value } : null;
 }
 
 /** Whether a zone name is one the curator can compute local times in (the RPC has already checked it in Postgres). */
@@ -83,6 +72,20 @@ function firstInstantAt(zone: IANAZone, day: { year: number; month: number; day:
  */
 export function quietUntil(at: Date, zoneName: string, window: QuietWindow): Date | null {
   if (window.start === window.end) return null;
+  // A run decides every family at one moment, and families share a few hundred zones: each is worked out once.
+  const key = `${zoneName}|${window.start}|${window.end}|${at.getTime()}`;
+  const known = answered.get(key);
+  if (known !== undefined) return known === 0 ? null : new Date(known);
+  if (answered.size >= answeredLimit) answered.clear();
+  const until = computeQuietUntil(at, zoneName, window);
+  answered.set(key, until === null ? 0 : until.getTime());
+  return until;
+}
+
+const answered = new Map<string, number>();
+const answeredLimit = 10_000;
+
+function computeQuietUntil(at: Date, zoneName: string, window: QuietWindow): Date | null {
   const zone = IANAZone.create(zoneName);
   if (!zone.isValid) throw new RangeError(`time zone ${JSON.stringify(zoneName)} is not one the IANA database names`);
   const local = DateTime.fromMillis(at.getTime(), { zone });

@@ -7,11 +7,18 @@ export const VetoReason = {
   INSUFFICIENT_SIGNAL: 'INSUFFICIENT_SIGNAL',
   LOW_CONFIDENCE: 'LOW_CONFIDENCE',
   USER_OPTED_OUT: 'USER_OPTED_OUT',
+  QUIET_HOURS: 'QUIET_HOURS',
   FREQUENCY_CAP: 'FREQUENCY_CAP',
   NO_PAYMENT_ACCOUNT: 'NO_PAYMENT_ACCOUNT',
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
 } as const;
 export type VetoReason = (typeof VetoReason)[keyof typeof VetoReason];
+
+/**
+ * Reasons that hold an action for later rather than judge it: left out of VetoRate and its alarms (a quiet night is
+ * not a pipeline vetoing too much), still counted by reason everywhere else.
+ */
+export const holdReasons: readonly VetoReason[] = [VetoReason.QUIET_HOURS];
 
 /** The veto reasons in check order. */
 export const vetoReasonsInOrder: readonly VetoReason[] = Object.values(VetoReason);
@@ -30,7 +37,14 @@ export interface SlaReading {
 export type Verdict =
   | { readonly outcome: 'skipped' }
   | { readonly outcome: 'execute'; readonly sla: SlaReading | null }
-  | { readonly outcome: 'veto'; readonly reason: VetoReason; readonly escalate: boolean; readonly sla: SlaReading | null }
+  | {
+      readonly outcome: 'veto';
+      readonly reason: VetoReason;
+      readonly escalate: boolean;
+      readonly sla: SlaReading | null;
+      /** QUIET_HOURS: when the family's window ends and the release may send it. */
+      readonly heldUntil?: Date;
+    }
   | { readonly outcome: 'fail'; readonly error: string; readonly escalate: boolean };
 
 

@@ -93,6 +93,12 @@ export const whatIfEvent = (input: { scope: string; changes: Readonly<Record<str
   detail: { jobType: 'what_if' as const, scope: input.scope, changes: { ...input.changes }, days: input.days },
 });
 
+/**
+ * The quiet-hours release's input: from its Scheduler schedule, `releaseId` is the placeholder
+ * `<aws.scheduler.execution-id>`, so a retry of one invocation is the same release.
+ */
+export const releaseEvent = (releaseId?: string | null) => ({ detail: { jobType: 'release' as const, ...(releaseId ? { releaseId } : {}) } });
+
 /** The health check's input (direct invoke, the Scheduler schedule, or `aws lambda invoke`). */
 export const healthEvent = () => ({ detail: { jobType: 'health' as const } });
 
@@ -124,6 +130,8 @@ export function eventOf(request: QueuedRequest): Record<string, unknown> {
       return shardEvent(request);
     case 'crisis_check':
       return crisisCheckEvent(request.executionId);
+    case 'release':
+      return releaseEvent(request.releaseId);
     default: {
       const unknown: never = request;
       throw new Error(`no event for ${JSON.stringify(unknown)}`);

@@ -102,9 +102,13 @@ const whatIfRequest = z.object({
     .strict(),
 });
 
+const releaseRequest = z.object({
+  detail: z.object({ jobType: z.literal('release'), releaseId: z.string().trim().min(1).max(200).optional() }).strict(),
+});
+
 const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, z.discriminatedUnion('detail-type', [shard, crisisCheck])]);
 /** The jobTypes asked for by direct invocation (or, for the health check, from its own source), whatever the source says. */
-const unsourcedJobTypes: ReadonlySet<unknown> = new Set(['health', 'ops_summary', 'what_if']);
+const unsourcedJobTypes: ReadonlySet<unknown> = new Set(['health', 'ops_summary', 'what_if', 'release']);
 
 /** The event was understood, or here is what is wrong with it, field by field (`field` the first of them). */
 export type ParsedEvent = { ok: true; request: JobRequest } | { ok: false; error: string; field: string };
@@ -160,6 +164,11 @@ function readRequest(event: unknown, source: string | null): ParsedEvent {
       const { scheduledTime } = summary.data.detail;
       return { ok: true, request: { kind: 'ops_summary', scheduledTime: scheduledTime ? new Date(scheduledTime) : null } };
     }
+    if (jobType === 'release') {
+      const release = releaseRequest.safeParse(event);
+      if (!release.success) return invalid(release.error);
+      return { ok: true, request: { kind: 'release', releaseId: release.data.detail.releaseId ?? null } };
+    }
     const whatIf = whatIfRequest.safeParse(event);
     if (!whatIf.success) return invalid(whatIf.error);
     const { scope, changes, days } = whatIf.data.detail;
@@ -170,7 +179,7 @@ function readRequest(event: unknown, source: string | null): ParsedEvent {
     if (source === null || !(sourcedKinds as readonly string[]).includes(source)) {
       return refused({
         field: 'source',
-        reason: `expected one of ${sourcedKinds.join(', ')} (or detail.jobType "health", "ops_summary" or "what_if" invoked directly); got ${describeSource(source)}`,
+        reason: `expected one of ${sourcedKinds.join(', ')} (or detail.jobType "health", "ops_summary", "what_if" or "release" invoked directly); got ${describeSource(source)}`,
       });
     }
     const unreadable = source === EventSource.agent ? unreadableCrisisAlert(event, describe(parsed.error)) : null;

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryMetrics } from '../adapters/local/metrics.js';
 import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
-import { firingOfPeriod, isJobType, jobTypes } from '../pipelines/index.js';
+import { familyWindow, quietUntil, type QuietWindow } from '../curator/quiet-hours.js';
+import { firingOfPeriod, isJobType, jobTypes, pipelineOf } from '../pipelines/index.js';
 import { emptyTally, vetoTotal } from '../runner/tally.js';
 import type { SeededPopulation } from './seed-population.js';
 import type { SimulationResult } from './simulation.js';
@@ -23,6 +24,43 @@ export function countOutbox(dir: string): Map<string, number> {
   return counts;
 }
 
+/** The outbox's emails that keep quiet hours, read against their family's window: none should fall inside it. */
+export interface QuietHoursCheck {
+  /** Emails of a pipeline that keeps quiet hours, to a family the app placed. */
+  readonly checked: number;
+  /** Of those, sent while the family's own clock was inside its window: each one a bug. */
+  readonly inside: readonly string[];
+}
+
+/**
+ * Reads every email in the outbox of a pipeline that keeps quiet hours and was sent to a family with a zone, and
+ * says which went inside the family's quiet hours (its own window, else `defaultWindow`) by the send time the
+ * outbox recorded.
+ */
+export async function checkQuietHours(dir: string, sql: SqlClient, defaultWindow: QuietWindow): Promise<QuietHoursCheck> {
+  const holds = new Set(jobTypes.filter((jobType) => pipelineOf(jobType).keepsQuietHours === true).map((jobType) => pipelineOf(jobType).emailType));
+  const sent: Array<{ userId: string; emailType: string; sentAt: string; timeZone: string; file: string }> = [];
+  if (existsSync(dir)) {
+    for (const file of readdirSync(dir)) {
+      if (!file.endsWith('.json')) continue;
+      const email = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { userId?: string; emailType?: string; sentAt?: string; timeZone?: string };
+      if (email.userId && email.emailType && holds.has(email.emailType) && email.sentAt && email.timeZone) {
+        sent.push({ userId: email.userId, emailType: email.emailType, sentAt: email.sentAt, timeZone: email.timeZone, file });
+      }
+    }
+  }
+  const rows = await sql.query<{ user_id: string; quiet_start: string | null; quiet_end: string | null }>(
+    `select user_id::text, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end
+     from family_time_zones where user_id = any($1::uuid[])`,
+    [[...new Set(sent.map((email) => email.userId))]],
+  );
+  const windows = new Map(rows.map((row) => [row.user_id, familyWindow(row) ?? defaultWindow]));
+  const inside = sent
+    .filter((email) => quietUntil(new Date(email.sentAt), email.timeZone, windows.get(email.userId) ?? defaultWindow) !== null)
+    .map((email) => `${email.file}: ${email.emailType} at ${email.sentAt} (${email.timeZone})`);
+  return { checked: sent.length, inside };
+}
+
 /** Where the local run left its traces, for the report's last lines. */
 export interface ReportContext {
   readonly start: Date;
@@ -36,6 +74,8 @@ export interface ReportContext {
   readonly metrics: MemoryMetrics;
   /** The review loop as the database holds it at the end. */
   readonly review?: ReviewLoop;
+  /** The outbox read against the families' quiet hours. */
+  readonly quietHours?: QuietHoursCheck;
 }
 
 /** The breaker's trips, the morning summaries and the false-positive rates, read back from the database. */
@@ -166,6 +206,21 @@ function whatIfLines(result: SimulationResult): string[] {
   return lines;
 }
 
+/** What quiet hours held, released and superseded, and whether the outbox kept the families' nights. */
+function quietHoursLines(result: SimulationResult, check: QuietHoursCheck | undefined): string[] {
+  const { held, released, superseded, releaseRuns } = result.quietHours;
+  const lines = ['', "Quiet hours (the family's own time zone; the release runs every 15 minutes)"];
+  lines.push(`  held QUIET_HOURS ${number(held)}, released ${number(released)} in ${number(releaseRuns)} release runs, superseded ${number(superseded)}`);
+  if (check !== undefined) {
+    lines.push(
+      check.inside.length === 0
+        ? `  outbox: ${number(check.checked)} digests, insights and reports to placed families, none inside their quiet hours (local send time in each file)`
+        : `  outbox: ${check.inside.length} of ${number(check.checked)} sent INSIDE the family's quiet hours: ${check.inside.slice(0, 3).join('; ')}`,
+    );
+  }
+  return lines;
+}
+
 /** The readable report of a local run: per pipeline, then per veto reason, then what ops and health saw. */
 export function formatReport(result: SimulationResult, context: ReportContext): string {
   const { start, days, population, outbox } = context;
@@ -218,6 +273,7 @@ export function formatReport(result: SimulationResult, context: ReportContext): 
   }
   const missing = vetoReasonsInOrder.filter((reason) => !reasonTotals.get(reason));
   lines.push(`  ${missing.length === 0 ? 'every veto reason occurred' : `did not occur: ${missing.join(', ')}`}`);
+  lines.push(...quietHoursLines(result, context.quietHours));
   lines.push(...emailHealth(context.metrics));
   lines.push(...reviewLines(context, result.summaries));
   lines.push(...creditLines(context));

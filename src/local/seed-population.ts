@@ -14,7 +14,7 @@ export interface SeededPopulation {
  * Seeds a synthetic population set-based and deterministically (user n has the same traits on every run):
  * 70 % readers, 10 % lukewarm (start stories, never finish), 20 % idle; some opted out of the digest or of
  * everything, some suppressed, some without a Stripe customer, a few inactive; organisations with admins;
- * referrals in every status; credits that expire during the simulation (with their Stripe transactions, some
+ * families in five time zones (a sixth unplaced); referrals in every status; credits that expire during the simulation (with their Stripe transactions, some
  * partly spent); and records older than 90 days for retention, one user on legal hold.
  */
 export async function seedPopulation(
@@ -65,6 +65,18 @@ export async function seedPopulation(
      from users u, lateral (select ('x' || right(u.id::text, 12))::bit(48)::bigint as n) k
      where n <= $2::int / 5`,
     [organizations, users],
+  );
+  // Where families are, as the app's backend would set it: Americas, Europe, India and Australia, a sixth never
+  // placed (no quiet hours), every 13th with a window of its own. Set directly, as the RPC would store it.
+  await sql.query(
+    `insert into family_time_zones (user_id, time_zone, quiet_start, quiet_end, updated_at)
+     select u.id,
+            (array['America/New_York', 'America/Los_Angeles', 'Europe/London', 'Asia/Kolkata', 'Australia/Sydney'])[1 + n % 6],
+            case when n % 13 = 0 then time '22:30' end, case when n % 13 = 0 then time '06:30' end,
+            $1::timestamptz - interval '30 days'
+     from users u, lateral (select ('x' || right(u.id::text, 12))::bit(48)::bigint as n) k
+     where n % 6 <> 5`,
+    [start],
   );
   // Every 25th family referred the next one: pending, signed up or converted in turn.
   await sql.query(

@@ -1,10 +1,10 @@
 import type { ManualClock } from '../adapters/clock.js';
 import { invoiceHourUtc } from '../adapters/local/ledger-payments.js';
-import { healthEvent, opsSummaryEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
+import { healthEvent, opsSummaryEvent, releaseEvent, replayEvent, scheduledJobEvent, signalEvent, whatIfEvent } from '../events/curator-events.js';
 import type { SqlClient } from '../db/sql-client.js';
 import type { CuratorResult } from '../runner/job-result.js';
 import type { OpsSummaryAnswer } from '../handlers/ops-summary.js';
-import { jobTypes, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
+import { jobTypes, quietHoursRelease, scheduleOf, toAwsCron, type JobType } from '../pipelines/index.js';
 import { weekdays } from '../pipelines/schedule.js';
 import type { HealthResult, OpsSummaryResult, WhatIfResult } from '../runner/job-result.js';
 import { addTally, emptyTally, vetoTotal, type Tally } from '../runner/tally.js';
@@ -17,7 +17,7 @@ export const familyId = (n: number) => `00000000-0000-4000-8000-${n.toString(16)
 export interface SimulatedEvent {
   readonly at: Date;
   readonly label: string;
-  readonly kind: 'reading' | 'schedule' | 'signal' | 'ops' | 'health' | 'webhook';
+  readonly kind: 'reading' | 'schedule' | 'signal' | 'ops' | 'health' | 'webhook' | 'release';
   /** For events the handler receives. */
   readonly event?: unknown;
   /** For ops actions and reading: what to do. */
@@ -114,6 +114,11 @@ export function buildTimeline(sql: SqlClient, ops: SimulatedOps, start: Date, da
       // Late in the evening SendGrid has reported on the day's email: the digest's deliveries, its first opens.
       const reported = dayAt(index, 23, 45);
       events.push({ at: reported, kind: 'webhook', label: "SendGrid reports the day's email events", act: () => reportEmails(date, reported) });
+    }
+    // The quiet-hours release's schedule, every 15 minutes of the day.
+    for (let tick = 0; tick < day; tick += quietHoursRelease.rateMinutes * minute) {
+      const at = new Date(date.getTime() + tick);
+      events.push({ at, kind: 'release', label: 'quiet-hours release', event: releaseEvent(`local-release-${at.toISOString()}`) });
     }
     for (const jobType of jobTypes) {
       for (const at of firingsOn(jobType, date)) {
@@ -242,6 +247,8 @@ export interface SimulationResult {
   /** At the end, as ops would ask before tuning: what asking two reading signals of a digest would have done over the last week. */
   readonly whatIf: WhatIfResult | null;
   readonly seconds: number;
+  /** Quiet hours: emails held at decision, sent by the release, superseded, and the release runs that sent them. */
+  readonly quietHours: { held: number; released: number; superseded: number; releaseRuns: number };
 }
 
 /** The what-if the local run ends with (the spam-complaints runbook's first question). */
@@ -285,8 +292,11 @@ export async function runSimulation(input: {
   // Each event to the function its rule or schedule invokes: the ops summary has one of its own.
   const invoke = (event: unknown) =>
     (event as { detail?: { jobType?: unknown } }).detail?.jobType === 'ops_summary' ? input.opsSummary(event) : input.handler(event);
+  const quietHours = { held: 0, released: 0, superseded: 0, releaseRuns: 0 };
   await runTimeline(timeline, input.clock, invoke, (event, result, index) => {
-    input.progress?.(`[${index + 1}/${timeline.length}] ${when(event.at)}  ${event.label}`);
+    const idle = result !== null && result.ok && result.kind === 'release' && result.pipelines.every((pipeline) => pipeline.runId === null && pipeline.superseded === 0);
+    // 96 releases a day: only those that had something to do are worth a line.
+    if (!idle) input.progress?.(`[${index + 1}/${timeline.length}] ${when(event.at)}  ${event.label}`);
     if (result === null) return;
     if (!result.ok) {
       notes.push(`${when(event.at)}  refused ${event.label}: ${result.error}`);
@@ -301,6 +311,17 @@ export async function runSimulation(input: {
       return;
     }
     if (result.kind === 'what_if') return;
+    if (result.kind === 'release') {
+      for (const pipeline of result.pipelines) {
+        tallies.set(pipeline.jobType, addTally(tallies.get(pipeline.jobType) ?? emptyTally(), pipeline.outcome.tally));
+        quietHours.released += pipeline.outcome.tally.emailsSent;
+        quietHours.superseded += pipeline.superseded;
+        if (pipeline.runId !== null) quietHours.releaseRuns += 1;
+      }
+      quietHours.held += result.tally.vetoed.QUIET_HOURS ?? 0;
+      return;
+    }
+    quietHours.held += result.tally.vetoed.QUIET_HOURS ?? 0;
     const jobType = result.jobType as JobType;
     tallies.set(jobType, addTally(tallies.get(jobType) ?? emptyTally(), result.tally));
     invocations.set(jobType, (invocations.get(jobType) ?? 0) + 1);
@@ -317,5 +338,5 @@ export async function runSimulation(input: {
   const asked = await input.handler(whatIfEvent(localWhatIf));
   if (!asked.ok) notes.push(`the what-if was refused: ${asked.error}`);
   const whatIf = asked.ok && asked.kind === 'what_if' ? asked : null;
-  return { tallies, invocations, notes, health, summaries, whatIf, seconds: (Date.now() - started) / 1000 };
+  return { tallies, invocations, notes, health, summaries, whatIf, seconds: (Date.now() - started) / 1000, quietHours };
 }

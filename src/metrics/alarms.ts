@@ -206,7 +206,7 @@ const guideAlarms: AlarmDefinition[] = [
     comparison: 'greater',
     threshold: 80,
     severity: 'P3',
-    action: 'Most actions are held back: check data collection and the veto reasons',
+    action: 'Most actions are vetoed (quiet-hours holds are not counted): check data collection and the veto reasons',
     answers: ['monitoring · put-metric-alarm · storytailor-high-veto-rate', 'monitoring · P3 · High veto rates (data collection issue)'],
   },
   {

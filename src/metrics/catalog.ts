@@ -46,6 +46,10 @@ export const metricCatalog: Readonly<Record<MetricName, MetricDefinition>> = {
   StripeEventsIgnored: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
   // Deliveries the Stripe webhook refused as not signed for its endpoint (a secret that no longer matches, forgeries).
   StripeWebhookRefused: { namespace: Namespace.Pipelines, dimensionSets: [none], aggregate: 'sum' },
+  // The quiet-hours release: held emails it sent once their family's window ended, and those it recorded superseded
+  // (their pipeline's next firing came first). What was held is PipelineVetoes with VetoReason QUIET_HOURS.
+  QuietHoursReleased: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
+  QuietHoursSuperseded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   JobDuration: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'distribution' },
   CrisisEscalations: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },
   BudgetExceeded: { namespace: Namespace.Pipelines, dimensionSets: [none, byPipeline], aggregate: 'sum' },

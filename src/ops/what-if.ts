@@ -73,6 +73,15 @@ export function printWhatIf(context: OpsContext, report: WhatIfReport, reportId:
     return [...pipeline.days.filter((day) => day.changed > 0).map((day) => figureRow(pipeline.pipelineType, day, credit)), figureRow(pipeline.pipelineType, pipeline.total, credit)];
   });
   for (const line of formatTable(['pipeline', 'day', 'decisions', 'changed', 'executed -> vetoed', 'vetoed -> executed', 'emails (credits) before -> after'], rows)) context.out(line);
+  const held = report.pipelines.filter((pipeline) => Object.keys(pipeline.total.heldByLocalHour ?? {}).length > 0);
+  if (held.length > 0) {
+    context.out('');
+    context.out("held for quiet hours as proposed, by the family's local hour at the decision:");
+    for (const pipeline of held) {
+      const hours = Object.entries(pipeline.total.heldByLocalHour).sort(([a], [b]) => a.localeCompare(b));
+      context.out(`  ${pipeline.pipelineType}: ${hours.map(([hour, n]) => `${hour} ${n}`).join(', ')}`);
+    }
+  }
   const reached = report.pipelines.filter((pipeline) => pipeline.sampleFamilies.length > 0);
   if (reached.length > 0) {
     context.out('');

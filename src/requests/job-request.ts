@@ -86,7 +86,18 @@ export interface WhatIfJob {
   readonly days: number;
 }
 
-export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | CrisisCheckJob | HealthJob | OpsSummaryJob | WhatIfJob;
+/**
+ * The quiet-hours release: sends what quiet hours held whose time to go has come (src/runner/jobs/release.ts). Its
+ * Scheduler schedule invokes it every 15 minutes with the Scheduler's execution id, which names its runs (a
+ * continuation or a redelivery of the same event is the same release; each held email is claimed once whatever
+ * runs it).
+ */
+export interface ReleaseJob {
+  readonly kind: 'release';
+  readonly releaseId: string | null;
+}
 
-/** What the curator queues for itself on its work queue: continuations, resumes, shards, crisis alert checks, replays. */
-export type QueuedRequest = ScheduledJob | ReplayJob | ShardJob | CrisisCheckJob;
+export type JobRequest = ScheduledJob | ReplayJob | SignalJob | ShardJob | CrisisCheckJob | HealthJob | OpsSummaryJob | WhatIfJob | ReleaseJob;
+
+/** What the curator queues for itself on its work queue: continuations, resumes, shards, crisis alert checks, replays, releases. */
+export type QueuedRequest = ScheduledJob | ReplayJob | ShardJob | CrisisCheckJob | ReleaseJob;

@@ -9,8 +9,8 @@ import { DetailType, EventSource } from './event-sources.js';
  *
  * - **Who may ask.** EventBridge always sets `source`; the Scheduler's and ops' direct invocations carry none
  *   (only the Scheduler's role and the on-call policy may invoke the function). A firing comes from the scheduled
- *   rules, a replay from ops, a signal from the app, a shard from the curator's own work queue; the ops summary and
- *   the what-if only by direct invocation; the health check directly or from `storytailor.health-check`.
+ *   rules, a replay from ops, a signal from the app, a shard from the curator's own work queue; the ops summary,
+ *   the what-if and the quiet-hours release only by direct invocation; the health check directly or from `storytailor.health-check`.
  * - **Periods.** A replay's period is a real period of its pipeline (a calendar date, an ISO week, a month); a
  *   realtime pipeline has no period; a period is not replayed before its firing is due (a dry run may look ahead:
  *   it writes nothing but its report).
@@ -86,6 +86,7 @@ export const allowedSources: Readonly<Record<JobRequest['kind'], readonly (strin
   health: [null, EventSource.healthCheck],
   ops_summary: [null],
   what_if: [null],
+  release: [null],
 };
 
 const knownSources: ReadonlySet<string> = new Set(Object.values(EventSource));
@@ -205,6 +206,7 @@ export function checkRequest(request: JobRequest, origin: RequestOrigin = {}): R
     case 'what_if':
     case 'signal':
     case 'crisis_check':
+    case 'release':
       return null;
     case 'ops_summary':
       return request.scheduledTime === null ? null : checkNotFuture('detail.scheduledTime', request.scheduledTime, now, 'an ops summary');

@@ -105,8 +105,37 @@ export interface WhatIfResult extends Answered {
   readonly report: WhatIfReport;
 }
 
+/** What the quiet-hours release did for one pipeline: its run (none when nothing was due), what it superseded. */
+export interface PipelineRelease {
+  readonly jobType: JobType;
+  readonly runId: string | null;
+  /** Held emails of a period whose next firing had come: recorded `superseded`, never sent late. */
+  readonly superseded: number;
+  readonly outcome: HeldOutcome | { readonly status: 'nothing_due'; readonly tally: Tally };
+}
+
+/** The quiet-hours release: each pipeline in release order (org report, insights, digest). */
+export interface ReleaseResult extends Answered {
+  readonly kind: 'release';
+  readonly jobType: 'release';
+  readonly status: 'succeeded';
+  readonly releaseId: string;
+  readonly pipelines: readonly PipelineRelease[];
+  /** The pipelines' tallies added up. */
+  readonly tally: Tally;
+}
+
 /** The handler's answer for one event, one variant per kind of job. */
-export type JobResult = RunResult | ShardResult | SignalResult | CrisisCheckResult | DryRunResult | HealthResult | OpsSummaryResult | WhatIfResult;
+export type JobResult =
+  | RunResult
+  | ShardResult
+  | SignalResult
+  | CrisisCheckResult
+  | DryRunResult
+  | HealthResult
+  | OpsSummaryResult
+  | WhatIfResult
+  | ReleaseResult;
 
 /** What the curator answers one request: the job's summary, or why the request was refused (never retried). */
 export type CuratorResult = JobResult | { readonly ok: false; readonly error: string };

@@ -7,6 +7,7 @@ import { runHealth } from './jobs/health.js';
 import { runCrisisCheck } from './jobs/crisis-check.js';
 import { replayHeld } from './jobs/held-replay.js';
 import type { HeldReplay } from './jobs/held-targets.js';
+import { runRelease } from './jobs/release.js';
 import { runPeriod } from './jobs/scheduled-run.js';
 import { runShard } from './jobs/shard.js';
 import { runSignal } from './jobs/signal.js';
@@ -47,6 +48,8 @@ export async function runJob(deps: CuratorDeps, request: JobRequest): Promise<Jo
       return runShard(deps, request);
     case 'crisis_check':
       return runCrisisCheck(deps, request);
+    case 'release':
+      return runRelease(deps, request);
     case 'replay': {
       return replaysHeldActions(request) ? replayHeld(deps, heldReplay(deps, request)) : runPeriod(deps, request);
     }

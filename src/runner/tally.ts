@@ -1,4 +1,4 @@
-import type { VetoReason } from '../curator/verdict.js';
+import { holdReasons, type VetoReason } from '../curator/verdict.js';
 
 /** What a job decided and did. */
 export interface Tally {
@@ -67,6 +67,7 @@ export function runCounts(tally: Tally) {
     executed: tally.executed,
     skipped: tally.skipped,
     vetoed: vetoTotal(tally),
+    held: holdReasons.reduce((sum, reason) => sum + (tally.vetoed[reason] ?? 0), 0),
     failed: tally.failed + tally.unknown,
     escalated: tally.escalated,
   };

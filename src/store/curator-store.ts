@@ -40,6 +40,8 @@ export interface DecisionRow {
   readonly user_id: string | null;
   readonly status: 'pending' | 'vetoed' | 'escalated' | 'failed';
   readonly veto_reason: VetoReason | null;
+  /** QUIET_HOURS only: when the family's window ends (ISO-8601). */
+  readonly held_until?: string | null;
   readonly confidence_score: number | null;
   readonly signal_count: number | null;
   /** What the decision read (src/curator/decision-facts.ts), kept so it can be made again. */

@@ -21,6 +21,7 @@ import {
   recoverResult,
   referralCandidate,
   replayTarget,
+  releaseTarget,
   runRow,
   shardBounds,
   signalCandidate,
@@ -159,6 +160,13 @@ export const storeFunctions = {
     },
     z.array(replayTarget),
   ),
+  releaseTargets: define(
+    'curator_release_targets',
+    { jobType: 'text', now: 'timestamptz', afterHeldUntil: 'timestamptz', afterId: 'uuid', limit: 'integer' },
+    z.array(releaseTarget),
+  ),
+  supersedeHeld: define('curator_supersede_held', { ids: 'uuid[]', now: 'timestamptz' }, z.number().int()),
+  periodEmails: define('curator_period_emails', { jobType: 'text', periodKey: 'text', since: 'timestamptz' }, z.number().int()),
   creditsIssuedOn: define('curator_credits_issued_on', { at: 'timestamptz' }, z.object({ cents: z.number() })),
   recordDecisions: define(
     'curator_record_decisions',

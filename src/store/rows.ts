@@ -3,7 +3,7 @@ import { vetoReasonsInOrder, type VetoReason } from '../curator/verdict.js';
 
 /** Shapes of what the store's SQL functions answer, checked at the edge so drift fails loudly. */
 
-export const executionStatus = z.enum(['pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown']);
+export const executionStatus = z.enum(['pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown', 'superseded']);
 export type ExecutionStatus = z.infer<typeof executionStatus>;
 const vetoReason = z.enum(vetoReasonsInOrder as [VetoReason, ...VetoReason[]]);
 
@@ -17,6 +17,10 @@ const emailFacts = z.object({
   suppressed: z.boolean(),
   type_count: z.number().int(),
   non_critical_counts: z.array(z.number().int()),
+  // Where the family is (family_time_zones); absent from the signal pipelines' facts, which never hold.
+  time_zone: z.string().nullable().optional(),
+  quiet_start: z.string().nullable().optional(),
+  quiet_end: z.string().nullable().optional(),
 });
 export type EmailFactsRow = z.infer<typeof emailFacts>;
 
@@ -102,6 +106,10 @@ export const replayTarget = z.object({
 });
 export type ReplayTarget = z.infer<typeof replayTarget>;
 
+/** A held email the quiet-hours release decides again, with when it came due. */
+export const releaseTarget = replayTarget.extend({ held_until: z.union([z.date(), z.string()]).transform((value) => new Date(value).toISOString()) });
+export type ReleaseTarget = z.infer<typeof releaseTarget>;
+
 /** A run's counts as replay_counts keeps them. */
 export const runCounts = z.object({
   candidates: z.number().int(),
@@ -116,7 +124,7 @@ export const runRow = z.object({
   id: z.string(),
   job_type: z.string(),
   period_key: z.string(),
-  trigger: z.enum(['schedule', 'replay']),
+  trigger: z.enum(['schedule', 'replay', 'release']),
   status: z.enum(['running', 'succeeded', 'failed', 'stuck']),
   cursor: z.unknown().nullable(),
   attempt: z.number().int(),
@@ -124,6 +132,7 @@ export const runRow = z.object({
   executed: z.number().int(),
   skipped: z.number().int(),
   vetoed: z.number().int(),
+  held: z.number().int(),
   failed: z.number().int(),
   escalated: z.number().int(),
   started_at: z.string(),

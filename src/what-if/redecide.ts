@@ -1,7 +1,7 @@
 import { decide } from '../curator/decide.js';
 import { contextOf, decisionFactsSchema, inputsOf } from '../curator/decision-facts.js';
 import type { PipelinePolicy } from '../curator/policy.js';
-import type { VetoReason } from '../curator/verdict.js';
+import { VetoReason } from '../curator/verdict.js';
 import { uncappedEmailTypes, type JobType } from '../pipelines/index.js';
 import type { ExecutionStatus } from '../store/rows.js';
 
@@ -50,6 +50,9 @@ export function decidedOf(decision: RecordedDecision, problem: boolean): Decided
     case 'vetoed':
     case 'escalated':
       return decision.vetoReason !== null ? { kind: 'vetoed', reason: decision.vetoReason } : { kind: 'failed' };
+    case 'superseded':
+      // Held for quiet hours until its period had passed: decided as a hold.
+      return { kind: 'vetoed', reason: VetoReason.QUIET_HOURS };
     case 'skipped':
       return null;
     default: {

@@ -1,5 +1,7 @@
 import type { JobType } from '../pipelines/index.js';
-import type { Decided, Redecided } from './redecide.js';
+import { isKnownZone } from '../curator/quiet-hours.js';
+import { VetoReason } from '../curator/verdict.js';
+import type { Decided, RecordedDecision, Redecided } from './redecide.js';
 
 /** What a proposal would have changed in one pipeline on one day (or over the window: `date` null). */
 export interface WhatIfFigures {
@@ -18,6 +20,11 @@ export interface WhatIfFigures {
   creditsAfter: number;
   creditCentsBefore: number;
   creditCentsAfter: number;
+  /**
+   * Held for quiet hours as proposed and not as recorded, by the family's local hour at the decision (`01:00`): what
+   * a window would have held, on the families' own clocks.
+   */
+  heldByLocalHour: Record<string, number>;
 }
 
 /** One pipeline's figures per day and over the window, with a sample of the families a change reaches. */
@@ -59,10 +66,19 @@ const emptyFigures = (date: string | null): WhatIfFigures => ({
   creditsAfter: 0,
   creditCentsBefore: 0,
   creditCentsAfter: 0,
+  heldByLocalHour: {},
 });
 
 const label = (decided: Decided) => (decided.kind === 'vetoed' ? decided.reason : decided.kind);
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+
+/** The family's local hour when the decision was made (`01:00`), from the zone its facts kept; null without one. */
+function localHour(decision: RecordedDecision): string | null {
+  const zone = (decision.facts as { timeZone?: unknown } | null)?.timeZone;
+  if (typeof zone !== 'string' || !isKnownZone(zone)) return null;
+  const hour = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(decision.startedAt);
+  return `${hour}:00`;
+}
 
 /** Whether a decision would come out otherwise. */
 export const changedDecision = (before: Decided, after: Decided) => label(before) !== label(after);
@@ -104,6 +120,10 @@ export class WhatIfTally {
       figures.creditCentsAfter += result.creditCents.after;
       if (!changed) continue;
       figures.changed += 1;
+      if (after.kind === 'vetoed' && after.reason === VetoReason.QUIET_HOURS) {
+        const hour = localHour(decision);
+        if (hour !== null) bump(figures.heldByLocalHour, hour);
+      }
       if (before.kind === 'executed' && after.kind === 'vetoed') bump(figures.executedToVetoed, after.reason);
       else if (before.kind === 'vetoed' && after.kind === 'executed') bump(figures.vetoedToExecuted, before.reason);
       else bump(figures.otherChanges, `${label(before)} -> ${label(after)}`);

@@ -111,7 +111,7 @@ export async function buildDependencies(config: CuratorConfig, overrides: Depend
     overrides.mailer ??
     (config.sendgrid
       ? sendGridMailer({ apiKey: await secret(config.sendgrid.apiKey), from: config.sendgrid.from, ...(config.sendgrid.baseUrl ? { baseUrl: config.sendgrid.baseUrl } : {}) })
-      : outboxMailer(config.outboxDir));
+      : outboxMailer(config.outboxDir, undefined, overrides.clock ?? systemClock));
   const payments = overrides.payments ?? (await stripeOf(config)) ?? ledgerPayments(config.ledgerFile, overrides.clock ?? systemClock);
   const continuations =
     overrides.continuations ?? (config.workQueueUrl ? sqsContinuations(new SQSClient(clientConfig), config.workQueueUrl) : undefined);

@@ -219,7 +219,8 @@ create table public.pipeline_runs (
                       'org_health_report', 'data_retention',
                       'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
   period_key        text not null check (length(period_key) > 0),
-  trigger           text not null check (trigger in ('schedule', 'replay')),
+  -- release: the quiet-hours release sending what came due (src/runner/jobs/release.ts).
+  trigger           text not null check (trigger in ('schedule', 'replay', 'release')),
   status            text not null default 'running' check (status in ('running', 'succeeded', 'failed', 'stuck')),
   event_id          text,
   scheduled_for     timestamptz,
@@ -231,6 +232,8 @@ create table public.pipeline_runs (
   executed          integer not null default 0 check (executed >= 0),
   skipped           integer not null default 0 check (skipped >= 0),
   vetoed            integer not null default 0 check (vetoed >= 0),
+  -- Of the vetoed, those held for the family's quiet hours (QUIET_HOURS): a hold, not a judgement, so VetoRate leaves them out.
+  held              integer not null default 0 check (held >= 0 and held <= vetoed),
   failed            integer not null default 0 check (failed >= 0),
   escalated         integer not null default 0 check (escalated >= 0),
   started_at        timestamptz not null default now(),
@@ -328,11 +331,15 @@ create table public.pipeline_executions (
   period_key        text not null check (length(period_key) > 0),
   user_id           uuid,
   status            text not null default 'pending' check (status in (
-                      'pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown')),
+                      'pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown', 'superseded')),
   vetoed            boolean not null default false,
   veto_reason       text check (veto_reason in (
                       'KILL_SWITCH_ACTIVE', 'SLA_MISSED', 'INSUFFICIENT_SIGNAL', 'LOW_CONFIDENCE',
-                      'USER_OPTED_OUT', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED')),
+                      'USER_OPTED_OUT', 'QUIET_HOURS', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED')),
+  -- QUIET_HOURS: when the family's quiet hours end and the release may send it (computed at decision time, on the
+  -- family's wall clock). A held email still waiting when its pipeline's next firing comes is `superseded`, never
+  -- sent late; it keeps the time it was held until.
+  held_until        timestamptz,
   confidence_score  double precision check (confidence_score between 0 and 1),
   signal_count      integer check (signal_count >= 0),
   -- Realtime rows carry the app's event_timestamp (ISO-8601) here; the SLA queries of the guides read it.
@@ -359,6 +366,8 @@ create table public.pipeline_executions (
   constraint pipeline_executions_veto_has_reason check (vetoed = (veto_reason is not null)),
   constraint pipeline_executions_vetoed_status check (
     (status = 'vetoed' and vetoed) or (status <> 'vetoed' and (not vetoed or status = 'escalated'))),
+  constraint pipeline_executions_held_until check (
+    (veto_reason = 'QUIET_HOURS' and held_until is not null) or (veto_reason is distinct from 'QUIET_HOURS' and (held_until is null or status = 'superseded'))),
   constraint pipeline_executions_terminal_completed check (status in ('pending', 'unknown') or completed_at is not null)
 );
 create index pipeline_executions_user_created on public.pipeline_executions (user_id, created_at);
@@ -369,6 +378,9 @@ create index pipeline_executions_run on public.pipeline_executions (run_id) wher
 -- A replay with vetoReason and a time range re-evaluates exactly these rows, paged by (created_at, id): the index
 -- holds id, so it returns held executions in the cursor's order and a page stops after its limit.
 create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_type, veto_reason, created_at, id) where vetoed;
+-- The release of quiet hours reads only what is held, per pipeline, in the order it comes due.
+create index pipeline_executions_held_until on public.pipeline_executions (pipeline_type, held_until, id)
+  where status = 'vetoed' and veto_reason = 'QUIET_HOURS';
 -- The claims SendGrid's events settle, found by their request batch: those of unknown outcome, and those settled
 -- failed for want of evidence that may yet come (curator_settle_by_evidence, curator_settle_unknown_emails). Few
 -- rows, so each delivery's and each health check's look-up reads only them.
@@ -1006,7 +1018,7 @@ as $$
 $$;
 
 -- functions/curator_add_counts.sql
--- A run's counts plus a page's ({ candidates, executed, skipped, vetoed, failed, escalated }, a missing key 0): how
+-- A run's counts plus a page's ({ candidates, executed, skipped, vetoed, held, failed, escalated }, a missing key 0): how
 -- a replay's counts add up in pipeline_runs.replay_counts, apart from the firing's own columns.
 create or replace function public.curator_add_counts(p_counts jsonb, p_more jsonb)
 returns jsonb
@@ -1015,7 +1027,7 @@ immutable
 set search_path = public, pg_temp
 as $$
   select jsonb_object_agg(k, coalesce((p_counts->>k)::integer, 0) + coalesce((p_more->>k)::integer, 0))
-  from unnest(array['candidates', 'executed', 'skipped', 'vetoed', 'failed', 'escalated']) as k;
+  from unnest(array['candidates', 'executed', 'skipped', 'vetoed', 'held', 'failed', 'escalated']) as k;
 $$;
 
 -- functions/curator_acquire_run.sql
@@ -1710,7 +1722,8 @@ $$;
 -- emails (every type but p_policy.uncappedEmailTypes: the critical ones and an organisation's reports) fall in each
 -- window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; an
 -- email belongs to the moment it was (last) queued, and the window is (p_at - hours, p_at]. Emails of p_exclude_execution_ids are left out, so an action already claimed
--- can be re-checked without counting itself. It compares nothing with a cap: the curator's decision does that
+-- can be re-checked without counting itself. Where the family is comes with them (family_time_zones: its zone and
+-- its own quiet hours as HH:MM; nulls when the app never said), for the quiet-hours check. It compares nothing with a cap: the curator's decision does that
 -- (src/curator/caps.ts), and should_send_email() below mirrors it for one user.
 create or replace function public.email_cap_facts(
   p_user_ids uuid[],
@@ -1723,7 +1736,10 @@ create or replace function public.email_cap_facts(
   opted_out boolean,
   suppressed boolean,
   type_count integer,
-  non_critical_counts integer[]
+  non_critical_counts integer[],
+  time_zone text,
+  quiet_start text,
+  quiet_end text
 )
 language sql
 stable
@@ -1779,10 +1795,14 @@ as $$
            from public.users u where u.id = ids.user_id
          ), true) as suppressed,
          coalesce(tc.n, 0) as type_count,
-         coalesce(wc.counts, array(select 0 from windows order by position)) as non_critical_counts
+         coalesce(wc.counts, array(select 0 from windows order by position)) as non_critical_counts,
+         z.time_zone,
+         to_char(z.quiet_start, 'HH24:MI') as quiet_start,
+         to_char(z.quiet_end, 'HH24:MI') as quiet_end
   from ids
   left join type_counts tc on tc.user_id = ids.user_id
-  left join window_arrays wc on wc.user_id = ids.user_id;
+  left join window_arrays wc on wc.user_id = ids.user_id
+  left join public.family_time_zones z on z.user_id = ids.user_id;
 $$;
 
 -- functions/curator_existing_executions.sql
@@ -1861,7 +1881,8 @@ as $$
            'top_story_title', st.title,
            'facts', jsonb_build_object(
              'opted_out', f.opted_out, 'suppressed', f.suppressed,
-             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts)),
+             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts),
+             'time_zone', f.time_zone, 'quiet_start', f.quiet_start, 'quiet_end', f.quiet_end),
            'existing', case when x.id is null then null
                             else jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason) end
          ) order by page.id), '[]'::jsonb)
@@ -2182,6 +2203,7 @@ begin
       executed = executed + case when replay_attempt_id is null then coalesce((p_counts->>'executed')::integer, 0) else 0 end,
       skipped = skipped + case when replay_attempt_id is null then coalesce((p_counts->>'skipped')::integer, 0) else 0 end,
       vetoed = vetoed + case when replay_attempt_id is null then coalesce((p_counts->>'vetoed')::integer, 0) else 0 end,
+      held = held + case when replay_attempt_id is null then coalesce((p_counts->>'held')::integer, 0) else 0 end,
       failed = failed + case when replay_attempt_id is null then coalesce((p_counts->>'failed')::integer, 0) else 0 end,
       escalated = escalated + case when replay_attempt_id is null then coalesce((p_counts->>'escalated')::integer, 0) else 0 end,
       replay_counts = case when replay_attempt_id is null then replay_counts else public.curator_add_counts(replay_counts, p_counts) end,
@@ -2826,7 +2848,8 @@ as $$
            'reading_events', coalesce(os.reading_events, 0),
            'facts', jsonb_build_object(
              'opted_out', f.opted_out, 'suppressed', f.suppressed,
-             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts)),
+             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts),
+             'time_zone', f.time_zone, 'quiet_start', f.quiet_start, 'quiet_end', f.quiet_end),
            'existing', case when x.id is null then null
                             else jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason) end
          ) order by page.subject_key), '[]'::jsonb)
@@ -2834,6 +2857,25 @@ as $$
   left join org_stats os on os.organization_id = page.organization_id
   left join facts f on f.user_id = page.user_id
   left join existing x on x.subject_key = page.subject_key;
+$$;
+
+-- functions/curator_period_emails.sql
+-- How many emails a period of a pipeline has claimed so far (pending, sent or of unknown outcome): its firing's and
+-- its quiet-hours releases', for the emails-per-run ceiling a release shares with its firing. Its executions were all
+-- created at or after p_since (the firing), which keeps the count to them along pipeline_executions_type_created.
+create or replace function public.curator_period_emails(
+  p_job_type text,
+  p_period_key text,
+  p_since timestamptz
+) returns integer
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  select count(*)::integer
+  from public.pipeline_executions e
+  where e.pipeline_type = p_job_type and e.created_at >= p_since
+    and e.period_key = p_period_key and e.status in ('pending', 'succeeded', 'unknown');
 $$;
 
 -- functions/curator_record_breaker_trip.sql
@@ -2917,6 +2959,7 @@ begin
       executed = executed + case when replay_attempt_id is null then coalesce((v_counts->>'executed')::integer, 0) else 0 end,
       skipped = skipped + case when replay_attempt_id is null then coalesce((v_counts->>'skipped')::integer, 0) else 0 end,
       vetoed = vetoed + case when replay_attempt_id is null then coalesce((v_counts->>'vetoed')::integer, 0) else 0 end,
+      held = held + case when replay_attempt_id is null then coalesce((v_counts->>'held')::integer, 0) else 0 end,
       failed = failed + case when replay_attempt_id is null then coalesce((v_counts->>'failed')::integer, 0) else 0 end,
       escalated = escalated + case when replay_attempt_id is null then coalesce((v_counts->>'escalated')::integer, 0) else 0 end,
       replay_counts = case when replay_attempt_id is null or p_counts is null then replay_counts
@@ -2972,7 +3015,7 @@ $$;
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
 -- make it again; where the caps re-checked here veto, the facts are this function's counts, which decided it.
 --
--- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, facts,
+-- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, held_until, confidence_score, signal_count, facts,
 --            trigger_data, error, template_id,
 --            credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
 create or replace function public.curator_record_decisions(
@@ -3035,7 +3078,7 @@ begin
     select r.*, e.position
     from jsonb_array_elements(p_rows) with ordinality as e(value, position)
     cross join lateral jsonb_to_record(e.value) as r(
-      subject_key text, period_key text, user_id uuid, status text, veto_reason text,
+      subject_key text, period_key text, user_id uuid, status text, veto_reason text, held_until timestamptz,
       confidence_score float8, signal_count integer, facts jsonb, trigger_data jsonb, error text, template_id text,
       credit jsonb)
   ), facts as (
@@ -3111,11 +3154,13 @@ begin
     from decided d
   ), written as (
     insert into public.pipeline_executions as e (
-      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, held_until,
       confidence_score, signal_count, trigger_data, policy_hash, decision_facts, attempts, error, request_batch,
       started_at, completed_at, created_at, updated_at)
     select p_run_id, p_job_type, p_pipeline_name, s.subject_key, s.period_key, s.user_id, s.final_status,
            s.final_reason is not null, s.final_reason,
+           -- A quiet-hours hold keeps its time to go; a re-check that vetoed it for another reason does not.
+           case when s.final_reason = 'QUIET_HOURS' then s.held_until end,
            s.confidence_score, s.signal_count, coalesce(s.trigger_data, '{}'::jsonb),
            p_policy_version->>'hash', s.recorded_facts,
            case when s.final_status = 'pending' then 1 else 0 end,
@@ -3128,6 +3173,7 @@ begin
       status = excluded.status,
       vetoed = excluded.vetoed,
       veto_reason = excluded.veto_reason,
+      held_until = excluded.held_until,
       confidence_score = excluded.confidence_score,
       signal_count = excluded.signal_count,
       trigger_data = excluded.trigger_data,
@@ -3525,6 +3571,35 @@ begin
 end;
 $$;
 
+-- functions/curator_release_targets.sql
+-- The emails quiet hours held for a pipeline whose time to go has come (held_until at or before p_now), a page at a
+-- time in the order they came due, after the release's (held_until, id) cursor: what the quiet-hours release
+-- decides again (src/runner/jobs/release.ts). Reads only held rows, along pipeline_executions_held_until.
+create or replace function public.curator_release_targets(
+  p_job_type text,
+  p_now timestamptz,
+  p_after_held_until timestamptz,
+  p_after_id uuid,
+  p_limit integer
+) returns jsonb
+language sql
+stable
+set search_path = public, pg_temp
+as $$
+  with due as (
+    select e.id, e.created_at, e.period_key, e.subject_key, e.user_id, e.status, e.veto_reason, e.trigger_data,
+           e.confidence_score, e.signal_count, e.held_until
+    from public.pipeline_executions e
+    where e.status = 'vetoed' and e.veto_reason = 'QUIET_HOURS'
+      and e.pipeline_type = p_job_type
+      and e.held_until <= p_now
+      and (e.held_until, e.id) > (coalesce(p_after_held_until, '-infinity'), coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
+    order by e.held_until, e.id
+    limit p_limit
+  )
+  select coalesce(jsonb_agg(to_jsonb(due) order by due.held_until, due.id), '[]'::jsonb) from due;
+$$;
+
 -- functions/curator_replay_targets.sql
 -- The executions of a pipeline created in [p_from, p_to] that a replay of held actions re-decides, a page at a time
 -- after its (created_at, id) cursor: those vetoed for p_veto_reason, or, without one, those that failed or whose
@@ -3702,7 +3777,7 @@ as $$
   select coalesce(jsonb_agg(to_jsonb(x) order by x.started_at desc), '[]'::jsonb)
   from (
     select r.id, r.job_type, r.period_key, r.trigger, r.status, r.attempt, r.candidates, r.executed, r.skipped,
-           r.vetoed, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
+           r.vetoed, r.held, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
            r.lease_expires_at, r.error, r.replay_attempt_id, r.replay_counts,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay') as replays,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'continuation') as continuations,
@@ -4015,6 +4090,27 @@ as $$
     'existing', (select jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason)
                  from public.curator_existing_executions(p_job_type, p_signal_id, array[p_user_id::text]) x)
   );
+$$;
+
+-- functions/curator_supersede_held.sql
+-- Records as `superseded` the held emails of p_ids that are still held for quiet hours: their pipeline's next firing
+-- has come (the release decides which), so they are never sent late. They keep held_until, the time they were
+-- waiting for, and stop being vetoes. Returns how many it superseded (one already released or superseded is left).
+create or replace function public.curator_supersede_held(
+  p_ids uuid[],
+  p_now timestamptz
+) returns integer
+language sql
+volatile
+set search_path = public, pg_temp
+as $$
+  with superseded as (
+    update public.pipeline_executions e
+    set status = 'superseded', vetoed = false, veto_reason = null, completed_at = p_now, updated_at = p_now
+    where e.id = any(p_ids) and e.status = 'vetoed' and e.veto_reason = 'QUIET_HOURS'
+    returning 1
+  )
+  select count(*)::integer from superseded;
 $$;
 
 -- functions/curator_take_resends.sql
@@ -4433,6 +4529,9 @@ grant execute on function public.curator_ops_summary to service_role;
 revoke execute on function public.curator_org_admin_candidates from public, anon, authenticated;
 grant execute on function public.curator_org_admin_candidates to service_role;
 
+revoke execute on function public.curator_period_emails from public, anon, authenticated;
+grant execute on function public.curator_period_emails to service_role;
+
 revoke execute on function public.curator_record_breaker_trip from public, anon, authenticated;
 grant execute on function public.curator_record_breaker_trip to service_role;
 
@@ -4469,6 +4568,9 @@ grant execute on function public.curator_referral_candidates to service_role;
 revoke execute on function public.curator_release_lease from public, anon, authenticated;
 grant execute on function public.curator_release_lease to service_role;
 
+revoke execute on function public.curator_release_targets from public, anon, authenticated;
+grant execute on function public.curator_release_targets to service_role;
+
 revoke execute on function public.curator_replay_targets from public, anon, authenticated;
 grant execute on function public.curator_replay_targets to service_role;
 
@@ -4495,6 +4597,9 @@ grant execute on function public.curator_settle_unknown_emails to service_role;
 
 revoke execute on function public.curator_signal_candidate from public, anon, authenticated;
 grant execute on function public.curator_signal_candidate to service_role;
+
+revoke execute on function public.curator_supersede_held from public, anon, authenticated;
+grant execute on function public.curator_supersede_held to service_role;
 
 revoke execute on function public.curator_take_resends from public, anon, authenticated;
 grant execute on function public.curator_take_resends to service_role;

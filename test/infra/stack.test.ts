@@ -439,6 +439,23 @@ describe('the curator stack', () => {
     });
   });
 
+  it('releases what quiet hours held every 15 minutes, invoking the curator with the Scheduler\'s execution id', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'storytailor-quiet-hours-release-production',
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: Match.objectLike({
+        Input: JSON.stringify({ detail: { jobType: 'release', releaseId: '<aws.scheduler.execution-id>' } }),
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+      }),
+    });
+    const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule', { Properties: { Name: 'storytailor-quiet-hours-release-production' } })) as Array<{ Properties: { Target: { Arn: unknown } } }>;
+    expect(JSON.stringify(schedule!.Properties.Target.Arn)).toMatch(/Curator/);
+    // The dashboard shows what was held, released and superseded.
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Array<{ Properties: { DashboardBody: unknown } }>;
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const shown of ['QuietHoursReleased', 'QuietHoursSuperseded', 'QUIET_HOURS']) expect(body).toContain(shown);
+  });
+
   it('sends the morning ops summary at 09:00 UTC with the schedule time, to the ops list of cdk.json', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'storytailor-ops-summary-production',

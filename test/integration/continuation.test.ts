@@ -117,7 +117,7 @@ describe('a replay of held actions that nears the deadline', () => {
       expect(again).toBe(6);
       // The second replay is an attempt of the same run: the first walk's counts stay, the second's are its own.
       const [rerun] = await own.sql.query(`select status, candidates, vetoed, replay_counts from pipeline_runs where period_key like 'replay:%'`);
-      expect(rerun).toEqual({ status: 'succeeded', candidates: 16, vetoed: 5, replay_counts: { candidates: 16, executed: 0, skipped: 0, vetoed: 16, failed: 0, escalated: 0 } });
+      expect(rerun).toEqual({ status: 'succeeded', candidates: 16, vetoed: 5, replay_counts: { candidates: 16, executed: 0, skipped: 0, vetoed: 16, held: 0, failed: 0, escalated: 0 } });
       expect(curator.mailer.sent).toHaveLength(11);
     } finally {
       await own.close();

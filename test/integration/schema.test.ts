@@ -111,11 +111,17 @@ describe('the constraints', () => {
     ).rejects.toThrow(/check/i);
   });
 
-  it('require a veto reason exactly when vetoed, from the eight reasons', async () => {
+  it('require a veto reason exactly when vetoed, from the nine reasons, and a time to go exactly for a quiet-hours hold', async () => {
     const done = { status: 'vetoed', vetoed: true, completed_at: new Date() };
+    const heldUntil = new Date('2026-11-23T02:30:00Z');
     for (const reason of vetoReasonsInOrder) {
-      await insertExecution(execution({ ...done, subject_key: `veto-${reason}`, veto_reason: reason }));
+      await insertExecution(execution({ ...done, subject_key: `veto-${reason}`, veto_reason: reason, ...(reason === 'QUIET_HOURS' ? { held_until: heldUntil } : {}) }));
     }
+    expect(vetoReasonsInOrder).toHaveLength(9);
+    await expect(insertExecution(execution({ ...done, subject_key: 'q1', veto_reason: 'QUIET_HOURS' }))).rejects.toThrow(/held_until/);
+    await expect(insertExecution(execution({ ...done, subject_key: 'q2', veto_reason: 'FREQUENCY_CAP', held_until: heldUntil }))).rejects.toThrow(/held_until/);
+    // Superseded: no longer a veto, and it keeps the time it was held until.
+    await insertExecution(execution({ subject_key: 'q3', status: 'superseded', completed_at: new Date(), held_until: heldUntil }));
     await expect(insertExecution(execution({ ...done, subject_key: 'v1', veto_reason: 'BORED' }))).rejects.toThrow(/check/i);
     await expect(insertExecution(execution({ ...done, subject_key: 'v2', veto_reason: null }))).rejects.toThrow(/check/i);
     await expect(

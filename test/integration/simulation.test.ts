@@ -14,7 +14,8 @@ import { createOpsSummaryHandler } from '../../src/handlers/ops-summary.js';
 import { createCuratorHandler } from '../../src/handlers/curator.js';
 import { createSendGridWebhookHandler } from '../../src/handlers/sendgrid-webhook.js';
 import { complaintSpiker, emailReporter } from '../../src/local/sendgrid-events.js';
-import { countOutbox, formatReport, reviewLoop, type ReviewLoop } from '../../src/local/report.js';
+import { checkQuietHours, countOutbox, formatReport, reviewLoop, type QuietHoursCheck, type ReviewLoop } from '../../src/local/report.js';
+import { resolvePolicy } from '../../src/curator/policy.js';
 import { seedPopulation, type SeededPopulation } from '../../src/local/seed-population.js';
 import { runSimulation, type SimulationResult } from '../../src/local/simulation.js';
 import { jobTypes } from '../../src/pipelines/index.js';
@@ -29,6 +30,7 @@ let result: SimulationResult;
 let population: SeededPopulation;
 const metrics = memoryMetrics();
 let review: ReviewLoop;
+let quietHours: QuietHoursCheck;
 
 beforeAll(async () => {
   db = await openTestDatabase();
@@ -41,7 +43,7 @@ beforeAll(async () => {
     store: new CuratorStore(sqlTransport(db.sql)),
     switches,
     metrics,
-    mailer: outboxMailer(outboxDir),
+    mailer: outboxMailer(outboxDir, undefined, clock),
     payments,
     clock,
     logger: memoryLogger(),
@@ -72,6 +74,7 @@ beforeAll(async () => {
     users: 400,
   });
   review = await reviewLoop(db.sql, clock.now());
+  quietHours = await checkQuietHours(outboxDir, db.sql, resolvePolicy('daily_digest').policy.quietHours!);
 }, 300_000);
 afterAll(async () => {
   rmSync(outboxDir, { recursive: true, force: true });
@@ -102,6 +105,24 @@ describe('the local simulation (npm start)', () => {
   it('sees every veto reason of the design', () => {
     const seen = new Set([...result.tallies.values()].flatMap((tally) => Object.keys(tally.vetoed)));
     expect([...seen].sort()).toEqual([...vetoReasonsInOrder].sort());
+  });
+
+  it("holds the digests, insights and reports that would reach a family in its night, and sends them when its window ends", async () => {
+    expect(result.quietHours.held).toBeGreaterThan(0);
+    expect(result.quietHours.released).toBeGreaterThan(0);
+    expect(result.quietHours.releaseRuns).toBeGreaterThan(0);
+    // The release ran every 15 minutes: nothing waited for the next firing.
+    expect(result.quietHours.superseded).toBe(0);
+    expect(quietHours.checked).toBeGreaterThan(0);
+    expect(quietHours.inside).toEqual([]);
+    const [stillHeld] = await db.sql.query<{ n: number }>(
+      `select count(*)::int as n from pipeline_executions where veto_reason = 'QUIET_HOURS' and held_until <= $1`,
+      [new Date(start.getTime() + 10 * 86_400_000 - 15 * 60_000)],
+    );
+    expect(stillHeld).toEqual({ n: 0 });
+    // A crisis alert is never held, whatever the hour where the family is.
+    const [heldCrisis] = await db.sql.query<{ n: number }>(`select count(*)::int as n from pipeline_executions where pipeline_type = 'crisis_alert' and veto_reason = 'QUIET_HOURS'`);
+    expect(heldCrisis).toEqual({ n: 0 });
   });
 
   it('leaves no decision pending and sends what the outbox holds', async () => {
@@ -166,9 +187,12 @@ describe('the local simulation (npm start)', () => {
       logFile: 'curator.log',
       metrics,
       review,
+      quietHours,
     });
     for (const jobType of jobTypes) expect(report).toContain(jobType);
     expect(report).toContain('every veto reason occurred');
+    expect(report).toMatch(/held QUIET_HOURS [\d,]+, released [\d,]+ in [\d,]+ release runs, superseded 0/);
+    expect(report).toMatch(/none inside their quiet hours \(local send time in each file\)/);
     expect(report).toMatch(/held digests sent/);
     expect(report).toContain('Email health by type');
     expect(report).toMatch(/Tuning with evidence \(ops what-if daily-digest\/min-signals=2, last 7 days\)/);

@@ -148,6 +148,44 @@ describe('decide', () => {
     });
   });
 
+  describe('quiet hours', () => {
+    // startedAt is 20:00 UTC: 01:30 in Mumbai, 15:00 in New York.
+    const mumbai = { timeZone: 'Asia/Kolkata', window: null };
+    const placed = (policy: typeof digest, place: { timeZone: string; window: { start: number; end: number } | null } | null, email: Partial<Candidate['email'] & object> = {}) =>
+      passingCandidate(policy, { email: { optedOut: false, suppressed: false, typeCount: 0, nonCriticalCounts: policy.nonCriticalCaps.map(() => 0), place, ...email } });
+
+    it('holds a digest inside the family\'s night with the time its window ends, and sends it outside', () => {
+      expect(decide(placed(digest, mumbai), contextFor(digest))).toEqual({
+        outcome: 'veto',
+        reason: VetoReason.QUIET_HOURS,
+        escalate: false,
+        sla: null,
+        heldUntil: new Date('2026-11-24T02:30:00.000Z'),
+      });
+      expect(decide(placed(digest, { timeZone: 'America/New_York', window: null }), contextFor(digest)).outcome).toBe('execute');
+      // The family's own window wins over the policy's: awake until 02:00.
+      expect(decide(placed(digest, { timeZone: 'Asia/Kolkata', window: { start: 2 * 60, end: 9 * 60 } }), contextFor(digest)).outcome).toBe('execute');
+      // An environment whose window is none holds nothing.
+      expect(decide(placed(digest, mumbai), contextFor({ ...digest, quietHours: { start: 0, end: 0 } })).outcome).toBe('execute');
+    });
+
+    it('never holds a critical or SLA-bound email, a family never placed, or one whose zone this runtime does not know', () => {
+      for (const jobType of ['crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout'] as const) {
+        const policy = policyOf(jobType);
+        expect(policy.quietHours, jobType).toBeNull();
+        expect(decide(placed(policy, mumbai), contextFor(policy)).outcome, jobType).toBe('execute');
+      }
+      for (const jobType of ['daily_digest', 'weekly_insights', 'org_health_report'] as const) expect(policyOf(jobType).quietHours, jobType).toEqual({ start: 21 * 60, end: 8 * 60 });
+      expect(decide(placed(digest, null), contextFor(digest)).outcome).toBe('execute');
+      expect(decide(placed(digest, { timeZone: 'Mars/Olympus', window: null }), contextFor(digest)).outcome).toBe('execute');
+    });
+
+    it('comes after an opt-out and before the caps', () => {
+      expect(decide(placed(digest, mumbai, { optedOut: true }), contextFor(digest))).toMatchObject({ reason: VetoReason.USER_OPTED_OUT });
+      expect(decide(placed(digest, mumbai, { nonCriticalCounts: [5, 20] }), contextFor(digest))).toMatchObject({ reason: VetoReason.QUIET_HOURS });
+    });
+  });
+
   describe('frequency caps', () => {
     const withCounts = (typeCount: number, day: number, week: number): Candidate['email'] => ({
       optedOut: false,
@@ -294,6 +332,7 @@ describe('decide', () => {
         'INSUFFICIENT_SIGNAL',
         'LOW_CONFIDENCE',
         'USER_OPTED_OUT',
+        'QUIET_HOURS',
         'FREQUENCY_CAP',
         'NO_PAYMENT_ACCOUNT',
         'BUDGET_EXCEEDED',

@@ -90,6 +90,14 @@ describe('parseCuratorEvent', () => {
     });
   });
 
+  it('reads the quiet-hours release, only as a direct invocation, with its id checked', () => {
+    expect(parseCuratorEvent({ detail: { jobType: 'release', releaseId: 'd32c5kddcf5bb8c3' } })).toEqual({ ok: true, request: { kind: 'release', releaseId: 'd32c5kddcf5bb8c3' } });
+    expect(parseCuratorEvent({ detail: { jobType: 'release' } })).toEqual({ ok: true, request: { kind: 'release', releaseId: null } });
+    expect(parseCuratorEvent({ source: 'storytailor.manual', detail: { jobType: 'release' } })).toMatchObject({ ok: false, field: 'source' });
+    expect(parseCuratorEvent({ detail: { jobType: 'release', releaseId: '' } })).toMatchObject({ ok: false, field: 'detail.releaseId' });
+    expect(parseCuratorEvent({ detail: { jobType: 'release', everyone: true } })).toMatchObject({ ok: false, field: 'detail' });
+  });
+
   it('reads a signal and keeps its timestamp as the app wrote it', () => {
     expect(parseCuratorEvent(signal({}))).toMatchObject({ ok: true, request: { kind: 'signal', eventTimestamp: '2026-11-23T20:00:00+01:00' } });
   });

@@ -1,7 +1,7 @@
 import { capStandings } from '../../curator/caps.js';
 import { resolvePolicy } from '../../curator/policy.js';
-import { isKnownZone, quietUntil, readClockTime, showQuietWindow, type QuietWindow } from '../../curator/quiet-hours.js';
-import { defaultQuietHours, jobTypes, pipelineOf } from '../../pipelines/index.js';
+import { familyWindow, isKnownZone, quietUntil, showQuietWindow, type QuietWindow } from '../../curator/quiet-hours.js';
+import { jobTypes, pipelineOf } from '../../pipelines/index.js';
 import { storeFunctions } from '../../store/functions.js';
 import { formatTable, maskEmail, when } from '../../format/table.js';
 import { defineCommand, json, wordAt } from '../command.js';
@@ -58,20 +58,18 @@ interface FamilyClock {
 
 const unknownClock = 'unknown';
 
-function familyClock(row: { time_zone: string; quiet_start: string | null; quiet_end: string | null }, now: Date): FamilyClock {
-  const own = row.quiet_start !== null && row.quiet_end !== null;
-  const [start, end] = [readClockTime(row.quiet_start ?? defaultQuietHours.start), readClockTime(row.quiet_end ?? defaultQuietHours.end)];
-  // The RPC stored both as HH:MM; a hand-edited row that is not is shown as no window, not guessed at.
-  const window: QuietWindow = start.ok && end.ok ? { start: start.value, end: end.value } : { start: 0, end: 0 };
+function familyClock(row: { time_zone: string; quiet_start: string | null; quiet_end: string | null }, now: Date, defaultWindow: QuietWindow): FamilyClock {
+  const own = familyWindow(row);
+  const window = own ?? defaultWindow;
   if (!isKnownZone(row.time_zone)) {
     // Postgres knew it when it was stored; this Node's time zone data does not: said, never guessed at.
-    return { time_zone: row.time_zone, quiet_hours: showQuietWindow(window), quiet_hours_source: own ? 'family' : 'default', local_time: unknownClock, quiet_until: null };
+    return { time_zone: row.time_zone, quiet_hours: showQuietWindow(window), quiet_hours_source: own !== null ? 'family' : 'default', local_time: unknownClock, quiet_until: null };
   }
   const local = new Intl.DateTimeFormat('en-GB', { timeZone: row.time_zone, dateStyle: 'short', timeStyle: 'short' }).format(now);
   return {
     time_zone: row.time_zone,
     quiet_hours: showQuietWindow(window),
-    quiet_hours_source: own ? 'family' : 'default',
+    quiet_hours_source: own !== null ? 'family' : 'default',
     local_time: local,
     quiet_until: quietUntil(now, row.time_zone, window)?.toISOString() ?? null,
   };
@@ -113,7 +111,8 @@ export const family = defineCommand({
     const customerId = story.user.stripe_customer_id;
     const stripe = customerId === null ? null : await stripeStanding(context, customerId, options['local-payments']);
     // Issued credits that invoices have not taken all of: what the Stripe balance should still hold for the curator.
-    const clock = story.time_zone === null ? null : familyClock(story.time_zone, now);
+    // The window a family without its own keeps: the environment's, as the digest applies it.
+    const clock = story.time_zone === null ? null : familyClock(story.time_zone, now, resolvePolicy('daily_digest', parameters).policy.quietHours!);
     const unappliedCents = story.ledger
       .filter((row) => row.status === 'pending' && row.amount > 0 && row.stripe_balance_transaction_id !== null)
       .reduce((sum, row) => sum + row.amount - row.applied_cents, 0);

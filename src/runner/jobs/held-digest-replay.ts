@@ -1,19 +1,17 @@
 import { groupBy } from '../../group-by.js';
-import { firingOfPeriod } from '../../pipelines/index.js';
+import { firingOfPeriod, type JobType } from '../../pipelines/index.js';
 import type { ReplayTarget } from '../../store/rows.js';
 import type { CuratorDeps } from '../deps.js';
 import type { Walk } from '../pages/drive.js';
 import { loadPage } from '../pages/page.js';
 import { planFor } from '../plans/plan-for.js';
-import type { HeldReplay } from './held-targets.js';
 
 /**
  * A page of held actions of a scheduled pipeline (held digests, insights, reports, credits), decided again through
- * every check with the facts of now: split by the period each was decided for, and each part loaded as that
- * period's candidates among its subjects. The last part carries the replay's `cursor`.
+ * every check with the facts of now (a replay's, or the quiet-hours release's): split by the period each was decided
+ * for, and each part loaded as that period's candidates among its subjects. The last part carries the walk's `cursor`.
  */
-export async function takeHeldDigests(deps: CuratorDeps, walk: Walk, replay: HeldReplay, targets: readonly ReplayTarget[], cursor: string): Promise<void> {
-  const { jobType } = replay.request;
+export async function takeHeldDigests(deps: CuratorDeps, walk: Walk, jobType: JobType, targets: readonly ReplayTarget[], cursor: string): Promise<void> {
   const parts = [...groupBy(targets, (target) => target.period_key)].flatMap(([key, group]) => {
     const firing = firingOfPeriod(jobType, key);
     return firing === null ? [] : [{ firing, group }];

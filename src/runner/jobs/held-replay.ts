@@ -60,7 +60,7 @@ async function walkHeld(deps: CuratorDeps, replay: HeldReplay, start: ReplayCurs
     after = cursorAfter(targets[targets.length - 1]!);
     const cursor = encodeReplayCursor(after);
     if (realtime) await takeHeldSignals(deps, walk, replay, targets, cursor);
-    else await takeHeldDigests(deps, walk, replay, targets, cursor);
+    else await takeHeldDigests(deps, walk, replay.request.jobType, targets, cursor);
     if (targets.length < deps.config.pageSize) break;
   }
   return walk.end();

@@ -223,8 +223,9 @@ async function recordFailure(holding: Holding, error: string): Promise<void> {
  */
 function publishRunEnd(deps: CuratorDeps, pipelineType: JobType, run: RunRow, startedMs: number): void {
   if (!run.replay_attempt_id) {
-    const decisions = run.vetoed + run.executed + run.failed + run.escalated;
-    if (decisions > 0) deps.metrics.record({ name: MetricName.VetoRate, value: (100 * run.vetoed) / decisions, unit: 'Percent', pipelineType });
+    // Emails held for quiet hours are neither vetoes nor decisions yet: their release decides them.
+    const decisions = run.vetoed - run.held + run.executed + run.failed + run.escalated;
+    if (decisions > 0) deps.metrics.record({ name: MetricName.VetoRate, value: (100 * (run.vetoed - run.held)) / decisions, unit: 'Percent', pipelineType });
     const lifeMs = run.completed_at === null ? 0 : Date.parse(run.completed_at) - Date.parse(run.started_at);
     deps.metrics.record({ name: MetricName.JobDuration, value: Math.max(lifeMs, Date.now() - startedMs), unit: 'Milliseconds', pipelineType });
   }

@@ -56,7 +56,7 @@ export async function takeRun(
   input: {
     jobType: JobType;
     periodKey: string;
-    trigger: 'schedule' | 'replay';
+    trigger: 'schedule' | 'replay' | 'release';
     eventId: string | null;
     scheduledFor: Date | null;
     resumeWith: QueuedRequest;

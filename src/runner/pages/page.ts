@@ -81,6 +81,8 @@ function disposition(existing: ExistingExecution, options: PageOptions, policy: 
       return retakesUnknown(policy) ? 'decide' : 'unchanged';
     case 'skipped':
     case 'escalated':
+    // Held for quiet hours past its period: never sent late, whatever walks it.
+    case 'superseded':
       return 'unchanged';
     default: {
       const unknown: never = existing.status;
@@ -150,6 +152,7 @@ export async function decidePage<Row>(
       user_id: plan.userOf(row),
       status: recordedStatus(verdict),
       veto_reason: verdict.outcome === 'veto' ? verdict.reason : null,
+      held_until: verdict.outcome === 'veto' && verdict.heldUntil !== undefined ? verdict.heldUntil.toISOString() : null,
       confidence_score: candidate.confidence,
       signal_count: candidate.signalCount,
       facts: decisionFacts(candidate, policy, switches, decided.spendsBefore[index]!),

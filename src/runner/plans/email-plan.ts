@@ -1,4 +1,5 @@
 import type { EmailFacts } from '../../curator/caps.js';
+import { familyWindow } from '../../curator/quiet-hours.js';
 import type { Candidate } from '../../curator/decide.js';
 import type { OutgoingEmail } from '../../curator/ports.js';
 import { emailPolicyJson, type PipelinePolicy } from '../../curator/policy.js';
@@ -22,6 +23,7 @@ export function emailFacts(row: EmailFactsRow): EmailFacts {
     suppressed: row.suppressed,
     typeCount: row.type_count,
     nonCriticalCounts: row.non_critical_counts,
+    place: row.time_zone ? { timeZone: row.time_zone, window: familyWindow({ quiet_start: row.quiet_start ?? null, quiet_end: row.quiet_end ?? null }) } : null,
   };
 }
 
@@ -57,11 +59,15 @@ export function emailPageQuery(
 export function claimedEmail(
   deps: CuratorDeps,
   emailType: string,
-  item: { readonly row: { readonly user_id: string; readonly email: string }; readonly claim: Claim },
+  item: { readonly row: { readonly user_id: string; readonly email: string; readonly facts?: EmailFactsRow }; readonly claim: Claim },
   templateData: Record<string, unknown>,
 ): { claim: Claim; email: OutgoingEmail } {
   const { row, claim } = item;
-  return { claim, email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId: templateOf(deps, emailType), templateData } };
+  const timeZone = row.facts?.time_zone;
+  return {
+    claim,
+    email: { executionId: claim.executionId, userId: row.user_id, to: row.email, emailType, templateId: templateOf(deps, emailType), templateData, ...(timeZone ? { timeZone } : {}) },
+  };
 }
 
 /** A candidate with only its subject and whether it already succeeded; plans add the facts their checks read. */

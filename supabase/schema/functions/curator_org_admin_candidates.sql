@@ -58,7 +58,8 @@ as $$
            'reading_events', coalesce(os.reading_events, 0),
            'facts', jsonb_build_object(
              'opted_out', f.opted_out, 'suppressed', f.suppressed,
-             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts)),
+             'type_count', f.type_count, 'non_critical_counts', to_jsonb(f.non_critical_counts),
+             'time_zone', f.time_zone, 'quiet_start', f.quiet_start, 'quiet_end', f.quiet_end),
            'existing', case when x.id is null then null
                             else jsonb_build_object('id', x.id, 'status', x.status, 'veto_reason', x.veto_reason) end
          ) order by page.subject_key), '[]'::jsonb)

@@ -20,7 +20,7 @@
 -- it was decided under (p_policy_version { hash, policy }, stored once in decision_policies), so `ops what-if` can
 -- make it again; where the caps re-checked here veto, the facts are this function's counts, which decided it.
 --
--- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, confidence_score, signal_count, facts,
+-- p_rows: [{ subject_key, period_key, user_id, status, veto_reason, held_until, confidence_score, signal_count, facts,
 --            trigger_data, error, template_id,
 --            credit: { amount, source, reference_key, stripe_customer_id, expires_at, description } }]
 create or replace function public.curator_record_decisions(
@@ -83,7 +83,7 @@ begin
     select r.*, e.position
     from jsonb_array_elements(p_rows) with ordinality as e(value, position)
     cross join lateral jsonb_to_record(e.value) as r(
-      subject_key text, period_key text, user_id uuid, status text, veto_reason text,
+      subject_key text, period_key text, user_id uuid, status text, veto_reason text, held_until timestamptz,
       confidence_score float8, signal_count integer, facts jsonb, trigger_data jsonb, error text, template_id text,
       credit jsonb)
   ), facts as (
@@ -159,11 +159,13 @@ begin
     from decided d
   ), written as (
     insert into public.pipeline_executions as e (
-      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+      run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, held_until,
       confidence_score, signal_count, trigger_data, policy_hash, decision_facts, attempts, error, request_batch,
       started_at, completed_at, created_at, updated_at)
     select p_run_id, p_job_type, p_pipeline_name, s.subject_key, s.period_key, s.user_id, s.final_status,
            s.final_reason is not null, s.final_reason,
+           -- A quiet-hours hold keeps its time to go; a re-check that vetoed it for another reason does not.
+           case when s.final_reason = 'QUIET_HOURS' then s.held_until end,
            s.confidence_score, s.signal_count, coalesce(s.trigger_data, '{}'::jsonb),
            p_policy_version->>'hash', s.recorded_facts,
            case when s.final_status = 'pending' then 1 else 0 end,
@@ -176,6 +178,7 @@ begin
       status = excluded.status,
       vetoed = excluded.vetoed,
       veto_reason = excluded.veto_reason,
+      held_until = excluded.held_until,
       confidence_score = excluded.confidence_score,
       signal_count = excluded.signal_count,
       trigger_data = excluded.trigger_data,

@@ -14,7 +14,7 @@ as $$
   select coalesce(jsonb_agg(to_jsonb(x) order by x.started_at desc), '[]'::jsonb)
   from (
     select r.id, r.job_type, r.period_key, r.trigger, r.status, r.attempt, r.candidates, r.executed, r.skipped,
-           r.vetoed, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
+           r.vetoed, r.held, r.failed, r.escalated, r.shards, r.population, r.started_at, r.completed_at, r.lease_owner,
            r.lease_expires_at, r.error, r.replay_attempt_id, r.replay_counts,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'replay') as replays,
            (select count(*)::integer from public.pipeline_run_attempts a where a.run_id = r.id and a.kind = 'continuation') as continuations,

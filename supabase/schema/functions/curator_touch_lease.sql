@@ -44,6 +44,7 @@ begin
       executed = executed + case when replay_attempt_id is null then coalesce((v_counts->>'executed')::integer, 0) else 0 end,
       skipped = skipped + case when replay_attempt_id is null then coalesce((v_counts->>'skipped')::integer, 0) else 0 end,
       vetoed = vetoed + case when replay_attempt_id is null then coalesce((v_counts->>'vetoed')::integer, 0) else 0 end,
+      held = held + case when replay_attempt_id is null then coalesce((v_counts->>'held')::integer, 0) else 0 end,
       failed = failed + case when replay_attempt_id is null then coalesce((v_counts->>'failed')::integer, 0) else 0 end,
       escalated = escalated + case when replay_attempt_id is null then coalesce((v_counts->>'escalated')::integer, 0) else 0 end,
       replay_counts = case when replay_attempt_id is null or p_counts is null then replay_counts

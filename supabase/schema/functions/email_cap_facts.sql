@@ -4,7 +4,8 @@
 -- emails (every type but p_policy.uncappedEmailTypes: the critical ones and an organisation's reports) fall in each
 -- window of p_policy.nonCriticalCaps (same order). Queued and sent emails count, failed ones do not; an
 -- email belongs to the moment it was (last) queued, and the window is (p_at - hours, p_at]. Emails of p_exclude_execution_ids are left out, so an action already claimed
--- can be re-checked without counting itself. It compares nothing with a cap: the curator's decision does that
+-- can be re-checked without counting itself. Where the family is comes with them (family_time_zones: its zone and
+-- its own quiet hours as HH:MM; nulls when the app never said), for the quiet-hours check. It compares nothing with a cap: the curator's decision does that
 -- (src/curator/caps.ts), and should_send_email() below mirrors it for one user.
 create or replace function public.email_cap_facts(
   p_user_ids uuid[],
@@ -17,7 +18,10 @@ create or replace function public.email_cap_facts(
   opted_out boolean,
   suppressed boolean,
   type_count integer,
-  non_critical_counts integer[]
+  non_critical_counts integer[],
+  time_zone text,
+  quiet_start text,
+  quiet_end text
 )
 language sql
 stable
@@ -73,8 +77,12 @@ as $$
            from public.users u where u.id = ids.user_id
          ), true) as suppressed,
          coalesce(tc.n, 0) as type_count,
-         coalesce(wc.counts, array(select 0 from windows order by position)) as non_critical_counts
+         coalesce(wc.counts, array(select 0 from windows order by position)) as non_critical_counts,
+         z.time_zone,
+         to_char(z.quiet_start, 'HH24:MI') as quiet_start,
+         to_char(z.quiet_end, 'HH24:MI') as quiet_end
   from ids
   left join type_counts tc on tc.user_id = ids.user_id
-  left join window_arrays wc on wc.user_id = ids.user_id;
+  left join window_arrays wc on wc.user_id = ids.user_id
+  left join public.family_time_zones z on z.user_id = ids.user_id;
 $$;

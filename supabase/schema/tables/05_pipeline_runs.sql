@@ -8,7 +8,8 @@ create table public.pipeline_runs (
                       'org_health_report', 'data_retention',
                       'crisis_alert', 'early_intervention', 'story_failure', 'asset_timeout')),
   period_key        text not null check (length(period_key) > 0),
-  trigger           text not null check (trigger in ('schedule', 'replay')),
+  -- release: the quiet-hours release sending what came due (src/runner/jobs/release.ts).
+  trigger           text not null check (trigger in ('schedule', 'replay', 'release')),
   status            text not null default 'running' check (status in ('running', 'succeeded', 'failed', 'stuck')),
   event_id          text,
   scheduled_for     timestamptz,
@@ -20,6 +21,8 @@ create table public.pipeline_runs (
   executed          integer not null default 0 check (executed >= 0),
   skipped           integer not null default 0 check (skipped >= 0),
   vetoed            integer not null default 0 check (vetoed >= 0),
+  -- Of the vetoed, those held for the family's quiet hours (QUIET_HOURS): a hold, not a judgement, so VetoRate leaves them out.
+  held              integer not null default 0 check (held >= 0 and held <= vetoed),
   failed            integer not null default 0 check (failed >= 0),
   escalated         integer not null default 0 check (escalated >= 0),
   started_at        timestamptz not null default now(),

@@ -13,11 +13,15 @@ create table public.pipeline_executions (
   period_key        text not null check (length(period_key) > 0),
   user_id           uuid,
   status            text not null default 'pending' check (status in (
-                      'pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown')),
+                      'pending', 'succeeded', 'failed', 'vetoed', 'skipped', 'escalated', 'unknown', 'superseded')),
   vetoed            boolean not null default false,
   veto_reason       text check (veto_reason in (
                       'KILL_SWITCH_ACTIVE', 'SLA_MISSED', 'INSUFFICIENT_SIGNAL', 'LOW_CONFIDENCE',
-                      'USER_OPTED_OUT', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED')),
+                      'USER_OPTED_OUT', 'QUIET_HOURS', 'FREQUENCY_CAP', 'NO_PAYMENT_ACCOUNT', 'BUDGET_EXCEEDED')),
+  -- QUIET_HOURS: when the family's quiet hours end and the release may send it (computed at decision time, on the
+  -- family's wall clock). A held email still waiting when its pipeline's next firing comes is `superseded`, never
+  -- sent late; it keeps the time it was held until.
+  held_until        timestamptz,
   confidence_score  double precision check (confidence_score between 0 and 1),
   signal_count      integer check (signal_count >= 0),
   -- Realtime rows carry the app's event_timestamp (ISO-8601) here; the SLA queries of the guides read it.
@@ -44,6 +48,8 @@ create table public.pipeline_executions (
   constraint pipeline_executions_veto_has_reason check (vetoed = (veto_reason is not null)),
   constraint pipeline_executions_vetoed_status check (
     (status = 'vetoed' and vetoed) or (status <> 'vetoed' and (not vetoed or status = 'escalated'))),
+  constraint pipeline_executions_held_until check (
+    (veto_reason = 'QUIET_HOURS' and held_until is not null) or (veto_reason is distinct from 'QUIET_HOURS' and (held_until is null or status = 'superseded'))),
   constraint pipeline_executions_terminal_completed check (status in ('pending', 'unknown') or completed_at is not null)
 );
 create index pipeline_executions_user_created on public.pipeline_executions (user_id, created_at);
@@ -54,6 +60,9 @@ create index pipeline_executions_run on public.pipeline_executions (run_id) wher
 -- A replay with vetoReason and a time range re-evaluates exactly these rows, paged by (created_at, id): the index
 -- holds id, so it returns held executions in the cursor's order and a page stops after its limit.
 create index pipeline_executions_vetoed on public.pipeline_executions (pipeline_type, veto_reason, created_at, id) where vetoed;
+-- The release of quiet hours reads only what is held, per pipeline, in the order it comes due.
+create index pipeline_executions_held_until on public.pipeline_executions (pipeline_type, held_until, id)
+  where status = 'vetoed' and veto_reason = 'QUIET_HOURS';
 -- The claims SendGrid's events settle, found by their request batch: those of unknown outcome, and those settled
 -- failed for want of evidence that may yet come (curator_settle_by_evidence, curator_settle_unknown_emails). Few
 -- rows, so each delivery's and each health check's look-up reads only them.
