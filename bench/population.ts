@@ -3,9 +3,10 @@ import type { SqlClient } from '../src/db/sql-client.js';
 /**
  * N families for a daily digest firing at `firing`, set-based: 80 % read in the day before (one to three stories,
  * mostly finished), 10 % only started stories (low confidence), 10 % read nothing; 2 % opted out, 1 % suppressed;
- * and the two previous digests' executions and emails.
+ * and the two previous digests' executions and emails; with `zones`, a third of the families in Mumbai and a third
+ * in New York.
  */
-export async function seedBenchPopulation(sql: SqlClient, users: number, firing: Date): Promise<void> {
+export async function seedBenchPopulation(sql: SqlClient, users: number, firing: Date, options: { zones?: boolean } = {}): Promise<void> {
   await sql.query(`insert into stories (id, title) select ('00000000-0000-4000-9000-' || lpad(to_hex(n), 12, '0'))::uuid, 'Story ' || n from generate_series(1, 20) n`);
   await sql.query(
     `insert into users (id, email, first_name, stripe_customer_id)
@@ -44,6 +45,16 @@ export async function seedBenchPopulation(sql: SqlClient, users: number, firing:
        insert into email_delivery_log (execution_id, user_id, email_type, status, queued_at, sent_at, created_at)
        select id, user_id, 'daily_digest', 'delivered', created_at, created_at, created_at from executions`,
       [firing, daysBefore],
+    );
+  }
+  if (options.zones) {
+    // Where families are: a third in Mumbai (the 20:00 UTC digest lands at 01:30 there: held), a third in New York
+    // (15:00: sent), a third never placed.
+    await sql.query(
+      `insert into family_time_zones (user_id, time_zone, updated_at)
+       select ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, case n % 3 when 0 then 'Asia/Kolkata' else 'America/New_York' end, $2
+       from generate_series(1, $1::int) n where n % 3 <> 2`,
+      [users, firing],
     );
   }
   await sql.exec('analyze');

@@ -13,6 +13,7 @@
  *   npm run bench -- --sizes 100000 --db-rtt-ms 10   # the database 10 ms away, measured rather than projected
  *   npm run bench -- --sizes 100000 --replay         # also time replaying what a kill switch held back
  *   npm run bench -- --skip-what-if                # the digest alone
+ *   npm run bench -- --sizes 100000 --quiet-hours    # also a digest with a third in quiet hours, and its release
  *   KEEP_DB=1 npm run bench                        # leave the curator_bench_* databases behind, to look into
  *   DATABASE_URL=postgres://… npm run bench
  */
@@ -22,7 +23,7 @@ import { jsonLogger } from '../src/adapters/json-logger.js';
 import { memorySwitches } from '../src/adapters/local/switches.js';
 import { sendGridMailer } from '../src/adapters/sendgrid/sendgrid-mailer.js';
 import { emailPolicyJson, policyVersion, resolvePolicy } from '../src/curator/policy.js';
-import { replayEvent, scheduledJobEvent, whatIfEvent } from '../src/events/curator-events.js';
+import { releaseEvent, replayEvent, scheduledJobEvent, whatIfEvent } from '../src/events/curator-events.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite-client.js';
 import { openPostgres } from '../src/db/postgres-client.js';
@@ -47,6 +48,8 @@ const { values: args } = parseArgs({
     'db-rtt-ms': { type: 'string', default: '0' },
     /** Also time replaying an evening the digest's kill switch held back, at each size. */
     replay: { type: 'boolean', default: false },
+    /** Also time a digest with a third of the families in their night, and the release of what it held. */
+    'quiet-hours': { type: 'boolean', default: false },
     /** Also print the time spent in each SQL function the run called. */
     profile: { type: 'boolean', default: false },
     /** Leave out timing what-if over a week of digests at the largest size. */
@@ -197,12 +200,12 @@ interface Row {
 }
 
 /** A seeded database with the SendGrid and CloudWatch stand-ins, and the curator's handler over them. */
-async function benchSetUp(name: string, n: number, switches: ReturnType<typeof memorySwitches>) {
+async function benchSetUp(name: string, n: number, switches: ReturnType<typeof memorySwitches>, options: { zones?: boolean } = {}) {
   const database = await freshDatabase(name);
   const sendgrid = await sendGridLike(latencyMs);
   const cloudwatch = await cloudWatchLike(latencyMs);
   process.stderr.write(`seeding ${n.toLocaleString('en-US')} families… `);
-  await seedBenchPopulation(database.sql, n, firing);
+  await seedBenchPopulation(database.sql, n, firing, options);
   const sql = counting(database.runSql);
   process.env.AWS_ACCESS_KEY_ID = 'bench';
   process.env.AWS_SECRET_ACCESS_KEY = 'bench';
@@ -390,6 +393,47 @@ async function measureReplay(n: number): Promise<ReplayRow> {
   }
 }
 
+interface QuietHoursRow {
+  readonly n: number;
+  readonly digest: number;
+  readonly digestTrips: number;
+  readonly held: number;
+  readonly release: number;
+  readonly released: number;
+  readonly releaseTrips: number;
+  readonly sendgrid: number;
+}
+
+/**
+ * The digest at 20:00 UTC with a third of the families in Mumbai (01:30 there: held until 08:00, 02:30 UTC), then the
+ * quiet-hours release at 02:30 UTC sending what it held, both through the real handler.
+ */
+async function measureQuietHours(n: number): Promise<QuietHoursRow> {
+  const bench = await benchSetUp(`curator_bench_quiet_${n}`, n, memorySwitches(), { zones: true });
+  try {
+    await bench.settle();
+    process.stderr.write('the digest, a third in quiet hours… ');
+    const digest = await bench.timed(digestEvent(`bench-quiet-${n}`));
+    bench.clock.set(new Date('2026-11-24T02:30:00Z'));
+    const requestsBefore = bench.sendgrid.requests();
+    await bench.settle();
+    process.stderr.write('the release…\n');
+    const release = await bench.timed(releaseEvent(`bench-release-${n}`));
+    return {
+      n,
+      digest: digest.wall,
+      digestTrips: digest.trips,
+      held: digest.summary.tally.vetoed.QUIET_HOURS ?? 0,
+      release: release.wall,
+      released: release.summary.tally.emailsSent,
+      releaseTrips: release.trips,
+      sendgrid: bench.sendgrid.requests() - requestsBefore,
+    };
+  } finally {
+    await bench.close();
+  }
+}
+
 const rows: Row[] = [];
 for (const n of sizes) rows.push(await measure(n));
 
@@ -449,6 +493,26 @@ if (args.replay) {
   ]);
   const replayWidths = replayHeader.map((cell, i) => Math.max(cell.length, ...replayLines.map((line) => line[i]!.length)));
   for (const line of [replayHeader, ...replayLines]) console.log(line.map((cell, i) => cell.padStart(replayWidths[i]!)).join('  '));
+}
+if (args['quiet-hours']) {
+  const quiet: QuietHoursRow[] = [];
+  for (const n of sizes) quiet.push(await measureQuietHours(n));
+  console.log('\nQuiet hours: the digest with a third of the families in Mumbai (01:30 there), then the release at 08:00 there:');
+  const quietHeader = ['N', 'digest s', 'DB trips', 'per 1k', 'held', 'release s', 'released', 'decisions/s', 'DB trips', 'SendGrid req'];
+  const quietLines = quiet.map((row) => [
+    row.n.toLocaleString('en-US'),
+    fmt(row.digest, 2),
+    String(row.digestTrips),
+    fmt((row.digestTrips * 1_000) / row.n, 2),
+    row.held.toLocaleString('en-US'),
+    fmt(row.release, 2),
+    row.released.toLocaleString('en-US'),
+    fmt(row.released / row.release, 0),
+    String(row.releaseTrips),
+    String(row.sendgrid),
+  ]);
+  const quietWidths = quietHeader.map((cell, i) => Math.max(cell.length, ...quietLines.map((line) => line[i]!.length)));
+  for (const line of [quietHeader, ...quietLines]) console.log(line.map((cell, i) => cell.padStart(quietWidths[i]!)).join('  '));
 }
 if (!args['skip-what-if']) {
   const whatIf = await measureWhatIf(Math.max(...sizes));

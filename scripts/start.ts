@@ -37,7 +37,8 @@ import { buildStripeWebhookDependencies } from '../src/wiring/stripe-webhook.js'
 import { stripeInvoicer } from '../src/local/stripe-invoices.js';
 import { complaintSpiker, emailReporter } from '../src/local/sendgrid-events.js';
 import { seedPopulation, simulateReading } from '../src/local/seed-population.js';
-import { formatReport, countOutbox, reviewLoop } from '../src/local/report.js';
+import { checkQuietHours, formatReport, countOutbox, reviewLoop } from '../src/local/report.js';
+import { resolvePolicy } from '../src/curator/policy.js';
 import { runSimulation } from '../src/local/simulation.js';
 import { isJobType, jobTypes, lastFiring, type JobType } from '../src/pipelines/index.js';
 
@@ -201,6 +202,7 @@ if (args.job !== undefined) {
       logFile,
       metrics,
       review: await reviewLoop(sql, clock.now()),
+      quietHours: await checkQuietHours(outboxDir, sql, resolvePolicy('daily_digest', new Map()).policy.quietHours!),
     }),
   );
 }
