@@ -31,6 +31,8 @@ describeWithMoto('ops thresholds: the policy in force, where each value comes fr
     await put('crisis-alert/min-confidence', '1.5');
     await put('daily-digest/type-cap-max', '2');
     await put('all/email-cap-24h', '3');
+    await put('all/quiet-hours-start', '22:30');
+    await put('all/quiet-hours-end', '11:00');
     await put('daily-digest/breaker-rate-percent', '1');
     await put('daily-digest/min-confidance', '0.6');
     await db.sql.query(
@@ -56,6 +58,9 @@ describeWithMoto('ops thresholds: the policy in force, where each value comes fr
     expect(line('daily-digest/breaker-rate-percent')).toMatchObject({ default: '0.5', effective: '1', source: 'override' });
     expect(line('crisis-alert/breaker-rate-percent')).toBeUndefined();
     expect(line('early-intervention/type-cap-max')).toMatchObject({ default: '1', effective: '1', source: 'default' });
+    // Quiet hours as HH:MM: one in force, one out of its bounds and ignored (the default stands).
+    expect(line('all/quiet-hours-start')).toMatchObject({ default: '21:00', effective: '22:30', source: 'override', range: 'a time of day, HH:MM, from 18:00 to 23:59' });
+    expect(line('all/quiet-hours-end')).toMatchObject({ default: '08:00', effective: '08:00', source: 'ignored', value: '11:00', problem: expect.stringContaining('out of range') });
     expect(unknownParameters).toEqual(['daily-digest/min-confidance']);
   });
 
