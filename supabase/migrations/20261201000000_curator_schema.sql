@@ -887,9 +887,9 @@ begin
     returning e.*
   )
   insert into public.pipeline_executions_archive (
-    id, run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+    id, run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, held_until,
     confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at)
-  select id, run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason,
+  select id, run_id, pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, held_until,
          confidence_score, signal_count, trigger_data, attempts, error, started_at, completed_at, created_at, updated_at
   from moved;
   get diagnostics v_executions = row_count;

@@ -171,6 +171,26 @@ describe('archive_expired_records()', () => {
     expect(archived).toEqual({ status: 'succeeded', subject_key: free, linked: true });
   });
 
+  it('archives a quiet-hours hold and a superseded digest with the time they were held until', async () => {
+    const user = users[3]!;
+    const heldUntil = new Date(Date.now() - 95 * 86_400_000);
+    await db.sql.query(
+      `insert into pipeline_executions (pipeline_type, pipeline_name, subject_key, period_key, user_id, status, vetoed, veto_reason, held_until, completed_at, created_at)
+       values ('daily_digest', 'daily-digest', $1, 'q-held', $2, 'vetoed', true, 'QUIET_HOURS', $3, $3, $3::timestamptz - interval '6 hours'),
+              ('daily_digest', 'daily-digest', $1, 'q-superseded', $2, 'superseded', false, null, $3, $3, $3::timestamptz - interval '6 hours')`,
+      [`${user}-quiet`, user, heldUntil],
+    );
+    const [batch] = await db.sql.query<{ executions_archived: number }>(`select * from archive_expired_records(now() - interval '90 days', 100)`);
+    expect(batch!.executions_archived).toBe(2);
+    const rows = await db.sql.query<{ period_key: string; status: string; held_until: Date | string }>(
+      `select period_key, status, held_until from pipeline_executions_archive where period_key like 'q-%' order by period_key`,
+    );
+    expect(rows.map((row) => [row.period_key, row.status, new Date(row.held_until).toISOString()])).toEqual([
+      ['q-held', 'vetoed', heldUntil.toISOString()],
+      ['q-superseded', 'superseded', heldUntil.toISOString()],
+    ]);
+  });
+
   it('refuses a batch size that is not positive', async () => {
     await expect(db.sql.query(`select * from archive_expired_records(now(), 0)`)).rejects.toThrow(/p_batch_size must be a positive integer/);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseEvent, whatIfEvent } from '../../src/events/curator-events.js';
+import { runOps } from '../../src/ops/cli.js';
 import type { CuratorResult, ReleaseResult } from '../../src/runner/job-result.js';
 import { openTestDatabase, type TestDatabase } from '../support/database.js';
 import { curatorHarness, scheduledEvent, signalEvent, tallyOf, type Harness } from '../support/curator-harness.js';
@@ -97,6 +98,11 @@ describe('quiet hours in the family\'s own time zone', () => {
     const [run] = await db.sql.query(`select trigger, period_key, executed, status from pipeline_runs where trigger = 'release'`);
     expect(run).toEqual({ trigger: 'release', period_key: 'release:exec-2100', executed: 1, status: 'succeeded' });
     expect(curator.mailer.sent.filter((email) => email.userId === sydney && email.emailType === 'daily_digest')).toHaveLength(1);
+    // On-call looks the release run up by its key.
+    const out: string[] = [];
+    const code = await runOps(['run', 'daily_digest:release:exec-2100', '--env', 'staging'], {}, { out: (line) => out.push(line), err: (line) => out.push(line), sql: db.sql });
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/release:exec-2100/);
   });
 
   it('sends Mumbai\'s at 08:00 there (02:30 UTC), not at 01:30', async () => {

@@ -13,8 +13,9 @@ function runReference(reference: string): { runId: string | null; jobType: strin
     throw new OpsError(ExitCode.usage, `a run is its id or jobType[:periodKey], such as daily_digest:2026-11-23; got ${reference}`);
   }
   const periodKey = period.length > 0 ? period.join(':') : null;
-  // A replay of held actions runs under its own key (replay:<reason>:<from>/<to>); any other must be a real period.
-  if (periodKey !== null && !periodKey.startsWith('replay:')) {
+  // A replay of held actions runs under its own key (replay:<reason>:<from>/<to>), a quiet-hours release under
+  // release:<releaseId>; any other must be a real period.
+  if (periodKey !== null && !periodKey.startsWith('replay:') && !periodKey.startsWith('release:')) {
     const refused = checkPeriod(jobType, periodKey, { now: null, dryRun: true });
     if (refused !== null) throw new OpsError(ExitCode.usage, `${reference}: ${refused.reason}`);
   }
