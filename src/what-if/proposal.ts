@@ -83,7 +83,7 @@ export function proposalOf(scopeName: string, changes: ReadonlyArray<readonly [s
     if (named.has(name)) throw new ProposalError(`${name} is named twice: give it once`);
     named.add(name);
     if (globalTunables.includes(name)) {
-      if (scope !== 'all') throw new ProposalError(`${name} is one cap or ceiling for every pipeline: propose it for all (all ${name}=${value})`);
+      if (scope !== 'all') throw new ProposalError(`${name} is one setting for every pipeline (a cap, a ceiling, the quiet hours): propose it for all (all ${name}=${value})`);
       overrides.set(parameterKey(globalSwitchSlug, name), value);
       continue;
     }
