@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryContinuations } from '../../src/adapters/aws/sqs-continuations.js';
+import type { Continuations } from '../../src/curator/ports.js';
 import { releaseEvent, whatIfEvent } from '../../src/events/curator-events.js';
 import { runOps } from '../../src/ops/cli.js';
 import type { CuratorResult, ReleaseResult } from '../../src/runner/job-result.js';
@@ -194,6 +196,56 @@ describe('what a window would have held, by local hour (ops what-if)', () => {
       const digest = answer.report.pipelines.find((pipeline) => pipeline.pipelineType === 'daily_digest')!;
       expect(digest.total).toMatchObject({ decisions: 3, changed: 1, executedToVetoed: { QUIET_HOURS: 1 }, heldByLocalHour: { '20:00': 1 } });
       expect(digest.sampleFamilies).toEqual([london]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('a release that nears the deadline', () => {
+  it('hands itself on where it stopped and starts no other pipeline past the deadline; its continuation sends the rest once', async () => {
+    const db = await openTestDatabase();
+    try {
+      const population = await seedDigestPopulation(db.sql, firing, { engaged: 3, idle: 0, lukewarm: 0, optedOut: 0, suppressed: 0, inactive: 0 });
+      const families = population.engaged;
+      for (const family of families) await setZone(db, family, 'Asia/Kolkata');
+      // Enough reading in the week for the insights (three finished stories each).
+      await db.sql.query(
+        `insert into consumption_metrics (user_id, story_id, event_type, occurred_at)
+         select u, (select story_id from consumption_metrics limit 1), 'completed', '2027-01-02T12:00:00Z'::timestamptz + g * interval '1 hour'
+         from unnest($1::uuid[]) u, generate_series(1, 3) g`,
+        [families],
+      );
+      // Sunday's insights at 18:00 UTC (23:30 in Mumbai) and Monday's digest at 20:00 UTC (01:30): all held.
+      const insightsFiring = new Date('2027-01-03T18:00:00Z');
+      const curator = curatorHarness(db, { start: new Date(insightsFiring.getTime() + 5_000), pageSize: 1 });
+      expect(tallyOf(await curator.handler(scheduledEvent('weekly_insights', insightsFiring)))).toMatchObject({ vetoed: { QUIET_HOURS: 3 } });
+      curator.clock.set(new Date(firing.getTime() + 5_000));
+      expect(tallyOf(await curator.handler(scheduledEvent('daily_digest', firing)))).toMatchObject({ vetoed: { QUIET_HOURS: 3 } });
+
+      const queue = memoryContinuations();
+      (curator.deps as { continuations?: Continuations }).continuations = queue;
+      curator.clock.set(new Date('2027-01-05T02:30:00Z'));
+      const nearlyOut = { awsRequestId: 'release-1', getRemainingTimeInMillis: () => 5_000 };
+      const first = released(await curator.handler(releaseEvent('deadline'), nearlyOut));
+      expect(first.pipelines.map((pipeline) => [pipeline.jobType, pipeline.outcome.status])).toEqual([
+        ['org_health_report', 'nothing_due'],
+        ['weekly_insights', 'continued'],
+      ]);
+      expect(await db.sql.query(`select job_type from pipeline_runs where trigger = 'release' order by job_type`)).toEqual([{ job_type: 'weekly_insights' }]);
+      expect(queue.queued).toEqual([{ detail: { jobType: 'release', releaseId: 'deadline' } }]);
+
+      const roomy = { awsRequestId: 'release-2', getRemainingTimeInMillis: () => 600_000 };
+      const body = JSON.stringify(queue.queued.shift());
+      await curator.handler({ Records: [{ messageId: 'continued-1', body, eventSource: 'aws:sqs' }] }, roomy);
+      expect(queue.queued).toEqual([]);
+      const sent = curator.mailer.sent.map((email) => `${email.emailType} ${email.userId}`).sort();
+      expect(sent).toEqual(families.flatMap((family) => [`daily_digest ${family}`, `weekly_insights ${family}`]).sort());
+      const runs = await db.sql.query(`select job_type, status, executed from pipeline_runs where trigger = 'release' order by job_type`);
+      expect(runs).toEqual([
+        { job_type: 'daily_digest', status: 'succeeded', executed: 3 },
+        { job_type: 'weekly_insights', status: 'succeeded', executed: 3 },
+      ]);
     } finally {
       await db.close();
     }

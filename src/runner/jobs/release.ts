@@ -27,7 +27,13 @@ export async function runRelease(deps: CuratorDeps, request: ReleaseJob): Promis
   const startedMs = Date.now();
   const releaseId = request.releaseId ?? deps.clock.now().toISOString();
   const pipelines: PipelineRelease[] = [];
-  for (const jobType of quietHoursRelease.order) pipelines.push(await releasePipeline(deps, jobType, { ...request, releaseId }));
+  for (const jobType of quietHoursRelease.order) {
+    const released = await releasePipeline(deps, jobType, { ...request, releaseId });
+    pipelines.push(released);
+    // Handed on near the deadline: the continuation is this release again, and takes up this pipeline's run from its
+    // cursor and then the pipelines after it. Starting the next one here would run past the deadline.
+    if (released.outcome.status === 'continued') break;
+  }
   const tally = pipelines.reduce((sum, pipeline) => addTally(sum, pipeline.outcome.tally), emptyTally());
   return { ok: true, kind: 'release', jobType: 'release', status: 'succeeded', releaseId, pipelines, tally, durationMs: Date.now() - startedMs };
 }
