@@ -95,7 +95,7 @@ export const whatIfEvent = (input: { scope: string; changes: Readonly<Record<str
 
 /**
  * The quiet-hours release's input: from its Scheduler schedule, `releaseId` is the placeholder
- * `<aws.scheduler.execution-id>`, so a retry of one invocation is the same release.
+ * `<aws.scheduler.execution-id>`, which names its runs (a continuation carries it on).
  */
 export const releaseEvent = (releaseId?: string | null) => ({ detail: { jobType: 'release' as const, ...(releaseId ? { releaseId } : {}) } });
 

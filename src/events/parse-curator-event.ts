@@ -103,7 +103,10 @@ const whatIfRequest = z.object({
 });
 
 const releaseRequest = z.object({
-  detail: z.object({ jobType: z.literal('release'), releaseId: z.string().trim().min(1).max(200).optional() }).strict(),
+  // It names the release's runs (`release:<id>`): the Scheduler's execution ids are letters and digits.
+  detail: z
+    .object({ jobType: z.literal('release'), releaseId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits and . _ : - (at most 128), as the Scheduler\'s execution id').optional() })
+    .strict(),
 });
 
 const sourced = z.discriminatedUnion('source', [scheduled, replay, signal, z.discriminatedUnion('detail-type', [shard, crisisCheck])]);

@@ -107,7 +107,7 @@ export const replayTarget = z.object({
 export type ReplayTarget = z.infer<typeof replayTarget>;
 
 /** A held email the quiet-hours release decides again, with when it came due. */
-export const releaseTarget = replayTarget.extend({ held_until: z.union([z.date(), z.string()]).transform((value) => new Date(value).toISOString()) });
+export const releaseTarget = replayTarget.extend({ held_until: z.string() });
 export type ReleaseTarget = z.infer<typeof releaseTarget>;
 
 /** A run's counts as replay_counts keeps them. */

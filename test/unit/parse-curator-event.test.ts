@@ -95,6 +95,10 @@ describe('parseCuratorEvent', () => {
     expect(parseCuratorEvent({ detail: { jobType: 'release' } })).toEqual({ ok: true, request: { kind: 'release', releaseId: null } });
     expect(parseCuratorEvent({ source: 'storytailor.manual', detail: { jobType: 'release' } })).toMatchObject({ ok: false, field: 'source' });
     expect(parseCuratorEvent({ detail: { jobType: 'release', releaseId: '' } })).toMatchObject({ ok: false, field: 'detail.releaseId' });
+    // It names runs: nothing Postgres cannot store, no spaces, nothing unbounded.
+    for (const releaseId of ['a\u0000b', 'two words', 'x'.repeat(129), 42]) {
+      expect(parseCuratorEvent({ detail: { jobType: 'release', releaseId } }), String(releaseId)).toMatchObject({ ok: false, field: 'detail.releaseId' });
+    }
     expect(parseCuratorEvent({ detail: { jobType: 'release', everyone: true } })).toMatchObject({ ok: false, field: 'detail' });
   });
 

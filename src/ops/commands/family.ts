@@ -61,17 +61,14 @@ const unknownClock = 'unknown';
 function familyClock(row: { time_zone: string; quiet_start: string | null; quiet_end: string | null }, now: Date, defaultWindow: QuietWindow): FamilyClock {
   const own = familyWindow(row);
   const window = own ?? defaultWindow;
-  if (!isKnownZone(row.time_zone)) {
-    // Postgres knew it when it was stored; this Node's time zone data does not: said, never guessed at.
-    return { time_zone: row.time_zone, quiet_hours: showQuietWindow(window), quiet_hours_source: own !== null ? 'family' : 'default', local_time: unknownClock, quiet_until: null };
-  }
-  const local = new Intl.DateTimeFormat('en-GB', { timeZone: row.time_zone, dateStyle: 'short', timeStyle: 'short' }).format(now);
+  // Postgres knew the zone when it was stored; a zone this Node's time zone data does not know is said, never guessed at.
+  const known = isKnownZone(row.time_zone);
   return {
     time_zone: row.time_zone,
     quiet_hours: showQuietWindow(window),
     quiet_hours_source: own !== null ? 'family' : 'default',
-    local_time: local,
-    quiet_until: quietUntil(now, row.time_zone, window)?.toISOString() ?? null,
+    local_time: known ? new Intl.DateTimeFormat('en-GB', { timeZone: row.time_zone, dateStyle: 'short', timeStyle: 'short' }).format(now) : unknownClock,
+    quiet_until: known ? (quietUntil(now, row.time_zone, window)?.toISOString() ?? null) : null,
   };
 }
 
